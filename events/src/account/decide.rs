@@ -1,0 +1,348 @@
+//! The decisions: given the account's state, a command and the time, which
+//! events to append and what to answer. A refusal may still carry events
+//! (a wrong code is recorded so that lockouts count it).
+
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason};
+use super::state::{Account, AccountPolicy};
+use crate::{Refusal, totp};
+
+/// Events to append and the answer, which holds only once they are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<T> {
+    pub events: Vec<AccountEvent>,
+    pub outcome: Result<T, Refusal>,
+}
+
+impl<T> Decision<T> {
+    fn refuse(refusal: Refusal) -> Self {
+        Decision { events: Vec::new(), outcome: Err(refusal) }
+    }
+
+    fn record_and_refuse(event: AccountEvent, refusal: Refusal) -> Self {
+        Decision { events: vec![event], outcome: Err(refusal) }
+    }
+}
+
+/// The result of checking a password against the stored hash (argon2 runs
+/// outside, it is CPU work with a random salt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordCheck {
+    pub correct: bool,
+    /// A new hash when the stored one used an older policy.
+    pub rehashed: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionGrant {
+    pub session_id: Uuid,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Authenticated { session: SessionGrant, mfa_setup_due: bool },
+    SetupRequired { login_id: Uuid, expires_at: OffsetDateTime },
+    Required { login_id: Uuid, expires_at: OffsetDateTime, methods: Vec<Method> },
+}
+
+/// Who is asking, as proven by a token whose signature was already checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// An mfa token: the password was correct, a second factor is owed.
+    Mfa { login_id: Uuid },
+    Session { session_id: Uuid },
+}
+
+/// What a user presents at the second step.
+#[derive(Debug, Clone, Copy)]
+pub enum SecondFactorProof<'a> {
+    /// The decrypted secret of the active authenticator and the typed code.
+    Totp { secret: &'a [u8], code: &'a str },
+    /// The keyed hash of the normalised code, `None` if it was malformed.
+    RecoveryCode { hash: Option<&'a str> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub session: SessionGrant,
+    /// Set when a recovery code was used.
+    pub recovery_codes_remaining: Option<usize>,
+}
+
+/// A fresh set of recovery codes, already hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecoveryCodes {
+    pub set_id: Uuid,
+    pub hashes: Vec<String>,
+}
+
+impl NewRecoveryCodes {
+    fn issued(self) -> AccountEvent {
+        AccountEvent::RecoveryCodesIssued { set_id: self.set_id, hashes: self.hashes }
+    }
+}
+
+pub struct Registration {
+    pub account_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub locale: Locale,
+}
+
+/// A new account. Customers get one login without a second factor; staff
+/// (any role) must set one up at their very first login.
+pub fn register(r: Registration) -> Vec<AccountEvent> {
+    let first_login_without_second_factor = r.roles.is_empty();
+    vec![AccountEvent::Registered {
+        account_id: r.account_id,
+        email: r.email,
+        name: r.name,
+        password_hash: r.password_hash,
+        roles: r.roles,
+        locale: r.locale,
+        first_login_without_second_factor,
+    }]
+}
+
+impl Account {
+    fn start_session(
+        &self,
+        session_id: Uuid,
+        login_id: Option<Uuid>,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> (AccountEvent, SessionGrant) {
+        let expires_at = now + policy.session_ttl;
+        (
+            AccountEvent::SessionStarted { session_id, login_id, expires_at },
+            SessionGrant { session_id, expires_at },
+        )
+    }
+
+    fn locked_out(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<Refusal> {
+        self.second_factor_retry_after(policy, now)
+            .map(|retry_after| Refusal::TooManyAttempts { retry_after })
+    }
+
+    /// A login with email and password. `check` is the argon2 result; while
+    /// the password is locked out it is not consulted at all, so a correct
+    /// password gains nothing during the lock.
+    pub fn login(
+        &self,
+        check: PasswordCheck,
+        login_id: Uuid,
+        session_id: Uuid,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<LoginOutcome> {
+        if !self.exists() {
+            return Decision::refuse(Refusal::InvalidCredentials);
+        }
+        if let Some(retry_after) = self.password_retry_after(policy, now) {
+            return Decision::refuse(Refusal::TooManyAttempts { retry_after });
+        }
+        if !check.correct {
+            return Decision::record_and_refuse(AccountEvent::PasswordFailed {}, Refusal::InvalidCredentials);
+        }
+        let mut events = Vec::new();
+        if let Some(password_hash) = check.rehashed {
+            events.push(AccountEvent::PasswordRehashed { password_hash });
+        }
+        let owed = if self.has_second_factor() {
+            Owed::Verify
+        } else if self.first_login_without_second_factor && !self.logged_in_before {
+            Owed::Nothing
+        } else {
+            Owed::Setup
+        };
+        let expires_at = now + policy.mfa_token_ttl;
+        events.push(AccountEvent::PasswordPassed { login_id, owed, expires_at });
+        let outcome = match owed {
+            Owed::Nothing => {
+                let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
+                events.push(started);
+                LoginOutcome::Authenticated { session, mfa_setup_due: true }
+            }
+            Owed::Setup => LoginOutcome::SetupRequired { login_id, expires_at },
+            Owed::Verify => LoginOutcome::Required { login_id, expires_at, methods: self.methods() },
+        };
+        Decision { events, outcome: Ok(outcome) }
+    }
+
+    /// Whether a token (signature already checked) still stands for a live
+    /// session or a pending login of this account.
+    pub fn authorize(&self, auth: &Auth, now: OffsetDateTime) -> Result<(), Refusal> {
+        let live = match *auth {
+            Auth::Session { session_id } => self.session_active(session_id, now),
+            Auth::Mfa { login_id } => self.pending_login(login_id, now).is_some(),
+        };
+        if live { Ok(()) } else { Err(Refusal::Unauthorized) }
+    }
+
+    /// Setting up a factor: with a session, or with the mfa token of a login
+    /// that owes a *setup*. An mfa token of a login that owes a *code* must
+    /// not enrol a new factor: that would let a password alone replace the
+    /// owner's second factor.
+    fn authorize_enrolment(&self, auth: &Auth, now: OffsetDateTime) -> Result<(), Refusal> {
+        self.authorize(auth, now)?;
+        match *auth {
+            Auth::Mfa { login_id } => match self.pending_login(login_id, now).map(|l| l.owed) {
+                Some(Owed::Setup) => Ok(()),
+                _ => Err(Refusal::Forbidden),
+            },
+            Auth::Session { .. } => Ok(()),
+        }
+    }
+
+    pub fn start_totp_setup(
+        &self,
+        auth: &Auth,
+        setup_id: Uuid,
+        sealed_secret: String,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<()> {
+        if let Err(refusal) = self.authorize_enrolment(auth, now) {
+            return Decision::refuse(refusal);
+        }
+        Decision {
+            events: vec![AccountEvent::TotpSetupStarted {
+                setup_id,
+                sealed_secret,
+                expires_at: now + policy.totp_setup_ttl,
+            }],
+            outcome: Ok(()),
+        }
+    }
+
+    /// Confirms the pending authenticator with its first code. `secret` is
+    /// the decrypted secret of `self.pending_totp(now)`. Activation ends all
+    /// other sessions (a factor changed) and starts the caller's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn confirm_totp(
+        &self,
+        auth: &Auth,
+        secret: &[u8],
+        code: &str,
+        codes: NewRecoveryCodes,
+        session_id: Uuid,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<SessionGrant> {
+        if let Err(refusal) = self.authorize_enrolment(auth, now) {
+            return Decision::refuse(refusal);
+        }
+        if let Some(locked) = self.locked_out(policy, now) {
+            return Decision::refuse(locked);
+        }
+        let Some(pending) = self.pending_totp(now) else {
+            return Decision::refuse(Refusal::InvalidRequest(
+                "no authenticator setup is in progress (it expires after 10 minutes); start again".into(),
+            ));
+        };
+        let Some(step) = totp::matching_step(secret, code, now, self.last_totp_step) else {
+            return Decision::record_and_refuse(
+                AccountEvent::SecondFactorFailed { method: Method::Totp },
+                Refusal::InvalidCode,
+            );
+        };
+        let login_id = match *auth {
+            Auth::Mfa { login_id } => Some(login_id),
+            Auth::Session { .. } => None,
+        };
+        let (started, session) = self.start_session(session_id, login_id, now, policy);
+        Decision {
+            events: vec![
+                AccountEvent::TotpActivated { setup_id: pending.setup_id, step },
+                codes.issued(),
+                AccountEvent::SessionsEnded { reason: SessionEndReason::SecondFactorChanged },
+                started,
+            ],
+            outcome: Ok(session),
+        }
+    }
+
+    /// The second step of a login that owes a code.
+    pub fn verify(
+        &self,
+        login_id: Uuid,
+        proof: SecondFactorProof<'_>,
+        session_id: Uuid,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<Verified> {
+        match self.pending_login(login_id, now) {
+            Some(login) if login.owed == Owed::Verify => {}
+            _ => return Decision::refuse(Refusal::Unauthorized),
+        }
+        if let Some(locked) = self.locked_out(policy, now) {
+            return Decision::refuse(locked);
+        }
+        let (method, accepted, remaining) = match proof {
+            SecondFactorProof::Totp { secret, code } => {
+                let step = self
+                    .totp
+                    .as_ref()
+                    .and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step));
+                (Method::Totp, step.map(|step| AccountEvent::TotpAccepted { step }), None)
+            }
+            SecondFactorProof::RecoveryCode { hash } => {
+                let used = hash.and_then(|h| self.unused_recovery_code(h));
+                let remaining = self.recovery_codes_remaining().saturating_sub(1);
+                (Method::RecoveryCode, used, Some(remaining))
+            }
+        };
+        let Some(accepted) = accepted else {
+            return Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode);
+        };
+        let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
+        Decision {
+            events: vec![accepted, started],
+            outcome: Ok(Verified { session, recovery_codes_remaining: remaining }),
+        }
+    }
+
+    /// The event that uses the unused recovery code with this hash, if any.
+    /// Every stored hash is compared, in constant time, whatever matches.
+    fn unused_recovery_code(&self, hash: &str) -> Option<AccountEvent> {
+        let set = self.recovery.as_ref()?;
+        let mut found = None;
+        for (index, (stored, used)) in set.hashes.iter().zip(&set.used).enumerate() {
+            if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) && !used && found.is_none() {
+                found = Some(index);
+            }
+        }
+        found.map(|index| AccountEvent::RecoveryCodeUsed { set_id: set.set_id, index })
+    }
+
+    /// A new set of recovery codes; the old set stops working.
+    pub fn regenerate_recovery_codes(
+        &self,
+        session_id: Uuid,
+        codes: NewRecoveryCodes,
+        now: OffsetDateTime,
+    ) -> Decision<()> {
+        if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
+            return Decision::refuse(refusal);
+        }
+        if !self.has_second_factor() {
+            return Decision::refuse(Refusal::InvalidRequest(
+                "set up a second factor first; recovery codes come with it".into(),
+            ));
+        }
+        Decision { events: vec![codes.issued()], outcome: Ok(()) }
+    }
+
+    pub fn logout(&self, session_id: Uuid, now: OffsetDateTime) -> Decision<()> {
+        if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
+            return Decision::refuse(refusal);
+        }
+        Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
+    }
+}

@@ -1,0 +1,29 @@
+//! The account aggregate: one event stream per account (`account#<uuid>`).
+//!
+//! `event` holds what happened, `state` what that adds up to, `decide` what
+//! a command may change. Credentials each have their own rules module
+//! (`recovery`), following the one-module-per-credential layout.
+
+pub mod decide;
+pub mod event;
+pub mod recovery;
+pub mod state;
+
+pub use decide::{
+    Auth, Decision, LoginOutcome, NewRecoveryCodes, PasswordCheck, Registration, SecondFactorProof, SessionGrant,
+    Verified, register,
+};
+pub use event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason};
+pub use state::{Account, AccountPolicy};
+
+use uuid::Uuid;
+
+/// The stream an account's events live in.
+pub fn stream_id(account_id: Uuid) -> String {
+    format!("account#{account_id}")
+}
+
+/// The uniqueness claim that binds an email to one account.
+pub fn email_claim(normalized_email: &str) -> String {
+    format!("email#{normalized_email}")
+}

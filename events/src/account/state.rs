@@ -1,0 +1,240 @@
+//! What an account's events add up to.
+
+use std::collections::HashMap;
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::event::{AccountEvent, Locale, Method, Owed, Role};
+use crate::codec::Recorded;
+use crate::lockout::{Failures, LockoutPolicy};
+
+/// Lifetimes and limits the decisions apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPolicy {
+    pub password_lockout: LockoutPolicy,
+    pub second_factor_lockout: LockoutPolicy,
+    /// The contract: at most 5 minutes.
+    pub mfa_token_ttl: Duration,
+    pub session_ttl: Duration,
+    /// The contract: an unconfirmed TOTP setup expires after 10 minutes.
+    pub totp_setup_ttl: Duration,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        AccountPolicy {
+            password_lockout: LockoutPolicy::STANDARD,
+            second_factor_lockout: LockoutPolicy::STANDARD,
+            mfa_token_ttl: Duration::minutes(5),
+            session_ttl: Duration::hours(8),
+            totp_setup_ttl: Duration::minutes(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingTotp {
+    pub setup_id: Uuid,
+    pub sealed_secret: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoverySet {
+    pub set_id: Uuid,
+    pub hashes: Vec<String>,
+    pub used: Vec<bool>,
+}
+
+impl RecoverySet {
+    pub fn remaining(&self) -> usize {
+        self.used.iter().filter(|u| !**u).count()
+    }
+}
+
+/// A correct password waiting for its second factor (the mfa token's state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLogin {
+    pub owed: Owed,
+    pub expires_at: OffsetDateTime,
+    pub completed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Account {
+    /// Version of the last applied event; 0 = no such account.
+    pub version: u64,
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub locale: Locale,
+    pub created_at: Option<OffsetDateTime>,
+    pub password_hash: String,
+    pub first_login_without_second_factor: bool,
+    pub password_failures: Failures,
+    pub second_factor_failures: Failures,
+    /// A password has been accepted at least once.
+    pub logged_in_before: bool,
+    /// Sealed TOTP secret of the active authenticator app.
+    pub totp: Option<String>,
+    pub pending_totp: Option<PendingTotp>,
+    pub last_totp_step: Option<u64>,
+    pub recovery: Option<RecoverySet>,
+    pub logins: HashMap<Uuid, PendingLogin>,
+    pub sessions: HashMap<Uuid, OffsetDateTime>,
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+impl Account {
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Recorded<AccountEvent>>) -> Account {
+        let mut account = Account::default();
+        for recorded in events {
+            account.apply(recorded);
+        }
+        account
+    }
+
+    pub fn exists(&self) -> bool {
+        self.version > 0
+    }
+
+    pub fn apply(&mut self, recorded: &Recorded<AccountEvent>) {
+        let at = recorded.at;
+        self.version = recorded.version;
+        match &recorded.event {
+            AccountEvent::Registered {
+                account_id,
+                email,
+                name,
+                password_hash,
+                roles,
+                locale,
+                first_login_without_second_factor,
+            } => {
+                self.id = *account_id;
+                self.email.clone_from(email);
+                self.name.clone_from(name);
+                self.password_hash.clone_from(password_hash);
+                self.roles.clone_from(roles);
+                self.locale = *locale;
+                self.first_login_without_second_factor = *first_login_without_second_factor;
+                self.created_at = Some(at);
+            }
+            AccountEvent::PasswordRehashed { password_hash } => {
+                self.password_hash.clone_from(password_hash);
+            }
+            AccountEvent::PasswordFailed {} => self.password_failures.record(at),
+            AccountEvent::PasswordPassed { login_id, owed, expires_at } => {
+                self.password_failures.reset();
+                self.logged_in_before = true;
+                self.last_login_at = Some(at);
+                // Old pending logins only matter until they expire; dropping
+                // them here keeps the state small over years of logins.
+                self.logins.retain(|_, l| l.expires_at > at);
+                self.logins.insert(
+                    *login_id,
+                    PendingLogin { owed: *owed, expires_at: *expires_at, completed: false },
+                );
+            }
+            AccountEvent::SessionStarted { session_id, login_id, expires_at } => {
+                self.sessions.retain(|_, exp| *exp > at);
+                self.sessions.insert(*session_id, *expires_at);
+                if let Some(login) = login_id.and_then(|id| self.logins.get_mut(&id)) {
+                    login.completed = true;
+                }
+            }
+            AccountEvent::SessionEnded { session_id } => {
+                self.sessions.remove(session_id);
+            }
+            AccountEvent::SessionsEnded { .. } => {
+                self.sessions.clear();
+                self.logins.clear();
+            }
+            AccountEvent::TotpSetupStarted { setup_id, sealed_secret, expires_at } => {
+                self.pending_totp = Some(PendingTotp {
+                    setup_id: *setup_id,
+                    sealed_secret: sealed_secret.clone(),
+                    expires_at: *expires_at,
+                });
+            }
+            AccountEvent::TotpActivated { setup_id, step } => {
+                if let Some(pending) = self.pending_totp.take_if(|p| p.setup_id == *setup_id) {
+                    self.totp = Some(pending.sealed_secret);
+                }
+                self.last_totp_step = Some(*step);
+                self.second_factor_failures.reset();
+            }
+            AccountEvent::TotpAccepted { step } => {
+                self.last_totp_step = Some(*step);
+                self.second_factor_failures.reset();
+            }
+            AccountEvent::SecondFactorFailed { .. } => self.second_factor_failures.record(at),
+            AccountEvent::RecoveryCodesIssued { set_id, hashes } => {
+                self.recovery = Some(RecoverySet {
+                    set_id: *set_id,
+                    hashes: hashes.clone(),
+                    used: vec![false; hashes.len()],
+                });
+            }
+            AccountEvent::RecoveryCodeUsed { set_id, index } => {
+                if let Some(set) = self.recovery.as_mut().filter(|s| s.set_id == *set_id)
+                    && let Some(used) = set.used.get_mut(*index)
+                {
+                    *used = true;
+                }
+                self.second_factor_failures.reset();
+            }
+        }
+    }
+
+    pub fn has_second_factor(&self) -> bool {
+        self.totp.is_some()
+    }
+
+    /// The methods a login may use, in the contract's words.
+    pub fn methods(&self) -> Vec<Method> {
+        let mut methods = Vec::new();
+        if self.totp.is_some() {
+            methods.push(Method::Totp);
+        }
+        if self.recovery_codes_remaining() > 0 {
+            methods.push(Method::RecoveryCode);
+        }
+        methods
+    }
+
+    pub fn recovery_codes_remaining(&self) -> usize {
+        self.recovery.as_ref().map_or(0, RecoverySet::remaining)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn session_active(&self, session_id: Uuid, now: OffsetDateTime) -> bool {
+        self.sessions.get(&session_id).is_some_and(|exp| *exp > now)
+    }
+
+    /// The pending login an mfa token stands for, while it is still usable.
+    pub fn pending_login(&self, login_id: Uuid, now: OffsetDateTime) -> Option<PendingLogin> {
+        self.logins
+            .get(&login_id)
+            .copied()
+            .filter(|l| !l.completed && l.expires_at > now && l.owed != Owed::Nothing)
+    }
+
+    pub fn password_retry_after(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<u64> {
+        self.password_failures.retry_after(&policy.password_lockout, now)
+    }
+
+    pub fn second_factor_retry_after(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<u64> {
+        self.second_factor_failures.retry_after(&policy.second_factor_lockout, now)
+    }
+
+    /// The pending TOTP setup, unless it has expired.
+    pub fn pending_totp(&self, now: OffsetDateTime) -> Option<&PendingTotp> {
+        self.pending_totp.as_ref().filter(|p| p.expires_at > now)
+    }
+}

@@ -1,0 +1,114 @@
+//! Consecutive failures and the exponential backoff they earn.
+//!
+//! Used for password failures and for second-factor failures alike, each
+//! counted per account (across sessions, tokens and IPs) because the count
+//! lives in the account's event stream, not in a session.
+
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures allowed before the first lock.
+    pub free_attempts: u32,
+    /// Length of the first lock; each further failure doubles it.
+    pub base: Duration,
+    /// Longest lock.
+    pub max: Duration,
+}
+
+impl LockoutPolicy {
+    /// Ten failures, then 1 minute, 2, 4, ... up to an hour: an attacker
+    /// gets about 10 + 24 tries a day, a user who mistypes loses a minute.
+    pub const STANDARD: LockoutPolicy = LockoutPolicy {
+        free_attempts: 10,
+        base: Duration::minutes(1),
+        max: Duration::hours(1),
+    };
+}
+
+/// Consecutive failures since the last success.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    pub count: u32,
+    pub last_at: Option<OffsetDateTime>,
+}
+
+impl Failures {
+    pub fn record(&mut self, at: OffsetDateTime) {
+        self.count = self.count.saturating_add(1);
+        self.last_at = Some(at);
+    }
+
+    pub fn reset(&mut self) {
+        *self = Failures::default();
+    }
+
+    /// When the lock ends, if the failures so far earn one.
+    pub fn locked_until(&self, policy: &LockoutPolicy) -> Option<OffsetDateTime> {
+        let last = self.last_at?;
+        let over = self.count.checked_sub(policy.free_attempts)?;
+        let lock = policy
+            .base
+            .checked_mul(1i32.checked_shl(over.min(30)).unwrap_or(i32::MAX))
+            .map_or(policy.max, |d| d.min(policy.max));
+        Some(last + lock)
+    }
+
+    /// Seconds to wait (rounded up, at least 1) while locked, else `None`.
+    pub fn retry_after(&self, policy: &LockoutPolicy, now: OffsetDateTime) -> Option<u64> {
+        let until = self.locked_until(policy)?;
+        (until > now).then(|| {
+            let left = until - now;
+            let secs = left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0);
+            secs.max(1) as u64
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const P: LockoutPolicy = LockoutPolicy::STANDARD;
+
+    fn failures(n: u32, at: OffsetDateTime) -> Failures {
+        let mut f = Failures::default();
+        for _ in 0..n {
+            f.record(at);
+        }
+        f
+    }
+
+    #[test]
+    fn nine_failures_do_not_lock() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        assert_eq!(failures(9, now).retry_after(&P, now), None);
+    }
+
+    #[test]
+    fn the_tenth_failure_locks_for_a_minute() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let f = failures(10, now);
+        assert_eq!(f.retry_after(&P, now), Some(60));
+        assert_eq!(f.retry_after(&P, now + Duration::seconds(59)), Some(1));
+        assert_eq!(f.retry_after(&P, now + Duration::seconds(60)), None);
+    }
+
+    #[test]
+    fn each_further_failure_doubles_the_lock_up_to_an_hour() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        assert_eq!(failures(11, now).retry_after(&P, now), Some(120));
+        assert_eq!(failures(13, now).retry_after(&P, now), Some(480));
+        assert_eq!(failures(16, now).retry_after(&P, now), Some(3600));
+        assert_eq!(failures(200, now).retry_after(&P, now), Some(3600));
+    }
+
+    #[test]
+    fn reset_clears_the_lock() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let mut f = failures(12, now);
+        f.reset();
+        assert_eq!(f.retry_after(&P, now), None);
+    }
+}

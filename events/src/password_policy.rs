@@ -1,0 +1,88 @@
+//! What a new password must be. Hashing happens outside (argon2 is CPU work
+//! with a random salt); this module only decides acceptability.
+
+use crate::Refusal;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+pub const MIN_CHARS: usize = 8;
+/// Far above the contract's "at least 128", and low enough that hashing a
+/// maximal password costs nothing extra (argon2 pre-hashes the input).
+pub const MAX_CHARS: usize = 1024;
+
+static COMMON: &str = include_str!("common_passwords.txt");
+
+fn common() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+/// Checks a new password. `email` is the (normalised) account email: a
+/// password equal to it is as guessable as one from the list.
+pub fn check(password: &str, email: &str) -> Result<(), Refusal> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(Refusal::InvalidRequest(format!(
+            "password must have at least {MIN_CHARS} characters"
+        )));
+    }
+    if chars > MAX_CHARS {
+        return Err(Refusal::InvalidRequest(format!(
+            "password must have at most {MAX_CHARS} characters"
+        )));
+    }
+    let lowered = password.to_lowercase();
+    if common().contains(lowered.as_str()) || lowered == email {
+        return Err(Refusal::InvalidRequest(
+            "this password is well known and easy to guess; choose another".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_short_passwords() {
+        assert!(check("Ab3$xyz", "a@b.de").is_err());
+        assert!(check("Ab3$xyzq", "a@b.de").is_ok());
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        // seven characters, fourteen bytes
+        assert!(check("ääääääö", "a@b.de").is_err());
+        assert!(check("äääääääö", "a@b.de").is_ok());
+    }
+
+    #[test]
+    fn accepts_long_passwords_untruncated() {
+        let long = "x7!".repeat(100);
+        assert!(check(&long, "a@b.de").is_ok());
+        assert!(check(&"y".repeat(MAX_CHARS + 1), "a@b.de").is_err());
+    }
+
+    #[test]
+    fn refuses_well_known_passwords_in_any_case() {
+        for weak in ["password", "PassWord", "12345678", "iloveyou", "sunshine", "baseball"] {
+            assert!(check(weak, "a@b.de").is_err(), "{weak}");
+        }
+    }
+
+    #[test]
+    fn refuses_the_email_as_password() {
+        assert!(check("Anna@Example.de", "anna@example.de").is_err());
+    }
+
+    #[test]
+    fn the_list_is_loaded() {
+        assert!(common().len() > 2000);
+    }
+}
