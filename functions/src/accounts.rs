@@ -1,0 +1,90 @@
+//! Loading accounts and appending their decisions, with optimistic
+//! concurrency: when another request appended first, reload and decide again.
+
+use std::future::Future;
+
+use events::EventCodec;
+use events::account::{self, Account, AccountEvent, Decision};
+use events::codec::Recorded;
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::http::ApiError;
+use crate::ports::store::{Claim, Meta, StoreError, StoredEvent};
+
+/// How often a decision is retried after losing a race. Thirty requests on
+/// one account at once settle well within this.
+const MAX_ATTEMPTS: u32 = 64;
+
+pub fn decode(stored: &[StoredEvent]) -> Result<Vec<Recorded<AccountEvent>>, StoreError> {
+    stored
+        .iter()
+        .map(|e| {
+            Ok(Recorded {
+                version: e.version,
+                at: e.meta.at,
+                event: AccountEvent::decode(&e.record).map_err(|err| StoreError::Corrupt(err.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+impl App {
+    pub async fn load_account(&self, account_id: Uuid) -> Result<Account, ApiError> {
+        let stored = self.store.load(&account::stream_id(account_id)).await?;
+        Ok(Account::from_events(&decode(&stored)?))
+    }
+
+    /// The account an email belongs to (consistent read of the claim).
+    pub async fn account_for_email(&self, normalized_email: &str) -> Result<Option<Uuid>, ApiError> {
+        let owner = self.store.claim_owner(&account::email_claim(normalized_email)).await?;
+        Ok(owner.and_then(|stream| stream.strip_prefix("account#").and_then(|id| Uuid::parse_str(id).ok())))
+    }
+
+    pub async fn append_account(
+        &self,
+        account_id: Uuid,
+        expected_version: u64,
+        events: &[AccountEvent],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<u64, StoreError> {
+        let records: Vec<_> = events.iter().map(EventCodec::encode).collect();
+        self.store.append(&account::stream_id(account_id), expected_version, &records, meta, claims).await
+    }
+
+    /// Loads the account, lets `decide` look at it, appends what it decided
+    /// and returns its answer. `decide` may run several times (after a lost
+    /// race, with the fresher state); only the last run's answer counts.
+    pub async fn decide<T, F, Fut>(&self, account_id: Uuid, meta: &Meta, mut decide: F) -> Result<T, ApiError>
+    where
+        F: FnMut(Account) -> Fut,
+        Fut: Future<Output = Result<Decision<T>, ApiError>>,
+    {
+        for attempt in 0..MAX_ATTEMPTS {
+            let account = self.load_account(account_id).await?;
+            if !account.exists() {
+                return Err(ApiError::unauthorized());
+            }
+            let version = account.version;
+            let decision = decide(account).await?;
+            if decision.events.is_empty() {
+                return decision.outcome.map_err(ApiError::from);
+            }
+            match self.append_account(account_id, version, &decision.events, meta, &[]).await {
+                Ok(_) => return decision.outcome.map_err(ApiError::from),
+                Err(StoreError::Conflict) => backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::warn!(%account_id, "gave up after repeated write conflicts");
+        Err(ApiError::unavailable())
+    }
+}
+
+/// A short random pause so racing writers spread out.
+async fn backoff(attempt: u32) {
+    let jitter = u64::from(crate::crypto::random_bytes::<1>()[0] % 8);
+    let millis = (u64::from(attempt.min(6)) * 2 + jitter).min(40);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}

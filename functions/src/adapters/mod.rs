@@ -1,0 +1,4 @@
+//! Adapters of the ports.
+
+pub mod local_keys;
+pub mod sqlite;

@@ -1,0 +1,60 @@
+//! The local outbox: what the embedded backend "sends" instead of SES and
+//! SNS, readable at `GET /dev/outbox`.
+
+use async_trait::async_trait;
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Sqlite, unavailable};
+use crate::ports::mail::{DeliveryError, Mail, Mailer};
+use crate::ports::store::StoreError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub channel: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: String,
+}
+
+impl Sqlite {
+    pub async fn put_outbox(&self, channel: &str, to: &str, subject: &str, body: &str) -> Result<(), StoreError> {
+        let row = (channel.to_owned(), to.to_owned(), subject.to_owned(), body.to_owned());
+        let sent_at = crate::time_fmt::rfc3339(time::OffsetDateTime::now_utc());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO outbox (channel, recipient, subject, body, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.0, row.1, row.2, row.3, sent_at],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    /// Everything sent, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        self.with_conn(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT channel, recipient, subject, body, sent_at FROM outbox ORDER BY id")
+                .map_err(unavailable)?;
+            stmt.query_map([], |r| {
+                Ok(OutboxItem { channel: r.get(0)?, to: r.get(1)?, subject: r.get(2)?, body: r.get(3)?, sent_at: r.get(4)? })
+            })
+            .map_err(unavailable)?
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Mailer for Sqlite {
+    async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        self.put_outbox("email", &mail.to, &mail.subject, &mail.body)
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))
+    }
+}

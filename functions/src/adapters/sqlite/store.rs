@@ -1,0 +1,173 @@
+use async_trait::async_trait;
+use events::EventRecord;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Sqlite, unavailable};
+use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, check_append_size};
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, String, u32, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn decode(raw: (String, u64, String, u32, String, String)) -> Result<StoredEvent, StoreError> {
+    let (stream, version, event_type, schema_version, payload, meta) = raw;
+    Ok(StoredEvent {
+        stream,
+        version,
+        record: EventRecord {
+            event_type,
+            schema_version,
+            payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+        meta: serde_json::from_str(&meta).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+#[async_trait]
+impl EventStore for Sqlite {
+    async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let stream = stream.to_owned();
+        let page = self.page_size;
+        self.with_conn(move |conn| {
+            let mut out = Vec::new();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT stream, version, event_type, schema_version, payload, meta FROM events
+                     WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            loop {
+                let after = out.last().map_or(0, |e: &StoredEvent| e.version);
+                let rows: Vec<_> = stmt
+                    .query_map(params![stream, after, page], row_to_event)
+                    .map_err(unavailable)?
+                    .collect::<Result<_, _>>()
+                    .map_err(unavailable)?;
+                let last_page = rows.len() < page;
+                for raw in rows {
+                    out.push(decode(raw)?);
+                }
+                if last_page {
+                    return Ok(out);
+                }
+            }
+        })
+        .await
+    }
+
+    async fn append(
+        &self,
+        stream: &str,
+        expected_version: u64,
+        events: &[EventRecord],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<u64, StoreError> {
+        check_append_size(events, claims)?;
+        let stream = stream.to_owned();
+        let meta = serde_json::to_string(meta).expect("meta serializes");
+        let rows: Vec<_> = events
+            .iter()
+            .map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string()))
+            .collect();
+        let claims = claims.to_vec();
+        let version = self
+            .with_conn(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let current: u64 = tx
+                    .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [&stream], |r| r.get(0))
+                    .map_err(unavailable)?;
+                if current != expected_version {
+                    return Err(StoreError::Conflict);
+                }
+                for claim in &claims {
+                    let holder: Option<String> = tx
+                        .query_row("SELECT owner FROM claims WHERE key = ?1", [&claim.key], |r| r.get(0))
+                        .optional()
+                        .map_err(unavailable)?;
+                    if holder.is_some() {
+                        return Err(StoreError::ClaimTaken(claim.key.clone()));
+                    }
+                    tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
+                        .map_err(unavailable)?;
+                }
+                let mut version = expected_version;
+                for (event_type, schema_version, payload) in &rows {
+                    version += 1;
+                    tx.execute(
+                        "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![stream, version, event_type, schema_version, payload, meta],
+                    )
+                    .map_err(unavailable)?;
+                }
+                tx.commit().map_err(unavailable)?;
+                Ok(version)
+            })
+            .await?;
+        self.appended.notify_one();
+        Ok(version)
+    }
+
+    async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.with_conn(move |conn| {
+            conn.query_row("SELECT owner FROM claims WHERE key = ?1", [&key], |r| r.get(0))
+                .optional()
+                .map_err(unavailable)
+        })
+        .await
+    }
+}
+
+impl Sqlite {
+    /// Events after a global position, in the order they were appended: the
+    /// feed the in-process projector follows (DynamoDB Streams on AWS).
+    pub async fn read_after(&self, position: u64, limit: usize) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT position, stream, version, event_type, schema_version, payload, meta FROM events
+                     WHERE position > ?1 ORDER BY position LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows: Vec<(u64, (String, u64, String, u32, String, String))> = stmt
+                .query_map(params![position, limit], |row| {
+                    Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)))
+                })
+                .map_err(unavailable)?
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter().map(|(pos, raw)| Ok((pos, decode(raw)?))).collect()
+        })
+        .await
+    }
+
+    pub async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
+        let name = name.to_owned();
+        self.with_conn(move |conn| {
+            Ok(conn
+                .query_row("SELECT position FROM checkpoints WHERE name = ?1", [&name], |r| r.get(0))
+                .optional()
+                .map_err(unavailable)?
+                .unwrap_or(0))
+        })
+        .await
+    }
+
+    pub async fn set_checkpoint(&self, name: &str, position: u64) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                params![name, position],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+}

@@ -1,0 +1,77 @@
+use async_trait::async_trait;
+use events::lockout::Failures;
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::{Sqlite, parse_time, rfc3339, unavailable};
+use crate::ports::store::StoreError;
+use crate::ports::views::ViewStore;
+
+#[async_trait]
+impl ViewStore for Sqlite {
+    async fn record_failure(
+        &self,
+        key: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Failures, StoreError> {
+        let key = key.to_owned();
+        let (at_s, exp_s) = (rfc3339(at), rfc3339(expires_at));
+        let now_s = at_s.clone();
+        let count: u32 = self
+            .with_conn(move |conn| {
+                // An expired counter starts again from one.
+                conn.query_row(
+                    "INSERT INTO counters (key, count, last_at, expires_at) VALUES (?1, 1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET
+                        count = CASE WHEN counters.expires_at <= ?4 THEN 1 ELSE counters.count + 1 END,
+                        last_at = excluded.last_at, expires_at = excluded.expires_at
+                     RETURNING count",
+                    params![key, at_s, exp_s, now_s],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)
+            })
+            .await?;
+        Ok(Failures { count, last_at: Some(at) })
+    }
+
+    async fn failures(&self, key: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
+        let key = key.to_owned();
+        let now_s = rfc3339(now);
+        let row: Option<(u32, String)> = self
+            .with_conn(move |conn| {
+                conn.query_row(
+                    "SELECT count, last_at FROM counters WHERE key = ?1 AND expires_at > ?2",
+                    params![key, now_s],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        match row {
+            Some((count, last_at)) => Ok(Failures { count, last_at: Some(parse_time(&last_at)?) }),
+            None => Ok(Failures::default()),
+        }
+    }
+
+    async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let marker = marker.to_owned();
+        let at = rfc3339(at);
+        self.with_conn(move |conn| {
+            conn.execute("INSERT OR IGNORE INTO markers (key, at) VALUES (?1, ?2)", params![marker, at])
+                .map(|n| n == 1)
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn unmark(&self, marker: &str) -> Result<(), StoreError> {
+        let marker = marker.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute("DELETE FROM markers WHERE key = ?1", [marker]).map(|_| ()).map_err(unavailable)
+        })
+        .await
+    }
+}

@@ -1,0 +1,98 @@
+//! The application: the ports, the settings, and request dispatch.
+
+use std::sync::Arc;
+
+use events::account::AccountPolicy;
+use lambda_http::http::header::{CACHE_CONTROL, HeaderValue};
+use time::OffsetDateTime;
+
+use crate::adapters::sqlite::Sqlite;
+use crate::crypto::ServerSecret;
+use crate::handlers;
+use crate::http::routes::{self, Endpoint};
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::password::Passwords;
+use crate::ports::clock::Clock;
+use crate::ports::keys::KeyRing;
+use crate::ports::mail::Mailer;
+use crate::ports::store::{EventStore, Meta};
+use crate::ports::views::ViewStore;
+
+/// Settings that shape what users see.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The name authenticator apps show (`PORTAL_ISSUER`).
+    pub issuer: String,
+    /// Where users reach the web page (`PORTAL_PUBLIC_URL`); links in emails
+    /// are built from this, never from a request header.
+    pub public_url: String,
+    pub policy: AccountPolicy,
+}
+
+pub struct App {
+    pub store: Arc<dyn EventStore>,
+    pub views: Arc<dyn ViewStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub keys: Arc<dyn KeyRing>,
+    pub secret: ServerSecret,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Passwords,
+    pub settings: Settings,
+    /// The local outbox, present only on the embedded backend.
+    pub outbox: Option<Sqlite>,
+}
+
+/// What every handler knows about its request.
+pub struct Ctx {
+    pub now: OffsetDateTime,
+    pub meta: Meta,
+}
+
+impl App {
+    pub fn ctx(&self, req: &Request) -> Ctx {
+        let now = self.clock.now();
+        Ctx {
+            now,
+            meta: Meta { request_id: request::request_id(req), at: now, source_ip: request::source_ip(req) },
+        }
+    }
+
+    /// Serves any route of the contract.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        self.handle_for(None, req).await
+    }
+
+    /// Serves the routes of one Lambda function (`Some(name)`), or all.
+    pub async fn handle_for(&self, function: Option<&str>, mut req: Request) -> Response<Body> {
+        let result = match routes::find(req.method().as_str(), req.uri().path()) {
+            Ok((route, _)) if function.is_some_and(|f| f != route.function) => Err(ApiError::not_found()),
+            Ok((route, params)) => {
+                req.extensions_mut().insert(params);
+                self.dispatch(route.endpoint, req).await
+            }
+            Err(e) => Err(e),
+        };
+        let mut response = result.unwrap_or_else(|e| {
+            if e.status >= 500 {
+                tracing::error!(status = e.status, code = e.code, "request failed");
+            }
+            response::error(&e)
+        });
+        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    async fn dispatch(&self, endpoint: Endpoint, req: Request) -> Result<Response<Body>, ApiError> {
+        match endpoint {
+            Endpoint::Register => handlers::register::handle(self, req).await,
+            Endpoint::Login => handlers::login::handle(self, req).await,
+            Endpoint::Logout => handlers::session::logout(self, req).await,
+            Endpoint::Account => handlers::session::account(self, req).await,
+            Endpoint::TotpSetup => handlers::totp::setup(self, req).await,
+            Endpoint::TotpConfirm => handlers::totp::confirm(self, req).await,
+            Endpoint::Verify => handlers::verify::handle(self, req).await,
+            Endpoint::RecoveryCodes => handlers::recovery_codes::regenerate(self, req).await,
+            Endpoint::DevOutbox => handlers::dev::outbox(self).await,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The embedded backend: SQLite, the local outbox and key files under the
+//! data directory, the projector in-process. What `cargo run` starts.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::adapters::local_keys::{LocalKeyRing, load_or_create_key};
+use crate::adapters::sqlite::Sqlite;
+use crate::app::{App, Settings};
+use crate::crypto::ServerSecret;
+use crate::password::Passwords;
+use crate::ports::clock::Clock;
+use crate::projector::Projector;
+
+pub struct Embedded {
+    pub app: Arc<App>,
+    pub db: Sqlite,
+    pub projector: Projector,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] crate::ports::store::StoreError),
+}
+
+impl Embedded {
+    /// Opens (creating on first start) the data directory.
+    pub fn open(data_dir: &Path, settings: Settings, clock: Arc<dyn Clock>, passwords: Passwords) -> Result<Self, OpenError> {
+        let io = |source| OpenError::DataDir { path: data_dir.display().to_string(), source };
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        let db = Sqlite::open(&data_dir.join("portal.db"))?;
+        let data_key = load_or_create_key(&data_dir.join("data.key")).map_err(io)?;
+        let server_key = load_or_create_key(&data_dir.join("server.key")).map_err(io)?;
+        Ok(Self::assemble(db, &data_key, &server_key, settings, clock, passwords))
+    }
+
+    /// Everything in memory, with random keys: for tests.
+    pub fn in_memory(settings: Settings, clock: Arc<dyn Clock>, passwords: Passwords) -> Result<Self, OpenError> {
+        let db = Sqlite::in_memory()?;
+        let (data_key, server_key) = (crate::crypto::random_bytes::<32>(), crate::crypto::random_bytes::<32>());
+        Ok(Self::assemble(db, &data_key, &server_key, settings, clock, passwords))
+    }
+
+    fn assemble(
+        db: Sqlite,
+        data_key: &[u8; 32],
+        server_key: &[u8; 32],
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        passwords: Passwords,
+    ) -> Self {
+        let store = Arc::new(db.clone());
+        let app = App {
+            store: store.clone(),
+            views: store.clone(),
+            mailer: store.clone(),
+            keys: Arc::new(LocalKeyRing::new(data_key)),
+            secret: ServerSecret::from_master(server_key),
+            clock,
+            passwords,
+            settings: settings.clone(),
+            outbox: Some(db.clone()),
+        };
+        let projector = Projector { store: store.clone(), views: store.clone(), mailer: store, settings };
+        Embedded { app: Arc::new(app), db, projector }
+    }
+}

@@ -1,0 +1,3 @@
+//! Building the application for a backend.
+
+pub mod embedded;

@@ -1,0 +1,72 @@
+//! `portal`: the whole product on one machine. `cargo run --release` starts
+//! it with the embedded backend; see the README for its settings.
+
+use std::sync::Arc;
+
+use functions::backend::embedded::Embedded;
+use functions::password::Passwords;
+use functions::portal::config::{Backend, PortalConfig};
+use functions::portal::server::{self, Server};
+use functions::ports::clock::SystemClock;
+use functions::projector;
+use tokio::sync::watch;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("portal: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = PortalConfig::from_env()?;
+    if config.backend == Backend::Aws {
+        return Err("PORTAL_BACKEND=aws is not available yet in this build".into());
+    }
+    let embedded = Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let follower = tokio::spawn(projector::embedded::follow(embedded.db.clone(), embedded.projector.clone(), stop_rx));
+    tracing::info!(
+        addr = %config.addr,
+        data_dir = %config.data_dir.display(),
+        "portal listening on http://{}", config.addr
+    );
+    let server = Server { app: embedded.app.clone(), web_dir: config.web_dir.clone() };
+    server::run(listener, server, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    let _ = stop_tx.send(true);
+    let _ = follower.await;
+    tracing::info!("portal stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,11 @@
+//! One module per group of endpoints; each handler reads its request,
+//! lets the account decide, and shapes the answer.
+
+pub mod auth;
+pub mod dev;
+pub mod login;
+pub mod recovery_codes;
+pub mod register;
+pub mod session;
+pub mod totp;
+pub mod verify;

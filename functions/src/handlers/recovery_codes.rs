@@ -1,0 +1,36 @@
+//! `POST /api/mfa/recovery-codes`: a new set; the old one stops working.
+
+use events::account::recovery::{self, COUNT};
+use events::account::{Account, Auth, NewRecoveryCodes};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller};
+use crate::app::App;
+use crate::crypto::random_bytes;
+use crate::http::{ApiError, Body, Request, Response, response};
+
+pub const HASH_PURPOSE: &str = "recovery-code";
+
+/// Ten fresh codes: what the user is shown once, and what is stored.
+pub fn generate(app: &App) -> (Vec<String>, NewRecoveryCodes) {
+    let codes: Vec<String> = (0..COUNT).map(|_| recovery::format_code(&random_bytes::<10>())).collect();
+    let hashes = codes
+        .iter()
+        .map(|c| app.secret.keyed_hash(HASH_PURPOSE, &recovery::normalize(c).expect("generated codes are valid")))
+        .collect();
+    (codes, NewRecoveryCodes { set_id: Uuid::new_v4(), hashes })
+}
+
+pub async fn regenerate(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let codes = app
+        .decide(who.account_id, &ctx.meta, |account: Account| async move {
+            let (plain, hashed) = generate(app);
+            Ok(account.regenerate_recovery_codes(session_id, hashed, ctx.now).map(|()| plain))
+        })
+        .await?;
+    Ok(response::json(200, &json!({ "recovery_codes": codes })))
+}

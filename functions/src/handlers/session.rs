@@ -1,0 +1,42 @@
+//! `POST /api/logout` and `GET /api/account`.
+
+use events::account::{Account, Auth};
+use serde_json::json;
+
+use super::auth::{Accepts, caller};
+use crate::app::App;
+use crate::http::{ApiError, Body, Request, Response, response};
+
+pub async fn logout(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    app.decide(who.account_id, &ctx.meta, |account: Account| async move { Ok(account.logout(session_id, ctx.now)) })
+        .await?;
+    Ok(response::no_content())
+}
+
+pub async fn account(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let account = app.load_account(who.account_id).await?;
+    account.authorize(&who.auth, ctx.now)?;
+    Ok(response::json(200, &account_body(&account)))
+}
+
+fn account_body(account: &Account) -> serde_json::Value {
+    json!({
+        "user_id": account.id,
+        "email": account.email,
+        "name": account.name,
+        "roles": account.roles,
+        "locale": account.locale,
+        "created_at": account.created_at.map(crate::time_fmt::rfc3339),
+        "mfa": {
+            "totp": account.totp.is_some(),
+            "sms": null,
+            "recovery_codes_remaining": account.recovery_codes_remaining(),
+        },
+        "app_passwords": [],
+    })
+}

@@ -1,0 +1,83 @@
+//! `POST /api/mfa/totp/setup` and `POST /api/mfa/totp/confirm`.
+
+use events::account::{self, Account};
+use events::totp;
+use qrcode::QrCode;
+use qrcode::render::svg;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::auth::{Accepts, caller, session_body};
+use super::recovery_codes;
+use crate::app::App;
+use crate::crypto::random_bytes;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+
+pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    let secret = Zeroizing::new(random_bytes::<{ totp::SECRET_BYTES }>());
+    let stream = account::stream_id(who.account_id);
+    let sealed = app.keys.seal(&*secret, &stream).await?;
+    let policy = app.settings.policy;
+    let email = app
+        .decide(who.account_id, &ctx.meta, |account: Account| {
+            let sealed = sealed.clone();
+            async move {
+                let email = account.email.clone();
+                Ok(account.start_totp_setup(&who.auth, Uuid::new_v4(), sealed, ctx.now, &policy).map(|()| email))
+            }
+        })
+        .await?;
+    let uri = totp::otpauth_uri(&app.settings.issuer, &email, &*secret);
+    Ok(response::json(
+        200,
+        &json!({
+            "secret": totp::secret_base32(&*secret),
+            "otpauth_uri": uri,
+            "qr_svg": qr_svg(&uri),
+        }),
+    ))
+}
+
+/// The URI as a QR code in SVG, sized for a phone camera at arm's length.
+pub fn qr_svg(uri: &str) -> String {
+    let code = QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M)
+        .expect("an otpauth URI fits in a QR code");
+    code.render::<svg::Color<'_>>().min_dimensions(240, 240).quiet_zone(true).build()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    pub code: String,
+}
+
+pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let CodeBody { code } = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    let policy = app.settings.policy;
+    let stream = account::stream_id(who.account_id);
+    let (grant, codes) = app
+        .decide(who.account_id, &ctx.meta, |account: Account| {
+            let (code, stream) = (code.clone(), stream.clone());
+            async move {
+                // No pending setup: the decision refuses before using the secret.
+                let secret = match account.pending_totp(ctx.now) {
+                    Some(pending) => app.keys.open(&pending.sealed_secret, &stream).await?,
+                    None => Zeroizing::new(Vec::new()),
+                };
+                let (plain, hashed) = recovery_codes::generate(app);
+                Ok(account
+                    .confirm_totp(&who.auth, &secret, &code, hashed, Uuid::new_v4(), ctx.now, &policy)
+                    .map(|grant| (grant, plain)))
+            }
+        })
+        .await?;
+    let mut body = session_body(app, who.account_id, &grant, ctx.now);
+    body["recovery_codes"] = json!(codes);
+    Ok(response::json(200, &body))
+}

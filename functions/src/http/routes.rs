@@ -1,0 +1,116 @@
+//! The route table: every path of the contract, the endpoint that serves it
+//! and the Lambda function it belongs to. The portal mounts all of them; a
+//! Lambda binary serves the routes of its function. The SAM template is
+//! checked against this table.
+
+use super::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Register,
+    Login,
+    Logout,
+    Account,
+    TotpSetup,
+    TotpConfirm,
+    Verify,
+    RecoveryCodes,
+    DevOutbox,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub method: &'static str,
+    /// With `{name}` for a path parameter.
+    pub path: &'static str,
+    pub endpoint: Endpoint,
+    /// The Lambda function (binary in `src/bin/`) that serves it.
+    pub function: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, endpoint: Endpoint, function: &'static str) -> Route {
+    Route { method, path, endpoint, function }
+}
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "/api/register", Endpoint::Register, "register"),
+    route("POST", "/api/login", Endpoint::Login, "login"),
+    route("POST", "/api/logout", Endpoint::Logout, "account"),
+    route("GET", "/api/account", Endpoint::Account, "account"),
+    route("POST", "/api/mfa/totp/setup", Endpoint::TotpSetup, "enroll"),
+    route("POST", "/api/mfa/totp/confirm", Endpoint::TotpConfirm, "enroll"),
+    route("POST", "/api/mfa/recovery-codes", Endpoint::RecoveryCodes, "enroll"),
+    route("POST", "/api/mfa/verify", Endpoint::Verify, "verify"),
+    route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
+];
+
+/// Values of `{name}` segments.
+#[derive(Debug, Clone, Default)]
+pub struct PathParams(Vec<(&'static str, String)>);
+
+impl PathParams {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn matches(pattern: &'static str, path: &str) -> Option<PathParams> {
+    let mut params = Vec::new();
+    let mut want = pattern.split('/');
+    let mut have = path.split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return Some(PathParams(params)),
+            (Some(w), Some(h)) if w.starts_with('{') && w.ends_with('}') && !h.is_empty() => {
+                params.push((&w[1..w.len() - 1], h.to_owned()));
+            }
+            (Some(w), Some(h)) if w == h => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The route for a request: 404 when no path matches, 405 when the path
+/// exists with another method.
+pub fn find(method: &str, path: &str) -> Result<(&'static Route, PathParams), ApiError> {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let mut path_known = false;
+    for route in ROUTES {
+        if let Some(params) = matches(route.path, path) {
+            if route.method == method {
+                return Ok((route, params));
+            }
+            path_known = true;
+        }
+    }
+    Err(if path_known { ApiError::method_not_allowed() } else { ApiError::not_found() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_routes_and_refuses_others() {
+        assert_eq!(find("POST", "/api/login").unwrap().0.endpoint, Endpoint::Login);
+        assert_eq!(find("POST", "/api/login/").unwrap().0.endpoint, Endpoint::Login);
+        assert_eq!(find("GET", "/api/login").unwrap_err().status, 405);
+        assert_eq!(find("POST", "/api/nope").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn extracts_path_parameters() {
+        assert_eq!(matches("/api/x/{id}", "/api/x/42").unwrap().get("id"), Some("42"));
+        assert!(matches("/api/x/{id}", "/api/x/").is_none());
+        assert!(matches("/api/x/{id}", "/api/x/1/2").is_none());
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {}", a.method, a.path);
+            }
+        }
+    }
+}

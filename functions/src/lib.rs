@@ -1,0 +1,18 @@
+//! What runs: the ports and their adapters, the HTTP handlers, the
+//! projections, and the wiring for each backend. `src/bin/` holds one small
+//! binary per Lambda function and `portal`, the local server.
+
+pub mod accounts;
+pub mod adapters;
+pub mod app;
+pub mod backend;
+pub mod crypto;
+pub mod handlers;
+pub mod http;
+pub mod mail_text;
+pub mod password;
+pub mod ports;
+pub mod portal;
+pub mod projector;
+pub mod time_fmt;
+pub mod tokens;

@@ -1,0 +1,112 @@
+//! Password hashing: argon2id with the OWASP parameters m=19456 KiB, t=2,
+//! p=1, stored as PHC strings. A hash made under other parameters verifies
+//! as before and is replaced on that login (`PasswordCheck::rehashed`).
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use events::account::PasswordCheck;
+
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+    /// A hash of a random password under the same parameters: verified
+    /// against on unknown emails so both paths cost one argon2 run.
+    dummy: String,
+}
+
+impl Passwords {
+    pub const M_KIB: u32 = 19_456;
+    pub const T: u32 = 2;
+    pub const P: u32 = 1;
+
+    pub fn standard() -> Self {
+        Self::with_params(Self::M_KIB, Self::T, Self::P)
+    }
+
+    pub fn with_params(m_kib: u32, t: u32, p: u32) -> Self {
+        let params = Params::new(m_kib, t, p, None).expect("valid argon2 parameters");
+        let mut passwords = Passwords { params, dummy: String::new() };
+        let random = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<16>());
+        passwords.dummy = passwords.hash(&random);
+        passwords
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    pub fn hash(&self, password: &str) -> String {
+        self.argon2()
+            .hash_password(password.as_bytes())
+            .expect("argon2 hashing with valid parameters")
+            .to_string()
+    }
+
+    /// Verifies against a stored PHC string. A stored hash that does not
+    /// parse counts as a wrong password (and is logged by the caller as
+    /// corrupt data, never with the password).
+    pub fn verify(&self, stored: &str, password: &str) -> PasswordCheck {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return PasswordCheck { correct: false, rehashed: None };
+        };
+        let correct = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        let rehashed = (correct && !self.is_current(&parsed)).then(|| self.hash(password));
+        PasswordCheck { correct, rehashed }
+    }
+
+    /// The same work as `verify`, for an email without an account.
+    pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
+        let _ = self.verify(&self.dummy, password);
+        PasswordCheck { correct: false, rehashed: None }
+    }
+
+    fn is_current(&self, parsed: &PasswordHash) -> bool {
+        let param = |name: &str| parsed.params.get_decimal(name);
+        parsed.algorithm.as_str() == "argon2id"
+            && parsed.version == Some(0x13)
+            && param("m") == Some(self.params.m_cost())
+            && param("t") == Some(self.params.t_cost())
+            && param("p") == Some(self.params.p_cost())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_phc_strings_with_the_policy_parameters() {
+        let p = Passwords::standard();
+        let h = p.hash("correct horse battery");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(p.verify(&h, "correct horse battery").correct);
+        assert!(!p.verify(&h, "correct horse batterx").correct);
+    }
+
+    #[test]
+    fn long_passwords_are_not_truncated() {
+        let p = Passwords::with_params(1024, 1, 1);
+        let base = "a".repeat(200);
+        let h = p.hash(&format!("{base}1"));
+        assert!(!p.verify(&h, &format!("{base}2")).correct);
+    }
+
+    #[test]
+    fn an_older_policy_is_rehashed_on_a_correct_password_only() {
+        let old = Passwords::with_params(4096, 1, 1);
+        let h = old.hash("correct horse battery");
+        let current = Passwords::standard();
+        let check = current.verify(&h, "correct horse battery");
+        assert!(check.correct);
+        let new = check.rehashed.expect("rehashed");
+        assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(current.verify(&new, "correct horse battery").rehashed.is_none());
+        assert!(current.verify(&h, "wrong").rehashed.is_none());
+    }
+
+    #[test]
+    fn garbage_hashes_verify_as_wrong() {
+        assert!(!Passwords::with_params(1024, 1, 1).verify("not a hash", "x").correct);
+    }
+}

@@ -1,0 +1,102 @@
+//! The portal's settings, from the environment (see the README).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use events::account::AccountPolicy;
+
+use crate::app::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Aws,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortalConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+    pub settings: Settings,
+    /// Serve the web page from this directory instead of the copy compiled
+    /// into the binary (for working on the page without rebuilding).
+    pub web_dir: Option<PathBuf>,
+}
+
+impl PortalConfig {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let addr_text = get("PORTAL_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr: SocketAddr =
+            addr_text.parse().map_err(|_| format!("PORTAL_ADDR must be host:port, got {addr_text:?}"))?;
+        let backend = match get("PORTAL_BACKEND").as_deref() {
+            None | Some("embedded") => Backend::Embedded,
+            Some("aws") => Backend::Aws,
+            Some(other) => return Err(format!("PORTAL_BACKEND must be embedded or aws, got {other:?}")),
+        };
+        let public_url = get("PORTAL_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(format!("PORTAL_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
+        }
+        Ok(PortalConfig {
+            addr,
+            data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            backend,
+            settings: Settings {
+                issuer: get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()),
+                public_url,
+                policy: AccountPolicy::default(),
+            },
+            web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<PortalConfig, String> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        PortalConfig::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.backend, Backend::Embedded);
+        assert_eq!(c.settings.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let c = config(&[
+            ("PORTAL_ADDR", "0.0.0.0:9000"),
+            ("PORTAL_DATA_DIR", "/tmp/x"),
+            ("PORTAL_BACKEND", "aws"),
+            ("PORTAL_ISSUER", "Acme"),
+            ("PORTAL_PUBLIC_URL", "https://portal.example/"),
+        ])
+        .unwrap();
+        assert_eq!(c.addr.port(), 9000);
+        assert_eq!(c.backend, Backend::Aws);
+        assert_eq!(c.settings.issuer, "Acme");
+        assert_eq!(c.settings.public_url, "https://portal.example");
+    }
+
+    #[test]
+    fn refuses_bad_values_with_a_clear_message() {
+        assert!(config(&[("PORTAL_ADDR", "nope")]).unwrap_err().contains("PORTAL_ADDR"));
+        assert!(config(&[("PORTAL_BACKEND", "mongo")]).unwrap_err().contains("PORTAL_BACKEND"));
+        assert!(config(&[("PORTAL_PUBLIC_URL", "portal.example")]).unwrap_err().contains("PORTAL_PUBLIC_URL"));
+    }
+}

@@ -1,0 +1,89 @@
+//! The event store port.
+//!
+//! Streams are append-only, versioned from 1. An append names the version it
+//! read (optimistic concurrency): of two writers that read the same version
+//! exactly one succeeds, the other gets `Conflict`, reloads and decides again.
+//! Uniqueness claims (email -> account) go in the same atomic write, so two
+//! registrations of one email cannot both succeed.
+
+use async_trait::async_trait;
+use events::EventRecord;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Recorded beside every event: who asked, when, from where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub request_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub stream: String,
+    pub version: u64,
+    pub record: EventRecord,
+    pub meta: Meta,
+}
+
+/// A key that may be owned by one stream only, e.g. `email#anna@example.de`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: String,
+    pub owner: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    /// Someone else appended first: reload and decide again.
+    #[error("the stream changed since it was read")]
+    Conflict,
+    /// A uniqueness claim is held by another owner.
+    #[error("the claim {0} is taken")]
+    ClaimTaken(String),
+    /// More events and claims than one atomic write may hold.
+    #[error("too many items for one append: {0}")]
+    TooLarge(usize),
+    /// The backend did not answer or refused for now (throttling, outage).
+    #[error("the event store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// DynamoDB's limit on one transaction; the SQLite adapter enforces the same
+/// so that code that works embedded works on AWS.
+pub const MAX_ITEMS_PER_APPEND: usize = 100;
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Every event of a stream in version order (consistent read, paged
+    /// internally). An unknown stream is empty.
+    async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Appends `events` as versions `expected_version + 1 ..`, together with
+    /// `claims`, all or nothing. Returns the new version.
+    async fn append(
+        &self,
+        stream: &str,
+        expected_version: u64,
+        events: &[EventRecord],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<u64, StoreError>;
+
+    /// Who holds a claim (consistent read).
+    async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// Checks an append's size against the per-transaction limit.
+pub fn check_append_size(events: &[EventRecord], claims: &[Claim]) -> Result<(), StoreError> {
+    let items = events.len() + claims.len();
+    if events.is_empty() || items > MAX_ITEMS_PER_APPEND {
+        return Err(StoreError::TooLarge(items));
+    }
+    Ok(())
+}

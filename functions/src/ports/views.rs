@@ -1,0 +1,31 @@
+//! The views port: eventually consistent read models and small counters.
+//! Decisions never read these; projections write them and the support
+//! console and notifications read them.
+
+use async_trait::async_trait;
+use events::lockout::Failures;
+use time::OffsetDateTime;
+
+use super::store::StoreError;
+
+#[async_trait]
+pub trait ViewStore: Send + Sync {
+    /// Counts one more failure under `key` (kept until `expires_at`), and
+    /// returns the count so far. Used for what has no event stream, e.g.
+    /// failed logins for emails that have no account.
+    async fn record_failure(
+        &self,
+        key: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Failures, StoreError>;
+
+    async fn failures(&self, key: &str, now: OffsetDateTime) -> Result<Failures, StoreError>;
+
+    /// Sets a marker if it is not set yet; true when this call set it.
+    /// Delivery markers make notifications at-most-once per event.
+    async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Removes a marker again, when the work it guarded failed.
+    async fn unmark(&self, marker: &str) -> Result<(), StoreError>;
+}

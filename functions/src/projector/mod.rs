@@ -1,0 +1,37 @@
+//! Projections: what follows from events after they are stored. Fed by the
+//! SQLite feed in-process (embedded) or DynamoDB Streams (AWS, LocalStack).
+//! Every projection is idempotent: a replayed event changes nothing and
+//! sends nothing twice.
+
+pub mod embedded;
+pub mod notifications;
+
+use std::sync::Arc;
+
+use crate::app::Settings;
+use crate::ports::mail::Mailer;
+use crate::ports::store::{EventStore, StoreError, StoredEvent};
+use crate::ports::views::ViewStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("mail delivery failed: {0}")]
+    Delivery(String),
+}
+
+#[derive(Clone)]
+pub struct Projector {
+    pub store: Arc<dyn EventStore>,
+    pub views: Arc<dyn ViewStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub settings: Settings,
+}
+
+impl Projector {
+    /// Applies one stored event to every projection.
+    pub async fn project(&self, event: &StoredEvent) -> Result<(), ProjectionError> {
+        notifications::on_event(self, event).await
+    }
+}

@@ -1,0 +1,45 @@
+//! Emails that events cause, each sent at most once per event: a delivery
+//! marker (`mail#<stream>#<version>`) is set before sending and removed
+//! again only if sending failed, so a replayed stream sends nothing twice.
+
+use events::EventCodec;
+use events::account::{Account, AccountEvent};
+
+use super::{ProjectionError, Projector};
+use crate::accounts::decode;
+use crate::mail_text;
+use crate::ports::mail::Mail;
+use crate::ports::store::StoredEvent;
+
+pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), ProjectionError> {
+    if !stored.stream.starts_with("account#") {
+        return Ok(());
+    }
+    let Ok(event) = AccountEvent::decode(&stored.record) else {
+        tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
+        return Ok(());
+    };
+    if !matches!(event, AccountEvent::RecoveryCodeUsed { .. } | AccountEvent::TotpActivated { .. }) {
+        return Ok(());
+    }
+    // The account as it was right after this event (for the address and
+    // the number of codes left then, not now).
+    let history = decode(&p.store.load(&stored.stream).await?)?;
+    let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
+    let Some((subject, body)) = mail_text::for_event(&event, &account, &p.settings) else {
+        return Ok(());
+    };
+    deliver_once(p, stored, Mail { to: account.email.clone(), subject, body }).await
+}
+
+async fn deliver_once(p: &Projector, stored: &StoredEvent, mail: Mail) -> Result<(), ProjectionError> {
+    let marker = format!("mail#{}#{}", stored.stream, stored.version);
+    if !p.views.mark_once(&marker, stored.meta.at).await? {
+        return Ok(());
+    }
+    if let Err(e) = p.mailer.send(&mail).await {
+        p.views.unmark(&marker).await?;
+        return Err(ProjectionError::Delivery(e.to_string()));
+    }
+    Ok(())
+}
