@@ -346,3 +346,10 @@ impl Account {
         Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
     }
 }
+
+impl<T> Decision<T> {
+    /// Transforms the answer, keeping the events.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decision<U> {
+        Decision { events: self.events, outcome: self.outcome.map(f) }
+    }
+}

@@ -97,6 +97,7 @@ pub enum AccountEvent {
     PasswordPassed {
         login_id: Uuid,
         owed: Owed,
+        #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     SessionStarted {
@@ -104,6 +105,7 @@ pub enum AccountEvent {
         /// The login this session completes; `None` when a signed-in user
         /// got a fresh session (after changing a factor).
         login_id: Option<Uuid>,
+        #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     /// One session ended (logout).
@@ -114,6 +116,7 @@ pub enum AccountEvent {
         setup_id: Uuid,
         /// The secret, encrypted by the key ring (AES-256-GCM or KMS).
         sealed_secret: String,
+        #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     TotpActivated { setup_id: Uuid, step: u64 },

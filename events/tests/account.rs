@@ -1,0 +1,293 @@
+//! Given events, when a command, then new events or a refusal; no I/O.
+
+use events::Refusal;
+use events::account::{
+    Account, AccountEvent, AccountPolicy, Auth, Locale, LoginOutcome, Method, NewRecoveryCodes, Owed, PasswordCheck,
+    SecondFactorProof, SessionEndReason,
+};
+use events::codec::Recorded;
+use events::totp::{self, DIGITS};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const T0: OffsetDateTime = datetime!(2026-11-02 09:00:00 UTC);
+const SECRET: &[u8] = b"01234567890123456789";
+const POLICY: AccountPolicy = AccountPolicy {
+    password_lockout: events::lockout::LockoutPolicy::STANDARD,
+    second_factor_lockout: events::lockout::LockoutPolicy::STANDARD,
+    mfa_token_ttl: Duration::minutes(5),
+    session_ttl: Duration::hours(8),
+    totp_setup_ttl: Duration::minutes(10),
+};
+
+/// An account history being built up, event by event.
+struct Given {
+    events: Vec<Recorded<AccountEvent>>,
+}
+
+impl Given {
+    fn registered(roles: Vec<events::account::Role>) -> Self {
+        let mut g = Given { events: Vec::new() };
+        g.push(T0, AccountEvent::Registered {
+            account_id: Uuid::from_u128(1),
+            email: "anna@example.de".into(),
+            name: "Anna".into(),
+            password_hash: "$argon2id$...".into(),
+            first_login_without_second_factor: roles.is_empty(),
+            roles,
+            locale: Locale::De,
+        });
+        g
+    }
+
+    fn customer() -> Self {
+        Self::registered(Vec::new())
+    }
+
+    fn push(&mut self, at: OffsetDateTime, event: AccountEvent) {
+        let version = self.events.len() as u64 + 1;
+        self.events.push(Recorded { version, at, event });
+    }
+
+    fn then(&mut self, at: OffsetDateTime, events: Vec<AccountEvent>) -> &mut Self {
+        for e in events {
+            self.push(at, e);
+        }
+        self
+    }
+
+    fn state(&self) -> Account {
+        Account::from_events(&self.events)
+    }
+
+    /// A customer with an active authenticator (activated at step of T0)
+    /// and recovery codes hashed as "h0".."h9".
+    fn with_totp() -> Self {
+        let mut g = Self::customer();
+        let setup_id = Uuid::from_u128(2);
+        g.push(T0, AccountEvent::PasswordPassed { login_id: Uuid::from_u128(3), owed: Owed::Nothing, expires_at: T0 + Duration::minutes(5) });
+        g.push(T0, AccountEvent::TotpSetupStarted { setup_id, sealed_secret: "sealed".into(), expires_at: T0 + Duration::minutes(10) });
+        g.push(T0, AccountEvent::TotpActivated { setup_id, step: totp::step_at(T0) });
+        g.push(T0, codes().issued_event());
+        g
+    }
+}
+
+fn codes() -> NewRecoveryCodes {
+    NewRecoveryCodes { set_id: Uuid::from_u128(9), hashes: (0..10).map(|i| format!("h{i}")).collect() }
+}
+
+trait Issued {
+    fn issued_event(self) -> AccountEvent;
+}
+impl Issued for NewRecoveryCodes {
+    fn issued_event(self) -> AccountEvent {
+        AccountEvent::RecoveryCodesIssued { set_id: self.set_id, hashes: self.hashes }
+    }
+}
+
+fn correct() -> PasswordCheck {
+    PasswordCheck { correct: true, rehashed: None }
+}
+
+fn wrong() -> PasswordCheck {
+    PasswordCheck { correct: false, rehashed: None }
+}
+
+fn login(g: &mut Given, at: OffsetDateTime) -> Result<LoginOutcome, Refusal> {
+    let d = g.state().login(correct(), Uuid::new_v4(), Uuid::new_v4(), at, &POLICY);
+    g.then(at, d.events);
+    d.outcome
+}
+
+fn pending_login_id(outcome: Result<LoginOutcome, Refusal>) -> Uuid {
+    match outcome {
+        Ok(LoginOutcome::Required { login_id, .. } | LoginOutcome::SetupRequired { login_id, .. }) => login_id,
+        other => panic!("expected a pending login, got {other:?}"),
+    }
+}
+
+#[test]
+fn first_login_needs_no_second_factor_and_every_later_login_demands_setup() {
+    let mut g = Given::customer();
+    match login(&mut g, T0) {
+        Ok(LoginOutcome::Authenticated { mfa_setup_due: true, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(login(&mut g, T0 + Duration::minutes(1)), Ok(LoginOutcome::SetupRequired { .. })));
+    assert!(matches!(login(&mut g, T0 + Duration::minutes(2)), Ok(LoginOutcome::SetupRequired { .. })));
+}
+
+#[test]
+fn staff_must_set_up_a_second_factor_at_their_very_first_login() {
+    let mut g = Given::registered(vec![events::account::Role::Support]);
+    assert!(matches!(login(&mut g, T0), Ok(LoginOutcome::SetupRequired { .. })));
+}
+
+#[test]
+fn a_wrong_password_is_recorded_and_ten_lock_the_account_even_for_the_right_password() {
+    let mut g = Given::customer();
+    for i in 0..10 {
+        let d = g.state().login(wrong(), Uuid::new_v4(), Uuid::new_v4(), T0, &POLICY);
+        assert_eq!(d.outcome, Err(Refusal::InvalidCredentials), "attempt {i}");
+        assert_eq!(d.events, vec![AccountEvent::PasswordFailed {}]);
+        g.then(T0, d.events);
+    }
+    let d = g.state().login(correct(), Uuid::new_v4(), Uuid::new_v4(), T0 + Duration::seconds(30), &POLICY);
+    assert_eq!(d.outcome, Err(Refusal::TooManyAttempts { retry_after: 30 }));
+    assert!(d.events.is_empty(), "attempts during a lock are not evaluated");
+    // After the lock the right password works and resets the count.
+    assert!(login(&mut g, T0 + Duration::minutes(1)).is_ok());
+    assert_eq!(g.state().password_failures.count, 0);
+}
+
+#[test]
+fn a_rehashed_password_is_recorded_with_the_login() {
+    let g = Given::customer();
+    let check = PasswordCheck { correct: true, rehashed: Some("$argon2id$new".into()) };
+    let d = g.state().login(check, Uuid::new_v4(), Uuid::new_v4(), T0, &POLICY);
+    assert_eq!(d.events[0], AccountEvent::PasswordRehashed { password_hash: "$argon2id$new".into() });
+}
+
+#[test]
+fn an_mfa_token_of_a_login_that_owes_a_code_cannot_enrol_a_new_factor() {
+    let mut g = Given::with_totp();
+    let login_id = pending_login_id(login(&mut g, T0 + Duration::minutes(1)));
+    let d = g.state().start_totp_setup(&Auth::Mfa { login_id }, Uuid::new_v4(), "s".into(), T0 + Duration::minutes(1), &POLICY);
+    assert_eq!(d.outcome, Err(Refusal::Forbidden));
+    assert!(d.events.is_empty());
+}
+
+#[test]
+fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
+    let mut g = Given::customer();
+    login(&mut g, T0).unwrap();
+    let at = T0 + Duration::minutes(1);
+    let login_id = pending_login_id(login(&mut g, at));
+    let auth = Auth::Mfa { login_id };
+    let d = g.state().start_totp_setup(&auth, Uuid::new_v4(), "sealed".into(), at, &POLICY);
+    g.then(at, d.events);
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = g.state().confirm_totp(&auth, SECRET, &code, codes(), Uuid::new_v4(), at, &POLICY);
+    assert!(d.outcome.is_ok());
+    assert!(matches!(d.events[0], AccountEvent::TotpActivated { .. }));
+    assert!(matches!(d.events[1], AccountEvent::RecoveryCodesIssued { .. }));
+    assert_eq!(d.events[2], AccountEvent::SessionsEnded { reason: SessionEndReason::SecondFactorChanged });
+    assert!(matches!(d.events[3], AccountEvent::SessionStarted { login_id: Some(id), .. } if id == login_id));
+    g.then(at, d.events);
+    let state = g.state();
+    assert!(state.has_second_factor());
+    assert_eq!(state.sessions.len(), 1, "the first login's session ended");
+    assert_eq!(state.methods(), vec![Method::Totp, Method::RecoveryCode]);
+    // The confirmation code's step is used: it cannot log in again.
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+}
+
+#[test]
+fn an_unconfirmed_setup_expires_after_ten_minutes() {
+    let mut g = Given::customer();
+    login(&mut g, T0).unwrap();
+    let login_id = pending_login_id(login(&mut g, T0));
+    let auth = Auth::Mfa { login_id };
+    let d = g.state().start_totp_setup(&auth, Uuid::new_v4(), "sealed".into(), T0, &POLICY);
+    g.then(T0, d.events);
+    assert!(g.state().pending_totp(T0 + Duration::minutes(9)).is_some());
+    assert!(g.state().pending_totp(T0 + Duration::minutes(10)).is_none());
+}
+
+#[test]
+fn a_totp_step_is_accepted_once_only() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let first = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(first, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    assert!(d.outcome.is_ok());
+    g.then(at, d.events);
+    let second = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(second, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+    assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }]);
+}
+
+#[test]
+fn second_factor_failures_count_across_logins_and_lock_even_a_correct_code() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    for i in 0..10 {
+        let login_id = pending_login_id(login(&mut g, at));
+        let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: "000000" }, Uuid::new_v4(), at, &POLICY);
+        assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode, "attempt {i}");
+        g.then(at, d.events);
+    }
+    let login_id = pending_login_id(login(&mut g, at));
+    let good = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &good }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::TooManyAttempts { retry_after: 60 });
+    assert!(d.events.is_empty());
+    // A correct password does not reset second-factor failures.
+    assert_eq!(g.state().second_factor_failures.count, 10);
+}
+
+#[test]
+fn a_recovery_code_works_once_and_reports_what_remains() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.as_ref().unwrap().recovery_codes_remaining, Some(9));
+    g.then(at, d.events);
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: None }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+}
+
+#[test]
+fn regenerated_codes_replace_the_old_set() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, Uuid::new_v4(), at, &POLICY);
+    let session_id = d.outcome.as_ref().unwrap().session.session_id;
+    g.then(at, d.events);
+    let new = NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: (0..10).map(|i| format!("n{i}")).collect() };
+    let d = g.state().regenerate_recovery_codes(session_id, new, at);
+    g.then(at, d.events);
+    assert_eq!(g.state().recovery_codes_remaining(), 10);
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, Uuid::new_v4(), at, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+}
+
+#[test]
+fn mfa_tokens_expire_after_five_minutes_and_work_once() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let login_id = pending_login_id(login(&mut g, at));
+    let late = at + Duration::minutes(5);
+    let code = totp::code_at_step(SECRET, totp::step_at(late), DIGITS);
+    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), late, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    g.then(at, d.events);
+    assert!(g.state().authorize(&Auth::Mfa { login_id }, at).is_err(), "a completed login's token is spent");
+}
+
+#[test]
+fn logout_ends_only_that_session() {
+    let mut g = Given::customer();
+    let first = match login(&mut g, T0) {
+        Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
+        other => panic!("{other:?}"),
+    };
+    let d = g.state().logout(first, T0);
+    g.then(T0, d.events);
+    assert!(g.state().authorize(&Auth::Session { session_id: first }, T0).is_err());
+    assert_eq!(g.state().logout(first, T0).outcome, Err(Refusal::Unauthorized));
+}
