@@ -2,6 +2,9 @@
 //! p=1, stored as PHC strings. A hash made under other parameters verifies
 //! as before and is replaced on that login (`PasswordCheck::rehashed`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -10,6 +13,9 @@ use events::account::PasswordCheck;
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    /// argon2 verifications so far; lets tests show that unknown emails and
+    /// wrong passwords cost the same work.
+    verifications: Arc<AtomicU64>,
     /// A hash of a random password under the same parameters: verified
     /// against on unknown emails so both paths cost one argon2 run.
     dummy: String,
@@ -26,7 +32,7 @@ impl Passwords {
 
     pub fn with_params(m_kib: u32, t: u32, p: u32) -> Self {
         let params = Params::new(m_kib, t, p, None).expect("valid argon2 parameters");
-        let mut passwords = Passwords { params, dummy: String::new() };
+        let mut passwords = Passwords { params, verifications: Arc::default(), dummy: String::new() };
         let random = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<16>());
         passwords.dummy = passwords.hash(&random);
         passwords
@@ -48,8 +54,10 @@ impl Passwords {
     /// corrupt data, never with the password).
     pub fn verify(&self, stored: &str, password: &str) -> PasswordCheck {
         let Ok(parsed) = PasswordHash::new(stored) else {
-            return PasswordCheck { correct: false, rehashed: None };
+            // Still one argon2 run, so a broken record costs the same time.
+            return self.verify_dummy(password);
         };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let correct = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
         let rehashed = (correct && !self.is_current(&parsed)).then(|| self.hash(password));
         PasswordCheck { correct, rehashed }
@@ -59,6 +67,10 @@ impl Passwords {
     pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
         let _ = self.verify(&self.dummy, password);
         PasswordCheck { correct: false, rehashed: None }
+    }
+
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     fn is_current(&self, parsed: &PasswordHash) -> bool {

@@ -1,1 +1,6 @@
+//! Shared pieces of the integration tests: a portal in memory driven
+//! through its real router, and the event-store conformance suite that
+//! every adapter must pass.
 
+pub mod conformance;
+pub mod harness;

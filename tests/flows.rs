@@ -1,0 +1,508 @@
+//! The flows of the contract through the real router, on the embedded
+//! backend with a manual clock.
+
+use acceptance::conformance::futures_join_all;
+use acceptance::harness::{PASSWORD, TestPortal};
+use functions::password::Passwords;
+use serde_json::json;
+use time::Duration;
+
+// --- registration and the first login -------------------------------------
+
+#[tokio::test]
+async fn register_then_first_login_without_factor_then_setup_is_demanded() {
+    let p = TestPortal::new();
+    let id = p.register("Anna.Muster@Example.de ").await;
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+    let (status, first) = p.login("anna.muster@example.de", PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["status"], "authenticated");
+    assert_eq!(first["mfa_setup_due"], true);
+    assert!(first["expires_in"].as_i64().unwrap() > 0);
+    let session = first["session_token"].as_str().unwrap();
+    let (status, account) = p.call("GET", "/api/account", Some(session), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account["user_id"], id.as_str());
+    assert_eq!(account["email"], "anna.muster@example.de");
+    assert_eq!(account["mfa"], json!({"totp": false, "sms": null, "recovery_codes_remaining": 0}));
+    let (_, second) = p.login("ANNA.MUSTER@example.de", PASSWORD).await;
+    assert_eq!(second["status"], "mfa_setup_required");
+    assert!(second["mfa_token"].is_string());
+    assert!(second["methods"].as_array().unwrap().contains(&json!("totp")));
+}
+
+#[tokio::test]
+async fn an_email_registers_once_in_any_spelling() {
+    let p = TestPortal::new();
+    p.register("anna@example.de").await;
+    let (status, body) = p
+        .call("POST", "/api/register", None, Some(json!({"email": " ANNA@example.de", "password": PASSWORD, "name": "A"})))
+        .await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("email_taken")));
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_email_create_one_account() {
+    let p = TestPortal::new();
+    let body = json!({"email": "race@example.de", "password": PASSWORD, "name": "R"});
+    let results = futures_join_all((0..10).map(|_| p.call("POST", "/api/register", None, Some(body.clone())))).await;
+    assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 1);
+    assert_eq!(results.iter().filter(|(s, _)| *s == 409).count(), 9);
+}
+
+#[tokio::test]
+async fn weak_short_and_long_passwords() {
+    let p = TestPortal::new();
+    for (password, status) in [("short7!", 400), ("password123", 400), ("iloveyou", 400), ("Lange-genug-1234", 201)] {
+        let email = format!("{}@example.de", uuid::Uuid::new_v4());
+        let (s, body) =
+            p.call("POST", "/api/register", None, Some(json!({"email": email, "password": password, "name": "A"}))).await;
+        assert_eq!(s, status, "{password}: {body}");
+    }
+    // 128 characters and more are accepted and never truncated.
+    let long = "Ab1!".repeat(40);
+    let email = "long@example.de";
+    let (s, _) = p.call("POST", "/api/register", None, Some(json!({"email": email, "password": long, "name": "L"}))).await;
+    assert_eq!(s, 201);
+    let truncated = &long[..128];
+    assert_eq!(p.login(email, truncated).await.0, 401);
+    assert_eq!(p.login(email, &long).await.0, 200);
+}
+
+// --- enumeration and password lockout --------------------------------------
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_answer_alike_with_one_argon2_run_each() {
+    let p = TestPortal::new();
+    p.register("known@example.de").await;
+    let before = p.app().passwords.verifications();
+    let unknown = p.login("nobody@example.de", "Whatever-123").await;
+    let after_unknown = p.app().passwords.verifications();
+    let wrong = p.login("known@example.de", "Whatever-123").await;
+    let after_wrong = p.app().passwords.verifications();
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown.1["error"], "invalid_credentials");
+    assert_eq!(after_unknown - before, 1, "one argon2 verification for an unknown email");
+    assert_eq!(after_wrong - after_unknown, 1, "one argon2 verification for a wrong password");
+}
+
+#[tokio::test]
+async fn ten_failures_lock_known_and_unknown_emails_alike() {
+    let p = TestPortal::new();
+    p.register("known@example.de").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..12 {
+        known.push(p.login("known@example.de", "Wrong-password-1").await);
+        unknown.push(p.login("unknown@example.de", "Wrong-password-1").await);
+    }
+    assert_eq!(known, unknown, "a lockout must not reveal that an account exists");
+    assert!(known[..10].iter().all(|(s, _)| *s == 401));
+    assert!(known[10..].iter().all(|(s, b)| *s == 429 && b["retry_after"] == 60), "{:?}", known[10]);
+    // While locked even the right password is refused.
+    assert_eq!(p.login("known@example.de", PASSWORD).await.0, 429);
+    p.clock.advance(Duration::seconds(61));
+    assert_eq!(p.login("known@example.de", PASSWORD).await.0, 200);
+    // Success resets the count: nine more failures do not lock.
+    for _ in 0..9 {
+        assert_eq!(p.login("known@example.de", "Wrong-password-1").await.0, 401);
+    }
+    assert_eq!(p.login("known@example.de", PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_lock_doubles_with_each_further_failure() {
+    let p = TestPortal::new();
+    p.register("known@example.de").await;
+    for _ in 0..10 {
+        p.login("known@example.de", "Wrong-password-1").await;
+    }
+    p.clock.advance(Duration::seconds(61));
+    assert_eq!(p.login("known@example.de", "Wrong-password-1").await.0, 401);
+    let (status, body) = p.login("known@example.de", PASSWORD).await;
+    assert_eq!((status, body["retry_after"].as_u64()), (429, Some(120)));
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_are_all_counted() {
+    let p = TestPortal::new();
+    p.register("known@example.de").await;
+    let results = futures_join_all((0..10).map(|_| p.login("known@example.de", "Wrong-password-1"))).await;
+    assert!(results.iter().all(|(s, _)| *s == 401));
+    assert_eq!(p.login("known@example.de", PASSWORD).await.0, 429, "all ten failures were recorded");
+}
+
+#[tokio::test]
+async fn an_old_hash_is_upgraded_at_the_next_login() {
+    let p = TestPortal::with_passwords(Passwords::with_params(2048, 1, 1));
+    p.register("old@example.de").await;
+    let log = p.event_log_text().await;
+    assert!(log.contains("m=2048,t=1,p=1"));
+    // The policy changes (a new deployment with new parameters).
+    let upgraded = TestPortal { embedded: rebuild_with(&p, Passwords::with_params(4096, 1, 1)), clock: p.clock.clone() };
+    assert_eq!(upgraded.login("old@example.de", PASSWORD).await.0, 200);
+    let log = upgraded.event_log_text().await;
+    assert!(log.contains("password_rehashed") && log.contains("m=4096,t=1,p=1"), "{log}");
+    assert_eq!(upgraded.login("old@example.de", PASSWORD).await.0, 200, "the new hash verifies");
+}
+
+/// The same database and keys with other argon2 parameters.
+fn rebuild_with(p: &TestPortal, passwords: Passwords) -> functions::backend::embedded::Embedded {
+    use functions::app::App;
+    let old = &p.embedded.app;
+    let app = App {
+        store: old.store.clone(),
+        views: old.views.clone(),
+        mailer: old.mailer.clone(),
+        keys: old.keys.clone(),
+        secret: old.secret.clone(),
+        clock: old.clock.clone(),
+        passwords,
+        settings: old.settings.clone(),
+        outbox: old.outbox.clone(),
+    };
+    functions::backend::embedded::Embedded {
+        app: std::sync::Arc::new(app),
+        db: p.embedded.db.clone(),
+        projector: p.embedded.projector.clone(),
+    }
+}
+
+// --- TOTP setup -----------------------------------------------------------
+
+#[tokio::test]
+async fn totp_setup_gives_a_160_bit_secret_a_uri_and_a_qr_code_of_that_uri() {
+    let p = TestPortal::new();
+    p.register("qr+test@example.de").await;
+    p.login("qr+test@example.de", PASSWORD).await;
+    let token = p.mfa_token("qr+test@example.de").await;
+    let (status, setup) = p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+    assert_eq!(status, 200);
+    let secret = setup["secret"].as_str().unwrap();
+    assert!(!secret.contains('='));
+    assert!(data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap().len() * 8 >= 160);
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert_eq!(
+        uri,
+        format!(
+            "otpauth://totp/Acme%20Portal:qr%2Btest%40example.de?secret={secret}&issuer=Acme%20Portal&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+    assert_eq!(decode_qr_svg(setup["qr_svg"].as_str().unwrap()), uri);
+}
+
+/// Renders the SVG and reads the QR code back, as a phone camera would.
+fn decode_qr_svg(svg: &str) -> String {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).expect("valid SVG");
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let data = pixmap.data();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| data[(y * w + x) * 4]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the SVG");
+    grids[0].decode().expect("decodes").1
+}
+
+#[tokio::test]
+async fn confirming_activates_and_returns_ten_recovery_codes_and_a_session() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    assert_eq!(e.recovery_codes.len(), 10);
+    let unique: std::collections::HashSet<_> = e.recovery_codes.iter().collect();
+    assert_eq!(unique.len(), 10);
+    for code in &e.recovery_codes {
+        assert_eq!(code.len(), 19, "xxxx-xxxx-xxxx-xxxx: {code}");
+        assert_eq!(code.split('-').count(), 4);
+    }
+    let (status, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account["mfa"]["totp"], true);
+    assert_eq!(account["mfa"]["recovery_codes_remaining"], 10);
+    let (_, login) = p.login("anna@example.de", PASSWORD).await;
+    assert_eq!(login["status"], "mfa_required");
+    assert_eq!(login["methods"], json!(["totp", "recovery_code"]));
+}
+
+#[tokio::test]
+async fn a_wrong_confirmation_code_activates_nothing() {
+    let p = TestPortal::new();
+    p.register("anna@example.de").await;
+    p.login("anna@example.de", PASSWORD).await;
+    let token = p.mfa_token("anna@example.de").await;
+    p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+    let (status, body) = p.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": "000000"}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")));
+    assert_eq!(p.login("anna@example.de", PASSWORD).await.1["status"], "mfa_setup_required");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_setup_expires_after_ten_minutes() {
+    let p = TestPortal::new();
+    p.register("anna@example.de").await;
+    let (_, first) = p.login("anna@example.de", PASSWORD).await;
+    let session = first["session_token"].as_str().unwrap().to_owned();
+    let (_, setup) = p.call("POST", "/api/mfa/totp/setup", Some(&session), None).await;
+    let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
+    p.clock.advance(Duration::minutes(10));
+    let code = p.code(&secret, 0);
+    let (status, _) = p.call("POST", "/api/mfa/totp/confirm", Some(&session), Some(json!({"code": code}))).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_password_alone_cannot_replace_an_active_factor() {
+    let p = TestPortal::new();
+    p.enrolled("anna@example.de").await;
+    let token = p.mfa_token("anna@example.de").await;
+    let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+}
+
+#[tokio::test]
+async fn activating_a_factor_ends_the_other_sessions() {
+    let p = TestPortal::new();
+    p.register("anna@example.de").await;
+    let (_, first) = p.login("anna@example.de", PASSWORD).await;
+    let old_session = first["session_token"].as_str().unwrap().to_owned();
+    let token = p.mfa_token("anna@example.de").await;
+    let (_, setup) = p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+    let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
+    let code = p.code(&secret, 0);
+    let (_, confirmed) = p.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": code}))).await;
+    assert_eq!(p.call("GET", "/api/account", Some(&old_session), None).await.0, 401);
+    let new_session = confirmed["session_token"].as_str().unwrap();
+    assert_eq!(p.call("GET", "/api/account", Some(new_session), None).await.0, 200);
+}
+
+// --- verify: TOTP ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_totp_code_logs_in_once_and_never_again() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let code = p.code(&e.secret, 0);
+    let token = p.mfa_token("anna@example.de").await;
+    let (status, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    assert_eq!(status, 200, "{body}");
+    let session = body["session_token"].as_str().unwrap();
+    assert_eq!(p.call("GET", "/api/account", Some(session), None).await.0, 200);
+    let token = p.mfa_token("anna@example.de").await;
+    let (status, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")));
+    // Not even within its 90-second window, nor the previous step's code.
+    p.clock.advance(Duration::seconds(30));
+    let earlier = p.code(&e.secret, -1);
+    assert_eq!(earlier, code);
+    let (status, _) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": earlier}))).await;
+    assert_eq!(status, 401);
+    let fresh = p.code(&e.secret, 0);
+    let (status, _) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": fresh}))).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn codes_of_the_previous_and_next_step_are_accepted_others_not() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    for (offset, expected) in [(-2, 401), (2, 401), (-1, 200), (1, 200)] {
+        p.next_step();
+        p.next_step();
+        p.next_step();
+        let token = p.mfa_token("anna@example.de").await;
+        let code = p.code(&e.secret, offset);
+        let (status, _) =
+            p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+        assert_eq!(status, expected, "offset {offset}");
+    }
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_uses_of_one_totp_code_log_in_once() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let mut tokens = Vec::new();
+    for _ in 0..20 {
+        tokens.push(p.mfa_token("anna@example.de").await);
+    }
+    let code = p.code(&e.secret, 0);
+    let body = json!({"method": "totp", "code": code});
+    let results =
+        futures_join_all(tokens.iter().map(|t| p.call("POST", "/api/mfa/verify", Some(t), Some(body.clone())))).await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 401 | 429)), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn second_factor_failures_lock_across_mfa_tokens_even_for_a_correct_code() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    for i in 0..10 {
+        // A fresh login every other attempt: the count is per account.
+        let token = p.mfa_token("anna@example.de").await;
+        let (status, _) =
+            p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": "000000"}))).await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let token = p.mfa_token("anna@example.de").await;
+    let good = p.code(&e.secret, 0);
+    let (status, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
+    assert_eq!((status, body["retry_after"].as_u64()), (429, Some(60)));
+    let recovery = json!({"method": "recovery_code", "code": e.recovery_codes[0]});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(recovery)).await.0, 429);
+    p.clock.advance(Duration::seconds(60));
+    let token = p.mfa_token("anna@example.de").await;
+    let good = p.code(&e.secret, 0);
+    let (status, _) = p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
+    assert_eq!(status, 200);
+}
+
+// --- verify: recovery codes ----------------------------------------------------
+
+#[tokio::test]
+async fn a_recovery_code_works_once_tells_what_remains_and_emails_the_owner() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let token = p.mfa_token("anna@example.de").await;
+    // Typed in capitals and without dashes still counts.
+    let typed = e.recovery_codes[4].to_uppercase().replace('-', "");
+    let (status, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "recovery_code", "code": typed}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recovery_codes_remaining"], 9);
+    assert!(body["session_token"].is_string());
+    let token = p.mfa_token("anna@example.de").await;
+    let again = json!({"method": "recovery_code", "code": e.recovery_codes[4]});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(again)).await.0, 401);
+    let mails = p.outbox().await;
+    let used: Vec<_> = mails.iter().filter(|m| m["subject"].as_str().unwrap().contains("recovery code")).collect();
+    assert_eq!(used.len(), 1, "{mails:?}");
+    assert_eq!(used[0]["to"], "anna@example.de");
+    assert_eq!(used[0]["channel"], "email");
+    assert!(used[0]["body"].as_str().unwrap().contains("9 codes remain"));
+    assert!(!used[0]["body"].as_str().unwrap().contains(&e.recovery_codes[4]));
+}
+
+#[tokio::test]
+async fn thirty_simultaneous_uses_of_one_recovery_code_log_in_exactly_once() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let mut tokens = Vec::new();
+    for _ in 0..30 {
+        tokens.push(p.mfa_token("anna@example.de").await);
+    }
+    let body = json!({"method": "recovery_code", "code": e.recovery_codes[0]});
+    let results =
+        futures_join_all(tokens.iter().map(|t| p.call("POST", "/api/mfa/verify", Some(t), Some(body.clone())))).await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 401 | 429)), "{statuses:?}");
+    let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(account["mfa"]["recovery_codes_remaining"], 9);
+}
+
+#[tokio::test]
+async fn regenerating_recovery_codes_voids_the_old_set() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), None).await;
+    assert_eq!(status, 200);
+    let new: Vec<String> = serde_json::from_value(body["recovery_codes"].clone()).unwrap();
+    assert_eq!(new.len(), 10);
+    assert!(new.iter().all(|c| !e.recovery_codes.contains(c)));
+    let token = p.mfa_token("anna@example.de").await;
+    let old = json!({"method": "recovery_code", "code": e.recovery_codes[1]});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(old)).await.0, 401);
+    let fresh = json!({"method": "recovery_code", "code": new[1]});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(fresh)).await.0, 200);
+    // An mfa token cannot regenerate codes.
+    let token = p.mfa_token("anna@example.de").await;
+    assert_eq!(p.call("POST", "/api/mfa/recovery-codes", Some(&token), None).await.0, 401);
+}
+
+// --- tokens and sessions ------------------------------------------------------
+
+#[tokio::test]
+async fn mfa_tokens_work_only_at_mfa_endpoints_and_for_five_minutes() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let token = p.mfa_token("anna@example.de").await;
+    assert_eq!(p.call("GET", "/api/account", Some(&token), None).await.0, 401);
+    assert_eq!(p.call("POST", "/api/logout", Some(&token), None).await.0, 401);
+    p.clock.advance(Duration::minutes(5));
+    let code = p.code(&e.secret, 0);
+    let (status, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+}
+
+#[tokio::test]
+async fn session_tokens_do_not_verify_and_forged_tokens_do_nothing() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let code = p.code(&e.secret, 0);
+    let body = json!({"method": "totp", "code": code});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&e.session), Some(body.clone())).await.0, 401);
+    let mut forged = e.session.clone();
+    forged.pop();
+    forged.push(if e.session.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(p.call("GET", "/api/account", Some(&forged), None).await.0, 401);
+    assert_eq!(p.call("GET", "/api/account", Some("garbage"), None).await.0, 401);
+    assert_eq!(p.call("GET", "/api/account", None, None).await.0, 401);
+    let (status, _) = p.send("GET", "/api/account", &[("authorization", "Basic YTpi")], vec![]).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_at_once_and_sessions_expire() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    assert_eq!(p.call("POST", "/api/logout", Some(&e.session), None).await.0, 204);
+    assert_eq!(p.call("GET", "/api/account", Some(&e.session), None).await.0, 401);
+    assert_eq!(p.call("POST", "/api/logout", Some(&e.session), None).await.0, 401);
+    let token = p.mfa_token("anna@example.de").await;
+    let code = p.code(&e.secret, 0);
+    let (_, body) = p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let session = body["session_token"].as_str().unwrap().to_owned();
+    let ttl = body["expires_in"].as_i64().unwrap();
+    p.clock.advance(Duration::seconds(ttl));
+    assert_eq!(p.call("GET", "/api/account", Some(&session), None).await.0, 401);
+}
+
+// --- secrets at rest ------------------------------------------------------------
+
+#[tokio::test]
+async fn no_secret_code_token_or_password_is_stored_in_plaintext() {
+    let p = TestPortal::new();
+    let e = p.enrolled("anna@example.de").await;
+    let token = p.mfa_token("anna@example.de").await;
+    let code = p.code(&e.secret, 0);
+    let (_, verified) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let token2 = p.mfa_token("anna@example.de").await;
+    p.call("POST", "/api/mfa/verify", Some(&token2), Some(json!({"method": "recovery_code", "code": e.recovery_codes[2]})))
+        .await;
+    p.project().await;
+    let log = p.event_log_text().await;
+    let b32 = data_encoding::BASE32_NOPAD.encode(&e.secret);
+    let hex = data_encoding::HEXLOWER.encode(&e.secret);
+    let mut forbidden = vec![b32, hex, PASSWORD.to_owned(), e.session.clone(), token, token2, code];
+    forbidden.push(verified["session_token"].as_str().unwrap().to_owned());
+    for c in &e.recovery_codes {
+        forbidden.push(c.clone());
+        forbidden.push(c.replace('-', ""));
+    }
+    for secret in forbidden {
+        assert!(!log.contains(&secret), "{secret} appears in the event log");
+    }
+    assert!(log.contains("aesgcm1:"), "the TOTP secret is stored sealed");
+}

@@ -1,0 +1,201 @@
+//! The event-store conformance suite. Every adapter (SQLite, DynamoDB) runs
+//! the same functions through `store_conformance!`; each test uses fresh
+//! stream ids, so they can share one table.
+
+use events::EventRecord;
+use functions::ports::store::{Claim, EventStore, Meta, StoreError, MAX_ITEMS_PER_APPEND};
+use functions::ports::views::ViewStore;
+use serde_json::json;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const AT: OffsetDateTime = datetime!(2026-11-02 09:00:00 UTC);
+
+fn stream() -> String {
+    format!("test#{}", Uuid::new_v4())
+}
+
+fn meta() -> Meta {
+    Meta { request_id: "req-1".into(), at: AT, source_ip: Some("192.0.2.1".into()) }
+}
+
+fn event(n: usize) -> EventRecord {
+    EventRecord {
+        event_type: format!("happened_{}", n % 3),
+        schema_version: 1 + (n % 2) as u32,
+        payload: json!({"n": n, "text": "ä ß 漢字", "nested": {"list": [1, 2, 3], "flag": true, "none": null}}),
+    }
+}
+
+fn events(range: std::ops::Range<usize>) -> Vec<EventRecord> {
+    range.map(event).collect()
+}
+
+pub async fn appended_events_load_back_unchanged(store: &dyn EventStore) {
+    let s = stream();
+    assert_eq!(store.append(&s, 0, &events(0..3), &meta(), &[]).await, Ok(3));
+    assert_eq!(store.append(&s, 3, &events(3..4), &meta(), &[]).await, Ok(4));
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!(loaded.len(), 4);
+    for (i, e) in loaded.iter().enumerate() {
+        assert_eq!(e.stream, s);
+        assert_eq!(e.version, i as u64 + 1);
+        assert_eq!(e.record, event(i));
+        assert_eq!(e.meta, meta());
+    }
+}
+
+pub async fn an_unknown_stream_is_empty(store: &dyn EventStore) {
+    assert_eq!(store.load(&stream()).await.unwrap(), vec![]);
+}
+
+pub async fn a_stale_expected_version_conflicts_and_writes_nothing(store: &dyn EventStore) {
+    let s = stream();
+    store.append(&s, 0, &events(0..2), &meta(), &[]).await.unwrap();
+    assert_eq!(store.append(&s, 1, &events(5..6), &meta(), &[]).await, Err(StoreError::Conflict));
+    assert_eq!(store.append(&s, 0, &events(5..6), &meta(), &[]).await, Err(StoreError::Conflict));
+    assert_eq!(store.append(&s, 7, &events(5..6), &meta(), &[]).await, Err(StoreError::Conflict));
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!(loaded.iter().map(|e| e.record.clone()).collect::<Vec<_>>(), events(0..2));
+}
+
+pub async fn of_concurrent_writers_of_one_version_exactly_one_wins(store: &dyn EventStore) {
+    let s = stream();
+    store.append(&s, 0, &events(0..1), &meta(), &[]).await.unwrap();
+    let attempts = (0..20).map(|i| {
+        let s = s.clone();
+        async move { store.append(&s, 1, &events(100 + i..101 + i), &meta(), &[]).await }
+    });
+    let results = futures_join_all(attempts).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().all(|r| matches!(r, Ok(2) | Err(StoreError::Conflict))));
+    assert_eq!(store.load(&s).await.unwrap().len(), 2);
+}
+
+pub async fn a_taken_claim_fails_the_whole_append(store: &dyn EventStore) {
+    let (a, b) = (stream(), stream());
+    let key = format!("email#{}@example.de", Uuid::new_v4());
+    let other = format!("email#{}@example.de", Uuid::new_v4());
+    let claim = |key: &str, owner: &str| Claim { key: key.into(), owner: owner.into() };
+    store.append(&a, 0, &events(0..1), &meta(), &[claim(&key, &a)]).await.unwrap();
+    assert_eq!(store.claim_owner(&key).await.unwrap(), Some(a.clone()));
+    let result = store.append(&b, 0, &events(0..1), &meta(), &[claim(&other, &b), claim(&key, &b)]).await;
+    assert_eq!(result, Err(StoreError::ClaimTaken(key.clone())));
+    assert!(store.load(&b).await.unwrap().is_empty(), "no event of the failed append");
+    assert_eq!(store.claim_owner(&other).await.unwrap(), None, "no claim of the failed append");
+    assert_eq!(store.claim_owner(&key).await.unwrap(), Some(a));
+}
+
+pub async fn of_concurrent_claims_of_one_key_exactly_one_wins(store: &dyn EventStore) {
+    let key = format!("email#{}@example.de", Uuid::new_v4());
+    let attempts = (0..10).map(|_| {
+        let key = key.clone();
+        async move {
+            let s = stream();
+            store.append(&s, 0, &events(0..1), &meta(), &[Claim { key, owner: s.clone() }]).await
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}
+
+pub async fn long_streams_load_completely_in_order(store: &dyn EventStore) {
+    let s = stream();
+    let mut version = 0;
+    for chunk in [0..99, 99..198, 198..250] {
+        version = store.append(&s, version, &events(chunk), &meta(), &[]).await.unwrap();
+    }
+    let loaded = store.load(&s).await.unwrap();
+    assert_eq!(loaded.len(), 250);
+    assert!(loaded.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1 && e.record == event(i)));
+}
+
+pub async fn appends_beyond_one_transaction_are_refused_whole(store: &dyn EventStore) {
+    let s = stream();
+    let claim = Claim { key: format!("k#{}", Uuid::new_v4()), owner: s.clone() };
+    let too_many = events(0..MAX_ITEMS_PER_APPEND);
+    assert!(matches!(store.append(&s, 0, &too_many, &meta(), &[claim.clone()]).await, Err(StoreError::TooLarge(_))));
+    assert!(matches!(store.append(&s, 0, &[], &meta(), &[]).await, Err(StoreError::TooLarge(_))));
+    assert!(store.load(&s).await.unwrap().is_empty());
+    // Exactly the limit is fine.
+    let at_limit = events(0..MAX_ITEMS_PER_APPEND - 1);
+    assert_eq!(store.append(&s, 0, &at_limit, &meta(), &[claim]).await, Ok(99));
+}
+
+pub async fn failure_counters_count_and_expire(views: &dyn ViewStore) {
+    let key = format!("failures#{}", Uuid::new_v4());
+    assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
+    for n in 1..=3 {
+        let f = views.record_failure(&key, AT + Duration::seconds(n), AT + Duration::hours(1)).await.unwrap();
+        assert_eq!(f.count, n as u32);
+    }
+    let f = views.failures(&key, AT + Duration::minutes(5)).await.unwrap();
+    assert_eq!((f.count, f.last_at), (3, Some(AT + Duration::seconds(3))));
+    assert_eq!(views.failures(&key, AT + Duration::hours(2)).await.unwrap().count, 0, "expired");
+    let later = AT + Duration::hours(2);
+    assert_eq!(views.record_failure(&key, later, later + Duration::hours(1)).await.unwrap().count, 1);
+}
+
+pub async fn markers_are_set_once(views: &dyn ViewStore) {
+    let marker = format!("mail#{}", Uuid::new_v4());
+    assert!(views.mark_once(&marker, AT).await.unwrap());
+    assert!(!views.mark_once(&marker, AT).await.unwrap());
+    views.unmark(&marker).await.unwrap();
+    assert!(views.mark_once(&marker, AT).await.unwrap());
+}
+
+/// Runs futures concurrently on the current task (no extra dependency).
+pub async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut results: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => results[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    results.into_iter().map(|r| r.expect("all done")).collect()
+}
+
+/// One `#[tokio::test]` per conformance function, for the store `$make`
+/// (an async expression yielding something that implements both ports).
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:expr) => {
+        $crate::store_conformance!(@store $make;
+            appended_events_load_back_unchanged,
+            an_unknown_stream_is_empty,
+            a_stale_expected_version_conflicts_and_writes_nothing,
+            of_concurrent_writers_of_one_version_exactly_one_wins,
+            a_taken_claim_fails_the_whole_append,
+            of_concurrent_claims_of_one_key_exactly_one_wins,
+            long_streams_load_completely_in_order,
+            appends_beyond_one_transaction_are_refused_whole);
+        $crate::store_conformance!(@views $make; failure_counters_count_and_expire, markers_are_set_once);
+    };
+    (@store $make:expr; $($name:ident),*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            let store = $make;
+            $crate::conformance::$name(&store).await;
+        }
+    )*};
+    (@views $make:expr; $($name:ident),*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            let store = $make;
+            $crate::conformance::$name(&store).await;
+        }
+    )*};
+}
