@@ -1,0 +1,238 @@
+// The whole journey of one customer in English, in a real browser against a
+// running portal (PORTAL_URL; the test does not start it):
+// register, first sign-in with the notice, forced setup of an authenticator app,
+// recovery codes, sign-in with the app, with a recovery code, regenerating codes.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import {
+  PORTAL_URL,
+  dict,
+  fill,
+  freshTotp,
+  horizontalOverflow,
+  launchBrowser,
+  outbox,
+  screenshots,
+  strongPassword,
+  uniqueEmail,
+  waitForOutbox,
+} from './support.mjs';
+
+const en = dict('en');
+
+describe('English journey: password, authenticator app, recovery codes', { concurrency: 1 }, () => {
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+  /** @type {import('playwright-core').Page} */
+  let page;
+  /** @type {(step: string) => Promise<void>} */
+  let shot;
+  let broken = false;
+
+  const name = 'Alex Example';
+  const email = uniqueEmail('journey');
+  const password = strongPassword();
+  /** @type {string} */
+  let key = '';
+  /** @type {string[]} */
+  let codes = [];
+  const usedSteps = new Set();
+
+  /**
+   * A step of the journey; once one fails the rest are skipped (they build on it).
+   * @param {string} title
+   * @param {(t: import('node:test').TestContext) => Promise<void>} fn
+   */
+  const step = (title, fn) =>
+    it(title, async (t) => {
+      if (broken) {
+        t.skip('an earlier step failed');
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = true;
+        await shot(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+        throw err;
+      }
+    });
+
+  const heading = (text) => page.getByRole('heading', { level: 1, name: text, exact: true });
+  const button = (text) => page.getByRole('button', { name: text, exact: true });
+
+  async function signIn() {
+    await heading(en['login.title']).waitFor();
+    await page.getByLabel(en['login.email'], { exact: true }).fill(email);
+    await page.getByLabel(en['login.password'], { exact: true }).fill(password);
+    await button(en['login.submit']).click();
+  }
+
+  async function signOut() {
+    await button(en['nav.signOut']).click();
+    await heading(en['login.title']).waitFor();
+    await page.getByText(en['login.signedOut']).waitFor();
+  }
+
+  /** The recovery codes shown on the codes page, after checking the page's rules. */
+  async function takeCodesFromPage() {
+    const list = page.getByRole('list', { name: en['recovery.title'] });
+    await list.waitFor();
+    const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
+    assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
+    assert.equal(new Set(shown).size, 10, 'recovery codes are all different');
+
+    const next = button(en['recovery.continue']);
+    assert.equal(await next.isDisabled(), true, 'Continue is disabled before the codes are confirmed as stored');
+    await page.getByLabel(en['recovery.stored'], { exact: true }).check();
+    assert.equal(await next.isDisabled(), false, 'Continue is enabled once the box is ticked');
+    return shown;
+  }
+
+  before(async () => {
+    browser = await launchBrowser();
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    shot = screenshots(page, 'journey');
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  step('1. register, first sign-in shows that a second factor is due, sign out', async () => {
+    await page.goto(`${PORTAL_URL}/`);
+    await heading(en['login.title']).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    await shot('login');
+
+    await page.getByRole('link', { name: en['login.register'] }).click();
+    await heading(en['register.title']).waitFor();
+    await page.getByLabel(en['register.name'], { exact: true }).fill(name);
+    await page.getByLabel(en['register.email'], { exact: true }).fill(email);
+    await page.getByLabel(en['register.password'], { exact: true }).fill(password);
+    await page.getByText(en['register.passwordHint']).waitFor();
+    await shot('register');
+    await button(en['register.submit']).click();
+
+    await page.getByText(en['login.registered']).waitFor();
+    await shot('registered');
+    await signIn();
+
+    await heading(fill(en['home.title'], { name })).waitFor();
+    await page.getByText(fill(en['home.signedInAs'], { email })).waitFor();
+    await page.getByText(en['home.setupDue']).waitFor();
+    await button(en['home.setupNow']).waitFor();
+    await shot('home-setup-due');
+    await signOut();
+  });
+
+  step('2. next sign-in demands setup: authenticator app, then 10 recovery codes', async () => {
+    await signIn();
+    await heading(en['setup.title']).waitFor();
+    await page.getByText(en['setup.intro.required']).waitFor();
+    await page.getByRole('img', { name: en['setup.app.qrLabel'] }).waitFor();
+    await page.getByText(/Google Authenticator.*Microsoft Authenticator.*2FAS.*Authy/).waitFor();
+
+    const grouped = (await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '';
+    assert.match(grouped, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/, 'the key is shown in blocks of four');
+    key = grouped.replace(/\s+/g, '');
+    assert.ok(key.length >= 32, `the key holds at least 160 bits (${key.length} base32 characters)`);
+    await shot('setup');
+
+    // Still usable on a phone-sized screen.
+    await page.setViewportSize({ width: 360, height: 800 });
+    assert.ok((await horizontalOverflow(page)) <= 0, 'no sideways scrolling at 360px');
+    await shot('setup-360px');
+    await page.setViewportSize({ width: 900, height: 900 });
+
+    await page.getByLabel(en['setup.app.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    await button(en['setup.app.submit']).click();
+
+    await page.getByText(en['setup.app.activated']).waitFor();
+    codes = await takeCodesFromPage();
+    await shot('recovery-codes');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), button(en['recovery.download']).click()]);
+    const saved = readFileSync(await download.path(), 'utf8');
+    for (const c of codes) assert.ok(saved.includes(c), `the download holds ${c}`);
+
+    await button(en['recovery.continue']).click();
+    await heading(fill(en['home.title'], { name })).waitFor();
+    assert.equal(await page.getByText(en['home.setupDue']).count(), 0, 'no setup notice once the app is active');
+    await shot('home-after-setup');
+  });
+
+  step('3. sign in with a fresh code from the app', async () => {
+    await signOut();
+    await signIn();
+    await heading(en['verify.title']).waitFor();
+    await shot('verify');
+    await page.getByLabel(en['verify.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    await button(en['verify.submit']).click();
+    await heading(fill(en['home.title'], { name })).waitFor();
+    await shot('home-after-code');
+  });
+
+  step('4. sign in with a recovery code: 9 remain, and the customer is told by email', async () => {
+    const before = (await outbox()).length;
+    await signOut();
+    await signIn();
+    await heading(en['verify.title']).waitFor();
+    await button(en['verify.useRecovery']).click();
+    await page.getByLabel(en['verify.recovery.code'], { exact: true }).fill(codes[0]);
+    await shot('verify-recovery');
+    await button(en['verify.submit']).click();
+
+    await heading(fill(en['home.title'], { name })).waitFor();
+    await page.getByText(fill(en['home.recoveryUsed.other'], { count: 9 })).waitFor();
+    await shot('home-recovery-used');
+
+    const mail = await waitForOutbox(
+      (m, i) => i >= before && m.channel === 'email' && m.to === email && /recovery/i.test(`${m.subject}\n${m.body}`),
+    );
+    assert.ok(mail, 'an email about the recovery code went out');
+  });
+
+  step('5. regenerate recovery codes: old codes are refused, new ones work', async () => {
+    await page.getByRole('link', { name: en['nav.settings'], exact: true }).click();
+    await heading(en['settings.title']).waitFor();
+    await page.getByRole('heading', { name: en['settings.security'] }).waitFor();
+    await page.getByText(en['settings.app.active'], { exact: true }).waitFor();
+    await page.getByText(fill(en['settings.recovery.remaining.other'], { count: 9 })).waitFor();
+    await shot('settings');
+
+    await button(en['settings.recovery.regenerate']).click();
+    const dialog = page.getByRole('dialog', { name: en['settings.recovery.confirmTitle'] });
+    await dialog.waitFor();
+    await shot('regenerate-confirm');
+    await dialog.getByRole('button', { name: en['settings.recovery.confirm'], exact: true }).click();
+
+    await page.getByText(en['recovery.regenerated']).waitFor();
+    const fresh = await takeCodesFromPage();
+    assert.equal(fresh.filter((c) => codes.includes(c)).length, 0, 'the new codes are all new');
+    await shot('recovery-codes-new');
+    await button(en['recovery.continue']).click();
+    await heading(en['settings.title']).waitFor();
+    await page.getByText(fill(en['settings.recovery.remaining.other'], { count: 10 })).waitFor();
+
+    await signOut();
+    await signIn();
+    await heading(en['verify.title']).waitFor();
+    await button(en['verify.useRecovery']).click();
+    const field = page.getByLabel(en['verify.recovery.code'], { exact: true });
+    await field.fill(codes[1]);
+    await button(en['verify.submit']).click();
+    await page.getByRole('alert').filter({ hasText: en['verify.recovery.invalid'] }).waitFor();
+    await shot('old-code-refused');
+
+    await field.fill(fresh[0]);
+    await button(en['verify.submit']).click();
+    await heading(fill(en['home.title'], { name })).waitFor();
+    await page.getByText(fill(en['home.recoveryUsed.other'], { count: 9 })).waitFor();
+    await shot('home-new-code');
+  });
+});

@@ -1,0 +1,154 @@
+// Shared helpers for the browser tests: paths, the portal's address, Chromium,
+// screenshots, authenticator codes (oathtool) and the local outbox.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, '..', '..');
+export const WEB_DIR = path.join(REPO_ROOT, 'web');
+export const SHOT_DIR = path.join(REPO_ROOT, 'target', 'browser');
+export const PORTAL_URL = (process.env.PORTAL_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+
+/** Flags without which Chromium hangs on a closed network. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The translations the page uses.
+ * @param {'en' | 'de'} lang
+ * @returns {Record<string, string>}
+ */
+export function dict(lang) {
+  return JSON.parse(readFileSync(path.join(WEB_DIR, 'i18n', `${lang}.json`), 'utf8'));
+}
+
+/**
+ * Fill in {name}-style parameters the way the page does.
+ * @param {string} template
+ * @param {Record<string, string | number>} params
+ */
+export function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** Debian's Chromium, driven by playwright-core (no browser download). */
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/**
+ * Screenshots to target/browser/<test>-<step>.png (CI keeps them).
+ * @param {import('playwright-core').Page} page
+ * @param {string} testName
+ */
+export function screenshots(page, testName) {
+  mkdirSync(SHOT_DIR, { recursive: true });
+  for (const old of readdirSync(SHOT_DIR)) {
+    if (old.startsWith(`${testName}-`) && old.endsWith('.png')) rmSync(path.join(SHOT_DIR, old));
+  }
+  let n = 0;
+  /** @param {string} step */
+  return async (step) => {
+    n += 1;
+    const file = path.join(SHOT_DIR, `${testName}-${String(n).padStart(2, '0')}-${step}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+  };
+}
+
+/** A unique email address for this run. */
+export function uniqueEmail(prefix) {
+  return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+/** A strong random password. */
+export function strongPassword() {
+  return `Pw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}!`;
+}
+
+/** @param {number} ms */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The authenticator code for `key` at time `ms`, from oathtool.
+ * @param {string} key base32
+ * @param {number} ms
+ */
+export function totpAt(key, ms) {
+  const when = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return execFileSync('oathtool', ['--totp', '-b', key, '--now', when], { encoding: 'utf8' }).trim();
+}
+
+const STEP_MS = 30_000;
+
+/**
+ * A code from a 30-second step not used before (the server refuses a code it
+ * accepted once), waiting for the next step if needed. Avoids the last two
+ * seconds of a step so the server sees the same step.
+ * @param {string} key
+ * @param {Set<number>} usedSteps updated with the step returned
+ * @returns {Promise<string>}
+ */
+export async function freshTotp(key, usedSteps) {
+  for (;;) {
+    const now = Date.now();
+    const step = Math.floor(now / STEP_MS);
+    const intoStep = now % STEP_MS;
+    if (!usedSteps.has(step) && intoStep < STEP_MS - 2_000) {
+      usedSteps.add(step);
+      return totpAt(key, now);
+    }
+    await sleep(STEP_MS - intoStep + 300);
+  }
+}
+
+/**
+ * Everything the local backend "sent".
+ * @returns {Promise<Array<{ channel: string, to: string, subject: string, body: string, sent_at: string }>>}
+ */
+export async function outbox() {
+  const res = await fetch(`${PORTAL_URL}/dev/outbox`);
+  if (!res.ok) throw new Error(`GET /dev/outbox: ${res.status}`);
+  const data = await res.json();
+  return data.items;
+}
+
+/**
+ * Poll the outbox until an item matches (the mail goes out asynchronously).
+ * @param {(item: { channel: string, to: string, subject: string, body: string }, index: number) => boolean} match
+ * @param {number} [timeoutMs]
+ */
+export async function waitForOutbox(match, timeoutMs = 5_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await outbox();
+    const found = items.find(match);
+    if (found) return found;
+    if (Date.now() > until) {
+      throw new Error(`no matching message in /dev/outbox after ${timeoutMs} ms; it holds:\n${JSON.stringify(items, null, 2)}`);
+    }
+    await sleep(250);
+  }
+}
+
+/**
+ * Fail with a clear message if the page scrolls sideways (too wide for a phone).
+ * @param {import('playwright-core').Page} page
+ */
+export async function horizontalOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}

@@ -1,0 +1,157 @@
+// The HTTP API (see shared/api.md): JSON in and out, errors as {error, message}.
+
+import { mfaToken, sessionToken } from './session.js';
+
+/**
+ * Which token a request carries.
+ * - `none`: no Authorization header
+ * - `session`: the session token
+ * - `mfa`: the mfa token while a second factor is owed, otherwise the session
+ *   token (the /api/mfa/* endpoints accept either)
+ * @typedef {'none' | 'session' | 'mfa'} Auth
+ */
+
+/** @typedef {import('./session.js').Method} Method */
+
+/**
+ * @typedef {{ status: 'authenticated', session_token: string, expires_in: number, mfa_setup_due?: boolean }
+ *   | { status: 'mfa_setup_required', mfa_token: string, methods: Method[] }
+ *   | { status: 'mfa_required', mfa_token: string, methods: Method[] }} LoginResponse
+ */
+/** @typedef {{ secret: string, otpauth_uri: string, qr_svg: string }} TotpSetup */
+/** @typedef {{ recovery_codes: string[], session_token: string, expires_in: number }} Activation */
+/** @typedef {{ session_token: string, expires_in: number, recovery_codes_remaining?: number }} Verified */
+/**
+ * @typedef {{ user_id: string, email: string, name: string, roles: string[],
+ *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
+ *   app_passwords: unknown[] }} Account
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the server could not be reached
+   * @param {string} code the contract's error code, or `network` / `unknown`
+   * @param {string} serverMessage the server's text for people ('' if none)
+   * @param {Record<string, unknown>} body the whole error body
+   */
+  constructor(status, code, serverMessage, body) {
+    super(`${status} ${code}: ${serverMessage}`);
+    this.status = status;
+    this.code = code;
+    this.serverMessage = serverMessage;
+    this.body = body;
+    /** true once the app has already reacted (e.g. sent the person back to sign in) */
+    this.handled = false;
+  }
+
+  /** @returns {number | null} seconds to wait, for too_many_attempts */
+  get retryAfter() {
+    const v = this.body.retry_after;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }
+}
+
+/** @type {(kind: 'session' | 'mfa') => void} */
+let onUnauthorized = () => {};
+
+/**
+ * What to do when a token is refused (expired or signed out elsewhere).
+ * @param {(kind: 'session' | 'mfa') => void} fn
+ */
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {{ body?: unknown, auth?: Auth }} [opts]
+ * @returns {Promise<any>} the parsed JSON body, or null for an empty one
+ */
+export async function request(method, path, opts = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  /** @type {'session' | 'mfa' | null} */
+  let sent = null;
+  const auth = opts.auth || 'none';
+  if (auth !== 'none') {
+    const mfa = auth === 'mfa' ? mfaToken() : null;
+    const token = mfa || sessionToken();
+    if (token) {
+      headers.Authorization = `Bearer ${token}`;
+      sent = mfa ? 'mfa' : 'session';
+    }
+  }
+  /** @type {RequestInit} */
+  const init = { method, headers, cache: 'no-store' };
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  }
+
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', '', {});
+  }
+  const text = await res.text();
+  /** @type {any} */
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (res.ok) return data;
+
+  const body = data && typeof data === 'object' ? /** @type {Record<string, unknown>} */ (data) : {};
+  const code = typeof body.error === 'string' ? body.error : 'unknown';
+  const message = typeof body.message === 'string' ? body.message : '';
+  const err = new ApiError(res.status, code, message, body);
+  if (res.status === 401 && code === 'unauthorized' && sent) {
+    err.handled = true;
+    onUnauthorized(sent);
+  }
+  throw err;
+}
+
+/**
+ * @param {{ name: string, email: string, password: string, locale: string }} body
+ * @returns {Promise<{ user_id: string }>}
+ */
+export const register = (body) => request('POST', '/api/register', { body });
+
+/**
+ * @param {string} email
+ * @param {string} password
+ * @returns {Promise<LoginResponse>}
+ */
+export const login = (email, password) => request('POST', '/api/login', { body: { email, password } });
+
+/** @returns {Promise<null>} */
+export const logout = () => request('POST', '/api/logout', { auth: 'session' });
+
+/** @returns {Promise<Account>} */
+export const account = () => request('GET', '/api/account', { auth: 'session' });
+
+/** @returns {Promise<TotpSetup>} */
+export const totpSetup = () => request('POST', '/api/mfa/totp/setup', { auth: 'mfa' });
+
+/**
+ * @param {string} code
+ * @returns {Promise<Activation>}
+ */
+export const totpConfirm = (code) => request('POST', '/api/mfa/totp/confirm', { auth: 'mfa', body: { code } });
+
+/**
+ * @param {Method} method
+ * @param {string} code
+ * @returns {Promise<Verified>}
+ */
+export const verify = (method, code) => request('POST', '/api/mfa/verify', { auth: 'mfa', body: { method, code } });
+
+/** @returns {Promise<{ recovery_codes: string[] }>} */
+export const regenerateRecoveryCodes = () => request('POST', '/api/mfa/recovery-codes', { auth: 'session' });

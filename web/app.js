@@ -1,0 +1,30 @@
+// Entry point: language, frame, pages.
+
+import './auth.js';
+import { chooseLang, setLang } from './i18n.js';
+import { startLayout } from './layout.js';
+import { addRoute, render, startRouter } from './router.js';
+import { homeView } from './views/home.js';
+import { loginView } from './views/login.js';
+import { recoveryView } from './views/recovery.js';
+import { registerView } from './views/register.js';
+import { settingsView } from './views/settings.js';
+import { setupView } from './views/setup.js';
+import { verifyView } from './views/verify.js';
+
+addRoute('/login', { title: 'login.title', access: 'guest', render: loginView });
+addRoute('/register', { title: 'register.title', access: 'guest', render: registerView });
+addRoute('/verify', { title: 'verify.title', access: 'mfa', render: verifyView });
+addRoute('/setup', { title: 'setup.title', access: 'mfa-or-session', render: setupView });
+addRoute('/recovery-codes', { title: 'recovery.title', access: 'session', render: recoveryView });
+addRoute('/', { title: 'home.pageTitle', access: 'session', render: homeView });
+addRoute('/settings', { title: 'settings.title', access: 'session', render: settingsView });
+
+async function start() {
+  await setLang(chooseLang());
+  startLayout();
+  startRouter();
+  await render();
+}
+
+void start();

@@ -1,0 +1,49 @@
+// Signing in and out: where each answer of the server leads.
+
+import * as api from './api.js';
+import { flash, navigate } from './router.js';
+import { clearAll, startMfa, startSession } from './session.js';
+
+/**
+ * Follow the answer to a correct password.
+ * @param {api.LoginResponse} res
+ */
+export function afterPassword(res) {
+  switch (res.status) {
+    case 'authenticated':
+      startSession(res.session_token);
+      // The home page reads the account and shows the "set up now" notice
+      // while no second factor is active (res.mfa_setup_due).
+      navigate('/', { replace: true });
+      return;
+    case 'mfa_setup_required':
+      startMfa(res.mfa_token, res.methods);
+      navigate('/setup', { replace: true });
+      return;
+    case 'mfa_required':
+      startMfa(res.mfa_token, res.methods);
+      navigate('/verify', { replace: true });
+      return;
+    default:
+      throw new Error(`unexpected login status ${JSON.stringify(res)}`);
+  }
+}
+
+/** Sign out on the server (best effort) and go back to the sign-in page. */
+export async function signOut() {
+  try {
+    await api.logout();
+  } catch {
+    // The token may already be gone; signing out here is what counts.
+  }
+  clearAll();
+  flash('login.signedOut', 'success');
+  navigate('/login', { replace: true });
+}
+
+/** A refused token: the session ended, or the five minutes for the second factor passed. */
+api.setUnauthorizedHandler((kind) => {
+  clearAll();
+  flash(kind === 'mfa' ? 'login.mfaExpired' : 'login.sessionExpired', 'warning');
+  navigate('/login', { replace: true });
+});

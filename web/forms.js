@@ -1,0 +1,228 @@
+// Labelled fields and forms with validation and error display, shared by all views.
+
+import { announce, h, liveRegion, uid } from './dom.js';
+import { errorMessage } from './errors.js';
+import { setText } from './i18n.js';
+
+/** @typedef {import('./i18n.js').Msg} Msg */
+/** @typedef {import('./dom.js').Child} Child */
+/**
+ * @typedef {{
+ *   label: string,
+ *   name: string,
+ *   type?: 'text' | 'email' | 'password',
+ *   autocomplete?: string,
+ *   hint?: Msg | string,
+ *   inputmode?: 'text' | 'numeric' | 'email',
+ *   pattern?: string,
+ *   maxlength?: number,
+ *   minlength?: number,
+ *   required?: boolean,
+ *   mono?: boolean,
+ *   short?: boolean,
+ *   normalize?: (raw: string) => string,
+ *   validate?: (value: string) => Msg | null,
+ *   attrs?: Record<string, string>,
+ * }} FieldSpec
+ * `label` and a string `hint` are keys; `normalize` defaults to trimming
+ * (passwords: kept as typed); `required` defaults to true.
+ */
+/**
+ * @typedef {{
+ *   wrap: HTMLDivElement,
+ *   input: HTMLInputElement,
+ *   value: () => string,
+ *   setError: (msg: Msg | null) => void,
+ *   check: () => Msg | null,
+ * }} Field
+ */
+
+/**
+ * A labelled input with an optional hint and a place for its error.
+ * @param {FieldSpec} spec
+ * @returns {Field}
+ */
+export function field(spec) {
+  const id = uid(`f-${spec.name}`);
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const required = spec.required !== false;
+  const type = spec.type || 'text';
+  const normalize = spec.normalize || (type === 'password' ? (/** @type {string} */ s) => s : (/** @type {string} */ s) => s.trim());
+
+  const input = h('input', {
+    class: ['input', spec.mono ? 'input--mono' : '', spec.short ? 'input--short' : ''].filter(Boolean).join(' '),
+    attrs: {
+      id,
+      name: spec.name,
+      type,
+      autocomplete: spec.autocomplete,
+      inputmode: spec.inputmode,
+      pattern: spec.pattern,
+      maxlength: spec.maxlength,
+      minlength: spec.minlength,
+      required,
+      spellcheck: type === 'text' ? 'false' : undefined,
+      autocapitalize: type === 'text' ? 'none' : undefined,
+      'aria-describedby': spec.hint ? hintId : undefined,
+      ...spec.attrs,
+    },
+  });
+  const error = h('p', { class: 'field__error', attrs: { id: errorId, hidden: true } });
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('label', { text: spec.label, attrs: { for: id } }),
+    spec.hint ? h('p', { class: 'field__hint', text: spec.hint, attrs: { id: hintId } }) : null,
+    input,
+    error,
+  );
+
+  const value = () => normalize(input.value);
+
+  /** @param {Msg | null} msg */
+  const setError = (msg) => {
+    setText(error, msg);
+    error.hidden = msg === null;
+    const described = [spec.hint ? hintId : null, msg ? errorId : null].filter(Boolean).join(' ');
+    if (described) input.setAttribute('aria-describedby', described);
+    else input.removeAttribute('aria-describedby');
+    if (msg) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    wrap.classList.toggle('field--invalid', msg !== null);
+  };
+
+  const check = () => {
+    const v = value();
+    if (required && v === '') return { key: 'validation.required' };
+    if (v !== '' && spec.validate) return spec.validate(v);
+    return null;
+  };
+
+  return { wrap, input, value, setError, check };
+}
+
+/**
+ * A field for the six digits an authenticator app shows.
+ * @param {string} label key
+ * @param {Msg | string} [hint]
+ */
+export function sixDigitField(label, hint) {
+  return field({
+    label,
+    hint,
+    name: 'code',
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    pattern: '[0-9]{6}',
+    maxlength: 7,
+    mono: true,
+    short: true,
+    normalize: (s) => s.replace(/\s+/g, ''),
+    validate: (v) => (/^[0-9]{6}$/.test(v) ? null : { key: 'validation.sixDigits' }),
+  });
+}
+
+/**
+ * @typedef {{
+ *   fields: Field[],
+ *   submit: Msg | string,
+ *   onSubmit: () => Promise<void>,
+ *   errors?: Partial<Record<string, string>>,
+ *   fieldErrors?: Partial<Record<string, Field>>,
+ *   focusOnError?: Field,
+ *   before?: Child[],
+ *   after?: Child[],
+ *   label?: string,
+ * }} FormSpec
+ * `errors`: API error code -> key for wording that fits this form;
+ * `fieldErrors`: API error code -> the field the message belongs to;
+ * `focusOnError`: field to focus and select after a refused attempt.
+ */
+
+/**
+ * A form: checks the fields, then runs onSubmit; API errors appear in the
+ * form's alert region or beside the field they concern.
+ * @param {FormSpec} spec
+ * @returns {{ form: HTMLFormElement, alert: HTMLElement, submitButton: HTMLButtonElement, showError: (err: unknown) => void }}
+ */
+export function form(spec) {
+  const alert = liveRegion('alert', 'form__alert');
+  const submitButton = h('button', { class: 'button button--primary', text: spec.submit, attrs: { type: 'submit' } });
+  const el = h(
+    'form',
+    { class: 'form', attrs: { novalidate: true } },
+    ...(spec.before || []),
+    ...spec.fields.map((f) => f.wrap),
+    alert,
+    h('div', { class: 'form__actions' }, submitButton),
+    ...(spec.after || []),
+  );
+  if (spec.label) el.setAttribute('aria-labelledby', spec.label);
+  let busy = false;
+
+  /** @param {unknown} err */
+  const showError = (err) => {
+    if (err && typeof err === 'object' && 'handled' in err && err.handled) return;
+    const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : '';
+    const msg = errorMessage(err, spec.errors);
+    const target = spec.fieldErrors && spec.fieldErrors[code];
+    if (target) {
+      target.setError(msg);
+      target.input.focus();
+      return;
+    }
+    announce(alert, msg);
+    if (spec.focusOnError) {
+      spec.focusOnError.input.focus();
+      spec.focusOnError.input.select();
+    }
+  };
+
+  el.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (busy) return;
+    announce(alert, null);
+    /** @type {Field | null} */
+    let firstInvalid = null;
+    for (const f of spec.fields) {
+      const problem = f.check();
+      f.setError(problem);
+      if (problem && !firstInvalid) firstInvalid = f;
+    }
+    if (firstInvalid) {
+      firstInvalid.input.focus();
+      return;
+    }
+    busy = true;
+    el.setAttribute('aria-busy', 'true');
+    submitButton.setAttribute('aria-disabled', 'true');
+    try {
+      await spec.onSubmit();
+    } catch (err) {
+      showError(err);
+    } finally {
+      busy = false;
+      el.removeAttribute('aria-busy');
+      submitButton.removeAttribute('aria-disabled');
+    }
+  });
+
+  return { form: el, alert, submitButton, showError };
+}
+
+/**
+ * An email address field.
+ * @param {string} label key
+ * @param {string} autocomplete `username` on sign-in, `email` when registering
+ */
+export function emailField(label, autocomplete) {
+  return field({
+    label,
+    name: 'email',
+    type: 'email',
+    inputmode: 'email',
+    autocomplete,
+    validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : { key: 'validation.email' }),
+  });
+}

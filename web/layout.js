@@ -1,0 +1,58 @@
+// The frame around every page: brand, navigation with sign-out when signed in,
+// and the language switch.
+
+import { signOut } from './auth.js';
+import { button, h } from './dom.js';
+import { lang, onLangChange, otherLang, setLang, setText } from './i18n.js';
+import { onNavigate, signedIn } from './router.js';
+
+/** @param {string} id */
+function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
+}
+
+/** Wire up the header once; it follows each navigation afterwards. */
+export function startLayout() {
+  setText(byId('skip-link'), { key: 'skip.main' });
+  setText(byId('brand'), { key: 'app.name' });
+
+  const switcher = /** @type {HTMLButtonElement} */ (byId('lang-switch'));
+  setText(switcher, { key: 'lang.switch' });
+  const showTarget = () => {
+    // The button names the language it switches to, in that language.
+    switcher.lang = otherLang(lang());
+  };
+  showTarget();
+  switcher.hidden = false;
+  switcher.addEventListener('click', () => {
+    void setLang(otherLang(lang()), { remember: true }).then(() => switcher.focus());
+  });
+  onLangChange(showTarget);
+
+  onNavigate(updateNav);
+}
+
+/** @param {string} path */
+function updateNav(path) {
+  const nav = byId('site-nav');
+  if (!signedIn()) {
+    nav.hidden = true;
+    nav.replaceChildren();
+    return;
+  }
+  /** @param {string} href @param {string} key */
+  const link = (href, key) =>
+    h('li', {}, h('a', { text: key, attrs: { href, 'aria-current': path === href ? 'page' : undefined } }));
+  nav.setAttribute('aria-labelledby', 'nav-label');
+  nav.replaceChildren(
+    h('span', { class: 'visually-hidden', text: 'nav.label', attrs: { id: 'nav-label' } }),
+    h(
+      'ul',
+      {},
+      link('/', 'nav.home'),
+      link('/settings', 'nav.settings'),
+      h('li', {}, button('nav.signOut', () => void signOut(), { variant: 'link' })),
+    ),
+  );
+  nav.hidden = false;
+}

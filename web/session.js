@@ -1,0 +1,74 @@
+// Tokens live in sessionStorage: they end with the tab and are not shared with
+// other tabs or kept on disk like localStorage would.
+
+const SESSION = 'portal:session-token';
+const MFA = 'portal:mfa-token';
+const METHODS = 'portal:mfa-methods';
+
+/** @typedef {'totp' | 'sms' | 'recovery_code'} Method */
+
+/** @param {string} key */
+function get(key) {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} key @param {string | null} value */
+function put(key, value) {
+  try {
+    if (value === null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, value);
+  } catch {
+    // Storage disabled: nothing we can keep.
+  }
+}
+
+/** @returns {string | null} */
+export function sessionToken() {
+  return get(SESSION);
+}
+
+/** @returns {string | null} */
+export function mfaToken() {
+  return get(MFA);
+}
+
+/** @returns {Method[]} the second factors offered with the mfa token */
+export function mfaMethods() {
+  try {
+    const parsed = JSON.parse(get(METHODS) || '[]');
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A second factor is still owed: keep the short-lived mfa token.
+ * @param {string} token
+ * @param {Method[]} methods
+ */
+export function startMfa(token, methods) {
+  put(SESSION, null);
+  put(MFA, token);
+  put(METHODS, JSON.stringify(methods));
+}
+
+/**
+ * Every factor has passed: keep the session token, forget the mfa token.
+ * @param {string} token
+ */
+export function startSession(token) {
+  put(MFA, null);
+  put(METHODS, null);
+  put(SESSION, token);
+}
+
+export function clearAll() {
+  put(SESSION, null);
+  put(MFA, null);
+  put(METHODS, null);
+}

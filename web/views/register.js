@@ -1,0 +1,45 @@
+// Create an account: name, email, password.
+
+import * as api from '../api.js';
+import { h, heading } from '../dom.js';
+import { emailField, field, form } from '../forms.js';
+import { giveSignInEmail } from '../handover.js';
+import { lang } from '../i18n.js';
+import { flash, navigate } from '../router.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+export function registerView() {
+  const name = field({ label: 'register.name', name: 'name', autocomplete: 'name' });
+  const email = emailField('register.email', 'email');
+  const password = field({
+    label: 'register.password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'new-password',
+    minlength: MIN_PASSWORD_LENGTH,
+    hint: 'register.passwordHint',
+    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
+  });
+
+  const { form: el } = form({
+    fields: [name, email, password],
+    submit: 'register.submit',
+    errors: { invalid_request: 'register.invalid' },
+    fieldErrors: { email_taken: email },
+    onSubmit: async () => {
+      await api.register({ name: name.value(), email: email.value(), password: password.value(), locale: lang() });
+      giveSignInEmail(email.value());
+      flash('login.registered', 'success');
+      navigate('/login');
+    },
+  });
+
+  return h(
+    'section',
+    { class: 'card' },
+    heading(1, 'register.title'),
+    el,
+    h('p', { class: 'aside' }, h('span', { text: 'register.haveAccount' }), ' ', h('a', { text: 'register.signIn', attrs: { href: '/login' } })),
+  );
+}
