@@ -71,7 +71,8 @@ async fn invalid_values_are_refused_with_a_reason() {
         assert!(!response["message"].as_str().unwrap().is_empty());
         assert_eq!(p.event_count().await, before);
     }
-    let (status, _) = p.call("POST", "/api/mfa/verify", None, Some(json!({"method": "carrier-pigeon", "code": "1"}))).await;
+    let (status, _) =
+        p.call("POST", "/api/mfa/verify", None, Some(json!({"method": "carrier-pigeon", "code": "1"}))).await;
     assert_eq!(status, 400);
 }
 

@@ -36,7 +36,12 @@ async fn an_email_registers_once_in_any_spelling() {
     let p = TestPortal::new();
     p.register("anna@example.de").await;
     let (status, body) = p
-        .call("POST", "/api/register", None, Some(json!({"email": " ANNA@example.de", "password": PASSWORD, "name": "A"})))
+        .call(
+            "POST",
+            "/api/register",
+            None,
+            Some(json!({"email": " ANNA@example.de", "password": PASSWORD, "name": "A"})),
+        )
         .await;
     assert_eq!((status, body["error"].as_str()), (409, Some("email_taken")));
 }
@@ -55,14 +60,16 @@ async fn weak_short_and_long_passwords() {
     let p = TestPortal::new();
     for (password, status) in [("short7!", 400), ("password123", 400), ("iloveyou", 400), ("Lange-genug-1234", 201)] {
         let email = format!("{}@example.de", uuid::Uuid::new_v4());
-        let (s, body) =
-            p.call("POST", "/api/register", None, Some(json!({"email": email, "password": password, "name": "A"}))).await;
+        let (s, body) = p
+            .call("POST", "/api/register", None, Some(json!({"email": email, "password": password, "name": "A"})))
+            .await;
         assert_eq!(s, status, "{password}: {body}");
     }
     // 128 characters and more are accepted and never truncated.
     let long = "Ab1!".repeat(40);
     let email = "long@example.de";
-    let (s, _) = p.call("POST", "/api/register", None, Some(json!({"email": email, "password": long, "name": "L"}))).await;
+    let (s, _) =
+        p.call("POST", "/api/register", None, Some(json!({"email": email, "password": long, "name": "L"}))).await;
     assert_eq!(s, 201);
     let truncated = &long[..128];
     assert_eq!(p.login(email, truncated).await.0, 401);
@@ -140,7 +147,8 @@ async fn an_old_hash_is_upgraded_at_the_next_login() {
     let log = p.event_log_text().await;
     assert!(log.contains("m=2048,t=1,p=1"));
     // The policy changes (a new deployment with new parameters).
-    let upgraded = TestPortal { embedded: rebuild_with(&p, Passwords::with_params(4096, 1, 1)), clock: p.clock.clone() };
+    let upgraded =
+        TestPortal { embedded: rebuild_with(&p, Passwords::with_params(4096, 1, 1)), clock: p.clock.clone() };
     assert_eq!(upgraded.login("old@example.de", PASSWORD).await.0, 200);
     let log = upgraded.event_log_text().await;
     assert!(log.contains("password_rehashed") && log.contains("m=4096,t=1,p=1"), "{log}");
@@ -362,7 +370,8 @@ async fn second_factor_failures_lock_across_mfa_tokens_even_for_a_correct_code()
     p.clock.advance(Duration::seconds(60));
     let token = p.mfa_token("anna@example.de").await;
     let good = p.code(&e.secret, 0);
-    let (status, _) = p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
+    let (status, _) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
     assert_eq!(status, 200);
 }
 
@@ -471,7 +480,8 @@ async fn logout_ends_the_session_at_once_and_sessions_expire() {
     assert_eq!(p.call("POST", "/api/logout", Some(&e.session), None).await.0, 401);
     let token = p.mfa_token("anna@example.de").await;
     let code = p.code(&e.secret, 0);
-    let (_, body) = p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (_, body) =
+        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
     let session = body["session_token"].as_str().unwrap().to_owned();
     let ttl = body["expires_in"].as_i64().unwrap();
     p.clock.advance(Duration::seconds(ttl));
@@ -489,8 +499,13 @@ async fn no_secret_code_token_or_password_is_stored_in_plaintext() {
     let (_, verified) =
         p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
     let token2 = p.mfa_token("anna@example.de").await;
-    p.call("POST", "/api/mfa/verify", Some(&token2), Some(json!({"method": "recovery_code", "code": e.recovery_codes[2]})))
-        .await;
+    p.call(
+        "POST",
+        "/api/mfa/verify",
+        Some(&token2),
+        Some(json!({"method": "recovery_code", "code": e.recovery_codes[2]})),
+    )
+    .await;
     p.project().await;
     let log = p.event_log_text().await;
     let b32 = data_encoding::BASE32_NOPAD.encode(&e.secret);

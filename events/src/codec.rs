@@ -31,10 +31,7 @@ pub enum CodecError {
     #[error("unknown schema version {version} of {event_type}")]
     UnknownVersion { event_type: String, version: u32 },
     #[error("event {event_type} does not decode: {source}")]
-    Decode {
-        event_type: String,
-        source: serde_json::Error,
-    },
+    Decode { event_type: String, source: serde_json::Error },
 }
 
 /// Implemented by each aggregate's event enum.
@@ -49,28 +46,19 @@ pub trait EventCodec: Serialize + DeserializeOwned + Sized {
         if version == Self::schema_version(event_type) {
             Ok(payload)
         } else {
-            Err(CodecError::UnknownVersion {
-                event_type: event_type.to_owned(),
-                version,
-            })
+            Err(CodecError::UnknownVersion { event_type: event_type.to_owned(), version })
         }
     }
 
     fn encode(&self) -> EventRecord {
         let value = serde_json::to_value(self).expect("events always serialize");
-        let Value::Object(mut map) = value else {
-            unreachable!("events are adjacently tagged enums")
-        };
+        let Value::Object(mut map) = value else { unreachable!("events are adjacently tagged enums") };
         let event_type = match map.remove("type") {
             Some(Value::String(t)) => t,
             _ => unreachable!("events are adjacently tagged enums"),
         };
         let payload = map.remove("data").unwrap_or(Value::Object(Default::default()));
-        EventRecord {
-            schema_version: Self::schema_version(&event_type),
-            event_type,
-            payload,
-        }
+        EventRecord { schema_version: Self::schema_version(&event_type), event_type, payload }
     }
 
     fn decode(record: &EventRecord) -> Result<Self, CodecError> {
@@ -78,9 +66,7 @@ pub trait EventCodec: Serialize + DeserializeOwned + Sized {
         let mut map = serde_json::Map::new();
         map.insert("type".into(), Value::String(record.event_type.clone()));
         map.insert("data".into(), payload);
-        serde_json::from_value(Value::Object(map)).map_err(|source| CodecError::Decode {
-            event_type: record.event_type.clone(),
-            source,
-        })
+        serde_json::from_value(Value::Object(map))
+            .map_err(|source| CodecError::Decode { event_type: record.event_type.clone(), source })
     }
 }

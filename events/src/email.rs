@@ -15,9 +15,7 @@ pub fn normalize(raw: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     (local_ok && domain_ok).then_some(email)
 }
 
@@ -32,7 +30,17 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "anna", "anna@", "@example.de", "anna@example", "an na@example.de", "a@b@c.de", "anna@exa..mple.de", "anna@.example.de"] {
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.de",
+            "anna@example",
+            "an na@example.de",
+            "a@b@c.de",
+            "anna@exa..mple.de",
+            "anna@.example.de",
+        ] {
             assert_eq!(normalize(bad), None, "{bad:?}");
         }
     }

@@ -19,11 +19,8 @@ pub struct LockoutPolicy {
 impl LockoutPolicy {
     /// Ten failures, then 1 minute, 2, 4, ... up to an hour: an attacker
     /// gets about 10 + 24 tries a day, a user who mistypes loses a minute.
-    pub const STANDARD: LockoutPolicy = LockoutPolicy {
-        free_attempts: 10,
-        base: Duration::minutes(1),
-        max: Duration::hours(1),
-    };
+    pub const STANDARD: LockoutPolicy =
+        LockoutPolicy { free_attempts: 10, base: Duration::minutes(1), max: Duration::hours(1) };
 }
 
 /// Consecutive failures since the last success.

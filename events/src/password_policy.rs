@@ -14,12 +14,7 @@ static COMMON: &str = include_str!("common_passwords.txt");
 
 fn common() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| {
-        COMMON
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .collect()
-    })
+    SET.get_or_init(|| COMMON.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect())
 }
 
 /// Checks a new password. `email` is the (normalised) account email: a
@@ -27,23 +22,17 @@ fn common() -> &'static HashSet<&'static str> {
 pub fn check(password: &str, email: &str) -> Result<(), Refusal> {
     let chars = password.chars().count();
     if chars < MIN_CHARS {
-        return Err(Refusal::InvalidRequest(format!(
-            "password must have at least {MIN_CHARS} characters"
-        )));
+        return Err(Refusal::InvalidRequest(format!("password must have at least {MIN_CHARS} characters")));
     }
     if chars > MAX_CHARS {
-        return Err(Refusal::InvalidRequest(format!(
-            "password must have at most {MAX_CHARS} characters"
-        )));
+        return Err(Refusal::InvalidRequest(format!("password must have at most {MAX_CHARS} characters")));
     }
     let lowered = password.to_lowercase();
     // "password123", "Monkey2024!": a listed word with a suffix people add
     // to pass composition rules is just as easy to guess.
     let stem = lowered.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     if common().contains(lowered.as_str()) || common().contains(stem) || lowered == email {
-        return Err(Refusal::InvalidRequest(
-            "this password is well known and easy to guess; choose another".into(),
-        ));
+        return Err(Refusal::InvalidRequest("this password is well known and easy to guess; choose another".into()));
     }
     Ok(())
 }
@@ -74,7 +63,17 @@ mod tests {
 
     #[test]
     fn refuses_well_known_passwords_in_any_case() {
-        for weak in ["password", "PassWord", "12345678", "iloveyou", "sunshine", "baseball", "password123", "Monkey2024!", "dragon!!!!"] {
+        for weak in [
+            "password",
+            "PassWord",
+            "12345678",
+            "iloveyou",
+            "sunshine",
+            "baseball",
+            "password123",
+            "Monkey2024!",
+            "dragon!!!!",
+        ] {
             assert!(check(weak, "a@b.de").is_err(), "{weak}");
         }
     }

@@ -12,7 +12,9 @@ pub enum Refusal {
     /// A second-factor code that is wrong, reused or expired.
     InvalidCode,
     /// Locked out; seconds until the next attempt may be made.
-    TooManyAttempts { retry_after: u64 },
+    TooManyAttempts {
+        retry_after: u64,
+    },
     /// No valid token for this action.
     Unauthorized,
     /// Authenticated, but not allowed.

@@ -35,12 +35,7 @@ pub fn code_at_step(secret: &[u8], step: u64, digits: usize) -> String {
 /// T+1 (clock drift of one step either way) and that step is later than the
 /// last one this account accepted. A step at or below `last_accepted` is never
 /// accepted again: that is what makes a code single-use.
-pub fn matching_step(
-    secret: &[u8],
-    code: &str,
-    now: OffsetDateTime,
-    last_accepted: Option<u64>,
-) -> Option<u64> {
+pub fn matching_step(secret: &[u8], code: &str, now: OffsetDateTime, last_accepted: Option<u64>) -> Option<u64> {
     let code = normalize_code(code)?;
     let t = step_at(now);
     let mut matched = None;
@@ -116,10 +111,8 @@ mod tests {
     #[test]
     fn rfc4226_appendix_d_vectors() {
         let seed = b"12345678901234567890";
-        let expected = [
-            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
-            "399871", "520489",
-        ];
+        let expected =
+            ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
         for (counter, code) in expected.iter().enumerate() {
             assert_eq!(code_at_step(seed, counter as u64, 6), *code, "counter {counter}");
         }

@@ -29,15 +29,18 @@ struct Given {
 impl Given {
     fn registered(roles: Vec<events::account::Role>) -> Self {
         let mut g = Given { events: Vec::new() };
-        g.push(T0, AccountEvent::Registered {
-            account_id: Uuid::from_u128(1),
-            email: "anna@example.de".into(),
-            name: "Anna".into(),
-            password_hash: "$argon2id$...".into(),
-            first_login_without_second_factor: roles.is_empty(),
-            roles,
-            locale: Locale::De,
-        });
+        g.push(
+            T0,
+            AccountEvent::Registered {
+                account_id: Uuid::from_u128(1),
+                email: "anna@example.de".into(),
+                name: "Anna".into(),
+                password_hash: "$argon2id$...".into(),
+                first_login_without_second_factor: roles.is_empty(),
+                roles,
+                locale: Locale::De,
+            },
+        );
         g
     }
 
@@ -66,8 +69,22 @@ impl Given {
     fn with_totp() -> Self {
         let mut g = Self::customer();
         let setup_id = Uuid::from_u128(2);
-        g.push(T0, AccountEvent::PasswordPassed { login_id: Uuid::from_u128(3), owed: Owed::Nothing, expires_at: T0 + Duration::minutes(5) });
-        g.push(T0, AccountEvent::TotpSetupStarted { setup_id, sealed_secret: "sealed".into(), expires_at: T0 + Duration::minutes(10) });
+        g.push(
+            T0,
+            AccountEvent::PasswordPassed {
+                login_id: Uuid::from_u128(3),
+                owed: Owed::Nothing,
+                expires_at: T0 + Duration::minutes(5),
+            },
+        );
+        g.push(
+            T0,
+            AccountEvent::TotpSetupStarted {
+                setup_id,
+                sealed_secret: "sealed".into(),
+                expires_at: T0 + Duration::minutes(10),
+            },
+        );
         g.push(T0, AccountEvent::TotpActivated { setup_id, step: totp::step_at(T0) });
         g.push(T0, codes().issued_event());
         g
@@ -154,7 +171,13 @@ fn a_rehashed_password_is_recorded_with_the_login() {
 fn an_mfa_token_of_a_login_that_owes_a_code_cannot_enrol_a_new_factor() {
     let mut g = Given::with_totp();
     let login_id = pending_login_id(login(&mut g, T0 + Duration::minutes(1)));
-    let d = g.state().start_totp_setup(&Auth::Mfa { login_id }, Uuid::new_v4(), "s".into(), T0 + Duration::minutes(1), &POLICY);
+    let d = g.state().start_totp_setup(
+        &Auth::Mfa { login_id },
+        Uuid::new_v4(),
+        "s".into(),
+        T0 + Duration::minutes(1),
+        &POLICY,
+    );
     assert_eq!(d.outcome, Err(Refusal::Forbidden));
     assert!(d.events.is_empty());
 }
@@ -182,7 +205,13 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     assert_eq!(state.methods(), vec![Method::Totp, Method::RecoveryCode]);
     // The confirmation code's step is used: it cannot log in again.
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d = g.state().verify(
+        login_id,
+        SecondFactorProof::Totp { secret: SECRET, code: &code },
+        Uuid::new_v4(),
+        at,
+        &POLICY,
+    );
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
@@ -204,11 +233,13 @@ fn a_totp_step_is_accepted_once_only() {
     let at = T0 + Duration::minutes(2);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
     let first = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(first, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(first, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
     assert!(d.outcome.is_ok());
     g.then(at, d.events);
     let second = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(second, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(second, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
     assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }]);
 }
@@ -219,13 +250,25 @@ fn second_factor_failures_count_across_logins_and_lock_even_a_correct_code() {
     let at = T0 + Duration::minutes(2);
     for i in 0..10 {
         let login_id = pending_login_id(login(&mut g, at));
-        let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: "000000" }, Uuid::new_v4(), at, &POLICY);
+        let d = g.state().verify(
+            login_id,
+            SecondFactorProof::Totp { secret: SECRET, code: "000000" },
+            Uuid::new_v4(),
+            at,
+            &POLICY,
+        );
         assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode, "attempt {i}");
         g.then(at, d.events);
     }
     let login_id = pending_login_id(login(&mut g, at));
     let good = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
-    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &good }, Uuid::new_v4(), at, &POLICY);
+    let d = g.state().verify(
+        login_id,
+        SecondFactorProof::Totp { secret: SECRET, code: &good },
+        Uuid::new_v4(),
+        at,
+        &POLICY,
+    );
     assert_eq!(d.outcome.unwrap_err(), Refusal::TooManyAttempts { retry_after: 60 });
     assert!(d.events.is_empty());
     // A correct password does not reset second-factor failures.
@@ -237,11 +280,13 @@ fn a_recovery_code_works_once_and_reports_what_remains() {
     let mut g = Given::with_totp();
     let at = T0 + Duration::minutes(2);
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
     assert_eq!(d.outcome.as_ref().unwrap().recovery_codes_remaining, Some(9));
     g.then(at, d.events);
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
     let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: None }, Uuid::new_v4(), at, &POLICY);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
@@ -252,7 +297,8 @@ fn regenerated_codes_replace_the_old_set() {
     let mut g = Given::with_totp();
     let at = T0 + Duration::minutes(2);
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, Uuid::new_v4(), at, &POLICY);
     let session_id = d.outcome.as_ref().unwrap().session.session_id;
     g.then(at, d.events);
     let new = NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: (0..10).map(|i| format!("n{i}")).collect() };
@@ -260,7 +306,8 @@ fn regenerated_codes_replace_the_old_set() {
     g.then(at, d.events);
     assert_eq!(g.state().recovery_codes_remaining(), 10);
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, Uuid::new_v4(), at, &POLICY);
+    let d =
+        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, Uuid::new_v4(), at, &POLICY);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
@@ -271,10 +318,22 @@ fn mfa_tokens_expire_after_five_minutes_and_work_once() {
     let login_id = pending_login_id(login(&mut g, at));
     let late = at + Duration::minutes(5);
     let code = totp::code_at_step(SECRET, totp::step_at(late), DIGITS);
-    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), late, &POLICY);
+    let d = g.state().verify(
+        login_id,
+        SecondFactorProof::Totp { secret: SECRET, code: &code },
+        Uuid::new_v4(),
+        late,
+        &POLICY,
+    );
     assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
-    let d = g.state().verify(login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d = g.state().verify(
+        login_id,
+        SecondFactorProof::Totp { secret: SECRET, code: &code },
+        Uuid::new_v4(),
+        at,
+        &POLICY,
+    );
     g.then(at, d.events);
     assert!(g.state().authorize(&Auth::Mfa { login_id }, at).is_err(), "a completed login's token is spent");
 }

@@ -51,10 +51,7 @@ pub struct Ctx {
 impl App {
     pub fn ctx(&self, req: &Request) -> Ctx {
         let now = self.clock.now();
-        Ctx {
-            now,
-            meta: Meta { request_id: request::request_id(req), at: now, source_ip: request::source_ip(req) },
-        }
+        Ctx { now, meta: Meta { request_id: request::request_id(req), at: now, source_ip: request::source_ip(req) } }
     }
 
     /// Serves any route of the contract.

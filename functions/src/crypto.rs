@@ -47,10 +47,7 @@ impl ServerSecret {
     /// matches another. Fast on purpose: the inputs carry >= 64 random bits,
     /// and without the pepper a leaked hash cannot be searched offline.
     pub fn keyed_hash(&self, purpose: &str, secret: &str) -> String {
-        data_encoding::HEXLOWER.encode(&hmac_sha256(
-            &*self.pepper,
-            &[purpose.as_bytes(), b"\0", secret.as_bytes()],
-        ))
+        data_encoding::HEXLOWER.encode(&hmac_sha256(&*self.pepper, &[purpose.as_bytes(), b"\0", secret.as_bytes()]))
     }
 }
 

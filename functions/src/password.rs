@@ -43,10 +43,7 @@ impl Passwords {
     }
 
     pub fn hash(&self, password: &str) -> String {
-        self.argon2()
-            .hash_password(password.as_bytes())
-            .expect("argon2 hashing with valid parameters")
-            .to_string()
+        self.argon2().hash_password(password.as_bytes()).expect("argon2 hashing with valid parameters").to_string()
     }
 
     /// Verifies against a stored PHC string. A stored hash that does not

@@ -3,7 +3,7 @@
 //! stream ids, so they can share one table.
 
 use events::EventRecord;
-use functions::ports::store::{Claim, EventStore, Meta, StoreError, MAX_ITEMS_PER_APPEND};
+use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError};
 use functions::ports::views::ViewStore;
 use serde_json::json;
 use time::macros::datetime;
@@ -115,7 +115,10 @@ pub async fn appends_beyond_one_transaction_are_refused_whole(store: &dyn EventS
     let s = stream();
     let claim = Claim { key: format!("k#{}", Uuid::new_v4()), owner: s.clone() };
     let too_many = events(0..MAX_ITEMS_PER_APPEND);
-    assert!(matches!(store.append(&s, 0, &too_many, &meta(), &[claim.clone()]).await, Err(StoreError::TooLarge(_))));
+    assert!(matches!(
+        store.append(&s, 0, &too_many, &meta(), std::slice::from_ref(&claim)).await,
+        Err(StoreError::TooLarge(_))
+    ));
     assert!(matches!(store.append(&s, 0, &[], &meta(), &[]).await, Err(StoreError::TooLarge(_))));
     assert!(store.load(&s).await.unwrap().is_empty());
     // Exactly the limit is fine.

@@ -30,11 +30,7 @@ pub struct Enrolled {
 }
 
 pub fn settings() -> Settings {
-    Settings {
-        issuer: "Acme Portal".into(),
-        public_url: "http://portal.test".into(),
-        policy: Default::default(),
-    }
+    Settings { issuer: "Acme Portal".into(), public_url: "http://portal.test".into(), policy: Default::default() }
 }
 
 impl Default for TestPortal {
@@ -99,7 +95,12 @@ impl TestPortal {
 
     pub async fn register(&self, email: &str) -> String {
         let (status, body) = self
-            .call("POST", "/api/register", None, Some(json!({"email": email, "password": PASSWORD, "name": "Anna Muster"})))
+            .call(
+                "POST",
+                "/api/register",
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "name": "Anna Muster"})),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         body["user_id"].as_str().unwrap().to_owned()

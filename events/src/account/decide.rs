@@ -53,8 +53,12 @@ pub enum LoginOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     /// An mfa token: the password was correct, a second factor is owed.
-    Mfa { login_id: Uuid },
-    Session { session_id: Uuid },
+    Mfa {
+        login_id: Uuid,
+    },
+    Session {
+        session_id: Uuid,
+    },
 }
 
 /// What a user presents at the second step.
@@ -119,15 +123,11 @@ impl Account {
         policy: &AccountPolicy,
     ) -> (AccountEvent, SessionGrant) {
         let expires_at = now + policy.session_ttl;
-        (
-            AccountEvent::SessionStarted { session_id, login_id, expires_at },
-            SessionGrant { session_id, expires_at },
-        )
+        (AccountEvent::SessionStarted { session_id, login_id, expires_at }, SessionGrant { session_id, expires_at })
     }
 
     fn locked_out(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<Refusal> {
-        self.second_factor_retry_after(policy, now)
-            .map(|retry_after| Refusal::TooManyAttempts { retry_after })
+        self.second_factor_retry_after(policy, now).map(|retry_after| Refusal::TooManyAttempts { retry_after })
     }
 
     /// A login with email and password. `check` is the argon2 result; while
@@ -286,10 +286,7 @@ impl Account {
         }
         let (method, accepted, remaining) = match proof {
             SecondFactorProof::Totp { secret, code } => {
-                let step = self
-                    .totp
-                    .as_ref()
-                    .and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step));
+                let step = self.totp.as_ref().and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step));
                 (Method::Totp, step.map(|step| AccountEvent::TotpAccepted { step }), None)
             }
             SecondFactorProof::RecoveryCode { hash } => {

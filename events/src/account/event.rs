@@ -91,7 +91,9 @@ pub enum AccountEvent {
     },
     /// The password verified under an older hashing policy and was hashed
     /// again under today's.
-    PasswordRehashed { password_hash: String },
+    PasswordRehashed {
+        password_hash: String,
+    },
     PasswordFailed {},
     /// A correct password. `login_id` is what the mfa token binds to.
     PasswordPassed {
@@ -109,9 +111,13 @@ pub enum AccountEvent {
         expires_at: OffsetDateTime,
     },
     /// One session ended (logout).
-    SessionEnded { session_id: Uuid },
+    SessionEnded {
+        session_id: Uuid,
+    },
     /// Every session and every pending login ended.
-    SessionsEnded { reason: SessionEndReason },
+    SessionsEnded {
+        reason: SessionEndReason,
+    },
     TotpSetupStarted {
         setup_id: Uuid,
         /// The secret, encrypted by the key ring (AES-256-GCM or KMS).
@@ -119,16 +125,26 @@ pub enum AccountEvent {
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
-    TotpActivated { setup_id: Uuid, step: u64 },
+    TotpActivated {
+        setup_id: Uuid,
+        step: u64,
+    },
     /// A login's TOTP code was accepted; its step can never be used again.
-    TotpAccepted { step: u64 },
-    SecondFactorFailed { method: Method },
+    TotpAccepted {
+        step: u64,
+    },
+    SecondFactorFailed {
+        method: Method,
+    },
     RecoveryCodesIssued {
         set_id: Uuid,
         /// Keyed hashes (HMAC-SHA256) of the normalised codes, hex.
         hashes: Vec<String>,
     },
-    RecoveryCodeUsed { set_id: Uuid, index: usize },
+    RecoveryCodeUsed {
+        set_id: Uuid,
+        index: usize,
+    },
 }
 
 impl EventCodec for AccountEvent {

@@ -133,10 +133,7 @@ impl Account {
                 // Old pending logins only matter until they expire; dropping
                 // them here keeps the state small over years of logins.
                 self.logins.retain(|_, l| l.expires_at > at);
-                self.logins.insert(
-                    *login_id,
-                    PendingLogin { owed: *owed, expires_at: *expires_at, completed: false },
-                );
+                self.logins.insert(*login_id, PendingLogin { owed: *owed, expires_at: *expires_at, completed: false });
             }
             AccountEvent::SessionStarted { session_id, login_id, expires_at } => {
                 self.sessions.retain(|_, exp| *exp > at);
@@ -172,11 +169,8 @@ impl Account {
             }
             AccountEvent::SecondFactorFailed { .. } => self.second_factor_failures.record(at),
             AccountEvent::RecoveryCodesIssued { set_id, hashes } => {
-                self.recovery = Some(RecoverySet {
-                    set_id: *set_id,
-                    hashes: hashes.clone(),
-                    used: vec![false; hashes.len()],
-                });
+                self.recovery =
+                    Some(RecoverySet { set_id: *set_id, hashes: hashes.clone(), used: vec![false; hashes.len()] });
             }
             AccountEvent::RecoveryCodeUsed { set_id, index } => {
                 if let Some(set) = self.recovery.as_mut().filter(|s| s.set_id == *set_id)
@@ -219,10 +213,7 @@ impl Account {
 
     /// The pending login an mfa token stands for, while it is still usable.
     pub fn pending_login(&self, login_id: Uuid, now: OffsetDateTime) -> Option<PendingLogin> {
-        self.logins
-            .get(&login_id)
-            .copied()
-            .filter(|l| !l.completed && l.expires_at > now && l.owed != Owed::Nothing)
+        self.logins.get(&login_id).copied().filter(|l| !l.completed && l.expires_at > now && l.owed != Owed::Nothing)
     }
 
     pub fn password_retry_after(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<u64> {

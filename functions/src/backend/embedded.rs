@@ -28,7 +28,12 @@ pub enum OpenError {
 
 impl Embedded {
     /// Opens (creating on first start) the data directory.
-    pub fn open(data_dir: &Path, settings: Settings, clock: Arc<dyn Clock>, passwords: Passwords) -> Result<Self, OpenError> {
+    pub fn open(
+        data_dir: &Path,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        passwords: Passwords,
+    ) -> Result<Self, OpenError> {
         let io = |source| OpenError::DataDir { path: data_dir.display().to_string(), source };
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let db = Sqlite::open(&data_dir.join("portal.db"))?;

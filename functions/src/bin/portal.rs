@@ -14,9 +14,7 @@ use tokio::sync::watch;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -32,8 +30,9 @@ async fn run() -> Result<(), String> {
     if config.backend == Backend::Aws {
         return Err("PORTAL_BACKEND=aws is not available yet in this build".into());
     }
-    let embedded = Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
-        .map_err(|e| e.to_string())?;
+    let embedded =
+        Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
+            .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;

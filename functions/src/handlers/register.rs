@@ -56,17 +56,17 @@ pub async fn create(
     locale: Locale,
     meta: &Meta,
 ) -> Result<Uuid, ApiError> {
-    let email = email::normalize(raw_email)
-        .ok_or_else(|| ApiError::invalid_request("The email address is not valid."))?;
+    let email =
+        email::normalize(raw_email).ok_or_else(|| ApiError::invalid_request("The email address is not valid."))?;
     let name = check_name(raw_name)?;
     password_policy::check(password, &email)?;
     let passwords = app.passwords.clone();
     let password = password.to_owned();
-    let password_hash = tokio::task::spawn_blocking(move || passwords.hash(&password))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let password_hash =
+        tokio::task::spawn_blocking(move || passwords.hash(&password)).await.map_err(|_| ApiError::internal())?;
     let account_id = Uuid::new_v4();
-    let events = account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });
+    let events =
+        account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });
     let claim = Claim { key: account::email_claim(&email), owner: account::stream_id(account_id) };
     match app.append_account(account_id, 0, &events, meta, &[claim]).await {
         Ok(_) => Ok(account_id),

@@ -1,9 +1,9 @@
 //! Reading requests: size-limited strict JSON, bearer tokens, where the
 //! request came from.
 
-use lambda_http::http;
 use events::account::Locale;
 use lambda_http::RequestExt;
+use lambda_http::http;
 use lambda_http::request::RequestContext;
 use serde::de::DeserializeOwned;
 

@@ -1,8 +1,8 @@
 //! Building responses. Every one carries `Cache-Control: no-store`: tokens,
 //! codes and account data must not sit in any cache.
 
-use lambda_http::http;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use lambda_http::http;
 use serde::Serialize;
 use serde_json::json;
 
@@ -19,11 +19,7 @@ pub fn json(status: u16, value: &impl Serialize) -> Response<Body> {
 }
 
 pub fn no_content() -> Response<Body> {
-    Response::builder()
-        .status(204)
-        .header(CACHE_CONTROL, "no-store")
-        .body(Body::Empty)
-        .expect("valid response")
+    Response::builder().status(204).header(CACHE_CONTROL, "no-store").body(Body::Empty).expect("valid response")
 }
 
 pub fn error(e: &ApiError) -> Response<Body> {

@@ -38,10 +38,8 @@ impl PortalConfig {
             Some("aws") => Backend::Aws,
             Some(other) => return Err(format!("PORTAL_BACKEND must be embedded or aws, got {other:?}")),
         };
-        let public_url = get("PORTAL_PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let public_url =
+            get("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(format!("PORTAL_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
         }

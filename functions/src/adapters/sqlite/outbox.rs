@@ -40,7 +40,13 @@ impl Sqlite {
                 .prepare("SELECT channel, recipient, subject, body, sent_at FROM outbox ORDER BY id")
                 .map_err(unavailable)?;
             stmt.query_map([], |r| {
-                Ok(OutboxItem { channel: r.get(0)?, to: r.get(1)?, subject: r.get(2)?, body: r.get(3)?, sent_at: r.get(4)? })
+                Ok(OutboxItem {
+                    channel: r.get(0)?,
+                    to: r.get(1)?,
+                    subject: r.get(2)?,
+                    body: r.get(3)?,
+                    sent_at: r.get(4)?,
+                })
             })
             .map_err(unavailable)?
             .collect::<Result<_, _>>()
@@ -53,8 +59,6 @@ impl Sqlite {
 #[async_trait]
 impl Mailer for Sqlite {
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
-        self.put_outbox("email", &mail.to, &mail.subject, &mail.body)
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))
+        self.put_outbox("email", &mail.to, &mail.subject, &mail.body).await.map_err(|e| DeliveryError(e.to_string()))
     }
 }

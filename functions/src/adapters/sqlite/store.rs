@@ -5,11 +5,14 @@ use rusqlite::{OptionalExtension, params};
 use super::{Sqlite, unavailable};
 use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, check_append_size};
 
-fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, String, u32, String, String)> {
+/// stream, version, event type, schema version, payload, meta (as stored).
+type RawEvent = (String, u64, String, u32, String, String);
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
-fn decode(raw: (String, u64, String, u32, String, String)) -> Result<StoredEvent, StoreError> {
+fn decode(raw: RawEvent) -> Result<StoredEvent, StoreError> {
     let (stream, version, event_type, schema_version, payload, meta) = raw;
     Ok(StoredEvent {
         stream,
@@ -66,18 +69,17 @@ impl EventStore for Sqlite {
         check_append_size(events, claims)?;
         let stream = stream.to_owned();
         let meta = serde_json::to_string(meta).expect("meta serializes");
-        let rows: Vec<_> = events
-            .iter()
-            .map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string()))
-            .collect();
+        let rows: Vec<_> =
+            events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
         let claims = claims.to_vec();
         let version = self
             .with_conn(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
                 let current: u64 = tx
-                    .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [&stream], |r| r.get(0))
+                    .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [&stream], |r| {
+                        r.get(0)
+                    })
                     .map_err(unavailable)?;
                 if current != expected_version {
                     return Err(StoreError::Conflict);
@@ -133,7 +135,7 @@ impl Sqlite {
                      WHERE position > ?1 ORDER BY position LIMIT ?2",
                 )
                 .map_err(unavailable)?;
-            let rows: Vec<(u64, (String, u64, String, u32, String, String))> = stmt
+            let rows: Vec<(u64, RawEvent)> = stmt
                 .query_map(params![position, limit], |row| {
                     Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)))
                 })
