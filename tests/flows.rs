@@ -294,25 +294,21 @@ async fn a_totp_code_logs_in_once_and_never_again() {
     let e = p.enrolled("anna@example.de").await;
     let code = p.code(&e.secret, 0);
     let token = p.mfa_token("anna@example.de").await;
-    let (status, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (status, body) = p.verify(&token, "totp", &code).await;
     assert_eq!(status, 200, "{body}");
     let session = body["session_token"].as_str().unwrap();
     assert_eq!(p.call("GET", "/api/account", Some(session), None).await.0, 200);
     let token = p.mfa_token("anna@example.de").await;
-    let (status, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (status, body) = p.verify(&token, "totp", &code).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")));
     // Not even within its 90-second window, nor the previous step's code.
     p.clock.advance(Duration::seconds(30));
     let earlier = p.code(&e.secret, -1);
     assert_eq!(earlier, code);
-    let (status, _) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": earlier}))).await;
+    let (status, _) = p.verify(&token, "totp", &earlier).await;
     assert_eq!(status, 401);
     let fresh = p.code(&e.secret, 0);
-    let (status, _) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": fresh}))).await;
+    let (status, _) = p.verify(&token, "totp", &fresh).await;
     assert_eq!(status, 200);
 }
 
@@ -326,8 +322,7 @@ async fn codes_of_the_previous_and_next_step_are_accepted_others_not() {
         p.next_step();
         let token = p.mfa_token("anna@example.de").await;
         let code = p.code(&e.secret, offset);
-        let (status, _) =
-            p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+        let (status, _) = p.verify(&token, "totp", &code).await;
         assert_eq!(status, expected, "offset {offset}");
     }
 }
@@ -356,22 +351,19 @@ async fn second_factor_failures_lock_across_mfa_tokens_even_for_a_correct_code()
     for i in 0..10 {
         // A fresh login every other attempt: the count is per account.
         let token = p.mfa_token("anna@example.de").await;
-        let (status, _) =
-            p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": "000000"}))).await;
+        let (status, _) = p.verify(&token, "totp", "000000").await;
         assert_eq!(status, 401, "attempt {i}");
     }
     let token = p.mfa_token("anna@example.de").await;
     let good = p.code(&e.secret, 0);
-    let (status, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
+    let (status, body) = p.verify(&token, "totp", &good).await;
     assert_eq!((status, body["retry_after"].as_u64()), (429, Some(60)));
     let recovery = json!({"method": "recovery_code", "code": e.recovery_codes[0]});
     assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(recovery)).await.0, 429);
     p.clock.advance(Duration::seconds(60));
     let token = p.mfa_token("anna@example.de").await;
     let good = p.code(&e.secret, 0);
-    let (status, _) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": good}))).await;
+    let (status, _) = p.verify(&token, "totp", &good).await;
     assert_eq!(status, 200);
 }
 
@@ -384,8 +376,7 @@ async fn a_recovery_code_works_once_tells_what_remains_and_emails_the_owner() {
     let token = p.mfa_token("anna@example.de").await;
     // Typed in capitals and without dashes still counts.
     let typed = e.recovery_codes[4].to_uppercase().replace('-', "");
-    let (status, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "recovery_code", "code": typed}))).await;
+    let (status, body) = p.verify(&token, "recovery_code", &typed).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["recovery_codes_remaining"], 9);
     assert!(body["session_token"].is_string());
@@ -449,8 +440,7 @@ async fn mfa_tokens_work_only_at_mfa_endpoints_and_for_five_minutes() {
     assert_eq!(p.call("POST", "/api/logout", Some(&token), None).await.0, 401);
     p.clock.advance(Duration::minutes(5));
     let code = p.code(&e.secret, 0);
-    let (status, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (status, body) = p.verify(&token, "totp", &code).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
 }
 
@@ -480,8 +470,7 @@ async fn logout_ends_the_session_at_once_and_sessions_expire() {
     assert_eq!(p.call("POST", "/api/logout", Some(&e.session), None).await.0, 401);
     let token = p.mfa_token("anna@example.de").await;
     let code = p.code(&e.secret, 0);
-    let (_, body) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (_, body) = p.verify(&token, "totp", &code).await;
     let session = body["session_token"].as_str().unwrap().to_owned();
     let ttl = body["expires_in"].as_i64().unwrap();
     p.clock.advance(Duration::seconds(ttl));
@@ -496,16 +485,9 @@ async fn no_secret_code_token_or_password_is_stored_in_plaintext() {
     let e = p.enrolled("anna@example.de").await;
     let token = p.mfa_token("anna@example.de").await;
     let code = p.code(&e.secret, 0);
-    let (_, verified) =
-        p.call("POST", "/api/mfa/verify", Some(&token), Some(json!({"method": "totp", "code": code}))).await;
+    let (_, verified) = p.verify(&token, "totp", &code).await;
     let token2 = p.mfa_token("anna@example.de").await;
-    p.call(
-        "POST",
-        "/api/mfa/verify",
-        Some(&token2),
-        Some(json!({"method": "recovery_code", "code": e.recovery_codes[2]})),
-    )
-    .await;
+    p.verify(&token2, "recovery_code", &e.recovery_codes[2]).await;
     p.project().await;
     let log = p.event_log_text().await;
     let b32 = data_encoding::BASE32_NOPAD.encode(&e.secret);

@@ -2,8 +2,8 @@
 
 use events::Refusal;
 use events::account::{
-    Account, AccountEvent, AccountPolicy, Auth, Locale, LoginOutcome, Method, NewRecoveryCodes, Owed, PasswordCheck,
-    SecondFactorProof, SessionEndReason,
+    Account, AccountEvent, AccountPolicy, Auth, Decision, Locale, LoginOutcome, Method, NewRecoveryCodes, Owed,
+    PasswordCheck, SecondFactorProof, SessionEndReason, Verified,
 };
 use events::codec::Recorded;
 use events::totp::{self, DIGITS};
@@ -118,6 +118,10 @@ fn login(g: &mut Given, at: OffsetDateTime) -> Result<LoginOutcome, Refusal> {
     d.outcome
 }
 
+fn verify(g: &Given, login_id: Uuid, proof: SecondFactorProof<'_>, at: OffsetDateTime) -> Decision<Verified> {
+    g.state().verify(login_id, proof, Uuid::new_v4(), at, &POLICY)
+}
+
 fn pending_login_id(outcome: Result<LoginOutcome, Refusal>) -> Uuid {
     match outcome {
         Ok(LoginOutcome::Required { login_id, .. } | LoginOutcome::SetupRequired { login_id, .. }) => login_id,
@@ -205,13 +209,7 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     assert_eq!(state.methods(), vec![Method::Totp, Method::RecoveryCode]);
     // The confirmation code's step is used: it cannot log in again.
     let login_id = pending_login_id(login(&mut g, at));
-    let d = g.state().verify(
-        login_id,
-        SecondFactorProof::Totp { secret: SECRET, code: &code },
-        Uuid::new_v4(),
-        at,
-        &POLICY,
-    );
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
@@ -233,13 +231,11 @@ fn a_totp_step_is_accepted_once_only() {
     let at = T0 + Duration::minutes(2);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
     let first = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(first, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, first, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
     assert!(d.outcome.is_ok());
     g.then(at, d.events);
     let second = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(second, SecondFactorProof::Totp { secret: SECRET, code: &code }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, second, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
     assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }]);
 }
@@ -250,25 +246,13 @@ fn second_factor_failures_count_across_logins_and_lock_even_a_correct_code() {
     let at = T0 + Duration::minutes(2);
     for i in 0..10 {
         let login_id = pending_login_id(login(&mut g, at));
-        let d = g.state().verify(
-            login_id,
-            SecondFactorProof::Totp { secret: SECRET, code: "000000" },
-            Uuid::new_v4(),
-            at,
-            &POLICY,
-        );
+        let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: "000000" }, at);
         assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode, "attempt {i}");
         g.then(at, d.events);
     }
     let login_id = pending_login_id(login(&mut g, at));
     let good = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
-    let d = g.state().verify(
-        login_id,
-        SecondFactorProof::Totp { secret: SECRET, code: &good },
-        Uuid::new_v4(),
-        at,
-        &POLICY,
-    );
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &good }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::TooManyAttempts { retry_after: 60 });
     assert!(d.events.is_empty());
     // A correct password does not reset second-factor failures.
@@ -280,15 +264,13 @@ fn a_recovery_code_works_once_and_reports_what_remains() {
     let mut g = Given::with_totp();
     let at = T0 + Duration::minutes(2);
     let login_id = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, at);
     assert_eq!(d.outcome.as_ref().unwrap().recovery_codes_remaining, Some(9));
     g.then(at, d.events);
     let login_id = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h3") }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
-    let d = g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: None }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: None }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
@@ -297,8 +279,7 @@ fn regenerated_codes_replace_the_old_set() {
     let mut g = Given::with_totp();
     let at = T0 + Duration::minutes(2);
     let login_id = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, at);
     let session_id = d.outcome.as_ref().unwrap().session.session_id;
     g.then(at, d.events);
     let new = NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: (0..10).map(|i| format!("n{i}")).collect() };
@@ -306,8 +287,7 @@ fn regenerated_codes_replace_the_old_set() {
     g.then(at, d.events);
     assert_eq!(g.state().recovery_codes_remaining(), 10);
     let login_id = pending_login_id(login(&mut g, at));
-    let d =
-        g.state().verify(login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, Uuid::new_v4(), at, &POLICY);
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
@@ -318,22 +298,10 @@ fn mfa_tokens_expire_after_five_minutes_and_work_once() {
     let login_id = pending_login_id(login(&mut g, at));
     let late = at + Duration::minutes(5);
     let code = totp::code_at_step(SECRET, totp::step_at(late), DIGITS);
-    let d = g.state().verify(
-        login_id,
-        SecondFactorProof::Totp { secret: SECRET, code: &code },
-        Uuid::new_v4(),
-        late,
-        &POLICY,
-    );
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, late);
     assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
-    let d = g.state().verify(
-        login_id,
-        SecondFactorProof::Totp { secret: SECRET, code: &code },
-        Uuid::new_v4(),
-        at,
-        &POLICY,
-    );
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
     g.then(at, d.events);
     assert!(g.state().authorize(&Auth::Mfa { login_id }, at).is_err(), "a completed login's token is spent");
 }

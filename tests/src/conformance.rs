@@ -176,7 +176,7 @@ pub async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator
 #[macro_export]
 macro_rules! store_conformance {
     ($make:expr) => {
-        $crate::store_conformance!(@store $make;
+        $crate::store_conformance!(@each $make;
             appended_events_load_back_unchanged,
             an_unknown_stream_is_empty,
             a_stale_expected_version_conflicts_and_writes_nothing,
@@ -184,17 +184,11 @@ macro_rules! store_conformance {
             a_taken_claim_fails_the_whole_append,
             of_concurrent_claims_of_one_key_exactly_one_wins,
             long_streams_load_completely_in_order,
-            appends_beyond_one_transaction_are_refused_whole);
-        $crate::store_conformance!(@views $make; failure_counters_count_and_expire, markers_are_set_once);
+            appends_beyond_one_transaction_are_refused_whole,
+            failure_counters_count_and_expire,
+            markers_are_set_once);
     };
-    (@store $make:expr; $($name:ident),*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let store = $make;
-            $crate::conformance::$name(&store).await;
-        }
-    )*};
-    (@views $make:expr; $($name:ident),*) => {$(
+    (@each $make:expr; $($name:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $name() {
             let store = $make;

@@ -117,6 +117,11 @@ impl TestPortal {
         body["mfa_token"].as_str().unwrap_or_else(|| panic!("no mfa token: {body}")).to_owned()
     }
 
+    /// `POST /api/mfa/verify` with an mfa token.
+    pub async fn verify(&self, token: &str, method: &str, code: &str) -> (u16, Value) {
+        self.call("POST", "/api/mfa/verify", Some(token), Some(json!({"method": method, "code": code}))).await
+    }
+
     /// Registers, uses up the first login, and activates an authenticator.
     pub async fn enrolled(&self, email: &str) -> Enrolled {
         self.register(email).await;
