@@ -29,7 +29,7 @@ async fn assert_refused(p: &TestPortal, path: &str, token: &str, body: Vec<u8>, 
 
 #[tokio::test]
 async fn malformed_json_wrong_types_missing_and_unknown_fields_oversize_bodies() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     for (path, token, valid) in endpoints(&p).await {
         let obj = valid.as_object().unwrap();
         assert_refused(&p, path, &token, b"{not json".to_vec(), "malformed").await;
@@ -57,7 +57,7 @@ async fn malformed_json_wrong_types_missing_and_unknown_fields_oversize_bodies()
 
 #[tokio::test]
 async fn invalid_values_are_refused_with_a_reason() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     for (body, what) in [
         (json!({"email": "not-an-email", "password": PASSWORD, "name": "A"}), "email"),
         (json!({"email": "a@example.de", "password": PASSWORD, "name": "  "}), "empty name"),
@@ -78,7 +78,7 @@ async fn invalid_values_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn unknown_paths_and_methods() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     assert_eq!(p.call("GET", "/api/nothing", None, None).await.0, 404);
     assert_eq!(p.call("GET", "/api/login", None, None).await.0, 405);
     assert_eq!(p.call("DELETE", "/api/account", None, None).await.0, 405);

@@ -11,7 +11,7 @@ use time::Duration;
 
 #[tokio::test]
 async fn register_then_first_login_without_factor_then_setup_is_demanded() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let id = p.register("Anna.Muster@Example.de ").await;
     assert!(uuid::Uuid::parse_str(&id).is_ok());
     let (status, first) = p.login("anna.muster@example.de", PASSWORD).await;
@@ -33,7 +33,7 @@ async fn register_then_first_login_without_factor_then_setup_is_demanded() {
 
 #[tokio::test]
 async fn an_email_registers_once_in_any_spelling() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("anna@example.de").await;
     let (status, body) = p
         .call(
@@ -48,7 +48,7 @@ async fn an_email_registers_once_in_any_spelling() {
 
 #[tokio::test]
 async fn concurrent_registrations_of_one_email_create_one_account() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let body = json!({"email": "race@example.de", "password": PASSWORD, "name": "R"});
     let results = futures_join_all((0..10).map(|_| p.call("POST", "/api/register", None, Some(body.clone())))).await;
     assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 1);
@@ -57,7 +57,7 @@ async fn concurrent_registrations_of_one_email_create_one_account() {
 
 #[tokio::test]
 async fn weak_short_and_long_passwords() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     for (password, status) in [("short7!", 400), ("password123", 400), ("iloveyou", 400), ("Lange-genug-1234", 201)] {
         let email = format!("{}@example.de", uuid::Uuid::new_v4());
         let (s, body) = p
@@ -80,13 +80,13 @@ async fn weak_short_and_long_passwords() {
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_answer_alike_with_one_argon2_run_each() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("known@example.de").await;
-    let before = p.app().passwords.verifications();
+    let before = p.app.passwords.verifications();
     let unknown = p.login("nobody@example.de", "Whatever-123").await;
-    let after_unknown = p.app().passwords.verifications();
+    let after_unknown = p.app.passwords.verifications();
     let wrong = p.login("known@example.de", "Whatever-123").await;
-    let after_wrong = p.app().passwords.verifications();
+    let after_wrong = p.app.passwords.verifications();
     assert_eq!(unknown, wrong);
     assert_eq!(unknown.0, 401);
     assert_eq!(unknown.1["error"], "invalid_credentials");
@@ -96,7 +96,7 @@ async fn unknown_email_and_wrong_password_answer_alike_with_one_argon2_run_each(
 
 #[tokio::test]
 async fn ten_failures_lock_known_and_unknown_emails_alike() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("known@example.de").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
@@ -120,7 +120,7 @@ async fn ten_failures_lock_known_and_unknown_emails_alike() {
 
 #[tokio::test]
 async fn the_lock_doubles_with_each_further_failure() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("known@example.de").await;
     for _ in 0..10 {
         p.login("known@example.de", "Wrong-password-1").await;
@@ -133,7 +133,7 @@ async fn the_lock_doubles_with_each_further_failure() {
 
 #[tokio::test]
 async fn concurrent_wrong_passwords_are_all_counted() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("known@example.de").await;
     let results = futures_join_all((0..10).map(|_| p.login("known@example.de", "Wrong-password-1"))).await;
     assert!(results.iter().all(|(s, _)| *s == 401));
@@ -142,46 +142,23 @@ async fn concurrent_wrong_passwords_are_all_counted() {
 
 #[tokio::test]
 async fn an_old_hash_is_upgraded_at_the_next_login() {
-    let p = TestPortal::with_passwords(Passwords::with_params(2048, 1, 1));
+    let p = TestPortal::with_passwords(Passwords::with_params(2048, 1, 1)).await;
     p.register("old@example.de").await;
     let log = p.event_log_text().await;
     assert!(log.contains("m=2048,t=1,p=1"));
     // The policy changes (a new deployment with new parameters).
-    let upgraded =
-        TestPortal { embedded: rebuild_with(&p, Passwords::with_params(4096, 1, 1)), clock: p.clock.clone() };
+    let upgraded = p.with_other_passwords(Passwords::with_params(4096, 1, 1));
     assert_eq!(upgraded.login("old@example.de", PASSWORD).await.0, 200);
     let log = upgraded.event_log_text().await;
     assert!(log.contains("password_rehashed") && log.contains("m=4096,t=1,p=1"), "{log}");
     assert_eq!(upgraded.login("old@example.de", PASSWORD).await.0, 200, "the new hash verifies");
 }
 
-/// The same database and keys with other argon2 parameters.
-fn rebuild_with(p: &TestPortal, passwords: Passwords) -> functions::backend::embedded::Embedded {
-    use functions::app::App;
-    let old = &p.embedded.app;
-    let app = App {
-        store: old.store.clone(),
-        views: old.views.clone(),
-        mailer: old.mailer.clone(),
-        keys: old.keys.clone(),
-        secret: old.secret.clone(),
-        clock: old.clock.clone(),
-        passwords,
-        settings: old.settings.clone(),
-        outbox: old.outbox.clone(),
-    };
-    functions::backend::embedded::Embedded {
-        app: std::sync::Arc::new(app),
-        db: p.embedded.db.clone(),
-        projector: p.embedded.projector.clone(),
-    }
-}
-
 // --- TOTP setup -----------------------------------------------------------
 
 #[tokio::test]
 async fn totp_setup_gives_a_160_bit_secret_a_uri_and_a_qr_code_of_that_uri() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("qr+test@example.de").await;
     p.login("qr+test@example.de", PASSWORD).await;
     let token = p.mfa_token("qr+test@example.de").await;
@@ -217,7 +194,7 @@ fn decode_qr_svg(svg: &str) -> String {
 
 #[tokio::test]
 async fn confirming_activates_and_returns_ten_recovery_codes_and_a_session() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     assert_eq!(e.recovery_codes.len(), 10);
     let unique: std::collections::HashSet<_> = e.recovery_codes.iter().collect();
@@ -237,7 +214,7 @@ async fn confirming_activates_and_returns_ten_recovery_codes_and_a_session() {
 
 #[tokio::test]
 async fn a_wrong_confirmation_code_activates_nothing() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("anna@example.de").await;
     p.login("anna@example.de", PASSWORD).await;
     let token = p.mfa_token("anna@example.de").await;
@@ -249,7 +226,7 @@ async fn a_wrong_confirmation_code_activates_nothing() {
 
 #[tokio::test]
 async fn an_unconfirmed_setup_expires_after_ten_minutes() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("anna@example.de").await;
     let (_, first) = p.login("anna@example.de", PASSWORD).await;
     let session = first["session_token"].as_str().unwrap().to_owned();
@@ -263,7 +240,7 @@ async fn an_unconfirmed_setup_expires_after_ten_minutes() {
 
 #[tokio::test]
 async fn a_password_alone_cannot_replace_an_active_factor() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.enrolled("anna@example.de").await;
     let token = p.mfa_token("anna@example.de").await;
     let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
@@ -272,7 +249,7 @@ async fn a_password_alone_cannot_replace_an_active_factor() {
 
 #[tokio::test]
 async fn activating_a_factor_ends_the_other_sessions() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     p.register("anna@example.de").await;
     let (_, first) = p.login("anna@example.de", PASSWORD).await;
     let old_session = first["session_token"].as_str().unwrap().to_owned();
@@ -290,7 +267,7 @@ async fn activating_a_factor_ends_the_other_sessions() {
 
 #[tokio::test]
 async fn a_totp_code_logs_in_once_and_never_again() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let code = p.code(&e.secret, 0);
     let token = p.mfa_token("anna@example.de").await;
@@ -314,7 +291,7 @@ async fn a_totp_code_logs_in_once_and_never_again() {
 
 #[tokio::test]
 async fn codes_of_the_previous_and_next_step_are_accepted_others_not() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     for (offset, expected) in [(-2, 401), (2, 401), (-1, 200), (1, 200)] {
         p.next_step();
@@ -329,7 +306,7 @@ async fn codes_of_the_previous_and_next_step_are_accepted_others_not() {
 
 #[tokio::test]
 async fn twenty_simultaneous_uses_of_one_totp_code_log_in_once() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let mut tokens = Vec::new();
     for _ in 0..20 {
@@ -346,7 +323,7 @@ async fn twenty_simultaneous_uses_of_one_totp_code_log_in_once() {
 
 #[tokio::test]
 async fn second_factor_failures_lock_across_mfa_tokens_even_for_a_correct_code() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     for i in 0..10 {
         // A fresh login every other attempt: the count is per account.
@@ -371,7 +348,7 @@ async fn second_factor_failures_lock_across_mfa_tokens_even_for_a_correct_code()
 
 #[tokio::test]
 async fn a_recovery_code_works_once_tells_what_remains_and_emails_the_owner() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let token = p.mfa_token("anna@example.de").await;
     // Typed in capitals and without dashes still counts.
@@ -394,7 +371,7 @@ async fn a_recovery_code_works_once_tells_what_remains_and_emails_the_owner() {
 
 #[tokio::test]
 async fn thirty_simultaneous_uses_of_one_recovery_code_log_in_exactly_once() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let mut tokens = Vec::new();
     for _ in 0..30 {
@@ -412,7 +389,7 @@ async fn thirty_simultaneous_uses_of_one_recovery_code_log_in_exactly_once() {
 
 #[tokio::test]
 async fn regenerating_recovery_codes_voids_the_old_set() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), None).await;
     assert_eq!(status, 200);
@@ -433,7 +410,7 @@ async fn regenerating_recovery_codes_voids_the_old_set() {
 
 #[tokio::test]
 async fn mfa_tokens_work_only_at_mfa_endpoints_and_for_five_minutes() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let token = p.mfa_token("anna@example.de").await;
     assert_eq!(p.call("GET", "/api/account", Some(&token), None).await.0, 401);
@@ -446,7 +423,7 @@ async fn mfa_tokens_work_only_at_mfa_endpoints_and_for_five_minutes() {
 
 #[tokio::test]
 async fn session_tokens_do_not_verify_and_forged_tokens_do_nothing() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let code = p.code(&e.secret, 0);
     let body = json!({"method": "totp", "code": code});
@@ -463,7 +440,7 @@ async fn session_tokens_do_not_verify_and_forged_tokens_do_nothing() {
 
 #[tokio::test]
 async fn logout_ends_the_session_at_once_and_sessions_expire() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     assert_eq!(p.call("POST", "/api/logout", Some(&e.session), None).await.0, 204);
     assert_eq!(p.call("GET", "/api/account", Some(&e.session), None).await.0, 401);
@@ -481,7 +458,7 @@ async fn logout_ends_the_session_at_once_and_sessions_expire() {
 
 #[tokio::test]
 async fn no_secret_code_token_or_password_is_stored_in_plaintext() {
-    let p = TestPortal::new();
+    let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
     let token = p.mfa_token("anna@example.de").await;
     let code = p.code(&e.secret, 0);
@@ -501,5 +478,5 @@ async fn no_secret_code_token_or_password_is_stored_in_plaintext() {
     for secret in forbidden {
         assert!(!log.contains(&secret), "{secret} appears in the event log");
     }
-    assert!(log.contains("aesgcm1:"), "the TOTP secret is stored sealed");
+    assert!(log.contains("aesgcm1:") || log.contains("kms1:"), "the TOTP secret is stored sealed");
 }

@@ -15,6 +15,7 @@ use crate::password::Passwords;
 use crate::ports::clock::Clock;
 use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
+use crate::ports::sms::SmsSender;
 use crate::ports::store::{EventStore, Meta};
 use crate::ports::views::ViewStore;
 
@@ -33,6 +34,7 @@ pub struct App {
     pub store: Arc<dyn EventStore>,
     pub views: Arc<dyn ViewStore>,
     pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
     pub keys: Arc<dyn KeyRing>,
     pub secret: ServerSecret,
     pub clock: Arc<dyn Clock>,

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod crypto;
 pub mod handlers;
 pub mod http;
+pub mod lambda;
 pub mod mail_text;
 pub mod password;
 pub mod portal;

@@ -1,14 +1,21 @@
-//! A portal in memory: the embedded backend with an in-memory SQLite, a
+//! A portal under test: the embedded backend with an in-memory SQLite (or,
+//! with `PORTAL_TEST_BACKEND=aws`, LocalStack with tables of its own), a
 //! manual clock and cheap argon2 parameters, driven through `App::handle`,
 //! the same entry point the Lambdas and the local server use.
 
 use std::sync::Arc;
 
 use events::totp;
+use functions::adapters::sqlite::Sqlite;
 use functions::app::{App, Settings};
+use functions::backend::aws::{Aws, AwsResources};
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::ports::clock::ManualClock;
+use functions::ports::store::StoredEvent;
+use functions::projector::Projector;
+
+use crate::aws_tables;
 use lambda_http::{Body, http};
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -18,9 +25,19 @@ pub const PASSWORD: &str = "Lange-genug-1234";
 /// Mid-step, so codes for T-1, T and T+1 are all in reach.
 pub const START: OffsetDateTime = datetime!(2026-11-02 09:00:15 UTC);
 
+/// Which backend the flows run on: `PORTAL_TEST_BACKEND=aws` (with the
+/// LocalStack environment of `localstack/env`) runs them on DynamoDB, KMS,
+/// Secrets Manager and SES; anything else on the embedded backend.
+pub enum Backend {
+    Embedded(Sqlite),
+    Aws(Box<Aws>),
+}
+
 pub struct TestPortal {
-    pub embedded: Embedded,
+    pub app: Arc<App>,
     pub clock: Arc<ManualClock>,
+    pub projector: Projector,
+    pub backend: Backend,
 }
 
 pub struct Enrolled {
@@ -33,27 +50,82 @@ pub fn settings() -> Settings {
     Settings { issuer: "Acme Portal".into(), public_url: "http://portal.test".into(), policy: Default::default() }
 }
 
-impl Default for TestPortal {
-    fn default() -> Self {
-        Self::new()
-    }
+/// argon2 with tiny parameters: the rules under test do not depend on its
+/// cost, and hundreds of logins stay fast.
+pub fn cheap_passwords() -> Passwords {
+    Passwords::with_params(1024, 1, 1)
+}
+
+pub fn aws_selected() -> bool {
+    std::env::var("PORTAL_TEST_BACKEND").is_ok_and(|b| b == "aws")
 }
 
 impl TestPortal {
-    /// argon2 with tiny parameters: the rules under test do not depend on
-    /// its cost, and hundreds of logins stay fast.
-    pub fn new() -> Self {
-        Self::with_passwords(Passwords::with_params(1024, 1, 1))
+    pub async fn new() -> Self {
+        Self::with_passwords(cheap_passwords()).await
     }
 
-    pub fn with_passwords(passwords: Passwords) -> Self {
+    pub async fn with_passwords(passwords: Passwords) -> Self {
+        if aws_selected() { Self::aws(passwords).await } else { Self::embedded(passwords) }
+    }
+
+    pub fn embedded(passwords: Passwords) -> Self {
         let clock = Arc::new(ManualClock::new(START));
         let embedded = Embedded::in_memory(settings(), clock.clone(), passwords).expect("in-memory backend");
-        TestPortal { embedded, clock }
+        TestPortal { app: embedded.app, clock, projector: embedded.projector, backend: Backend::Embedded(embedded.db) }
+    }
+
+    /// A portal on LocalStack with tables of its own, so tests running at
+    /// the same time cannot see each other's accounts.
+    pub async fn aws(passwords: Passwords) -> Self {
+        let clock = Arc::new(ManualClock::new(START));
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let mut resources = AwsResources::from_env();
+        resources.events_table = format!("test-events-{tag}");
+        resources.views_table = format!("test-views-{tag}");
+        resources.mail_from = format!("portal-{tag}@portal.example");
+        aws_tables::create(&resources).await;
+        let aws = Aws::connect(resources, settings(), clock.clone(), passwords).await.expect("LocalStack answers");
+        TestPortal {
+            app: aws.app.clone(),
+            clock,
+            projector: aws.projector.clone(),
+            backend: Backend::Aws(Box::new(aws)),
+        }
+    }
+
+    /// The same backend and data with other argon2 parameters, as after a
+    /// deployment that changed the policy.
+    pub fn with_other_passwords(&self, passwords: Passwords) -> TestPortal {
+        let old = &self.app;
+        let app = App {
+            store: old.store.clone(),
+            views: old.views.clone(),
+            mailer: old.mailer.clone(),
+            sms: old.sms.clone(),
+            keys: old.keys.clone(),
+            secret: old.secret.clone(),
+            clock: old.clock.clone(),
+            passwords,
+            settings: old.settings.clone(),
+            outbox: old.outbox.clone(),
+        };
+        let app = Arc::new(app);
+        let backend = match &self.backend {
+            Backend::Embedded(db) => Backend::Embedded(db.clone()),
+            Backend::Aws(aws) => Backend::Aws(Box::new(Aws {
+                app: app.clone(),
+                projector: aws.projector.clone(),
+                dynamo: aws.dynamo.clone(),
+                streams: aws.streams.clone(),
+                resources: aws.resources.clone(),
+            })),
+        };
+        TestPortal { app, clock: self.clock.clone(), projector: self.projector.clone(), backend }
     }
 
     pub fn app(&self) -> &App {
-        &self.embedded.app
+        &self.app
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -154,25 +226,61 @@ impl TestPortal {
         self.clock.advance(Duration::seconds(30));
     }
 
-    /// Runs the projector over everything appended so far.
-    pub async fn project(&self) -> usize {
-        functions::projector::embedded::catch_up(&self.embedded.db, &self.embedded.projector).await.unwrap()
+    /// Every stored event, in append order per stream.
+    pub async fn events(&self) -> Vec<StoredEvent> {
+        match &self.backend {
+            Backend::Embedded(db) => {
+                db.read_after(0, usize::MAX >> 1).await.unwrap().into_iter().map(|(_, e)| e).collect()
+            }
+            Backend::Aws(aws) => aws_tables::all_events(aws).await,
+        }
     }
 
+    /// Runs the projector over everything appended so far (on AWS the
+    /// stream poller does this; here it is done directly, idempotently).
+    pub async fn project(&self) -> usize {
+        match &self.backend {
+            Backend::Embedded(db) => functions::projector::embedded::catch_up(db, &self.projector).await.unwrap(),
+            Backend::Aws(_) => {
+                let events = self.events().await;
+                for e in &events {
+                    self.projector.project(e).await.unwrap();
+                }
+                events.len()
+            }
+        }
+    }
+
+    /// What was sent: the local outbox, or on LocalStack what SES captured
+    /// from this portal's sender.
     pub async fn outbox(&self) -> Vec<Value> {
         self.project().await;
-        let (status, body) = self.call("GET", "/dev/outbox", None, None).await;
-        assert_eq!(status, 200);
-        body["items"].as_array().unwrap().clone()
+        match &self.backend {
+            Backend::Embedded(_) => {
+                let (status, body) = self.call("GET", "/dev/outbox", None, None).await;
+                assert_eq!(status, 200);
+                body["items"].as_array().unwrap().clone()
+            }
+            Backend::Aws(aws) => aws_tables::sent_mail(&aws.resources.mail_from).await,
+        }
     }
 
-    /// Every stored event as text (payload and metadata), for scanning.
+    /// Every stored item as text (events, and on AWS the views table too),
+    /// for scanning for secrets.
     pub async fn event_log_text(&self) -> String {
-        let events = self.embedded.db.read_after(0, usize::MAX >> 1).await.unwrap();
-        events.iter().map(|(_, e)| format!("{} {} {:?}\n", e.record.event_type, e.record.payload, e.meta)).collect()
+        let mut text: String = self
+            .events()
+            .await
+            .iter()
+            .map(|e| format!("{} {} {:?}\n", e.record.event_type, e.record.payload, e.meta))
+            .collect();
+        if let Backend::Aws(aws) = &self.backend {
+            text.push_str(&aws_tables::views_text(aws).await);
+        }
+        text
     }
 
     pub async fn event_count(&self) -> usize {
-        self.embedded.db.read_after(0, usize::MAX >> 1).await.unwrap().len()
+        self.events().await.len()
     }
 }

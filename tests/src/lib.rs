@@ -2,5 +2,6 @@
 //! through its real router, and the event-store conformance suite that
 //! every adapter must pass.
 
+pub mod aws_tables;
 pub mod conformance;
 pub mod harness;

@@ -62,6 +62,7 @@ impl Embedded {
             store: store.clone(),
             views: store.clone(),
             mailer: store.clone(),
+            sms: store.clone(),
             keys: Arc::new(LocalKeyRing::new(data_key)),
             secret: ServerSecret::from_master(server_key),
             clock,

@@ -1,3 +1,4 @@
 //! Building the application for a backend.
 
+pub mod aws;
 pub mod embedded;

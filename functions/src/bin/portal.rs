@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use functions::backend::aws::{Aws, AwsResources};
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::portal::config::{Backend, PortalConfig};
@@ -27,23 +28,39 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> Result<(), String> {
     let config = PortalConfig::from_env()?;
-    if config.backend == Backend::Aws {
-        return Err("PORTAL_BACKEND=aws is not available yet in this build".into());
-    }
-    let embedded =
-        Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
-            .map_err(|e| e.to_string())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // The backend, and the task that feeds its projections.
+    let (app, follower) = match config.backend {
+        Backend::Embedded => {
+            let embedded =
+                Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
+                    .map_err(|e| e.to_string())?;
+            let follower =
+                tokio::spawn(projector::embedded::follow(embedded.db.clone(), embedded.projector.clone(), stop_rx));
+            (embedded.app, follower)
+        }
+        Backend::Aws => {
+            let aws = Aws::connect(
+                AwsResources::from_env(),
+                config.settings.clone(),
+                Arc::new(SystemClock),
+                Passwords::standard(),
+            )
+            .await?;
+            let follower = tokio::spawn(projector::stream_poller::follow(
+                aws.dynamo.clone(),
+                aws.streams.clone(),
+                aws.projector.clone(),
+                stop_rx,
+            ));
+            (aws.app, follower)
+        }
+    };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let follower = tokio::spawn(projector::embedded::follow(embedded.db.clone(), embedded.projector.clone(), stop_rx));
-    tracing::info!(
-        addr = %config.addr,
-        data_dir = %config.data_dir.display(),
-        "portal listening on http://{}", config.addr
-    );
-    let server = Server { app: embedded.app.clone(), web_dir: config.web_dir.clone() };
+    tracing::info!(addr = %config.addr, backend = ?config.backend, "portal listening on http://{}", config.addr);
+    let server = Server { app, web_dir: config.web_dir.clone() };
     server::run(listener, server, shutdown_signal()).await.map_err(|e| e.to_string())?;
     let _ = stop_tx.send(true);
     let _ = follower.await;

@@ -5,5 +5,6 @@
 pub mod clock;
 pub mod keys;
 pub mod mail;
+pub mod sms;
 pub mod store;
 pub mod views;

@@ -54,9 +54,11 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// DynamoDB's limit on one transaction; the SQLite adapter enforces the same
-/// so that code that works embedded works on AWS.
-pub const MAX_ITEMS_PER_APPEND: usize = 100;
+/// Events plus claims in one append: DynamoDB's limit of 100 items per
+/// transaction, less the one its adapter spends on checking the expected
+/// version. The SQLite adapter enforces the same, so what works embedded
+/// works on AWS.
+pub const MAX_ITEMS_PER_APPEND: usize = 99;
 
 #[async_trait]
 pub trait EventStore: Send + Sync {

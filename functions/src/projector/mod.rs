@@ -5,6 +5,7 @@
 
 pub mod embedded;
 pub mod notifications;
+pub mod stream_poller;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Sqlite, unavailable};
 use crate::ports::mail::{DeliveryError, Mail, Mailer};
+use crate::ports::sms::{Sms, SmsSender};
 use crate::ports::store::StoreError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,5 +61,12 @@ impl Sqlite {
 impl Mailer for Sqlite {
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
         self.put_outbox("email", &mail.to, &mail.subject, &mail.body).await.map_err(|e| DeliveryError(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl SmsSender for Sqlite {
+    async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
+        self.put_outbox("sms", &sms.to, "", &sms.body).await.map_err(|e| DeliveryError(e.to_string()))
     }
 }

@@ -1,0 +1,177 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use events::EventRecord;
+
+use super::item::{EventItem, stored_event};
+use super::{ATTEMPTS, Dynamo, pause, retryable, retrying, unavailable};
+use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, check_append_size};
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(super) fn claim_key(key: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s(&format!("claim#{key}"))), ("sk".to_owned(), s("claim"))])
+}
+
+impl Dynamo {
+    fn transaction(
+        &self,
+        stream: &str,
+        expected_version: u64,
+        events: &[EventRecord],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
+        let mut items = Vec::with_capacity(events.len() + claims.len() + 1);
+        for claim in claims {
+            let mut item = claim_key(&claim.key);
+            item.insert("owner".into(), s(&claim.owner));
+            let put = Put::builder()
+                .table_name(&self.views_table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        // Appending after version N needs N to exist: this catches a caller
+        // that names a version ahead of the stream.
+        if expected_version > 0 {
+            let check = ConditionCheck::builder()
+                .table_name(&self.events_table)
+                .key("stream", s(stream))
+                .key("version", n(expected_version))
+                .condition_expression("attribute_exists(#s)")
+                .expression_attribute_names("#s", "stream")
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+        }
+        for (i, record) in events.iter().enumerate() {
+            let item = serde_dynamo::to_item(EventItem::new(stream, expected_version + 1 + i as u64, record, meta))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let put = Put::builder()
+                .table_name(&self.events_table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#s)")
+                .expression_attribute_names("#s", "stream")
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl EventStore for Dynamo {
+    async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = retrying(|| {
+                self.client
+                    .query()
+                    .table_name(&self.events_table)
+                    // `stream` is a reserved word in DynamoDB expressions.
+                    .key_condition_expression("#s = :s")
+                    .expression_attribute_names("#s", "stream")
+                    .expression_attribute_values(":s", s(stream))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| unavailable(&e))?;
+            for item in page.items() {
+                out.push(stored_event(item.clone())?);
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn append(
+        &self,
+        stream: &str,
+        expected_version: u64,
+        events: &[EventRecord],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<u64, StoreError> {
+        check_append_size(events, claims)?;
+        let items = self.transaction(stream, expected_version, events, meta, claims)?;
+        // The same token on every retry makes a retried transaction that had
+        // in fact succeeded succeed again instead of conflicting with itself.
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            let e = match result {
+                Ok(_) => return Ok(expected_version + events.len() as u64),
+                Err(e) => e,
+            };
+            if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                e.as_service_error()
+            {
+                let reasons = cancel.cancellation_reasons();
+                for (i, reason) in reasons.iter().enumerate() {
+                    if reason.code() == Some("ConditionalCheckFailed") {
+                        return Err(match claims.get(i) {
+                            Some(claim) => StoreError::ClaimTaken(claim.key.clone()),
+                            None => StoreError::Conflict,
+                        });
+                    }
+                }
+                // Another transaction touched the same items at this moment:
+                // the caller reloads and decides again.
+                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                    return Err(StoreError::Conflict);
+                }
+                let transient = reasons.iter().any(|r| super::is_transient(r.code()));
+                if transient && attempt + 1 < ATTEMPTS {
+                    attempt += 1;
+                    pause(attempt).await;
+                    continue;
+                }
+                return Err(unavailable(&e));
+            }
+            if retryable(&e) && attempt + 1 < ATTEMPTS {
+                attempt += 1;
+                pause(attempt).await;
+                continue;
+            }
+            return Err(unavailable(&e));
+        }
+    }
+
+    async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let out = retrying(|| {
+            self.client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(claim_key(key)))
+                .consistent_read(true)
+                .send()
+        })
+        .await
+        .map_err(|e| unavailable(&e))?;
+        Ok(out.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned())
+    }
+}

@@ -1,0 +1,141 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use events::lockout::Failures;
+use time::OffsetDateTime;
+
+use super::{Dynamo, retrying, unavailable};
+use crate::ports::store::StoreError;
+use crate::ports::views::ViewStore;
+
+fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk.to_owned()))])
+}
+
+fn epoch(at: OffsetDateTime) -> AttributeValue {
+    AttributeValue::N(at.unix_timestamp().to_string())
+}
+
+fn failures_of(item: &HashMap<String, AttributeValue>) -> Result<Failures, StoreError> {
+    let corrupt = || StoreError::Corrupt("counter item".into());
+    let count = item.get("count").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).ok_or_else(corrupt)?;
+    let last =
+        item.get("last_at").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).ok_or_else(corrupt)?;
+    let last_at = OffsetDateTime::from_unix_timestamp(last).map_err(|_| corrupt())?;
+    Ok(Failures { count, last_at: Some(last_at) })
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl ViewStore for Dynamo {
+    async fn record_failure(
+        &self,
+        counter: &str,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Failures, StoreError> {
+        let k = || key(format!("counter#{counter}"), "counter");
+        loop {
+            // Count on while the counter lives ...
+            let bumped = retrying(|| {
+                self.client
+                    .update_item()
+                    .table_name(&self.views_table)
+                    .set_key(Some(k()))
+                    .update_expression("SET #c = #c + :one, last_at = :at, expires_at = :exp")
+                    .condition_expression("expires_at > :now")
+                    .expression_attribute_names("#c", "count")
+                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                    .expression_attribute_values(":at", epoch(at))
+                    .expression_attribute_values(":exp", epoch(expires_at))
+                    .expression_attribute_values(":now", epoch(at))
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+            })
+            .await;
+            match bumped {
+                Ok(out) => return failures_of(out.attributes().unwrap_or(&HashMap::new())),
+                Err(e) if is_condition_failure(&e) => {}
+                Err(e) => return Err(unavailable(&e)),
+            }
+            // ... else start again from one (missing, or expired but not yet
+            // removed by TTL). Losing that race to another writer loops back.
+            let mut item = k();
+            item.insert("count".into(), AttributeValue::N("1".into()));
+            item.insert("last_at".into(), epoch(at));
+            item.insert("expires_at".into(), epoch(expires_at));
+            let started = retrying(|| {
+                self.client
+                    .put_item()
+                    .table_name(&self.views_table)
+                    .set_item(Some(item.clone()))
+                    .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                    .expression_attribute_values(":now", epoch(at))
+                    .send()
+            })
+            .await;
+            match started {
+                Ok(_) => return Ok(Failures { count: 1, last_at: Some(at) }),
+                Err(e) if is_condition_failure(&e) => continue,
+                Err(e) => return Err(unavailable(&e)),
+            }
+        }
+    }
+
+    async fn failures(&self, counter: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
+        let out = retrying(|| {
+            self.client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(key(format!("counter#{counter}"), "counter")))
+                .consistent_read(true)
+                .send()
+        })
+        .await
+        .map_err(|e| unavailable(&e))?;
+        let Some(item) = out.item() else { return Ok(Failures::default()) };
+        let expired = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .is_none_or(|exp| exp <= now.unix_timestamp());
+        if expired { Ok(Failures::default()) } else { failures_of(item) }
+    }
+
+    async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut item = key(format!("marker#{marker}"), "marker");
+        item.insert("at".into(), epoch(at));
+        let result = retrying(|| {
+            self.client
+                .put_item()
+                .table_name(&self.views_table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+        })
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn unmark(&self, marker: &str) -> Result<(), StoreError> {
+        retrying(|| {
+            self.client
+                .delete_item()
+                .table_name(&self.views_table)
+                .set_key(Some(key(format!("marker#{marker}"), "marker")))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| unavailable(&e))
+    }
+}

@@ -1,0 +1,159 @@
+//! The AWS backend: DynamoDB, SES, SNS, KMS and Secrets Manager through the
+//! AWS SDK's own configuration (so `AWS_ENDPOINT_URL=http://localhost:4566`
+//! means LocalStack). Every Lambda and `PORTAL_BACKEND=aws` build it once at
+//! start.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use crate::adapters::aws_messaging::{SesMailer, SnsSms};
+use crate::adapters::dynamodb::Dynamo;
+use crate::adapters::kms_keys::KmsKeyRing;
+use crate::app::{App, Settings};
+use crate::crypto::ServerSecret;
+use crate::password::Passwords;
+use crate::ports::clock::Clock;
+use crate::projector::Projector;
+
+/// Names of the AWS resources, from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub events_table: String,
+    pub views_table: String,
+    /// KMS key for TOTP secrets: id, ARN or alias.
+    pub kms_key: String,
+    /// Secrets Manager secret holding the base64 master secret.
+    pub signing_secret: String,
+    /// The verified SES sender.
+    pub mail_from: String,
+}
+
+impl AwsResources {
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
+        AwsResources {
+            events_table: or("PORTAL_EVENTS_TABLE", "portal-events"),
+            views_table: or("PORTAL_VIEWS_TABLE", "portal-views"),
+            kms_key: get("PORTAL_KMS_KEY_ID")
+                .unwrap_or_else(|| format!("alias/{}", or("PORTAL_KMS_ALIAS", "portal-totp"))),
+            signing_secret: or("PORTAL_SIGNING_SECRET", "portal/token-signing-key"),
+            mail_from: or("PORTAL_MAIL_FROM", "no-reply@portal.example"),
+        }
+    }
+}
+
+/// DynamoDB requests sent by this process (each attempt is one round trip).
+/// The benchmark and the tests read it to count round trips per flow.
+pub static DYNAMODB_ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug)]
+struct CountRoundTrips;
+
+impl Intercept for CountRoundTrips {
+    fn name(&self) -> &'static str {
+        "CountRoundTrips"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        DYNAMODB_ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+pub fn dynamodb_round_trips() -> u64 {
+    DYNAMODB_ROUND_TRIPS.load(Ordering::Relaxed)
+}
+
+pub struct Aws {
+    pub app: Arc<App>,
+    pub projector: Projector,
+    pub dynamo: Dynamo,
+    pub streams: aws_sdk_dynamodbstreams::Client,
+    pub resources: AwsResources,
+}
+
+impl Aws {
+    pub async fn connect(
+        resources: AwsResources,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        passwords: Passwords,
+    ) -> Result<Self, String> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(CountRoundTrips).build(),
+        );
+        let dynamo = Dynamo::new(dynamodb, &resources.events_table, &resources.views_table);
+        let secret = master_secret(&aws_sdk_secretsmanager::Client::new(&sdk), &resources.signing_secret).await?;
+        let store = Arc::new(dynamo.clone());
+        let mailer = Arc::new(SesMailer { client: aws_sdk_ses::Client::new(&sdk), from: resources.mail_from.clone() });
+        let app = App {
+            store: store.clone(),
+            views: store.clone(),
+            mailer: mailer.clone(),
+            sms: Arc::new(SnsSms { client: aws_sdk_sns::Client::new(&sdk) }),
+            keys: Arc::new(KmsKeyRing { client: aws_sdk_kms::Client::new(&sdk), key_id: resources.kms_key.clone() }),
+            secret,
+            clock,
+            passwords,
+            settings: settings.clone(),
+            outbox: None,
+        };
+        let projector = Projector { store: store.clone(), views: store, mailer, settings };
+        Ok(Aws {
+            app: Arc::new(app),
+            projector,
+            dynamo,
+            streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
+            resources,
+        })
+    }
+}
+
+async fn master_secret(client: &aws_sdk_secretsmanager::Client, id: &str) -> Result<ServerSecret, String> {
+    let out = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
+        format!("cannot read the secret {id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))
+    })?;
+    let text = out.secret_string().ok_or_else(|| format!("the secret {id} holds no string"))?;
+    let master = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| format!("the secret {id} is not base64"))?,
+    );
+    if master.len() < 32 {
+        return Err(format!("the secret {id} must hold at least 32 bytes"));
+    }
+    Ok(ServerSecret::from_master(&master))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_names_default_to_what_localstack_up_creates() {
+        let r = AwsResources::from_lookup(|_| None);
+        assert_eq!(r.events_table, "portal-events");
+        assert_eq!(r.views_table, "portal-views");
+        assert_eq!(r.kms_key, "alias/portal-totp");
+        let r = AwsResources::from_lookup(|n| (n == "PORTAL_KMS_ALIAS").then(|| "other".to_owned()));
+        assert_eq!(r.kms_key, "alias/other");
+    }
+}

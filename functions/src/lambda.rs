@@ -1,0 +1,76 @@
+//! Entry points of the Lambda functions: each binary in `src/bin/` calls
+//! one of these, which build the AWS backend once per cold start.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_runtime::LambdaEvent;
+
+use crate::app::Settings;
+use crate::backend::aws::{Aws, AwsResources};
+use crate::password::Passwords;
+use crate::portal::config::PortalConfig;
+use crate::ports::clock::SystemClock;
+use crate::projector::Projector;
+
+pub type Error = lambda_runtime::Error;
+
+fn init_logging() {
+    // JSON lines for CloudWatch; no request bodies are ever logged.
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(false)
+        .without_time()
+        .init();
+}
+
+async fn backend() -> Result<Aws, Error> {
+    let settings: Settings = PortalConfig::from_env().map_err(Error::from)?.settings;
+    Ok(Aws::connect(AwsResources::from_env(), settings, Arc::new(SystemClock), Passwords::standard()).await?)
+}
+
+/// An HTTP function behind API Gateway, serving the routes of `function`.
+pub async fn run_http(function: &'static str) -> Result<(), Error> {
+    init_logging();
+    let app = backend().await?.app;
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(app.handle_for(Some(function), req).await) }
+    }))
+    .await
+}
+
+/// Projects one batch of stream records in order. The first record that
+/// fails and everything after it are reported back, so Lambda retries from
+/// there (`ReportBatchItemFailures`); records before it are done.
+pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let result = match crate::adapters::dynamodb::stored_event(record.change.new_image.clone()) {
+            Ok(stored) => projector.project(&stored).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, sequence = ?record.change.sequence_number, "projection failed");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+            break;
+        }
+    }
+    response
+}
+
+/// The projector function, fed by the events table's stream.
+pub async fn run_projector() -> Result<(), Error> {
+    init_logging();
+    let projector = backend().await?.projector;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<StreamEvent>| {
+        let projector = projector.clone();
+        async move { Ok::<_, Error>(project_batch(&projector, event.payload).await) }
+    }))
+    .await
+}

@@ -1,0 +1,62 @@
+//! The projector Lambda's batch handling, fed a DynamoDB Stream event in
+//! the format Lambda delivers (tests/fixtures/dynamodb_stream_batch.json).
+
+use acceptance::harness::TestPortal;
+use events::account::{self, AccountEvent, Locale, Registration};
+use functions::lambda::project_batch;
+use functions::ports::store::Meta;
+use uuid::Uuid;
+
+const ACCOUNT: Uuid = Uuid::from_u128(0x00000000_0000_4000_8000_00000000000a);
+const SET: Uuid = Uuid::from_u128(0x00000000_0000_4000_8000_0000000000c0);
+
+fn batch() -> aws_lambda_events::event::dynamodb::Event {
+    serde_json::from_str(include_str!("fixtures/dynamodb_stream_batch.json")).expect("Lambda's stream event format")
+}
+
+/// The account the fixture's records belong to, versions 1 and 2 (the
+/// fixture holds version 3, the used recovery code).
+async fn seeded() -> TestPortal {
+    let p = TestPortal::embedded(acceptance::harness::cheap_passwords());
+    let meta = Meta { request_id: "seed".into(), at: p.now(), source_ip: None };
+    let mut events = account::register(Registration {
+        account_id: ACCOUNT,
+        email: "stream@example.de".into(),
+        name: "Stream".into(),
+        password_hash: "$argon2id$unused".into(),
+        roles: vec![],
+        locale: Locale::De,
+    });
+    events.push(AccountEvent::RecoveryCodesIssued { set_id: SET, hashes: vec!["h".into(); 10] });
+    p.app.append_account(ACCOUNT, 0, &events, &meta, &[]).await.unwrap();
+    let used = [AccountEvent::RecoveryCodeUsed { set_id: SET, index: 0 }];
+    p.app.append_account(ACCOUNT, 2, &used, &meta, &[]).await.unwrap();
+    p
+}
+
+async fn mails(p: &TestPortal) -> Vec<serde_json::Value> {
+    let (_, body) = p.call("GET", "/dev/outbox", None, None).await;
+    body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_failing_record_stops_the_batch_and_is_reported_for_retry() {
+    let p = seeded().await;
+    let response = project_batch(&p.projector, batch()).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, vec![Some("111100000000000000002".to_owned())], "the broken record, and nothing after it");
+    let sent = mails(&p).await;
+    assert_eq!(sent.len(), 1, "the record before the broken one was projected: {sent:?}");
+    assert_eq!(sent[0]["to"], "stream@example.de");
+    assert!(sent[0]["subject"].as_str().unwrap().contains("Wiederherstellungscode"), "in the account's language");
+}
+
+#[tokio::test]
+async fn a_batch_delivered_twice_sends_nothing_twice() {
+    let p = seeded().await;
+    let mut once = batch();
+    once.records.remove(1);
+    assert!(project_batch(&p.projector, once.clone()).await.batch_item_failures.is_empty());
+    assert!(project_batch(&p.projector, once).await.batch_item_failures.is_empty());
+    assert_eq!(mails(&p).await.len(), 1);
+}

@@ -1,0 +1,49 @@
+//! DynamoDB round trips per request on LocalStack, counted by an SDK
+//! interceptor. Alone in its test binary: the counter is per process.
+
+use acceptance::harness::{PASSWORD, TestPortal, cheap_passwords};
+use functions::backend::aws::dynamodb_round_trips;
+use serde_json::json;
+
+/// Round trips to DynamoDB per request, as the closing note and the cost
+/// estimate use them. Counted by an SDK interceptor; asserted against the
+/// goals (login <= 3, verify <= 2) because the count is exact, not a timing.
+#[tokio::test]
+#[ignore = "needs LocalStack; tests/run runs it"]
+async fn dynamodb_round_trips_per_flow() {
+    let p = TestPortal::aws(cheap_passwords()).await;
+    p.register("trips@example.de").await;
+    p.login("trips@example.de", PASSWORD).await;
+    let measure = async |label: &str, f: std::pin::Pin<Box<dyn Future<Output = u16> + '_>>| {
+        let before = dynamodb_round_trips();
+        let status = f.await;
+        let trips = dynamodb_round_trips() - before;
+        println!("round trips: {label:<28} {trips} (status {status})");
+        trips
+    };
+    let token = p.mfa_token("trips@example.de").await;
+    let login =
+        measure("login (password step)", Box::pin(async { p.login("trips@example.de", PASSWORD).await.0 })).await;
+    let setup =
+        measure("totp setup", Box::pin(async { p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await.0 }))
+            .await;
+    let events = p.events().await;
+    assert!(events.iter().any(|e| e.record.event_type == "totp_setup_started"));
+    // The setup's secret is sealed by KMS; take it from the response of a
+    // second setup instead of opening the seal here.
+    let (_, body) = p.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+    let secret = data_encoding::BASE32_NOPAD.decode(body["secret"].as_str().unwrap().as_bytes()).unwrap();
+    let code = p.code(&secret, 0);
+    let confirm = measure(
+        "totp confirm",
+        Box::pin(async { p.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": code}))).await.0 }),
+    )
+    .await;
+    p.next_step();
+    let token = p.mfa_token("trips@example.de").await;
+    let code = p.code(&secret, 0);
+    let verify = measure("verify (totp)", Box::pin(async { p.verify(&token, "totp", &code).await.0 })).await;
+    assert!(login <= 3, "login took {login} round trips");
+    assert!(verify <= 2, "verify took {verify} round trips");
+    assert!(setup <= 2 && confirm <= 2, "setup {setup}, confirm {confirm}");
+}

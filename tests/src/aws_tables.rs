@@ -1,0 +1,132 @@
+//! LocalStack plumbing for the tests: tables of a test's own, and reading
+//! back what was stored and what SES captured.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
+    StreamViewType,
+};
+use functions::adapters::dynamodb::stored_event;
+use functions::backend::aws::{Aws, AwsResources};
+use functions::ports::store::StoredEvent;
+use serde_json::{Value, json};
+
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap()
+}
+
+fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(kind).build().unwrap()
+}
+
+/// The two tables as `localstack/init.py` and the SAM template define them.
+pub async fn create(resources: &AwsResources) {
+    let ddb = client().await;
+    ddb.create_table()
+        .table_name(&resources.events_table)
+        .key_schema(key("stream", KeyType::Hash))
+        .key_schema(key("version", KeyType::Range))
+        .attribute_definitions(attr("stream", ScalarAttributeType::S))
+        .attribute_definitions(attr("version", ScalarAttributeType::N))
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("LocalStack creates the events table (is it running? tests/run starts it)");
+    ddb.create_table()
+        .table_name(&resources.views_table)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("sk", ScalarAttributeType::S))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("LocalStack creates the views table");
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_ses::Client::new(&sdk)
+        .verify_email_identity()
+        .email_address(&resources.mail_from)
+        .send()
+        .await
+        .expect("LocalStack verifies the test's sender");
+}
+
+async fn scan(table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let ddb = client().await;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page =
+            ddb.scan().table_name(table).consistent_read(true).set_exclusive_start_key(start).send().await.unwrap();
+        items.extend(page.items().iter().cloned());
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return items,
+        }
+    }
+}
+
+pub async fn all_events(aws: &Aws) -> Vec<StoredEvent> {
+    let mut events: Vec<StoredEvent> =
+        scan(&aws.resources.events_table).await.into_iter().map(|i| stored_event(i).unwrap()).collect();
+    events.sort_by(|a, b| (a.meta.at, &a.stream, a.version).cmp(&(b.meta.at, &b.stream, b.version)));
+    events
+}
+
+pub async fn views_text(aws: &Aws) -> String {
+    scan(&aws.resources.views_table).await.iter().map(|i| format!("{i:?}\n")).collect()
+}
+
+fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into())
+}
+
+/// Mail SES captured from `from`, in the shape of `/dev/outbox` items.
+pub async fn sent_mail(from: &str) -> Vec<Value> {
+    let body: Value = reqwest::get(format!("{}/_aws/ses", endpoint())).await.unwrap().json().await.unwrap();
+    body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m["Source"] == from)
+        .map(|m| {
+            json!({
+                "channel": "email",
+                "to": m["Destination"]["ToAddresses"][0],
+                "subject": m["Subject"],
+                "body": m["Body"]["text_part"],
+            })
+        })
+        .collect()
+}
+
+/// SMS SNS captured for a number, newest last.
+pub async fn sent_sms(to: &str) -> Vec<Value> {
+    // LocalStack keeps SMS per region and lists us-east-1 unless told.
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-central-1".into());
+    let url = format!("{}/_aws/sns/sms-messages?region={region}", endpoint());
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let mut found = Vec::new();
+    if let Some(by_region) = body["sms_messages"].as_object() {
+        for messages in by_region.values() {
+            for m in messages.as_array().into_iter().flatten() {
+                if m["PhoneNumber"] == to {
+                    found.push(json!({"channel": "sms", "to": to, "body": m["Message"]}));
+                }
+            }
+        }
+    }
+    found
+}
