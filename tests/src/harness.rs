@@ -97,9 +97,19 @@ impl TestPortal {
     /// The same backend and data with other argon2 parameters, as after a
     /// deployment that changed the policy.
     pub fn with_other_passwords(&self, passwords: Passwords) -> TestPortal {
+        self.rebuilt(self.app.store.clone(), passwords)
+    }
+
+    /// The same backend with the event store seen through `store` (e.g. a
+    /// fault-injecting wrapper of the real one).
+    pub fn with_store(&self, store: Arc<dyn functions::ports::store::EventStore>) -> TestPortal {
+        self.rebuilt(store, self.app.passwords.clone())
+    }
+
+    fn rebuilt(&self, store: Arc<dyn functions::ports::store::EventStore>, passwords: Passwords) -> TestPortal {
         let old = &self.app;
         let app = App {
-            store: old.store.clone(),
+            store,
             views: old.views.clone(),
             mailer: old.mailer.clone(),
             sms: old.sms.clone(),
@@ -135,6 +145,18 @@ impl TestPortal {
 
     /// Sends a request with a raw body and headers; returns status and JSON.
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {
+        let (status, _, json) = self.send_full(method, path, headers, body).await;
+        (status, json)
+    }
+
+    /// As `send`, with the response headers.
+    pub async fn send_full(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, http::HeaderMap, Value) {
         let mut builder = http::Request::builder().method(method).uri(path);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
@@ -152,7 +174,7 @@ impl TestPortal {
         if status >= 400 {
             assert!(json["error"].is_string() && json["message"].is_string(), "error shape: {json}");
         }
-        (status, json)
+        (status, response.headers().clone(), json)
     }
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {

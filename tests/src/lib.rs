@@ -4,4 +4,5 @@
 
 pub mod aws_tables;
 pub mod conformance;
+pub mod faulty;
 pub mod harness;

@@ -1,0 +1,85 @@
+//! An event store that fails on purpose: before a write (nothing stored)
+//! or after it (stored, but the caller hears an error, as after a timeout).
+//! Wraps any adapter, so the fault tests run on SQLite and DynamoDB alike.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use events::EventRecord;
+use functions::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent};
+
+pub struct FaultyStore {
+    pub inner: Arc<dyn EventStore>,
+    /// Faults happen only while this is on.
+    pub enabled: AtomicBool,
+    /// One call in `every` fails (deterministic, so a run can be repeated).
+    pub every: u64,
+    calls: AtomicU64,
+    pub injected: AtomicU64,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn EventStore>, every: u64) -> Self {
+        FaultyStore {
+            inner,
+            enabled: AtomicBool::new(false),
+            every,
+            calls: AtomicU64::new(0),
+            injected: AtomicU64::new(0),
+        }
+    }
+
+    /// Which fault this call gets: 0 none, 1 before, 2 after.
+    fn roll(&self) -> u64 {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return 0;
+        }
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        if n % self.every == 0 {
+            self.injected.fetch_add(1, Ordering::Relaxed);
+            1 + (n / self.every) % 2
+        } else {
+            0
+        }
+    }
+}
+
+fn fault() -> StoreError {
+    StoreError::Unavailable("injected fault".into())
+}
+
+#[async_trait]
+impl EventStore for FaultyStore {
+    async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        if self.roll() != 0 {
+            return Err(fault());
+        }
+        self.inner.load(stream).await
+    }
+
+    async fn append(
+        &self,
+        stream: &str,
+        expected_version: u64,
+        events: &[EventRecord],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<u64, StoreError> {
+        match self.roll() {
+            1 => Err(fault()),
+            2 => {
+                self.inner.append(stream, expected_version, events, meta, claims).await?;
+                Err(fault())
+            }
+            _ => self.inner.append(stream, expected_version, events, meta, claims).await,
+        }
+    }
+
+    async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if self.roll() != 0 {
+            return Err(fault());
+        }
+        self.inner.claim_owner(key).await
+    }
+}
