@@ -36,7 +36,7 @@ impl FaultyStore {
             return 0;
         }
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
-        if n % self.every == 0 {
+        if n.is_multiple_of(self.every) {
             self.injected.fetch_add(1, Ordering::Relaxed);
             1 + (n / self.every) % 2
         } else {
