@@ -78,6 +78,8 @@ impl TestPortal {
     /// A portal on LocalStack with tables of its own, so tests running at
     /// the same time cannot see each other's accounts.
     pub async fn aws(passwords: Passwords) -> Self {
+        // Warnings of the adapters and the poller show in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let clock = Arc::new(ManualClock::new(START));
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let mut resources = AwsResources::from_env();
