@@ -63,8 +63,7 @@ impl App {
 
     /// Serves the routes of one Lambda function (`Some(name)`), or all.
     pub async fn handle_for(&self, function: Option<&str>, mut req: Request) -> Response<Body> {
-        let result = match routes::find(req.method().as_str(), req.uri().path()) {
-            Ok((route, _)) if function.is_some_and(|f| f != route.function) => Err(ApiError::not_found()),
+        let result = match routes::find(function, req.method().as_str(), req.uri().path()) {
             Ok((route, params)) => {
                 req.extensions_mut().insert(params);
                 self.dispatch(route.endpoint, req).await

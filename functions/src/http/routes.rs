@@ -70,12 +70,14 @@ fn matches(pattern: &'static str, path: &str) -> Option<PathParams> {
     }
 }
 
-/// The route for a request: 404 when no path matches, 405 when the path
-/// exists with another method.
-pub fn find(method: &str, path: &str) -> Result<(&'static Route, PathParams), ApiError> {
+/// The route for a request among those of `function` (all when `None`):
+/// 404 when no path matches, 405 when the path exists with another method.
+/// A Lambda sees only its own routes, so it does not reveal by a 405 which
+/// paths other functions serve.
+pub fn find(function: Option<&str>, method: &str, path: &str) -> Result<(&'static Route, PathParams), ApiError> {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     let mut path_known = false;
-    for route in ROUTES {
+    for route in ROUTES.iter().filter(|r| function.is_none_or(|f| f == r.function)) {
         if let Some(params) = matches(route.path, path) {
             if route.method == method {
                 return Ok((route, params));
@@ -92,10 +94,18 @@ mod tests {
 
     #[test]
     fn finds_routes_and_refuses_others() {
-        assert_eq!(find("POST", "/api/login").unwrap().0.endpoint, Endpoint::Login);
-        assert_eq!(find("POST", "/api/login/").unwrap().0.endpoint, Endpoint::Login);
-        assert_eq!(find("GET", "/api/login").unwrap_err().status, 405);
-        assert_eq!(find("POST", "/api/nope").unwrap_err().status, 404);
+        assert_eq!(find(None, "POST", "/api/login").unwrap().0.endpoint, Endpoint::Login);
+        assert_eq!(find(None, "POST", "/api/login/").unwrap().0.endpoint, Endpoint::Login);
+        assert_eq!(find(None, "GET", "/api/login").unwrap_err().status, 405);
+        assert_eq!(find(None, "POST", "/api/nope").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn a_function_knows_only_its_own_routes() {
+        assert_eq!(find(Some("login"), "POST", "/api/login").unwrap().0.endpoint, Endpoint::Login);
+        assert_eq!(find(Some("login"), "GET", "/api/account").unwrap_err().status, 404);
+        assert_eq!(find(Some("login"), "POST", "/api/account").unwrap_err().status, 404);
+        assert_eq!(find(Some("account"), "POST", "/api/account").unwrap_err().status, 405);
     }
 
     #[test]
