@@ -12,6 +12,8 @@ pub mod codec;
 pub mod email;
 pub mod lockout;
 pub mod password_policy;
+pub mod phone;
+pub mod quota;
 pub mod refusal;
 pub mod totp;
 

@@ -19,6 +19,7 @@ const POLICY: AccountPolicy = AccountPolicy {
     mfa_token_ttl: Duration::minutes(5),
     session_ttl: Duration::hours(8),
     totp_setup_ttl: Duration::minutes(10),
+    sms: events::account::sms::SmsPolicy::STANDARD,
 };
 
 /// An account history being built up, event by event.
@@ -317,4 +318,279 @@ fn logout_ends_only_that_session() {
     g.then(T0, d.events);
     assert!(g.state().authorize(&Auth::Session { session_id: first }, T0).is_err());
     assert_eq!(g.state().logout(first, T0).outcome, Err(Refusal::Unauthorized));
+}
+
+/// SMS: setting up a number, logging in with it, changing and removing it.
+mod sms {
+    use super::*;
+    use events::account::sms::{NewNumber, NewSmsCode};
+
+    fn number(n: u8) -> NewNumber {
+        NewNumber { sealed_phone: format!("sealed-{n}"), masked_phone: format!("+49 151 ••••000{n}") }
+    }
+
+    /// Codes are hashed outside; here a code's "hash" is its text.
+    fn code(text: &str) -> NewSmsCode {
+        NewSmsCode { code_id: Uuid::new_v4(), code_hash: text.into() }
+    }
+
+    /// A customer owing setup, with a pending login: (history, login id).
+    fn owing_setup(at: OffsetDateTime) -> (Given, Uuid) {
+        let mut g = Given::customer();
+        login(&mut g, at).unwrap();
+        let login_id = pending_login_id(login(&mut g, at));
+        (g, login_id)
+    }
+
+    /// A customer whose only factor is SMS to `number(1)`.
+    fn with_sms() -> Given {
+        let (mut g, login_id) = owing_setup(T0);
+        let auth = Auth::Mfa { login_id };
+        let d = g.state().send_sms_setup_code(&auth, &number(1), None, code("111111"), T0, &POLICY);
+        g.then(T0, d.events);
+        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), T0, &POLICY);
+        assert!(d.outcome.is_ok(), "{:?}", d.outcome);
+        g.then(T0, d.events);
+        g
+    }
+
+    fn send_login_code(g: &mut Given, login_id: Uuid, text: &str, at: OffsetDateTime) -> Result<(), Refusal> {
+        let d = g.state().send_sms_code(&Auth::Mfa { login_id }, code(text), at, &POLICY);
+        g.then(at, d.events);
+        d.outcome.map(|_| ())
+    }
+
+    #[test]
+    fn setup_confirms_the_number_issues_recovery_codes_and_then_logins_offer_sms() {
+        let mut g = with_sms();
+        let state = g.state();
+        assert_eq!(state.sms.as_ref().map(|f| f.sealed_phone.as_str()), Some("sealed-1"));
+        assert_eq!(state.recovery_codes_remaining(), 10);
+        match login(&mut g, T0 + Duration::minutes(1)) {
+            Ok(LoginOutcome::Required { methods, .. }) => assert_eq!(methods, vec![Method::Sms, Method::RecoveryCode]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_login_code_works_once_for_its_own_login_within_five_minutes() {
+        let mut g = with_sms();
+        let at = T0 + Duration::minutes(2);
+        let login_id = pending_login_id(login(&mut g, at));
+        let other_login = pending_login_id(login(&mut g, at));
+        send_login_code(&mut g, login_id, "222222", at).unwrap();
+        // Another login's token cannot use it.
+        let d = verify(&g, other_login, SecondFactorProof::Sms { hash: Some("222222") }, at);
+        assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+        let d = verify(&g, login_id, SecondFactorProof::Sms { hash: Some("222222") }, at + Duration::minutes(4));
+        assert!(d.outcome.is_ok());
+        g.then(at + Duration::minutes(4), d.events);
+        // Single use: the next login cannot reuse it.
+        let next = pending_login_id(login(&mut g, at + Duration::minutes(4)));
+        let d = verify(&g, next, SecondFactorProof::Sms { hash: Some("222222") }, at + Duration::minutes(4));
+        assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+    }
+
+    #[test]
+    fn a_setup_code_expires_after_five_minutes() {
+        // With the session of the first login, which outlives the code.
+        let mut g = Given::customer();
+        let auth = match login(&mut g, T0) {
+            Ok(LoginOutcome::Authenticated { session, .. }) => Auth::Session { session_id: session.session_id },
+            other => panic!("{other:?}"),
+        };
+        let d = g.state().send_sms_setup_code(&auth, &number(1), None, code("111111"), T0, &POLICY);
+        assert_eq!(d.outcome.as_ref().unwrap().expires_at, T0 + Duration::minutes(5));
+        g.then(T0, d.events);
+        let late = T0 + Duration::minutes(5);
+        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), late, &POLICY);
+        assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))) && d.events.is_empty());
+        let d = g.state().confirm_sms(&auth, Some("111112"), codes(), Uuid::new_v4(), late - Duration::SECOND, &POLICY);
+        assert_eq!(d.outcome, Err(Refusal::InvalidCode));
+        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), late - Duration::SECOND, &POLICY);
+        assert!(d.outcome.is_ok());
+    }
+
+    #[test]
+    fn a_new_code_voids_the_previous_one() {
+        let mut g = with_sms();
+        let at = T0 + Duration::minutes(2);
+        let login_id = pending_login_id(login(&mut g, at));
+        send_login_code(&mut g, login_id, "333333", at).unwrap();
+        let later = at + Duration::seconds(61);
+        send_login_code(&mut g, login_id, "444444", later).unwrap();
+        let d = verify(&g, login_id, SecondFactorProof::Sms { hash: Some("333333") }, later);
+        assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+        assert!(verify(&g, login_id, SecondFactorProof::Sms { hash: Some("444444") }, later).outcome.is_ok());
+    }
+
+    #[test]
+    fn resending_waits_sixty_seconds_and_sends_nothing_when_refused() {
+        let mut g = with_sms();
+        let at = T0 + Duration::minutes(2);
+        let login_id = pending_login_id(login(&mut g, at));
+        send_login_code(&mut g, login_id, "1", at).unwrap();
+        let before = g.events.len();
+        assert_eq!(
+            send_login_code(&mut g, login_id, "2", at + Duration::seconds(45)),
+            Err(Refusal::TooManyAttempts { retry_after: 15 })
+        );
+        assert_eq!(g.events.len(), before, "a refusal records nothing");
+        assert!(send_login_code(&mut g, login_id, "3", at + Duration::seconds(60)).is_ok());
+    }
+
+    #[test]
+    fn ten_codes_a_day_per_account_across_logins_and_midnight() {
+        let mut g = with_sms();
+        // Setup sent one at T0 (09:00); nine more, one every two hours,
+        // spanning midnight.
+        let mut at = T0;
+        for _ in 0..9 {
+            at += Duration::hours(2);
+            let login_id = pending_login_id(login(&mut g, at));
+            send_login_code(&mut g, login_id, "x", at).unwrap();
+        }
+        assert_eq!(at, datetime!(2026-11-03 03:00:00 UTC));
+        let at = datetime!(2026-11-03 08:00:00 UTC);
+        let login_id = pending_login_id(login(&mut g, at));
+        assert_eq!(send_login_code(&mut g, login_id, "y", at), Err(Refusal::TooManyAttempts { retry_after: 3600 }));
+        // 24 h after the setup code one fits again.
+        let login_id = pending_login_id(login(&mut g, T0 + Duration::DAY));
+        assert!(send_login_code(&mut g, login_id, "z", T0 + Duration::DAY).is_ok());
+    }
+
+    #[test]
+    fn wrong_sms_codes_share_the_lockout_and_a_resend_does_not_reset_it() {
+        let mut g = with_sms();
+        let mut at = T0 + Duration::minutes(1);
+        let login_id = pending_login_id(login(&mut g, at));
+        send_login_code(&mut g, login_id, "555555", at).unwrap();
+        for i in 0..10 {
+            let d = verify(&g, login_id, SecondFactorProof::Sms { hash: Some("000000") }, at);
+            assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Sms }], "{i}");
+            g.then(at, d.events);
+            if i == 4 {
+                at += Duration::seconds(61);
+                send_login_code(&mut g, login_id, "555555", at).unwrap();
+            }
+        }
+        assert!(matches!(
+            verify(&g, login_id, SecondFactorProof::Sms { hash: Some("555555") }, at).outcome,
+            Err(Refusal::TooManyAttempts { .. })
+        ));
+        // While locked, not even a code is sent.
+        assert!(matches!(
+            send_login_code(&mut g, login_id, "6", at + Duration::seconds(30)),
+            Err(Refusal::TooManyAttempts { .. })
+        ));
+    }
+
+    #[test]
+    fn a_login_token_cannot_set_up_sms_when_a_code_is_owed() {
+        let mut g = with_sms();
+        let login_id = pending_login_id(login(&mut g, T0 + Duration::minutes(1)));
+        let d = g.state().send_sms_setup_code(
+            &Auth::Mfa { login_id },
+            &number(2),
+            None,
+            code("1"),
+            T0 + Duration::minutes(3),
+            &POLICY,
+        );
+        assert_eq!(d.outcome.unwrap_err(), Refusal::Forbidden);
+        assert!(d.events.is_empty());
+    }
+
+    #[test]
+    fn changing_the_number_needs_the_current_factor_and_tells_which_number_it_replaces() {
+        let mut g = with_sms();
+        let at = T0 + Duration::minutes(5);
+        let login_id = pending_login_id(login(&mut g, at));
+        send_login_code(&mut g, login_id, "777777", at).unwrap();
+        let d = verify(&g, login_id, SecondFactorProof::Sms { hash: Some("777777") }, at);
+        let session = Auth::Session { session_id: d.outcome.as_ref().unwrap().session.session_id };
+        g.then(at, d.events);
+        // Without proof: refused, nothing sent.
+        let at = at + Duration::minutes(2);
+        let d = g.state().send_sms_setup_code(&session, &number(2), None, code("888888"), at, &POLICY);
+        assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))) && d.events.is_empty());
+        // A step-up code to the current number, then the new number's code
+        // right away (no resend spacing between different purposes).
+        let d = g.state().send_sms_code(&session, code("999999"), at, &POLICY);
+        g.then(at, d.events);
+        let wrong = g.state().send_sms_setup_code(
+            &session,
+            &number(2),
+            Some(SecondFactorProof::Sms { hash: Some("123456") }),
+            code("888888"),
+            at,
+            &POLICY,
+        );
+        assert_eq!(wrong.events, vec![AccountEvent::SecondFactorFailed { method: Method::Sms }]);
+        let d = g.state().send_sms_setup_code(
+            &session,
+            &number(2),
+            Some(SecondFactorProof::Sms { hash: Some("999999") }),
+            code("888888"),
+            at,
+            &POLICY,
+        );
+        assert!(d.outcome.is_ok(), "{:?}", d.outcome);
+        g.then(at, d.events);
+        // Until confirmed, the old number stays the factor.
+        assert_eq!(g.state().sms.unwrap().sealed_phone, "sealed-1");
+        let d = g.state().confirm_sms(&session, Some("888888"), codes(), Uuid::new_v4(), at, &POLICY);
+        assert!(matches!(
+            &d.events[0],
+            AccountEvent::SmsActivated { replaced_masked_phone: Some(old), .. } if old == "+49 151 ••••0001"
+        ));
+        g.then(at, d.events);
+        assert_eq!(g.state().sms.unwrap().sealed_phone, "sealed-2");
+    }
+
+    #[test]
+    fn sms_can_be_removed_only_while_the_authenticator_remains() {
+        let mut g = with_sms();
+        let at = T0 + Duration::minutes(2);
+        let login_id = pending_login_id(login(&mut g, at));
+        let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, at);
+        let session_id = d.outcome.as_ref().unwrap().session.session_id;
+        g.then(at, d.events);
+        let proof = Some(SecondFactorProof::RecoveryCode { hash: Some("h1") });
+        assert!(matches!(
+            g.state().remove_sms(session_id, proof, at, &POLICY).outcome,
+            Err(Refusal::InvalidRequest(_))
+        ));
+        // With an authenticator as well, removal works with a proof.
+        let d = g.state().start_totp_setup(&Auth::Session { session_id }, Uuid::new_v4(), "t".into(), at, &POLICY);
+        g.then(at, d.events);
+        let totp_code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+        let d = g.state().confirm_totp(
+            &Auth::Session { session_id },
+            SECRET,
+            &totp_code,
+            codes(),
+            Uuid::new_v4(),
+            at,
+            &POLICY,
+        );
+        let session_id = d.outcome.unwrap().session_id;
+        g.then(at, d.events);
+        let later = at + Duration::minutes(1);
+        assert!(matches!(
+            g.state().remove_sms(session_id, None, later, &POLICY).outcome,
+            Err(Refusal::InvalidRequest(_))
+        ));
+        let next = totp::code_at_step(SECRET, totp::step_at(later) + 1, DIGITS);
+        let d = g.state().remove_sms(
+            session_id,
+            Some(SecondFactorProof::Totp { secret: SECRET, code: &next }),
+            later,
+            &POLICY,
+        );
+        assert!(d.outcome.is_ok(), "{:?}", d.outcome);
+        g.then(later, d.events);
+        assert!(g.state().sms.is_none());
+        assert_eq!(g.state().methods(), vec![Method::Totp, Method::RecoveryCode]);
+    }
 }

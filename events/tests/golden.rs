@@ -37,7 +37,11 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::TotpAccepted { .. }
         | AccountEvent::SecondFactorFailed { .. }
         | AccountEvent::RecoveryCodesIssued { .. }
-        | AccountEvent::RecoveryCodeUsed { .. } => 13,
+        | AccountEvent::RecoveryCodeUsed { .. }
+        | AccountEvent::SmsCodeIssued { .. }
+        | AccountEvent::SmsActivated { .. }
+        | AccountEvent::SmsCodeAccepted { .. }
+        | AccountEvent::SmsRemoved { .. } => 17,
     };
     let record = golden("account_v1.json").remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

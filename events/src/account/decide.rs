@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason};
+use super::event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason, SmsPurpose};
 use super::state::{Account, AccountPolicy};
 use crate::{Refusal, totp};
 
@@ -18,11 +18,11 @@ pub struct Decision<T> {
 }
 
 impl<T> Decision<T> {
-    fn refuse(refusal: Refusal) -> Self {
+    pub(super) fn refuse(refusal: Refusal) -> Self {
         Decision { events: Vec::new(), outcome: Err(refusal) }
     }
 
-    fn record_and_refuse(event: AccountEvent, refusal: Refusal) -> Self {
+    pub(super) fn record_and_refuse(event: AccountEvent, refusal: Refusal) -> Self {
         Decision { events: vec![event], outcome: Err(refusal) }
     }
 }
@@ -68,6 +68,19 @@ pub enum SecondFactorProof<'a> {
     Totp { secret: &'a [u8], code: &'a str },
     /// The keyed hash of the normalised code, `None` if it was malformed.
     RecoveryCode { hash: Option<&'a str> },
+    /// The keyed hash of the typed code under the pending SMS code's id,
+    /// `None` when no code is pending or the input was not six digits.
+    Sms { hash: Option<&'a str> },
+}
+
+impl SecondFactorProof<'_> {
+    pub fn method(&self) -> Method {
+        match self {
+            SecondFactorProof::Totp { .. } => Method::Totp,
+            SecondFactorProof::RecoveryCode { .. } => Method::RecoveryCode,
+            SecondFactorProof::Sms { .. } => Method::Sms,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +98,7 @@ pub struct NewRecoveryCodes {
 }
 
 impl NewRecoveryCodes {
-    fn issued(self) -> AccountEvent {
+    pub(super) fn issued(self) -> AccountEvent {
         AccountEvent::RecoveryCodesIssued { set_id: self.set_id, hashes: self.hashes }
     }
 }
@@ -115,7 +128,7 @@ pub fn register(r: Registration) -> Vec<AccountEvent> {
 }
 
 impl Account {
-    fn start_session(
+    pub(super) fn start_session(
         &self,
         session_id: Uuid,
         login_id: Option<Uuid>,
@@ -126,7 +139,7 @@ impl Account {
         (AccountEvent::SessionStarted { session_id, login_id, expires_at }, SessionGrant { session_id, expires_at })
     }
 
-    fn locked_out(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<Refusal> {
+    pub(super) fn locked_out(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<Refusal> {
         self.second_factor_retry_after(policy, now).map(|retry_after| Refusal::TooManyAttempts { retry_after })
     }
 
@@ -189,7 +202,7 @@ impl Account {
     /// that owes a *setup*. An mfa token of a login that owes a *code* must
     /// not enrol a new factor: that would let a password alone replace the
     /// owner's second factor.
-    fn authorize_enrolment(&self, auth: &Auth, now: OffsetDateTime) -> Result<(), Refusal> {
+    pub(super) fn authorize_enrolment(&self, auth: &Auth, now: OffsetDateTime) -> Result<(), Refusal> {
         self.authorize(auth, now)?;
         match *auth {
             Auth::Mfa { login_id } => match self.pending_login(login_id, now).map(|l| l.owed) {
@@ -284,24 +297,38 @@ impl Account {
         if let Some(locked) = self.locked_out(policy, now) {
             return Decision::refuse(locked);
         }
-        let (method, accepted, remaining) = match proof {
-            SecondFactorProof::Totp { secret, code } => {
-                let step = self.totp.as_ref().and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step));
-                (Method::Totp, step.map(|step| AccountEvent::TotpAccepted { step }), None)
-            }
-            SecondFactorProof::RecoveryCode { hash } => {
-                let used = hash.and_then(|h| self.unused_recovery_code(h));
-                let remaining = self.recovery_codes_remaining().saturating_sub(1);
-                (Method::RecoveryCode, used, Some(remaining))
-            }
-        };
-        let Some(accepted) = accepted else {
+        let method = proof.method();
+        let Some(accepted) = self.accept(proof, &SmsPurpose::Login { login_id }, now) else {
             return Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode);
         };
+        let remaining = (method == Method::RecoveryCode).then(|| self.recovery_codes_remaining().saturating_sub(1));
         let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
         Decision {
             events: vec![accepted, started],
             outcome: Ok(Verified { session, recovery_codes_remaining: remaining }),
+        }
+    }
+
+    /// The event that consumes a correct proof, or `None` when it is wrong.
+    /// An SMS code counts only for what it was sent for (`sms_purpose`).
+    pub(super) fn accept(
+        &self,
+        proof: SecondFactorProof<'_>,
+        sms_purpose: &SmsPurpose,
+        now: OffsetDateTime,
+    ) -> Option<AccountEvent> {
+        match proof {
+            SecondFactorProof::Totp { secret, code } => {
+                let step =
+                    self.totp.as_ref().and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step))?;
+                Some(AccountEvent::TotpAccepted { step })
+            }
+            SecondFactorProof::RecoveryCode { hash } => self.unused_recovery_code(hash?),
+            SecondFactorProof::Sms { hash } => {
+                let pending = self.pending_sms(now).filter(|p| self.sms.is_some() && p.purpose == *sms_purpose)?;
+                bool::from(pending.code_hash.as_bytes().ct_eq(hash?.as_bytes()))
+                    .then_some(AccountEvent::SmsCodeAccepted { code_id: pending.code_id })
+            }
         }
     }
 

@@ -74,6 +74,19 @@ pub enum SessionEndReason {
     SecondFactorReset,
 }
 
+/// What an SMS code was sent for, and so the only thing it can be used for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SmsPurpose {
+    /// Setting up SMS, or moving it to a new number: the number, sealed
+    /// (encrypted) by the key ring like a TOTP secret.
+    Setup { sealed_phone: String },
+    /// The second step of this login (the mfa token's id).
+    Login { login_id: Uuid },
+    /// A signed-in user confirming a change with the current factor.
+    StepUp { session_id: Uuid },
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum AccountEvent {
@@ -144,6 +157,32 @@ pub enum AccountEvent {
     RecoveryCodeUsed {
         set_id: Uuid,
         index: usize,
+    },
+    /// A six-digit code went out by SMS. A newer code voids this one.
+    SmsCodeIssued {
+        code_id: Uuid,
+        /// Keyed hash (HMAC-SHA256) of the code bound to `code_id`, hex.
+        code_hash: String,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+        /// `+49 151 ••••5678`; the full number is only ever sealed.
+        masked_phone: String,
+        purpose: SmsPurpose,
+    },
+    /// The setup code was confirmed: SMS is a second factor now, to the
+    /// number the code `code_id` was sent to.
+    SmsActivated {
+        code_id: Uuid,
+        masked_phone: String,
+        /// The number it replaces, so its owner can be told.
+        replaced_masked_phone: Option<String>,
+    },
+    /// A login or step-up code was accepted; it cannot be used again.
+    SmsCodeAccepted {
+        code_id: Uuid,
+    },
+    SmsRemoved {
+        masked_phone: String,
     },
 }
 

@@ -7,6 +7,7 @@
 pub mod decide;
 pub mod event;
 pub mod recovery;
+pub mod sms;
 pub mod state;
 
 pub use decide::{

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::event::{AccountEvent, Locale, Method, Owed, Role};
+use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
+use super::sms::SmsPolicy;
 use crate::codec::Recorded;
 use crate::lockout::{Failures, LockoutPolicy};
 
@@ -19,6 +20,7 @@ pub struct AccountPolicy {
     pub session_ttl: Duration,
     /// The contract: an unconfirmed TOTP setup expires after 10 minutes.
     pub totp_setup_ttl: Duration,
+    pub sms: SmsPolicy,
 }
 
 impl Default for AccountPolicy {
@@ -29,6 +31,7 @@ impl Default for AccountPolicy {
             mfa_token_ttl: Duration::minutes(5),
             session_ttl: Duration::hours(8),
             totp_setup_ttl: Duration::minutes(10),
+            sms: SmsPolicy::default(),
         }
     }
 }
@@ -51,6 +54,24 @@ impl RecoverySet {
     pub fn remaining(&self) -> usize {
         self.used.iter().filter(|u| !**u).count()
     }
+}
+
+/// SMS as an active second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsFactor {
+    pub sealed_phone: String,
+    pub masked_phone: String,
+}
+
+/// The last SMS code sent; a newer one replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSmsCode {
+    pub code_id: Uuid,
+    pub code_hash: String,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub masked_phone: String,
+    pub purpose: SmsPurpose,
 }
 
 /// A correct password waiting for its second factor (the mfa token's state).
@@ -85,6 +106,10 @@ pub struct Account {
     pub logins: HashMap<Uuid, PendingLogin>,
     pub sessions: HashMap<Uuid, OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
+    pub sms: Option<SmsFactor>,
+    pub pending_sms: Option<PendingSmsCode>,
+    /// When SMS codes were sent, over the last day (the per-account limits).
+    pub sms_sent: Vec<OffsetDateTime>,
 }
 
 impl Account {
@@ -180,11 +205,36 @@ impl Account {
                 }
                 self.second_factor_failures.reset();
             }
+            AccountEvent::SmsCodeIssued { code_id, code_hash, expires_at, masked_phone, purpose } => {
+                self.sms_sent.retain(|t| *t > at - Duration::DAY);
+                self.sms_sent.push(at);
+                self.pending_sms = Some(PendingSmsCode {
+                    code_id: *code_id,
+                    code_hash: code_hash.clone(),
+                    issued_at: at,
+                    expires_at: *expires_at,
+                    masked_phone: masked_phone.clone(),
+                    purpose: purpose.clone(),
+                });
+            }
+            AccountEvent::SmsActivated { code_id, masked_phone, .. } => {
+                if let Some(pending) = self.pending_sms.take_if(|p| p.code_id == *code_id)
+                    && let SmsPurpose::Setup { sealed_phone } = pending.purpose
+                {
+                    self.sms = Some(SmsFactor { sealed_phone, masked_phone: masked_phone.clone() });
+                }
+                self.second_factor_failures.reset();
+            }
+            AccountEvent::SmsCodeAccepted { code_id } => {
+                self.pending_sms.take_if(|p| p.code_id == *code_id);
+                self.second_factor_failures.reset();
+            }
+            AccountEvent::SmsRemoved { .. } => self.sms = None,
         }
     }
 
     pub fn has_second_factor(&self) -> bool {
-        self.totp.is_some()
+        self.totp.is_some() || self.sms.is_some()
     }
 
     /// The methods a login may use, in the contract's words.
@@ -192,6 +242,9 @@ impl Account {
         let mut methods = Vec::new();
         if self.totp.is_some() {
             methods.push(Method::Totp);
+        }
+        if self.sms.is_some() {
+            methods.push(Method::Sms);
         }
         if self.recovery_codes_remaining() > 0 {
             methods.push(Method::RecoveryCode);
@@ -222,6 +275,11 @@ impl Account {
 
     pub fn second_factor_retry_after(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<u64> {
         self.second_factor_failures.retry_after(&policy.second_factor_lockout, now)
+    }
+
+    /// The last SMS code, unless it has expired.
+    pub fn pending_sms(&self, now: OffsetDateTime) -> Option<&PendingSmsCode> {
+        self.pending_sms.as_ref().filter(|p| p.expires_at > now)
     }
 
     /// The pending TOTP setup, unless it has expired.
