@@ -9,7 +9,7 @@ use functions::projector::stream_poller;
 use tokio::sync::watch;
 
 async fn aws_portal() -> TestPortal {
-    TestPortal::aws(cheap_passwords()).await
+    TestPortal::aws(acceptance::harness::settings(), cheap_passwords()).await
 }
 
 /// Mail SES captured with this subject, once `at_least` arrived or `wait` passed.

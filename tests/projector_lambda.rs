@@ -17,7 +17,7 @@ fn batch() -> aws_lambda_events::event::dynamodb::Event {
 /// The account the fixture's records belong to, versions 1 and 2 (the
 /// fixture holds version 3, the used recovery code).
 async fn seeded() -> TestPortal {
-    let p = TestPortal::embedded(acceptance::harness::cheap_passwords());
+    let p = TestPortal::embedded(acceptance::harness::settings(), acceptance::harness::cheap_passwords());
     let meta = Meta { request_id: "seed".into(), at: p.now(), source_ip: None };
     let mut events = account::register(Registration {
         account_id: ACCOUNT,

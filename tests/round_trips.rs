@@ -11,7 +11,7 @@ use serde_json::json;
 #[tokio::test]
 #[ignore = "needs LocalStack; tests/run runs it"]
 async fn dynamodb_round_trips_per_flow() {
-    let p = TestPortal::aws(cheap_passwords()).await;
+    let p = TestPortal::aws(acceptance::harness::settings(), cheap_passwords()).await;
     p.register("trips@example.de").await;
     p.login("trips@example.de", PASSWORD).await;
     let measure = async |label: &str, f: std::pin::Pin<Box<dyn Future<Output = u16> + '_>>| {

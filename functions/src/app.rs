@@ -28,7 +28,24 @@ pub struct Settings {
     /// are built from this, never from a request header.
     pub public_url: String,
     pub policy: AccountPolicy,
+    /// Countries whose numbers may receive SMS (`PORTAL_SMS_COUNTRIES`,
+    /// ISO 3166 codes): a short list keeps SMS pumping to premium-rate
+    /// destinations off the bill.
+    pub sms_countries: Vec<String>,
 }
+
+impl Settings {
+    pub fn new(issuer: &str, public_url: &str) -> Settings {
+        Settings {
+            issuer: issuer.to_owned(),
+            public_url: public_url.to_owned(),
+            policy: AccountPolicy::default(),
+            sms_countries: DEFAULT_SMS_COUNTRIES.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+}
+
+pub const DEFAULT_SMS_COUNTRIES: [&str; 3] = ["DE", "AT", "CH"];
 
 pub struct App {
     pub store: Arc<dyn EventStore>,
@@ -90,6 +107,11 @@ impl App {
             Endpoint::TotpConfirm => handlers::totp::confirm(self, req).await,
             Endpoint::Verify => handlers::verify::handle(self, req).await,
             Endpoint::RecoveryCodes => handlers::recovery_codes::regenerate(self, req).await,
+            Endpoint::SmsSetup => handlers::sms::setup(self, req).await,
+            Endpoint::SmsSend => handlers::sms::send_code(self, req).await,
+            Endpoint::SmsCountries => handlers::sms::countries(self).await,
+            Endpoint::SmsConfirm => handlers::sms::confirm(self, req).await,
+            Endpoint::SmsRemove => handlers::sms::remove(self, req).await,
             Endpoint::DevOutbox => handlers::dev::outbox(self).await,
         }
     }

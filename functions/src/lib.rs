@@ -15,5 +15,6 @@ pub mod password;
 pub mod portal;
 pub mod ports;
 pub mod projector;
+pub mod sms_text;
 pub mod time_fmt;
 pub mod tokens;

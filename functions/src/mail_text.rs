@@ -44,6 +44,51 @@ pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -
                 ),
             )
         }),
+        AccountEvent::SmsActivated { masked_phone, replaced_masked_phone: None, .. } => Some(if de {
+            (
+                format!("{issuer}: SMS als zweiter Faktor eingerichtet"),
+                format!(
+                    "Hallo {name},\n\nfür Ihr Konto bei {issuer} werden Anmeldecodes jetzt per SMS an {masked_phone} gesendet. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
+                ),
+            )
+        } else {
+            (
+                format!("{issuer}: SMS set up as second factor"),
+                format!(
+                    "Hello {name},\n\nsign-in codes for your {issuer} account now go by SMS to {masked_phone}. If this was not you, please contact support at once.\n"
+                ),
+            )
+        }),
+        AccountEvent::SmsActivated { masked_phone, replaced_masked_phone: Some(old), .. } => Some(if de {
+            (
+                format!("{issuer}: Ihre Telefonnummer für SMS-Codes wurde geändert"),
+                format!(
+                    "Hallo {name},\n\nAnmeldecodes für Ihr Konto bei {issuer} gehen ab jetzt an {masked_phone} statt an {old}. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
+                ),
+            )
+        } else {
+            (
+                format!("{issuer}: Your phone number for SMS codes changed"),
+                format!(
+                    "Hello {name},\n\nsign-in codes for your {issuer} account now go to {masked_phone} instead of {old}. If this was not you, please contact support at once.\n"
+                ),
+            )
+        }),
+        AccountEvent::SmsRemoved { masked_phone } => Some(if de {
+            (
+                format!("{issuer}: SMS als zweiter Faktor entfernt"),
+                format!(
+                    "Hallo {name},\n\nan {masked_phone} werden keine Anmeldecodes für {issuer} mehr gesendet; Ihre Authenticator-App bleibt Ihr zweiter Faktor. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
+                ),
+            )
+        } else {
+            (
+                format!("{issuer}: SMS removed as second factor"),
+                format!(
+                    "Hello {name},\n\nsign-in codes for {issuer} no longer go to {masked_phone}; your authenticator app remains your second factor. If this was not you, please contact support at once.\n"
+                ),
+            )
+        }),
         _ => None,
     }
 }

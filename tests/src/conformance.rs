@@ -3,6 +3,7 @@
 //! stream ids, so they can share one table.
 
 use events::EventRecord;
+use events::quota::Window;
 use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError};
 use functions::ports::views::ViewStore;
 use serde_json::json;
@@ -149,6 +150,31 @@ pub async fn markers_are_set_once(views: &dyn ViewStore) {
     assert!(views.mark_once(&marker, AT).await.unwrap());
 }
 
+pub async fn quota_slots_slide_and_refuse_without_counting(views: &dyn ViewStore) {
+    let key = format!("sms-number#{}", Uuid::new_v4());
+    let windows = [Window::new(Duration::HOUR, 2)];
+    assert_eq!(views.take_slot(&key, &windows, AT).await.unwrap(), Ok(()));
+    assert_eq!(views.take_slot(&key, &windows, AT + Duration::minutes(10)).await.unwrap(), Ok(()));
+    // Full until the first use leaves the hour; a refusal is not counted.
+    for minutes in [20, 30] {
+        assert_eq!(
+            views.take_slot(&key, &windows, AT + Duration::minutes(minutes)).await.unwrap(),
+            Err(3600 - 60 * minutes as u64)
+        );
+    }
+    assert_eq!(views.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap(), Ok(()));
+    assert!(views.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap().is_err());
+}
+
+pub async fn of_concurrent_takers_of_the_last_slots_only_so_many_win(views: &dyn ViewStore) {
+    let key = format!("sms-global#{}", Uuid::new_v4());
+    let windows = [Window::new(Duration::HOUR, 3)];
+    let results = futures_join_all((0..12).map(|_| views.take_slot(&key, &windows, AT))).await;
+    let taken = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
+    assert_eq!(taken, 3, "{results:?}");
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+}
+
 /// Runs futures concurrently on the current task (no extra dependency).
 pub async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();
@@ -193,7 +219,9 @@ macro_rules! store_conformance {
             long_streams_load_completely_in_order,
             appends_beyond_one_transaction_are_refused_whole,
             failure_counters_count_and_expire,
-            markers_are_set_once);
+            markers_are_set_once,
+            quota_slots_slide_and_refuse_without_counting,
+            of_concurrent_takers_of_the_last_slots_only_so_many_win);
     };
     (@each $attrs:tt $make:expr; $($name:ident),*) => {
         $($crate::store_conformance!(@one $attrs $make; $name);)*

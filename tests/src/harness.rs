@@ -47,13 +47,20 @@ pub struct Enrolled {
 }
 
 pub fn settings() -> Settings {
-    Settings { issuer: "Acme Portal".into(), public_url: "http://portal.test".into(), policy: Default::default() }
+    Settings::new("Acme Portal", "http://portal.test")
 }
 
 /// argon2 with tiny parameters: the rules under test do not depend on its
 /// cost, and hundreds of logins stay fast.
 pub fn cheap_passwords() -> Passwords {
     Passwords::with_params(1024, 1, 1)
+}
+
+/// A German mobile number no other test uses (SMS on LocalStack are
+/// listed for all tests together).
+pub fn unique_phone() -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 100_000_000;
+    format!("+49151{n:08}")
 }
 
 pub fn aws_selected() -> bool {
@@ -66,18 +73,22 @@ impl TestPortal {
     }
 
     pub async fn with_passwords(passwords: Passwords) -> Self {
-        if aws_selected() { Self::aws(passwords).await } else { Self::embedded(passwords) }
+        Self::with_settings(settings(), passwords).await
     }
 
-    pub fn embedded(passwords: Passwords) -> Self {
+    pub async fn with_settings(settings: Settings, passwords: Passwords) -> Self {
+        if aws_selected() { Self::aws(settings, passwords).await } else { Self::embedded(settings, passwords) }
+    }
+
+    pub fn embedded(settings: Settings, passwords: Passwords) -> Self {
         let clock = Arc::new(ManualClock::new(START));
-        let embedded = Embedded::in_memory(settings(), clock.clone(), passwords).expect("in-memory backend");
+        let embedded = Embedded::in_memory(settings, clock.clone(), passwords).expect("in-memory backend");
         TestPortal { app: embedded.app, clock, projector: embedded.projector, backend: Backend::Embedded(embedded.db) }
     }
 
     /// A portal on LocalStack with tables of its own, so tests running at
     /// the same time cannot see each other's accounts.
-    pub async fn aws(passwords: Passwords) -> Self {
+    pub async fn aws(settings: Settings, passwords: Passwords) -> Self {
         // Warnings of the adapters and the poller show in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let clock = Arc::new(ManualClock::new(START));
@@ -87,7 +98,7 @@ impl TestPortal {
         resources.views_table = format!("test-views-{tag}");
         resources.mail_from = format!("portal-{tag}@portal.example");
         aws_tables::create(&resources).await;
-        let aws = Aws::connect(resources, settings(), clock.clone(), passwords).await.expect("LocalStack answers");
+        let aws = Aws::connect(resources, settings, clock.clone(), passwords).await.expect("LocalStack answers");
         TestPortal {
             app: aws.app.clone(),
             clock,
@@ -287,6 +298,32 @@ impl TestPortal {
             }
             Backend::Aws(aws) => aws_tables::sent_mail(&aws.resources.mail_from).await,
         }
+    }
+
+    /// The SMS sent to a number, oldest first: the local outbox, or what
+    /// LocalStack's SNS captured.
+    pub async fn sms_to(&self, phone: &str) -> Vec<String> {
+        let items = match &self.backend {
+            Backend::Embedded(_) => {
+                let (status, body) = self.call("GET", "/dev/outbox", None, None).await;
+                assert_eq!(status, 200);
+                body["items"].as_array().unwrap().clone()
+            }
+            Backend::Aws(_) => aws_tables::sent_sms(phone).await,
+        };
+        items
+            .iter()
+            .filter(|m| m["channel"] == "sms" && m["to"] == phone)
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The code of the newest SMS to a number, from its WebOTP line.
+    pub async fn sms_code(&self, phone: &str) -> String {
+        let all = self.sms_to(phone).await;
+        let last = all.last().unwrap_or_else(|| panic!("no SMS to {phone}"));
+        let line = last.lines().last().unwrap();
+        line.rsplit_once(" #").map(|(_, code)| code.to_owned()).unwrap_or_else(|| panic!("no code in {last:?}"))
     }
 
     /// Every stored item as text (events, and on AWS the views table too),

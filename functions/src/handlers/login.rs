@@ -85,7 +85,7 @@ async fn known(app: &App, ctx: &Ctx, account_id: Uuid, password: String) -> Resu
             "status": "mfa_setup_required",
             "mfa_token": mfa_token(app, account_id, login_id, expires_at),
             "expires_in": expires_in(expires_at, ctx.now),
-            "methods": ["totp"],
+            "methods": ["totp", "sms"],
         }),
         LoginOutcome::Required { login_id, expires_at, methods } => json!({
             "status": "mfa_required",

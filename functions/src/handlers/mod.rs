@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod dev;
 pub mod login;
+pub mod proof;
 pub mod recovery_codes;
 pub mod register;
 pub mod session;
+pub mod sms;
 pub mod totp;
 pub mod verify;

@@ -34,7 +34,7 @@ fn account_body(account: &Account) -> serde_json::Value {
         "created_at": account.created_at.map(crate::time_fmt::rfc3339),
         "mfa": {
             "totp": account.totp.is_some(),
-            "sms": null,
+            "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
             "recovery_codes_remaining": account.recovery_codes_remaining(),
         },
         "app_passwords": [],

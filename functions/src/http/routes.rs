@@ -15,6 +15,11 @@ pub enum Endpoint {
     TotpConfirm,
     Verify,
     RecoveryCodes,
+    SmsSetup,
+    SmsSend,
+    SmsCountries,
+    SmsConfirm,
+    SmsRemove,
     DevOutbox,
 }
 
@@ -40,6 +45,11 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/mfa/totp/setup", Endpoint::TotpSetup, "enroll"),
     route("POST", "/api/mfa/totp/confirm", Endpoint::TotpConfirm, "enroll"),
     route("POST", "/api/mfa/recovery-codes", Endpoint::RecoveryCodes, "enroll"),
+    route("POST", "/api/mfa/sms/setup", Endpoint::SmsSetup, "sms_send"),
+    route("POST", "/api/mfa/sms/send", Endpoint::SmsSend, "sms_send"),
+    route("GET", "/api/mfa/sms/countries", Endpoint::SmsCountries, "sms_send"),
+    route("POST", "/api/mfa/sms/confirm", Endpoint::SmsConfirm, "enroll"),
+    route("DELETE", "/api/mfa/sms", Endpoint::SmsRemove, "enroll"),
     route("POST", "/api/mfa/verify", Endpoint::Verify, "verify"),
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];

@@ -3,8 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use events::account::AccountPolicy;
-
 use crate::app::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +41,36 @@ impl PortalConfig {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(format!("PORTAL_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
         }
+        let mut settings =
+            Settings::new(&get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()), &public_url);
+        if let Some(list) = get("PORTAL_SMS_COUNTRIES") {
+            settings.sms_countries = sms_countries(&list)?;
+        }
+        if let Some(limit) = get("PORTAL_SMS_HOURLY_LIMIT") {
+            settings.policy.sms.hourly_ceiling = limit
+                .trim()
+                .parse()
+                .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
+        }
         Ok(PortalConfig {
             addr,
             data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
             backend,
-            settings: Settings {
-                issuer: get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()),
-                public_url,
-                policy: AccountPolicy::default(),
-            },
+            settings,
             web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
         })
     }
+}
+
+/// `DE,AT, ch` → `["DE", "AT", "CH"]`; unknown codes are an error, not a
+/// silently dead country.
+fn sms_countries(list: &str) -> Result<Vec<String>, String> {
+    let countries: Vec<String> =
+        list.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+    if let Some(bad) = countries.iter().find(|c| events::phone::dial_code(c).is_none()) {
+        return Err(format!("PORTAL_SMS_COUNTRIES lists {bad:?}, which is not an ISO 3166 country with phone numbers"));
+    }
+    Ok(countries)
 }
 
 #[cfg(test)]
@@ -73,6 +89,8 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.backend, Backend::Embedded);
         assert_eq!(c.settings.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.settings.sms_countries, ["DE", "AT", "CH"]);
+        assert_eq!(c.settings.policy.sms.hourly_ceiling, 1000);
     }
 
     #[test]
@@ -83,8 +101,12 @@ mod tests {
             ("PORTAL_BACKEND", "aws"),
             ("PORTAL_ISSUER", "Acme"),
             ("PORTAL_PUBLIC_URL", "https://portal.example/"),
+            ("PORTAL_SMS_COUNTRIES", "de, fr,"),
+            ("PORTAL_SMS_HOURLY_LIMIT", "50"),
         ])
         .unwrap();
+        assert_eq!(c.settings.sms_countries, ["DE", "FR"]);
+        assert_eq!(c.settings.policy.sms.hourly_ceiling, 50);
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.backend, Backend::Aws);
         assert_eq!(c.settings.issuer, "Acme");
@@ -96,5 +118,7 @@ mod tests {
         assert!(config(&[("PORTAL_ADDR", "nope")]).unwrap_err().contains("PORTAL_ADDR"));
         assert!(config(&[("PORTAL_BACKEND", "mongo")]).unwrap_err().contains("PORTAL_BACKEND"));
         assert!(config(&[("PORTAL_PUBLIC_URL", "portal.example")]).unwrap_err().contains("PORTAL_PUBLIC_URL"));
+        assert!(config(&[("PORTAL_SMS_COUNTRIES", "DE,XX")]).unwrap_err().contains("\"XX\""));
+        assert!(config(&[("PORTAL_SMS_HOURLY_LIMIT", "-1")]).unwrap_err().contains("PORTAL_SMS_HOURLY_LIMIT"));
     }
 }

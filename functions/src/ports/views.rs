@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use events::lockout::Failures;
+use events::quota::Window;
 use time::OffsetDateTime;
 
 use super::store::StoreError;
@@ -28,4 +29,15 @@ pub trait ViewStore: Send + Sync {
 
     /// Removes a marker again, when the work it guarded failed.
     async fn unmark(&self, marker: &str) -> Result<(), StoreError>;
+
+    /// Takes one use under `key` at `now` if it fits every window
+    /// (`events::quota::admit`), atomically across processes: of racing
+    /// callers for the last free use, one gets it. `Ok(Err(s))`: refused,
+    /// retry in `s` seconds; nothing is counted then.
+    async fn take_slot(
+        &self,
+        key: &str,
+        windows: &[Window],
+        now: OffsetDateTime,
+    ) -> Result<Result<(), u64>, StoreError>;
 }

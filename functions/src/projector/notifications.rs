@@ -19,7 +19,13 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
         return Ok(());
     };
-    if !matches!(event, AccountEvent::RecoveryCodeUsed { .. } | AccountEvent::TotpActivated { .. }) {
+    if !matches!(
+        event,
+        AccountEvent::RecoveryCodeUsed { .. }
+            | AccountEvent::TotpActivated { .. }
+            | AccountEvent::SmsActivated { .. }
+            | AccountEvent::SmsRemoved { .. }
+    ) {
         return Ok(());
     }
     // The account as it was right after this event (for the address and

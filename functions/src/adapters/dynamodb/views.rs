@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use events::lockout::Failures;
+use events::quota::{self, Window};
 use time::OffsetDateTime;
 
 use super::{Dynamo, retrying, unavailable};
@@ -138,4 +139,77 @@ impl ViewStore for Dynamo {
         .map(|_| ())
         .map_err(|e| unavailable(&e))
     }
+
+    async fn take_slot(
+        &self,
+        counter: &str,
+        windows: &[Window],
+        now: OffsetDateTime,
+    ) -> Result<Result<(), u64>, StoreError> {
+        let k = || key(format!("quota#{counter}"), "quota");
+        let longest = windows.iter().map(|w| w.length).max().unwrap_or(time::Duration::ZERO);
+        // Optimistic: read the uses and their revision, decide, write only
+        // if nobody wrote in between; a lost race reads again.
+        for _ in 0..QUOTA_ATTEMPTS {
+            let out = retrying(|| {
+                self.client.get_item().table_name(&self.views_table).set_key(Some(k())).consistent_read(true).send()
+            })
+            .await
+            .map_err(|e| unavailable(&e))?;
+            let (uses, rev) = match out.item() {
+                Some(item) => quota_of(item)?,
+                None => (Vec::new(), 0),
+            };
+            let kept = match quota::admit(&uses, windows, now) {
+                Ok(kept) => kept,
+                Err(retry_after) => return Ok(Err(retry_after)),
+            };
+            let mut item = k();
+            item.insert(
+                "uses".into(),
+                AttributeValue::L(kept.iter().map(|t| AttributeValue::N(t.unix_timestamp().to_string())).collect()),
+            );
+            item.insert("rev".into(), AttributeValue::N((rev + 1).to_string()));
+            item.insert("expires_at".into(), epoch(now + longest));
+            let written = retrying(|| {
+                self.client
+                    .put_item()
+                    .table_name(&self.views_table)
+                    .set_item(Some(item.clone()))
+                    .condition_expression("attribute_not_exists(pk) OR #rev = :rev")
+                    .expression_attribute_names("#rev", "rev")
+                    .expression_attribute_values(":rev", AttributeValue::N(rev.to_string()))
+                    .send()
+            })
+            .await;
+            match written {
+                Ok(_) => return Ok(Ok(())),
+                Err(e) if is_condition_failure(&e) => continue,
+                Err(e) => return Err(unavailable(&e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!("quota {counter}: too many concurrent writers")))
+    }
+}
+
+/// Racing writers of one quota settle well within this many rounds.
+const QUOTA_ATTEMPTS: usize = 32;
+
+fn quota_of(item: &HashMap<String, AttributeValue>) -> Result<(Vec<OffsetDateTime>, u64), StoreError> {
+    let corrupt = || StoreError::Corrupt("quota item".into());
+    let rev = item.get("rev").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).ok_or_else(corrupt)?;
+    let uses = item
+        .get("uses")
+        .and_then(|v| v.as_l().ok())
+        .ok_or_else(corrupt)?
+        .iter()
+        .map(|v| {
+            v.as_n()
+                .ok()
+                .and_then(|n| n.parse::<i64>().ok())
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                .ok_or_else(corrupt)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((uses, rev))
 }

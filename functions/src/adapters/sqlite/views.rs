@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use events::lockout::Failures;
+use events::quota::{self, Window};
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -74,4 +75,46 @@ impl ViewStore for Sqlite {
         })
         .await
     }
+
+    async fn take_slot(
+        &self,
+        key: &str,
+        windows: &[Window],
+        now: OffsetDateTime,
+    ) -> Result<Result<(), u64>, StoreError> {
+        let (key, windows) = (key.to_owned(), windows.to_vec());
+        // Read, decide and write under the one connection's lock: no other
+        // caller of this process can interleave.
+        self.with_conn(move |conn| {
+            let stored: Option<String> = conn
+                .query_row("SELECT uses FROM quotas WHERE key = ?1", [&key], |r| r.get(0))
+                .optional()
+                .map_err(unavailable)?;
+            let uses = match stored {
+                Some(text) => unix_times(&text)?,
+                None => Vec::new(),
+            };
+            match quota::admit(&uses, &windows, now) {
+                Ok(kept) => {
+                    let text = serde_json::to_string(&kept.iter().map(|t| t.unix_timestamp()).collect::<Vec<_>>())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    conn.execute(
+                        "INSERT INTO quotas (key, uses) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET uses = ?2",
+                        params![key, text],
+                    )
+                    .map_err(unavailable)?;
+                    Ok(Ok(()))
+                }
+                Err(retry_after) => Ok(Err(retry_after)),
+            }
+        })
+        .await
+    }
+}
+
+fn unix_times(text: &str) -> Result<Vec<OffsetDateTime>, StoreError> {
+    let secs: Vec<i64> = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    secs.into_iter()
+        .map(|s| OffsetDateTime::from_unix_timestamp(s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
 }

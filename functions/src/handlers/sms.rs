@@ -1,0 +1,271 @@
+//! SMS as a second factor. The `sms_send` function sends codes
+//! (`POST /api/mfa/sms/setup`, `POST /api/mfa/sms/send`) and lists the
+//! countries numbers may come from; `enroll` confirms a number
+//! (`POST /api/mfa/sms/confirm`) and removes it (`DELETE /api/mfa/sms`).
+//!
+//! Order of a send: the account decides (auth, lockout, spacing, its daily
+//! cap); then the number's and the service's quotas are taken in the views;
+//! then the code's hash is appended; only then does SNS publish. Every
+//! refusal on the way sends nothing. A code is random, six digits, stored
+//! as a keyed hash bound to its id, and never logged.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use events::OffsetDateTime;
+use events::account::sms::{NewNumber, NewSmsCode, SmsCodeSent};
+use events::account::{self, Account, Auth, SecondFactorProof};
+use events::phone::{self, Phone};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::auth::{Accepts, Caller, caller, expires_in, session_body};
+use super::proof::Presented;
+use super::recovery_codes;
+use super::totp::CodeBody;
+use crate::app::{App, Ctx};
+use crate::crypto::random_bytes;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::ports::sms::Sms;
+use crate::sms_text;
+
+const CODE_PURPOSE: &str = "sms-code";
+const NUMBER_PURPOSE: &str = "sms-number";
+const CODE_DIGITS: usize = 6;
+
+/// Six digits, uniform: bytes above the largest multiple of 10^6 are
+/// drawn again rather than folded (which would favour low codes).
+fn random_code() -> Zeroizing<String> {
+    const LIMIT: u32 = u32::MAX - u32::MAX % 1_000_000;
+    loop {
+        let n = u32::from_le_bytes(random_bytes::<4>());
+        if n < LIMIT {
+            return Zeroizing::new(format!("{:06}", n % 1_000_000));
+        }
+    }
+}
+
+/// The code's keyed hash, bound to its id so equal codes hash apart. Six
+/// digits are few: the pepper, the 5-minute life and the lockout are what
+/// protect them, not the hash's width.
+fn code_hash(app: &App, code_id: Uuid, code: &str) -> String {
+    app.secret.keyed_hash(CODE_PURPOSE, &format!("{code_id}:{code}"))
+}
+
+/// The hash of a typed code under the pending code's id; `None` when no
+/// code is pending or the input is not six digits (spaces are forgiven).
+pub fn presented_hash(app: &App, account: &Account, typed: &str, now: OffsetDateTime) -> Option<String> {
+    let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() != CODE_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    account.pending_sms(now).map(|p| code_hash(app, p.code_id, &digits))
+}
+
+fn new_code(app: &App) -> (Zeroizing<String>, NewSmsCode) {
+    let code = random_code();
+    let code_id = Uuid::new_v4();
+    let code_hash = code_hash(app, code_id, &code);
+    (code, NewSmsCode { code_id, code_hash })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    phone: String,
+    /// The current factor, when a signed-in user who has one changes the
+    /// number.
+    verification: Option<Presented>,
+}
+
+/// `POST /api/mfa/sms/setup` `{"phone", "verification"?}`.
+pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: SetupBody = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    let phone = Phone::parse(&body.phone, &app.settings.sms_countries)
+        .map_err(|e| ApiError::invalid_request(format!("phone: {e}")))?;
+    let stream = account::stream_id(who.account_id);
+    let number = NewNumber {
+        sealed_phone: app.keys.seal(phone.e164().as_bytes(), &stream).await?,
+        masked_phone: phone.masked(),
+    };
+    let (code, new) = new_code(app);
+    let verification = body.verification.as_ref();
+    let sent = send(app, &ctx, &who, phone.e164(), &code, |account: Account| {
+        let (number, new) = (&number, new.clone());
+        async move {
+            let prepared = match verification {
+                Some(v) => Some(v.prepare(app, &account, ctx.now).await?),
+                None => None,
+            };
+            let step_up = prepared.as_ref().map(|p| p.proof());
+            Ok(account.send_sms_setup_code(&who.auth, number, step_up, new, ctx.now, &app.settings.policy))
+        }
+    })
+    .await?;
+    Ok(sent_response(&sent, ctx.now))
+}
+
+/// `POST /api/mfa/sms/send`: a code to the account's number, for a login
+/// (mfa token) or to confirm a change (session).
+pub async fn send_code(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    // The number is sealed in the account's events: open it first (one
+    // load; the decision below reloads only after a lost race).
+    let account = app.load_account(who.account_id).await?;
+    account.authorize(&who.auth, ctx.now)?;
+    let Some(factor) = &account.sms else {
+        return Err(ApiError::invalid_request("SMS is not set up for this account"));
+    };
+    let stream = account::stream_id(who.account_id);
+    let e164 = Zeroizing::new(
+        String::from_utf8(app.keys.open(&factor.sealed_phone, &stream).await?.to_vec()).map_err(|_| {
+            tracing::error!(%stream, "sealed phone number is not text");
+            ApiError::internal()
+        })?,
+    );
+    let (code, new) = new_code(app);
+    let sent = send(app, &ctx, &who, &e164, &code, |account: Account| {
+        let new = new.clone();
+        async move { Ok(account.send_sms_code(&who.auth, new, ctx.now, &app.settings.policy)) }
+    })
+    .await?;
+    Ok(sent_response(&sent, ctx.now))
+}
+
+fn sent_response(sent: &SmsCodeSent, now: OffsetDateTime) -> Response<Body> {
+    response::json(
+        202,
+        &json!({
+            "expires_in": expires_in(sent.expires_at, now),
+            "resend_after": sent.resend_after.whole_seconds(),
+            "masked_phone": sent.masked_phone,
+        }),
+    )
+}
+
+/// Decides (with `decide`), takes the quotas once the account allows a
+/// send, appends, and only then publishes the SMS.
+async fn send<F, Fut>(
+    app: &App,
+    ctx: &Ctx,
+    who: &Caller,
+    to: &str,
+    code: &str,
+    mut decide: F,
+) -> Result<SmsCodeSent, ApiError>
+where
+    F: FnMut(Account) -> Fut,
+    Fut: Future<Output = Result<account::Decision<SmsCodeSent>, ApiError>>,
+{
+    let quotas_taken = AtomicBool::new(false);
+    let quotas_taken = &quotas_taken;
+    let mut locale = events::account::Locale::default();
+    let locale_seen = &mut locale;
+    let sent = app
+        .decide(who.account_id, &ctx.meta, |account: Account| {
+            *locale_seen = account.locale;
+            let decided = decide(account);
+            async move {
+                let decision = decided.await?;
+                // After a lost race the decision runs again; the quotas were
+                // already taken for this request and are not taken twice.
+                if decision.outcome.is_ok() && !quotas_taken.swap(true, Ordering::SeqCst) {
+                    take_quotas(app, to, ctx.now).await?;
+                }
+                Ok(decision)
+            }
+        })
+        .await?;
+    let body = sms_text::code_message(locale, &app.settings.issuer, code, &app.settings.public_url);
+    if let Err(e) = app.sms.send(&Sms { to: to.to_owned(), body }).await {
+        // The code is recorded but did not go out; the user may ask again
+        // after the resend interval.
+        tracing::error!(account_id = %who.account_id, error = %e, "SMS could not be sent");
+        return Err(ApiError::unavailable());
+    }
+    Ok(sent)
+}
+
+/// The number's limits (5 an hour, 10 a day, across accounts) and the
+/// service's hourly ceiling. The number is keyed by its keyed hash, so the
+/// views hold no phone numbers.
+async fn take_quotas(app: &App, e164: &str, now: OffsetDateTime) -> Result<(), ApiError> {
+    let policy = &app.settings.policy.sms;
+    let number_key = format!("sms-number#{}", app.secret.keyed_hash(NUMBER_PURPOSE, e164));
+    for (key, windows) in [(number_key.as_str(), &policy.per_number[..]), ("sms-global", &policy.global()[..])] {
+        if let Err(retry_after) = app.views.take_slot(key, windows, now).await? {
+            if key == "sms-global" {
+                tracing::warn!(limit = policy.hourly_ceiling, "hourly SMS ceiling reached; SMS refused");
+            }
+            return Err(events::Refusal::TooManyAttempts { retry_after }.into());
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/mfa/sms/confirm` `{"code"}`: the new number is the factor.
+pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let CodeBody { code } = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    let policy = app.settings.policy;
+    let code = &code;
+    let (grant, codes) = app
+        .decide(who.account_id, &ctx.meta, |account: Account| async move {
+            let hash = presented_hash(app, &account, code, ctx.now);
+            let (plain, hashed) = recovery_codes::generate(app);
+            Ok(account
+                .confirm_sms(&who.auth, hash.as_deref(), hashed, Uuid::new_v4(), ctx.now, &policy)
+                .map(|grant| (grant, plain)))
+        })
+        .await?;
+    let mut body = session_body(app, who.account_id, &grant, ctx.now);
+    body["recovery_codes"] = json!(codes);
+    Ok(response::json(200, &body))
+}
+
+/// `DELETE /api/mfa/sms` `{"method", "code"}` (session): proof of a
+/// current factor; refused while SMS is the only one.
+pub async fn remove(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let presented: Presented = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let policy = app.settings.policy;
+    let presented = &presented;
+    app.decide(who.account_id, &ctx.meta, |account: Account| async move {
+        let prepared = presented.prepare(app, &account, ctx.now).await?;
+        let proof: SecondFactorProof<'_> = prepared.proof();
+        Ok(account.remove_sms(session_id, Some(proof), ctx.now, &policy))
+    })
+    .await?;
+    Ok(response::no_content())
+}
+
+/// `GET /api/mfa/sms/countries`: what the page offers in its list.
+pub async fn countries(app: &App) -> Result<Response<Body>, ApiError> {
+    let countries: Vec<_> = app
+        .settings
+        .sms_countries
+        .iter()
+        .filter_map(|c| phone::dial_code(c).map(|dial| json!({ "code": c, "dial_code": format!("+{dial}") })))
+        .collect();
+    Ok(response::json(200, &json!({ "countries": countries })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_and_vary() {
+        let codes: Vec<_> = (0..200).map(|_| random_code()).collect();
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        let distinct: std::collections::HashSet<_> = codes.iter().map(|c| c.as_str()).collect();
+        assert!(distinct.len() > 190, "{} distinct of 200", distinct.len());
+    }
+}
