@@ -12,6 +12,12 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
         ("/api/login", String::new(), json!({"email": "anna@example.de", "password": PASSWORD})),
         ("/api/mfa/totp/confirm", e.session.clone(), json!({"code": "123456"})),
         ("/api/mfa/verify", mfa, json!({"method": "totp", "code": "123456"})),
+        (
+            "/api/mfa/sms/setup",
+            e.session.clone(),
+            json!({"phone": "+4915112345678", "verification": {"method": "totp", "code": "123456"}}),
+        ),
+        ("/api/mfa/sms/confirm", e.session.clone(), json!({"code": "123456"})),
     ]
 }
 

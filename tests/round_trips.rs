@@ -43,6 +43,34 @@ async fn dynamodb_round_trips_per_flow() {
     let token = p.mfa_token("trips@example.de").await;
     let code = p.code(&secret, 0);
     let verify = measure("verify (totp)", Box::pin(async { p.verify(&token, "totp", &code).await.0 })).await;
+    // An SMS login: password step, send, verify (on another account). A
+    // send reads the account, takes the number's and the global quota (a
+    // read and a conditional write each) and appends: 6.
+    let phone = acceptance::harness::unique_phone();
+    p.register("sms-trips@example.de").await;
+    p.login("sms-trips@example.de", PASSWORD).await;
+    let token = p.mfa_token("sms-trips@example.de").await;
+    let sms_setup = measure(
+        "sms setup (send to new number)",
+        Box::pin(async { p.call("POST", "/api/mfa/sms/setup", Some(&token), Some(json!({"phone": phone}))).await.0 }),
+    )
+    .await;
+    let code = p.sms_code(&phone).await;
+    p.call("POST", "/api/mfa/sms/confirm", Some(&token), Some(json!({"code": code}))).await;
+    p.clock.advance(time::Duration::minutes(2));
+    let sms_login =
+        measure("login (sms account)", Box::pin(async { p.login("sms-trips@example.de", PASSWORD).await.0 })).await;
+    let token = p.mfa_token("sms-trips@example.de").await;
+    let sms_send =
+        measure("sms send", Box::pin(async { p.call("POST", "/api/mfa/sms/send", Some(&token), None).await.0 })).await;
+    assert_eq!(p.sms_to(&phone).await.len(), 2, "one SNS publish per send");
+    let code = p.sms_code(&phone).await;
+    let sms_verify = measure("verify (sms)", Box::pin(async { p.verify(&token, "sms", &code).await.0 })).await;
+    println!("round trips: one SMS login = {} (+1 SNS publish, +1 KMS decrypt)", sms_login + sms_send + sms_verify);
+    assert!(
+        sms_send <= 6 && sms_verify <= 2 && sms_setup <= 6,
+        "send {sms_send}, verify {sms_verify}, setup {sms_setup}"
+    );
     assert!(login <= 3, "login took {login} round trips");
     assert!(verify <= 2, "verify took {verify} round trips");
     assert!(setup <= 2 && confirm <= 2, "setup {setup}, confirm {confirm}");

@@ -56,13 +56,32 @@ impl App {
     /// Loads the account, lets `decide` look at it, appends what it decided
     /// and returns its answer. `decide` may run several times (after a lost
     /// race, with the fresher state); only the last run's answer counts.
-    pub async fn decide<T, F, Fut>(&self, account_id: Uuid, meta: &Meta, mut decide: F) -> Result<T, ApiError>
+    pub async fn decide<T, F, Fut>(&self, account_id: Uuid, meta: &Meta, decide: F) -> Result<T, ApiError>
+    where
+        F: FnMut(Account) -> Fut,
+        Fut: Future<Output = Result<Decision<T>, ApiError>>,
+    {
+        self.decide_from(None, account_id, meta, decide).await
+    }
+
+    /// As `decide`, starting from an account the caller loaded already
+    /// (saves a read); later attempts load afresh.
+    pub async fn decide_from<T, F, Fut>(
+        &self,
+        mut loaded: Option<Account>,
+        account_id: Uuid,
+        meta: &Meta,
+        mut decide: F,
+    ) -> Result<T, ApiError>
     where
         F: FnMut(Account) -> Fut,
         Fut: Future<Output = Result<Decision<T>, ApiError>>,
     {
         for attempt in 0..MAX_ATTEMPTS {
-            let account = self.load_account(account_id).await?;
+            let account = match loaded.take() {
+                Some(account) => account,
+                None => self.load_account(account_id).await?,
+            };
             if !account.exists() {
                 return Err(ApiError::unauthorized());
             }

@@ -93,7 +93,7 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     };
     let (code, new) = new_code(app);
     let verification = body.verification.as_ref();
-    let sent = send(app, &ctx, &who, phone.e164(), &code, |account: Account| {
+    let sent = send(app, &ctx, &who, None, phone.e164(), &code, |account: Account| {
         let (number, new) = (&number, new.clone());
         async move {
             let prepared = match verification {
@@ -128,7 +128,7 @@ pub async fn send_code(app: &App, req: Request) -> Result<Response<Body>, ApiErr
         })?,
     );
     let (code, new) = new_code(app);
-    let sent = send(app, &ctx, &who, &e164, &code, |account: Account| {
+    let sent = send(app, &ctx, &who, Some(account), &e164, &code, |account: Account| {
         let new = new.clone();
         async move { Ok(account.send_sms_code(&who.auth, new, ctx.now, &app.settings.policy)) }
     })
@@ -147,12 +147,14 @@ fn sent_response(sent: &SmsCodeSent, now: OffsetDateTime) -> Response<Body> {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Decides (with `decide`), takes the quotas once the account allows a
 /// send, appends, and only then publishes the SMS.
 async fn send<F, Fut>(
     app: &App,
     ctx: &Ctx,
     who: &Caller,
+    loaded: Option<Account>,
     to: &str,
     code: &str,
     mut decide: F,
@@ -166,7 +168,7 @@ where
     let mut locale = events::account::Locale::default();
     let locale_seen = &mut locale;
     let sent = app
-        .decide(who.account_id, &ctx.meta, |account: Account| {
+        .decide_from(loaded, who.account_id, &ctx.meta, |account: Account| {
             *locale_seen = account.locale;
             let decided = decide(account);
             async move {
