@@ -24,7 +24,7 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let settings = Settings { issuer: "Bench".into(), public_url: "http://bench".into(), policy: Default::default() };
+    let settings = Settings::new("Bench", "http://bench");
     let embedded = Embedded::in_memory(settings, Arc::new(SystemClock), Passwords::standard()).unwrap();
     let app = embedded.app.clone();
     let register = format!(r#"{{"email":"bench@example.de","password":"{PASSWORD}","name":"B"}}"#);
