@@ -594,3 +594,87 @@ mod sms {
         assert_eq!(g.state().methods(), vec![Method::Totp, Method::RecoveryCode]);
     }
 }
+
+/// App passwords for CalDAV/CardDAV clients.
+mod app_passwords {
+    use super::*;
+    use events::account::AppPasswordsRevokedReason;
+    use events::account::app_password::MAX_PER_ACCOUNT;
+
+    /// A customer signed in with a session (after the first login).
+    fn signed_in() -> (Given, Uuid) {
+        let mut g = Given::customer();
+        let session = match login(&mut g, T0) {
+            Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
+            other => panic!("{other:?}"),
+        };
+        (g, session)
+    }
+
+    fn create(g: &mut Given, session: Uuid, name: &str, hash: &str) -> Result<Uuid, Refusal> {
+        let id = Uuid::new_v4();
+        let d = g.state().create_app_password(session, id, name, hash.into(), T0);
+        g.then(T0, d.events);
+        d.outcome.map(|()| id)
+    }
+
+    #[test]
+    fn created_ones_match_by_hash_and_revoked_ones_stop_at_once() {
+        let (mut g, session) = signed_in();
+        let cal = create(&mut g, session, " Thunderbird calendar ", "hash-cal").unwrap();
+        let contacts = create(&mut g, session, "iPhone contacts", "hash-con").unwrap();
+        let state = g.state();
+        assert_eq!(
+            state.app_password_matching("hash-cal").map(|p| (p.id, p.name.as_str())),
+            Some((cal, "Thunderbird calendar"))
+        );
+        assert_eq!(state.app_password_matching("hash-con").map(|p| p.id), Some(contacts));
+        assert_eq!(state.app_password_matching("hash-other"), None);
+        let d = state.revoke_app_password(session, cal, T0);
+        assert_eq!(d.outcome, Ok(()));
+        g.then(T0, d.events);
+        assert_eq!(g.state().app_password_matching("hash-cal"), None);
+        assert!(g.state().app_password_matching("hash-con").is_some());
+        assert_eq!(g.state().revoke_app_password(session, cal, T0).outcome, Err(Refusal::NotFound));
+    }
+
+    #[test]
+    fn creating_needs_a_live_session_not_an_mfa_token() {
+        let (mut g, session) = signed_in();
+        let login_id = pending_login_id(login(&mut g, T0));
+        assert_eq!(
+            g.state().create_app_password(login_id, Uuid::new_v4(), "x", "h".into(), T0).outcome,
+            Err(Refusal::Unauthorized)
+        );
+        let d = g.state().logout(session, T0);
+        g.then(T0, d.events);
+        assert_eq!(create(&mut g, session, "x", "h"), Err(Refusal::Unauthorized));
+        assert!(g.state().app_passwords.is_empty());
+    }
+
+    #[test]
+    fn bad_names_and_too_many_are_refused_and_change_nothing() {
+        let (mut g, session) = signed_in();
+        for bad in ["", " ", "a\u{7}b"] {
+            assert!(matches!(create(&mut g, session, bad, "h"), Err(Refusal::InvalidRequest(_))), "{bad:?}");
+        }
+        for i in 0..MAX_PER_ACCOUNT {
+            create(&mut g, session, &format!("client {i}"), &format!("h{i}")).unwrap();
+        }
+        let before = g.events.len();
+        assert!(matches!(create(&mut g, session, "one more", "hx"), Err(Refusal::InvalidRequest(_))));
+        assert_eq!(g.events.len(), before);
+    }
+
+    #[test]
+    fn revoking_all_ends_every_one_and_is_only_offered_when_there_are_some() {
+        let (mut g, session) = signed_in();
+        assert_eq!(g.state().revoke_all_app_passwords(AppPasswordsRevokedReason::PasswordChanged), None);
+        create(&mut g, session, "a", "ha").unwrap();
+        create(&mut g, session, "b", "hb").unwrap();
+        let all = g.state().revoke_all_app_passwords(AppPasswordsRevokedReason::SecondFactorReset).unwrap();
+        g.then(T0, vec![all]);
+        assert!(g.state().app_passwords.is_empty());
+        assert_eq!(g.state().app_password_matching("ha"), None);
+    }
+}

@@ -41,7 +41,10 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::SmsCodeIssued { .. }
         | AccountEvent::SmsActivated { .. }
         | AccountEvent::SmsCodeAccepted { .. }
-        | AccountEvent::SmsRemoved { .. } => 17,
+        | AccountEvent::SmsRemoved { .. }
+        | AccountEvent::AppPasswordCreated { .. }
+        | AccountEvent::AppPasswordRevoked { .. }
+        | AccountEvent::AppPasswordsRevoked { .. } => 20,
     };
     let record = golden("account_v1.json").remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

@@ -74,6 +74,17 @@ pub enum SessionEndReason {
     SecondFactorReset,
 }
 
+/// Why every app password ended at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppPasswordsRevokedReason {
+    /// The account password was changed or reset: whoever knew the old one
+    /// may have made app passwords.
+    PasswordChanged,
+    /// Support reset the second factor: the account starts afresh.
+    SecondFactorReset,
+}
+
 /// What an SMS code was sent for, and so the only thing it can be used for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -183,6 +194,21 @@ pub enum AccountEvent {
     },
     SmsRemoved {
         masked_phone: String,
+    },
+    /// An app password for a CalDAV/CardDAV client; the password itself
+    /// was shown once and is kept only as a keyed hash.
+    AppPasswordCreated {
+        app_password_id: Uuid,
+        name: String,
+        /// Keyed hash (HMAC-SHA256) of the normalised password, hex.
+        hash: String,
+    },
+    AppPasswordRevoked {
+        app_password_id: Uuid,
+    },
+    /// Every app password ended.
+    AppPasswordsRevoked {
+        reason: AppPasswordsRevokedReason,
     },
 }
 

@@ -2,8 +2,9 @@
 //!
 //! `event` holds what happened, `state` what that adds up to, `decide` what
 //! a command may change. Credentials each have their own rules module
-//! (`recovery`), following the one-module-per-credential layout.
+//! (`recovery`, `sms`, `app_password`), following the one-module-per-credential layout.
 
+pub mod app_password;
 pub mod decide;
 pub mod event;
 pub mod recovery;
@@ -14,7 +15,7 @@ pub use decide::{
     Auth, Decision, LoginOutcome, NewRecoveryCodes, PasswordCheck, Registration, SecondFactorProof, SessionGrant,
     Verified, register,
 };
-pub use event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason};
+pub use event::{AccountEvent, AppPasswordsRevokedReason, Locale, Method, Owed, Role, SessionEndReason};
 pub use state::{Account, AccountPolicy};
 
 use uuid::Uuid;

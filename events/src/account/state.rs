@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::app_password::AppPassword;
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
@@ -110,6 +111,8 @@ pub struct Account {
     pub pending_sms: Option<PendingSmsCode>,
     /// When SMS codes were sent, over the last day (the per-account limits).
     pub sms_sent: Vec<OffsetDateTime>,
+    /// Active app passwords, oldest first.
+    pub app_passwords: Vec<AppPassword>,
 }
 
 impl Account {
@@ -230,6 +233,18 @@ impl Account {
                 self.second_factor_failures.reset();
             }
             AccountEvent::SmsRemoved { .. } => self.sms = None,
+            AccountEvent::AppPasswordCreated { app_password_id, name, hash } => {
+                self.app_passwords.push(AppPassword {
+                    id: *app_password_id,
+                    name: name.clone(),
+                    hash: hash.clone(),
+                    created_at: at,
+                });
+            }
+            AccountEvent::AppPasswordRevoked { app_password_id } => {
+                self.app_passwords.retain(|p| p.id != *app_password_id);
+            }
+            AccountEvent::AppPasswordsRevoked { .. } => self.app_passwords.clear(),
         }
     }
 
