@@ -8,6 +8,7 @@
 //! fixed clock.
 
 pub mod account;
+pub mod altcha;
 pub mod codec;
 pub mod email;
 pub mod lockout;
@@ -16,6 +17,7 @@ pub mod phone;
 pub mod quota;
 pub mod refusal;
 pub mod totp;
+pub mod working_days;
 
 pub use codec::{EventCodec, EventRecord};
 pub use refusal::Refusal;
