@@ -16,6 +16,7 @@ pub mod password_policy;
 pub mod phone;
 pub mod quota;
 pub mod refusal;
+pub mod reset;
 pub mod totp;
 pub mod working_days;
 

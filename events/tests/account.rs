@@ -20,6 +20,7 @@ const POLICY: AccountPolicy = AccountPolicy {
     session_ttl: Duration::hours(8),
     totp_setup_ttl: Duration::minutes(10),
     sms: events::account::sms::SmsPolicy::STANDARD,
+    password_reset: events::account::password_reset::PasswordResetPolicy::STANDARD,
 };
 
 /// An account history being built up, event by event.

@@ -2,10 +2,11 @@
 //!
 //! `event` holds what happened, `state` what that adds up to, `decide` what
 //! a command may change. Credentials each have their own rules module
-//! (`recovery`), following the one-module-per-credential layout.
+//! (`recovery`, `sms`, `password_reset`), following the one-module-per-credential layout.
 
 pub mod decide;
 pub mod event;
+pub mod password_reset;
 pub mod recovery;
 pub mod sms;
 pub mod state;

@@ -6,6 +6,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
+use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
 use crate::lockout::{Failures, LockoutPolicy};
@@ -21,6 +22,7 @@ pub struct AccountPolicy {
     /// The contract: an unconfirmed TOTP setup expires after 10 minutes.
     pub totp_setup_ttl: Duration,
     pub sms: SmsPolicy,
+    pub password_reset: PasswordResetPolicy,
 }
 
 impl Default for AccountPolicy {
@@ -32,6 +34,7 @@ impl Default for AccountPolicy {
             session_ttl: Duration::hours(8),
             totp_setup_ttl: Duration::minutes(10),
             sms: SmsPolicy::default(),
+            password_reset: PasswordResetPolicy::default(),
         }
     }
 }
@@ -74,6 +77,15 @@ pub struct PendingSmsCode {
     pub purpose: SmsPurpose,
 }
 
+/// The last password-reset link sent; a newer one replaces it, using it
+/// removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPasswordReset {
+    pub token_id: Uuid,
+    pub token_hash: String,
+    pub expires_at: OffsetDateTime,
+}
+
 /// A correct password waiting for its second factor (the mfa token's state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingLogin {
@@ -110,6 +122,11 @@ pub struct Account {
     pub pending_sms: Option<PendingSmsCode>,
     /// When SMS codes were sent, over the last day (the per-account limits).
     pub sms_sent: Vec<OffsetDateTime>,
+    /// The reset request (lost second factor) waiting for support, if any.
+    pub open_reset_request: Option<Uuid>,
+    pub pending_password_reset: Option<PendingPasswordReset>,
+    /// When password-reset links were sent, over the last hour (the limit).
+    pub password_resets_sent: Vec<OffsetDateTime>,
 }
 
 impl Account {
@@ -230,6 +247,38 @@ impl Account {
                 self.second_factor_failures.reset();
             }
             AccountEvent::SmsRemoved { .. } => self.sms = None,
+            AccountEvent::ResetRequested { request_id } => self.open_reset_request = Some(*request_id),
+            AccountEvent::SecondFactorsReset { request_id } => {
+                self.totp = None;
+                self.pending_totp = None;
+                // A new authenticator starts afresh; an old step says
+                // nothing about its codes.
+                self.last_totp_step = None;
+                self.sms = None;
+                self.pending_sms = None;
+                self.recovery = None;
+                self.second_factor_failures.reset();
+                self.sessions.clear();
+                self.logins.clear();
+                self.open_reset_request.take_if(|id| id == request_id);
+            }
+            AccountEvent::ResetRequestClosed { request_id } => {
+                self.open_reset_request.take_if(|id| id == request_id);
+            }
+            AccountEvent::PasswordResetRequested { token_id, token_hash, expires_at } => {
+                self.password_resets_sent.retain(|t| *t > at - Duration::HOUR);
+                self.password_resets_sent.push(at);
+                self.pending_password_reset = Some(PendingPasswordReset {
+                    token_id: *token_id,
+                    token_hash: token_hash.clone(),
+                    expires_at: *expires_at,
+                });
+            }
+            AccountEvent::PasswordReset { token_id, password_hash } => {
+                self.password_hash.clone_from(password_hash);
+                self.password_failures.reset();
+                self.pending_password_reset.take_if(|p| p.token_id == *token_id);
+            }
         }
     }
 
