@@ -113,7 +113,8 @@ pub struct Submitted {
 }
 
 /// Whether the form's data agrees with the account. Names are compared
-/// without regard to case, accents aside, and runs of spaces: the first
+/// ignoring case and runs of spaces (accents do count: `Müller` is not
+/// `Muller`): the first
 /// name must begin the account's name and the last name end it (the
 /// account has one `name` field). `phone` and `email` must already be
 /// normalised (`phone::Phone::e164`, `email::normalize`);
