@@ -8,6 +8,7 @@
 //! fixed clock.
 
 pub mod account;
+pub mod altcha;
 pub mod codec;
 pub mod email;
 pub mod lockout;
@@ -15,7 +16,9 @@ pub mod password_policy;
 pub mod phone;
 pub mod quota;
 pub mod refusal;
+pub mod reset;
 pub mod totp;
+pub mod working_days;
 
 pub use codec::{EventCodec, EventRecord};
 pub use refusal::Refusal;

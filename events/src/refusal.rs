@@ -22,6 +22,18 @@ pub enum Refusal {
     /// The email is already registered.
     EmailTaken,
     NotFound,
+    /// The thing was already decided or done and cannot change any more
+    /// (a decided reset request, an approval given twice); 409. The text is
+    /// safe to show.
+    Conflict(String),
+    /// The account already has an open reset request; 409 carrying that
+    /// request's id, so the page can show it instead of a second one.
+    ResetRequestOpen {
+        request_id: uuid::Uuid,
+    },
+    /// A password-reset token that is unknown, wrong, expired, used or
+    /// replaced by a newer one (indistinguishable by design); 400.
+    InvalidToken,
 }
 
 impl fmt::Display for Refusal {
@@ -37,6 +49,9 @@ impl fmt::Display for Refusal {
             Refusal::Forbidden => f.write_str("forbidden"),
             Refusal::EmailTaken => f.write_str("email taken"),
             Refusal::NotFound => f.write_str("not found"),
+            Refusal::Conflict(m) => write!(f, "conflict: {m}"),
+            Refusal::ResetRequestOpen { request_id } => write!(f, "reset request {request_id} is still open"),
+            Refusal::InvalidToken => f.write_str("invalid token"),
         }
     }
 }

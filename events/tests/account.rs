@@ -20,6 +20,7 @@ const POLICY: AccountPolicy = AccountPolicy {
     session_ttl: Duration::hours(8),
     totp_setup_ttl: Duration::minutes(10),
     sms: events::account::sms::SmsPolicy::STANDARD,
+    password_reset: events::account::password_reset::PasswordResetPolicy::STANDARD,
 };
 
 /// An account history being built up, event by event.
@@ -676,5 +677,134 @@ mod app_passwords {
         g.then(T0, vec![all]);
         assert!(g.state().app_passwords.is_empty());
         assert_eq!(g.state().app_password_matching("ha"), None);
+    }
+}
+
+mod password_forgotten {
+    use super::*;
+    use events::account::password_reset::ResetLink;
+
+    fn request(g: &mut Given, token: u128, at: OffsetDateTime) -> ResetLink {
+        let d = g.state().request_password_reset(Uuid::from_u128(token), format!("hash{token}"), at, &POLICY);
+        g.then(at, d.events);
+        d.outcome.unwrap()
+    }
+
+    fn reset(g: &Given, token: u128, hash: &str, at: OffsetDateTime) -> Decision<()> {
+        g.state().reset_password(Uuid::from_u128(token), hash, "$argon2id$new".into(), at)
+    }
+
+    #[test]
+    fn a_token_sets_a_new_password_ends_sessions_and_keeps_the_second_factor() {
+        let mut g = Given::with_totp();
+        let at = T0 + Duration::minutes(2);
+        let login_id = pending_login_id(login(&mut g, at));
+        g.then(at, vec![AccountEvent::PasswordFailed {}]);
+        assert_eq!(request(&mut g, 100, at), ResetLink::Send { expires_at: at + Duration::HOUR });
+        let d = reset(&g, 100, "hash100", at + Duration::minutes(59));
+        assert_eq!(d.outcome, Ok(()));
+        assert_eq!(
+            d.events,
+            vec![
+                AccountEvent::PasswordReset { token_id: Uuid::from_u128(100), password_hash: "$argon2id$new".into() },
+                AccountEvent::SessionsEnded { reason: SessionEndReason::PasswordChanged },
+            ]
+        );
+        g.then(at, d.events);
+        let state = g.state();
+        assert_eq!(state.password_hash, "$argon2id$new");
+        assert_eq!(state.password_failures.count, 0);
+        assert!(state.logins.is_empty() && state.sessions.is_empty());
+        assert_eq!(state.authorize(&Auth::Mfa { login_id }, at), Err(Refusal::Unauthorized));
+        assert!(state.has_second_factor(), "a password reset never removes a second factor");
+        assert_eq!(state.methods(), vec![Method::Totp, Method::RecoveryCode]);
+        assert!(matches!(login(&mut g, at), Ok(LoginOutcome::Required { .. })));
+    }
+
+    #[test]
+    fn a_password_reset_revokes_every_app_password() {
+        let mut g = Given::with_totp();
+        g.then(
+            T0,
+            vec![AccountEvent::AppPasswordCreated {
+                app_password_id: Uuid::from_u128(50),
+                name: "cal".into(),
+                hash: "hc".into(),
+            }],
+        );
+        request(&mut g, 100, T0);
+        let d = reset(&g, 100, "hash100", T0);
+        assert_eq!(
+            d.events.last(),
+            Some(&AccountEvent::AppPasswordsRevoked {
+                reason: events::account::AppPasswordsRevokedReason::PasswordChanged
+            })
+        );
+        g.then(T0, d.events);
+        assert!(g.state().app_passwords.is_empty());
+        assert_eq!(g.state().app_password_matching("hc"), None);
+    }
+
+    #[test]
+    fn a_token_works_once() {
+        let mut g = Given::customer();
+        request(&mut g, 100, T0);
+        let d = reset(&g, 100, "hash100", T0);
+        g.then(T0, d.events);
+        let again = reset(&g, 100, "hash100", T0);
+        assert_eq!(again.outcome, Err(Refusal::InvalidToken));
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn a_token_expires_after_an_hour() {
+        let mut g = Given::customer();
+        request(&mut g, 100, T0);
+        assert_eq!(reset(&g, 100, "hash100", T0 + Duration::HOUR).outcome, Err(Refusal::InvalidToken));
+    }
+
+    #[test]
+    fn a_wrong_hash_or_id_is_an_invalid_token() {
+        let mut g = Given::customer();
+        assert_eq!(reset(&g, 100, "hash100", T0).outcome, Err(Refusal::InvalidToken), "none requested");
+        request(&mut g, 100, T0);
+        assert_eq!(reset(&g, 100, "hash101", T0).outcome, Err(Refusal::InvalidToken));
+        assert_eq!(reset(&g, 101, "hash100", T0).outcome, Err(Refusal::InvalidToken));
+        assert_eq!(reset(&g, 100, "", T0).outcome, Err(Refusal::InvalidToken));
+    }
+
+    #[test]
+    fn a_newer_token_voids_the_older_one() {
+        let mut g = Given::customer();
+        request(&mut g, 100, T0);
+        request(&mut g, 101, T0 + Duration::minutes(1));
+        assert_eq!(reset(&g, 100, "hash100", T0 + Duration::minutes(2)).outcome, Err(Refusal::InvalidToken));
+        assert_eq!(reset(&g, 101, "hash101", T0 + Duration::minutes(2)).outcome, Ok(()));
+    }
+
+    #[test]
+    fn at_most_three_links_an_hour_then_nothing_is_sent() {
+        let mut g = Given::customer();
+        for i in 0..3 {
+            assert!(matches!(request(&mut g, 100 + i, T0 + Duration::minutes(i as i64 * 10)), ResetLink::Send { .. }));
+        }
+        let d = g.state().request_password_reset(
+            Uuid::from_u128(200),
+            "hash200".into(),
+            T0 + Duration::minutes(59),
+            &POLICY,
+        );
+        assert_eq!(d.outcome, Ok(ResetLink::SendNothing));
+        assert!(d.events.is_empty(), "nothing recorded, so the last sent token stays valid");
+        assert_eq!(reset(&g, 102, "hash102", T0 + Duration::minutes(59)).outcome, Ok(()));
+        // The window slides: an hour after the first, one more fits.
+        assert!(matches!(request(&mut g, 201, T0 + Duration::HOUR), ResetLink::Send { .. }));
+    }
+
+    #[test]
+    fn an_unknown_account_gets_nothing_sent() {
+        let d = Account::default().request_password_reset(Uuid::from_u128(1), "h".into(), T0, &POLICY);
+        assert_eq!(d.outcome, Ok(ResetLink::SendNothing));
+        assert!(d.events.is_empty());
     }
 }

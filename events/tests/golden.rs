@@ -3,6 +3,7 @@
 //! schema version and an upcaster, not an edit of the golden file.
 
 use events::account::AccountEvent;
+use events::reset::ResetEvent;
 use events::{EventCodec, EventRecord};
 use std::collections::BTreeSet;
 
@@ -44,7 +45,12 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::SmsRemoved { .. }
         | AccountEvent::AppPasswordCreated { .. }
         | AccountEvent::AppPasswordRevoked { .. }
-        | AccountEvent::AppPasswordsRevoked { .. } => 20,
+        | AccountEvent::AppPasswordsRevoked { .. }
+        | AccountEvent::ResetRequested { .. }
+        | AccountEvent::SecondFactorsReset { .. }
+        | AccountEvent::ResetRequestClosed { .. }
+        | AccountEvent::PasswordResetRequested { .. }
+        | AccountEvent::PasswordReset { .. } => 25,
     };
     let record = golden("account_v1.json").remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));
@@ -55,4 +61,29 @@ fn an_unknown_schema_version_is_an_error_not_a_guess() {
     let mut record = golden("account_v1.json").remove(2);
     record.schema_version = 99;
     assert!(AccountEvent::decode(&record).is_err());
+}
+
+#[test]
+fn reset_events_of_schema_1_still_load_and_encode_the_same() {
+    for record in golden("reset_v1.json") {
+        let event = ResetEvent::decode(&record).unwrap_or_else(|e| panic!("{}: {e}", record.event_type));
+        assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
+    }
+}
+
+#[test]
+fn the_golden_file_covers_every_reset_event_type() {
+    let covered: BTreeSet<String> = golden("reset_v1.json").into_iter().map(|r| r.event_type).collect();
+    let all = |e: &ResetEvent| match e {
+        ResetEvent::Submitted { .. }
+        | ResetEvent::Viewed { .. }
+        | ResetEvent::Taken { .. }
+        | ResetEvent::ApprovalGiven { .. }
+        | ResetEvent::Approved {}
+        | ResetEvent::Rejected { .. }
+        | ResetEvent::MarkedOverdue {}
+        | ResetEvent::Anonymised {} => 8,
+    };
+    let record = golden("reset_v1.json").remove(0);
+    assert_eq!(covered.len(), all(&ResetEvent::decode(&record).unwrap()));
 }

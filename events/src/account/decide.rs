@@ -11,18 +11,23 @@ use super::state::{Account, AccountPolicy};
 use crate::{Refusal, totp};
 
 /// Events to append and the answer, which holds only once they are stored.
+/// `E` is the stream's event type: the account's unless said otherwise.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decision<T> {
-    pub events: Vec<AccountEvent>,
+pub struct Decision<T, E = AccountEvent> {
+    pub events: Vec<E>,
     pub outcome: Result<T, Refusal>,
 }
 
-impl<T> Decision<T> {
-    pub(super) fn refuse(refusal: Refusal) -> Self {
+impl<T, E> Decision<T, E> {
+    pub(crate) fn refuse(refusal: Refusal) -> Self {
         Decision { events: Vec::new(), outcome: Err(refusal) }
     }
 
-    pub(super) fn record_and_refuse(event: AccountEvent, refusal: Refusal) -> Self {
+    pub(crate) fn ok(events: Vec<E>, outcome: T) -> Self {
+        Decision { events, outcome: Ok(outcome) }
+    }
+
+    pub(crate) fn record_and_refuse(event: E, refusal: Refusal) -> Self {
         Decision { events: vec![event], outcome: Err(refusal) }
     }
 }
@@ -371,9 +376,9 @@ impl Account {
     }
 }
 
-impl<T> Decision<T> {
+impl<T, E> Decision<T, E> {
     /// Transforms the answer, keeping the events.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decision<U> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decision<U, E> {
         Decision { events: self.events, outcome: self.outcome.map(f) }
     }
 }

@@ -210,6 +210,39 @@ pub enum AccountEvent {
     AppPasswordsRevoked {
         reason: AppPasswordsRevokedReason,
     },
+    /// The owner, stuck at the second step, submitted the reset form; the
+    /// request lives in its own stream (`reset#<request_id>`). While it is
+    /// open no second one can be submitted.
+    ResetRequested {
+        request_id: Uuid,
+    },
+    /// Support approved the reset request: every second factor (TOTP, SMS,
+    /// pending setups and codes) and the recovery codes are gone, every
+    /// session and pending login ended, the request closed. The next login
+    /// owes a setup.
+    SecondFactorsReset {
+        request_id: Uuid,
+    },
+    /// Support rejected the reset request; nothing else changes.
+    ResetRequestClosed {
+        request_id: Uuid,
+    },
+    /// A password-reset link went out. A newer one voids this one.
+    PasswordResetRequested {
+        token_id: Uuid,
+        /// Keyed hash (HMAC-SHA256) of the token, hex; the token itself is
+        /// only in the email.
+        token_hash: String,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The password was set anew through the link of `token_id`, which is
+    /// now used. Comes with `SessionsEnded { reason: PasswordChanged }`.
+    PasswordReset {
+        token_id: Uuid,
+        /// argon2id PHC string.
+        password_hash: String,
+    },
 }
 
 impl EventCodec for AccountEvent {

@@ -2,11 +2,12 @@
 //!
 //! `event` holds what happened, `state` what that adds up to, `decide` what
 //! a command may change. Credentials each have their own rules module
-//! (`recovery`, `sms`, `app_password`), following the one-module-per-credential layout.
+//! (`recovery`, `sms`, `app_password`, `password_reset`), following the one-module-per-credential layout.
 
 pub mod app_password;
 pub mod decide;
 pub mod event;
+pub mod password_reset;
 pub mod recovery;
 pub mod sms;
 pub mod state;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::app_password::AppPassword;
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
+use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
 use crate::lockout::{Failures, LockoutPolicy};
@@ -22,6 +23,7 @@ pub struct AccountPolicy {
     /// The contract: an unconfirmed TOTP setup expires after 10 minutes.
     pub totp_setup_ttl: Duration,
     pub sms: SmsPolicy,
+    pub password_reset: PasswordResetPolicy,
 }
 
 impl Default for AccountPolicy {
@@ -33,6 +35,7 @@ impl Default for AccountPolicy {
             session_ttl: Duration::hours(8),
             totp_setup_ttl: Duration::minutes(10),
             sms: SmsPolicy::default(),
+            password_reset: PasswordResetPolicy::default(),
         }
     }
 }
@@ -75,6 +78,15 @@ pub struct PendingSmsCode {
     pub purpose: SmsPurpose,
 }
 
+/// The last password-reset link sent; a newer one replaces it, using it
+/// removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPasswordReset {
+    pub token_id: Uuid,
+    pub token_hash: String,
+    pub expires_at: OffsetDateTime,
+}
+
 /// A correct password waiting for its second factor (the mfa token's state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingLogin {
@@ -113,6 +125,11 @@ pub struct Account {
     pub sms_sent: Vec<OffsetDateTime>,
     /// Active app passwords, oldest first.
     pub app_passwords: Vec<AppPassword>,
+    /// The reset request (lost second factor) waiting for support, if any.
+    pub open_reset_request: Option<Uuid>,
+    pub pending_password_reset: Option<PendingPasswordReset>,
+    /// When password-reset links were sent, over the last hour (the limit).
+    pub password_resets_sent: Vec<OffsetDateTime>,
 }
 
 impl Account {
@@ -245,6 +262,38 @@ impl Account {
                 self.app_passwords.retain(|p| p.id != *app_password_id);
             }
             AccountEvent::AppPasswordsRevoked { .. } => self.app_passwords.clear(),
+            AccountEvent::ResetRequested { request_id } => self.open_reset_request = Some(*request_id),
+            AccountEvent::SecondFactorsReset { request_id } => {
+                self.totp = None;
+                self.pending_totp = None;
+                // A new authenticator starts afresh; an old step says
+                // nothing about its codes.
+                self.last_totp_step = None;
+                self.sms = None;
+                self.pending_sms = None;
+                self.recovery = None;
+                self.second_factor_failures.reset();
+                self.sessions.clear();
+                self.logins.clear();
+                self.open_reset_request.take_if(|id| id == request_id);
+            }
+            AccountEvent::ResetRequestClosed { request_id } => {
+                self.open_reset_request.take_if(|id| id == request_id);
+            }
+            AccountEvent::PasswordResetRequested { token_id, token_hash, expires_at } => {
+                self.password_resets_sent.retain(|t| *t > at - Duration::HOUR);
+                self.password_resets_sent.push(at);
+                self.pending_password_reset = Some(PendingPasswordReset {
+                    token_id: *token_id,
+                    token_hash: token_hash.clone(),
+                    expires_at: *expires_at,
+                });
+            }
+            AccountEvent::PasswordReset { token_id, password_hash } => {
+                self.password_hash.clone_from(password_hash);
+                self.password_failures.reset();
+                self.pending_password_reset.take_if(|p| p.token_id == *token_id);
+            }
         }
     }
 

@@ -69,6 +69,16 @@ impl From<Refusal> for ApiError {
                 ApiError::new(409, "email_taken", "An account with this email address already exists.")
             }
             Refusal::NotFound => ApiError::not_found(),
+            Refusal::Conflict(message) => ApiError::new(409, "conflict", message),
+            // TODO(reset handler): the contract wants `request_id` in the 409 body; ApiError has no field for it yet.
+            Refusal::ResetRequestOpen { request_id } => ApiError::new(
+                409,
+                "conflict",
+                format!("A reset request for this account is already open: {request_id}."),
+            ),
+            Refusal::InvalidToken => {
+                ApiError::new(400, "invalid_token", "This link is not valid any more. Please request a new one.")
+            }
         }
     }
 }
