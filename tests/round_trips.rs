@@ -71,6 +71,21 @@ async fn dynamodb_round_trips_per_flow() {
         sms_send <= 6 && sms_verify <= 2 && sms_setup <= 6,
         "send {sms_send}, verify {sms_verify}, setup {sms_setup}"
     );
+    // DAV: an app password is checked with three reads (the email's claim,
+    // the failure counter, the account's events) and the last-used time is
+    // written at most every five minutes: the first check writes it, the
+    // next ones do not.
+    let session = p.enrolled("dav-trips@example.de").await.session;
+    let (_, created) = p.call("POST", "/api/app-passwords", Some(&session), Some(json!({"name": "cal"}))).await;
+    let basic = format!(
+        "Basic {}",
+        data_encoding::BASE64
+            .encode(format!("dav-trips@example.de:{}", created["password"].as_str().unwrap()).as_bytes())
+    );
+    let dav = async || p.send("GET", "/api/dav/auth", &[("authorization", &basic)], Vec::new()).await.0;
+    let dav_first = measure("dav auth (first use)", Box::pin(dav())).await;
+    let dav_next = measure("dav auth (again)", Box::pin(dav())).await;
+    assert!(dav_first <= 4 && dav_next <= 3, "dav auth: first {dav_first}, next {dav_next}");
     assert!(login <= 3, "login took {login} round trips");
     assert!(verify <= 2, "verify took {verify} round trips");
     assert!(setup <= 2 && confirm <= 2, "setup {setup}, confirm {confirm}");
