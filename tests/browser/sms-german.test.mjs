@@ -35,7 +35,7 @@ test('German at 360 px: SMS setup, sign-in by SMS with the countdown, change of 
   const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 360, height: 740 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  const shot = screenshots(page, 'sms-german');
+  const shot = screenshots(page, 'deutsch-sms');
   const ui = smsPage(page, de);
   const fits = async (where) => assert.ok((await horizontalOverflow(page)) <= 0, `no sideways scrolling at 360px: ${where}`);
   const name = 'Erika Mustermann';
