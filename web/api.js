@@ -21,6 +21,17 @@ import { mfaToken, sessionToken } from './session.js';
 /** @typedef {{ secret: string, otpauth_uri: string, qr_svg: string }} TotpSetup */
 /** @typedef {{ recovery_codes: string[], session_token: string, expires_in: number }} Activation */
 /** @typedef {{ session_token: string, expires_in: number, recovery_codes_remaining?: number }} Verified */
+/** @typedef {{ code: string, dial_code: string }} SmsCountry a country numbers may come from, e.g. `{ code: 'DE', dial_code: '+49' }` */
+/**
+ * A code is on its way: valid `expires_in` seconds; the next one may be asked
+ * for after `resend_after` seconds. `masked_phone` (e.g. `+49 151 ••••5678`)
+ * is sent by the portal beyond the contract, so it may be missing.
+ * @typedef {{ expires_in: number, resend_after: number, masked_phone?: string }} SmsSent
+ */
+/**
+ * Proof of a current second factor, for changes a signed-in person makes.
+ * @typedef {{ method: Method, code: string }} Presented
+ */
 /**
  * @typedef {{ user_id: string, email: string, name: string, roles: string[],
  *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
@@ -155,3 +166,36 @@ export const verify = (method, code) => request('POST', '/api/mfa/verify', { aut
 
 /** @returns {Promise<{ recovery_codes: string[] }>} */
 export const regenerateRecoveryCodes = () => request('POST', '/api/mfa/recovery-codes', { auth: 'session' });
+
+/** @returns {Promise<{ countries: SmsCountry[] }>} */
+export const smsCountries = () => request('GET', '/api/mfa/sms/countries');
+
+/**
+ * A code to a new number. A signed-in person who already has a second factor
+ * proves it with `verification` (else 400).
+ * @param {string} phone E.164, e.g. `+4915112345678`
+ * @param {Presented} [verification]
+ * @returns {Promise<SmsSent>}
+ */
+export const smsSetup = (phone, verification) =>
+  request('POST', '/api/mfa/sms/setup', { auth: 'mfa', body: verification ? { phone, verification } : { phone } });
+
+/**
+ * A code to the account's number: for signing in (mfa token), or to confirm
+ * a change (session).
+ * @returns {Promise<SmsSent>}
+ */
+export const smsSend = () => request('POST', '/api/mfa/sms/send', { auth: 'mfa' });
+
+/**
+ * @param {string} code the code sent to the new number
+ * @returns {Promise<Activation>}
+ */
+export const smsConfirm = (code) => request('POST', '/api/mfa/sms/confirm', { auth: 'mfa', body: { code } });
+
+/**
+ * Remove SMS (only while the authenticator app remains).
+ * @param {Presented} proof a current factor
+ * @returns {Promise<null>}
+ */
+export const smsRemove = (proof) => request('DELETE', '/api/mfa/sms', { auth: 'session', body: proof });

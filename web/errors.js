@@ -15,6 +15,7 @@ const KNOWN = new Set([
   'email_taken',
   'invalid_token',
   'network',
+  'unavailable',
 ]);
 
 /**

@@ -2,7 +2,7 @@
 
 import { announce, h, liveRegion, uid } from './dom.js';
 import { errorMessage } from './errors.js';
-import { setText } from './i18n.js';
+import { lang, onLangChange, setAttrs, setText } from './i18n.js';
 
 /** @typedef {import('./i18n.js').Msg} Msg */
 /** @typedef {import('./dom.js').Child} Child */
@@ -10,10 +10,10 @@ import { setText } from './i18n.js';
  * @typedef {{
  *   label: string,
  *   name: string,
- *   type?: 'text' | 'email' | 'password',
+ *   type?: 'text' | 'email' | 'password' | 'tel',
  *   autocomplete?: string,
  *   hint?: Msg | string,
- *   inputmode?: 'text' | 'numeric' | 'email',
+ *   inputmode?: 'text' | 'numeric' | 'email' | 'tel',
  *   pattern?: string,
  *   maxlength?: number,
  *   minlength?: number,
@@ -225,4 +225,68 @@ export function emailField(label, autocomplete) {
     autocomplete,
     validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : { key: 'validation.email' }),
   });
+}
+
+/** @typedef {import('./api.js').SmsCountry} SmsCountry */
+
+/**
+ * The number as the server wants it (E.164): the chosen country code and the
+ * typed number without its leading 0; a number typed with `+` or `00` in front
+ * keeps its own country code. Spaces, dashes, brackets, dots and slashes go.
+ * @param {string} dialCode e.g. `+49`
+ * @param {string} typed
+ */
+export function toE164(dialCode, typed) {
+  const compact = typed.replace(/[\s\-()/.]/g, '');
+  if (compact.startsWith('+')) return compact;
+  if (compact.startsWith('00')) return `+${compact.slice(2)}`;
+  return `${dialCode}${compact.replace(/^0/, '')}`;
+}
+
+/** @param {string} code ISO 3166 code, e.g. `DE` */
+function countryName(code) {
+  try {
+    return new Intl.DisplayNames([lang()], { type: 'region' }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+/**
+ * A mobile number: the country code from a list, then the number.
+ * `value()` gives E.164 (see toE164).
+ * @param {SmsCountry[]} countries as GET /api/mfa/sms/countries lists them
+ * @returns {Field}
+ */
+export function phoneField(countries) {
+  /** @type {HTMLSelectElement} */
+  let select;
+  const inner = field({
+    label: 'sms.phone',
+    name: 'phone',
+    type: 'tel',
+    hint: 'sms.phoneHint',
+    inputmode: 'tel',
+    autocomplete: 'tel-national',
+    maxlength: 24,
+    validate: (v) => (/^\+[1-9][0-9]{5,14}$/.test(toE164(select.value, v)) ? null : { key: 'validation.phone' }),
+  });
+  select = h(
+    'select',
+    { class: 'input input--country', attrs: { name: 'country', autocomplete: 'tel-country-code' } },
+    ...countries.map((c) => h('option', { attrs: { value: c.dial_code, 'data-country': c.code } })),
+  );
+  setAttrs(select, { 'aria-label': 'sms.countryCode' });
+  const nameOptions = () => {
+    for (const opt of select.options) opt.textContent = `${opt.value} ${countryName(opt.dataset.country || '')}`;
+  };
+  nameOptions();
+  // Country names come from the browser (Intl), not from i18n/*.json.
+  onLangChange(() => {
+    if (select.isConnected) nameOptions();
+  });
+  const row = h('div', { class: 'phone-row' });
+  inner.input.replaceWith(row);
+  row.append(select, inner.input);
+  return { ...inner, value: () => toE164(select.value, inner.input.value) };
 }

@@ -2,7 +2,9 @@
 // secrets: never written to storage; a reload loses them on purpose).
 
 /**
- * @typedef {{ codes: string[], reason: 'activated' | 'regenerated' }} FreshCodes
+ * New codes, the key of the line saying what just happened (e.g. "SMS
+ * activated"), and where Continue leads.
+ * @typedef {{ codes: string[], done: string, next: string }} FreshCodes
  */
 
 /** @type {FreshCodes | null} */

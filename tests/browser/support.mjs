@@ -152,3 +152,39 @@ export async function waitForOutbox(match, timeoutMs = 5_000) {
 export async function horizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
+
+/**
+ * A German mobile number no other test uses (+49151 and eight digits; each
+ * number may get only 5 SMS an hour, across accounts).
+ */
+export function uniquePhone() {
+  return `+49151${String(Math.floor(Math.random() * 100_000_000)).padStart(8, '0')}`;
+}
+
+/** How many SMS went to `phone` so far (pass to waitForSmsCode to wait for the next). */
+export async function smsCount(phone) {
+  return (await outbox()).filter((m) => m.channel === 'sms' && m.to === phone).length;
+}
+
+/**
+ * The code of the next SMS to `phone` after `seen` earlier ones: the text
+ * ends with the WebOTP line `@host #123456`.
+ * @param {string} phone E.164
+ * @param {number} seen
+ */
+export async function waitForSmsCode(phone, seen) {
+  const until = Date.now() + 5_000;
+  let sms;
+  for (;;) {
+    const to = (await outbox()).filter((m) => m.channel === 'sms' && m.to === phone);
+    if (to.length > seen) {
+      sms = to[seen];
+      break;
+    }
+    if (Date.now() > until) throw new Error(`no SMS number ${seen + 1} to ${phone} in /dev/outbox`);
+    await sleep(200);
+  }
+  const match = /#(\d{6})\s*$/.exec(sms.body);
+  if (!match) throw new Error(`no code at the end of the SMS ${JSON.stringify(sms.body)}`);
+  return match[1];
+}

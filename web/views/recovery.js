@@ -19,7 +19,7 @@ export function recoveryView() {
       h('p', {}, h('a', { text: 'recovery.toSettings', attrs: { href: '/settings' } })),
     );
   }
-  const { codes, reason } = fresh;
+  const { codes, done, next: nextPath } = fresh;
 
   const listId = 'recovery-title';
   const list = h(
@@ -28,7 +28,7 @@ export function recoveryView() {
     ...codes.map((c) => h('li', {}, h('code', {}, c))),
   );
 
-  const next = button('recovery.continue', () => navigate(reason === 'regenerated' ? '/settings' : '/', { replace: true }), {
+  const next = button('recovery.continue', () => navigate(nextPath, { replace: true }), {
     variant: 'primary',
     attrs: { disabled: true },
   });
@@ -54,7 +54,7 @@ export function recoveryView() {
       'div',
       { class: 'print-area' },
       heading(1, 'recovery.title', { id: listId }),
-      h('div', { class: 'no-print' }, notice('success', h('p', { text: reason === 'activated' ? 'setup.app.activated' : 'recovery.regenerated' }))),
+      h('div', { class: 'no-print' }, notice('success', h('p', { text: done }))),
       para('recovery.intro'),
       list,
     ),

@@ -4,21 +4,23 @@ import * as api from '../api.js';
 import { announce, button, h, heading, liveRegion, para } from '../dom.js';
 import { confirmDialog } from '../dialog.js';
 import { errorMessage } from '../errors.js';
+import { form } from '../forms.js';
 import { giveCodes } from '../handover.js';
-import { navigate } from '../router.js';
+import { flash, navigate } from '../router.js';
+import { startSession } from '../session.js';
+import { smsEnrolment } from './setup-sms.js';
+import { currentFactorProof } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
 
 /**
  * The parts of the security settings, in order. Places for what later issues add:
- * - Phone (SMS): a section showing the masked number (`account.mfa.sms`) with
- *   add / change / remove, after the authenticator app;
  * - App passwords (CalDAV / CardDAV): a section listing `GET /api/app-passwords`
  *   with create / revoke, at the end.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, recoveryCodesSection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection];
 
 export async function settingsView() {
   const account = await api.account();
@@ -52,7 +54,7 @@ function appSection(account) {
       h('span', { class: active ? 'badge badge--on' : 'badge badge--off', text: active ? 'settings.app.active' : 'settings.app.inactive' }),
       ' ',
       h('span', { text: active ? 'settings.app.activeText' : 'settings.app.inactiveText' })),
-    active ? null : button('settings.app.setup', () => navigate('/setup'), { variant: 'primary' }),
+    active ? null : button('settings.app.setup', () => navigate('/setup?method=totp'), { variant: 'primary' }),
   );
 }
 
@@ -71,7 +73,7 @@ function recoveryCodesSection(account) {
     if (!ok) return;
     try {
       const res = await api.regenerateRecoveryCodes();
-      giveCodes({ codes: res.recovery_codes, reason: 'regenerated' });
+      giveCodes({ codes: res.recovery_codes, done: 'recovery.regenerated', next: '/settings' });
       navigate('/recovery-codes');
     } catch (err) {
       if (err instanceof api.ApiError && err.handled) return;
@@ -84,5 +86,103 @@ function recoveryCodesSection(account) {
     para('settings.recovery.explain'),
     errors,
     button('settings.recovery.regenerate', () => void regenerate()),
+  );
+}
+
+/**
+ * Phone (SMS): the masked number, add, change (proof of the current factor,
+ * then a code to the new number), remove while the app remains.
+ * @type {SecuritySection}
+ */
+function phoneSection(account) {
+  const masked = account.mfa.sms;
+  const hasFactor = account.mfa.totp || masked !== null;
+  const panel = h('div', { class: 'setting__panel' });
+  const errors = liveRegion('alert', 'form__alert');
+  const actions = h('div', { class: 'button-row' });
+
+  const close = () => {
+    panel.replaceChildren();
+    actions.hidden = false;
+    const first = actions.querySelector('button');
+    if (first) first.focus();
+  };
+
+  /** Add or change the number: the same steps as at setup, with a proof first. */
+  const enrol = async () => {
+    announce(errors, null);
+    let countries;
+    try {
+      ({ countries } = await api.smsCountries());
+    } catch (err) {
+      if (err instanceof api.ApiError && err.handled) return;
+      announce(errors, errorMessage(err));
+      return;
+    }
+    actions.hidden = true;
+    panel.replaceChildren(
+      h('h4', { class: 'setting__panel-title', text: masked === null ? 'settings.sms.addTitle' : 'settings.sms.changeTitle' }),
+      smsEnrolment({
+        countries,
+        verification: currentFactorProof(account),
+        onCancel: close,
+        onConfirmed: (res) => {
+          // Confirming ends every session and starts this one; new recovery codes come with it.
+          startSession(res.session_token);
+          giveCodes({
+            codes: res.recovery_codes,
+            done: masked === null ? 'settings.sms.added' : 'settings.sms.changed',
+            next: '/settings',
+          });
+          navigate('/recovery-codes', { replace: true });
+        },
+      }),
+    );
+    const first = panel.querySelector('input, button');
+    if (first instanceof HTMLElement) first.focus();
+  };
+
+  const remove = () => {
+    announce(errors, null);
+    actions.hidden = true;
+    const proof = currentFactorProof(account, { allowSms: false })();
+    const { form: el } = form({
+      fields: [proof.field],
+      before: [para('settings.sms.removeText')],
+      submit: 'settings.sms.removeConfirm',
+      errors: { invalid_code: 'setup.sms.invalidProof' },
+      fieldErrors: { invalid_code: proof.field },
+      focusOnError: proof.field,
+      after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
+      onSubmit: async () => {
+        await api.smsRemove(proof.presented());
+        flash('settings.sms.removed', 'success');
+        navigate('/settings', { replace: true });
+      },
+    });
+    panel.replaceChildren(h('h4', { class: 'setting__panel-title', text: 'settings.sms.removeTitle' }), el);
+    proof.field.input.focus();
+  };
+
+  if (masked === null) {
+    // Without any factor yet, the setup page (no proof needed) is the way.
+    actions.append(
+      button('settings.sms.add', () => (hasFactor ? void enrol() : navigate('/setup?method=sms')), { variant: hasFactor ? 'secondary' : 'primary' }),
+    );
+  } else {
+    actions.append(button('settings.sms.change', () => void enrol()));
+    if (account.mfa.totp) actions.append(button('settings.sms.remove', remove));
+  }
+
+  return subsection(
+    'settings.sms.title',
+    h('p', {},
+      h('span', { class: masked !== null ? 'badge badge--on' : 'badge badge--off', text: masked !== null ? 'settings.app.active' : 'settings.app.inactive' }),
+      ' ',
+      h('span', { text: masked !== null ? { key: 'settings.sms.activeText', params: { phone: masked } } : 'settings.sms.inactiveText' })),
+    masked !== null && !account.mfa.totp ? para('settings.sms.onlyFactor', 'setting__note') : null,
+    errors,
+    actions,
+    panel,
   );
 }

@@ -1,24 +1,25 @@
-// The second step of signing in: a code from the authenticator app, or a
-// recovery code instead.
+// The second step of signing in: a code from the authenticator app, a code
+// by SMS ("Send code" first), or a recovery code instead.
 
 import * as api from '../api.js';
 import { button, h, heading, para } from '../dom.js';
 import { field, form, sixDigitField } from '../forms.js';
 import { giveRecoveryRemaining } from '../handover.js';
+import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
 import { clearAll, mfaMethods, startSession } from '../session.js';
 
 /** @typedef {import('../session.js').Method} Method */
 /**
  * How one way of confirming looks: intro text, its field, the message for a
- * wrong code, and the text of the link that switches to it.
- * @typedef {{ intro: string, field: () => import('../forms.js').Field, invalid: string, other: string }} Mode
+ * wrong code, the text of the link that switches to it, and whether a code
+ * must be sent first (SMS).
+ * @typedef {{ intro: string, field: () => import('../forms.js').Field, invalid: string, other: string, send?: boolean }} Mode
  */
-/** @typedef {'totp' | 'recovery_code'} Supported */
+/** @typedef {'totp' | 'sms' | 'recovery_code'} Supported */
 
 /**
  * The ways of confirming this page offers.
- * Place for SMS (next issue): a mode with a "send code" button before the field.
  * @type {Record<Supported, Mode>}
  */
 const MODES = {
@@ -27,6 +28,15 @@ const MODES = {
     field: () => sixDigitField('verify.totp.code'),
     invalid: 'verify.totp.invalid',
     other: 'verify.useApp',
+  },
+  sms: {
+    intro: 'verify.sms.intro',
+    // autocomplete="one-time-code" (sixDigitField): iOS offers the code from
+    // the SMS, and the SMS ends with the WebOTP line for Chrome on Android.
+    field: () => sixDigitField('verify.sms.code', 'verify.sms.hint'),
+    invalid: 'verify.sms.invalid',
+    other: 'verify.useSms',
+    send: true,
   },
   recovery_code: {
     intro: 'verify.recovery.intro',
@@ -47,13 +57,33 @@ export function verifyView() {
   const offered = mfaMethods().filter(/** @returns {m is Supported} */ (m) => m in MODES);
   const primary = offered.find((m) => m !== 'recovery_code') || offered[0] || 'totp';
   const slot = h('div', {});
+  /** @type {import('../resend.js').Resend | null} */
+  let sender = null;
+  /** @type {import('../forms.js').Field | null} */
+  let currentCode = null;
+  // One "Send code" button for this page: switching to another method and
+  // back keeps its countdown.
+  const smsSender = () => {
+    sender = sender || resendButton({
+      first: 'verify.sms.send',
+      again: 'sms.resend',
+      wait: 'sms.resendIn',
+      sent: 'sms.sent',
+      send: api.smsSend,
+      onSent: () => currentCode?.input.focus(),
+    });
+    return sender;
+  };
 
   /** @param {Supported} method @param {boolean} focus */
   const show = (method, focus) => {
     const mode = MODES[method];
     const code = mode.field();
+    currentCode = code;
+    const send = mode.send ? smsSender() : null;
     const { form: el } = form({
       fields: [code],
+      before: send ? [h('div', { class: 'resend-row' }, send.el)] : [],
       submit: 'verify.submit',
       errors: { invalid_code: mode.invalid },
       focusOnError: code,
@@ -72,7 +102,7 @@ export function verifyView() {
         h('p', { class: 'aside' }, button(MODES[m].other, () => show(m, true), { variant: 'link' })),
       ),
     );
-    if (focus) code.input.focus();
+    if (focus) (send ? send.button : code.input).focus();
   };
   show(primary, false);
 

@@ -1,0 +1,97 @@
+// Steps the SMS browser tests share (English and German run the same flow
+// with their own texts): a page object over one Playwright page and one
+// language's dictionary.
+
+import assert from 'node:assert/strict';
+import { fill, waitForSmsCode, smsCount } from './support.mjs';
+
+/** @param {string} s */
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A regular expression for a text with a {count} in it, any number.
+ * @param {string} template
+ */
+export function withAnyCount(template) {
+  return new RegExp(`^${escape(template).replace(escape('{count}'), '\\d+')}$`);
+}
+
+/** `+49 151 ••••5678`, as the portal masks `+4915112345678`. */
+export function masked(phone) {
+  return `${phone.slice(0, 3)} ${phone.slice(3, 6)} ••••${phone.slice(-4)}`;
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {Record<string, string>} d the page's texts in the test's language
+ */
+export function smsPage(page, d) {
+  const heading = (text) => page.getByRole('heading', { level: 1, name: text, exact: true });
+  const button = (text) => page.getByRole('button', { name: text, exact: true });
+  const label = (text) => page.getByLabel(text, { exact: true });
+
+  return {
+    heading,
+    button,
+    label,
+
+    /** @param {string} email @param {string} password */
+    async signIn(email, password) {
+      await heading(d['login.title']).waitFor();
+      await label(d['login.email']).fill(email);
+      await label(d['login.password']).fill(password);
+      await button(d['login.submit']).click();
+    },
+
+    async signOut() {
+      await button(d['nav.signOut']).click();
+      await page.getByText(d['login.signedOut']).waitFor();
+    },
+
+    /**
+     * Country code from the list, then the number as typed.
+     * @param {string} dial e.g. `+49`
+     * @param {string} typed
+     */
+    async enterNumber(dial, typed) {
+      await label(d['sms.countryCode']).selectOption(dial);
+      await label(d['sms.phone']).fill(typed);
+    },
+
+    /** The "code sent to" line for `phone` (5 minutes). */
+    sentLine(phone) {
+      return page.getByText(fill(d['sms.sent.other'], { phone: masked(phone), count: 5 }), { exact: true });
+    },
+
+    /** The button while it counts down; asserts it refuses clicks meanwhile. */
+    async countdown() {
+      const waiting = page.getByRole('button', { name: withAnyCount(d['sms.resendIn.other']) });
+      await waiting.waitFor();
+      assert.equal(await waiting.getAttribute('aria-disabled'), 'true', 'no new code while counting down');
+      return waiting;
+    },
+
+    /**
+     * Read the next SMS to `phone` and type its code into the field labelled `fieldLabel`.
+     * @param {string} phone @param {number} seen SMS to it before @param {string} fieldLabel
+     */
+    async typeSmsCode(phone, seen, fieldLabel) {
+      const code = await waitForSmsCode(phone, seen);
+      await label(fieldLabel).fill(code);
+      return code;
+    },
+
+    smsCount,
+
+    /** The ten recovery codes of the codes page, then Continue. */
+    async takeRecoveryCodes(doneKey) {
+      await page.getByText(d[doneKey]).waitFor();
+      const list = page.getByRole('list', { name: d['recovery.title'] });
+      await list.waitFor();
+      const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
+      assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
+      await label(d['recovery.stored']).check();
+      return shown;
+    },
+  };
+}
