@@ -155,3 +155,27 @@ export const verify = (method, code) => request('POST', '/api/mfa/verify', { aut
 
 /** @returns {Promise<{ recovery_codes: string[] }>} */
 export const regenerateRecoveryCodes = () => request('POST', '/api/mfa/recovery-codes', { auth: 'session' });
+
+/**
+ * @typedef {{ id: string, name: string, created_at: string, last_used_at: string | null }} AppPasswordItem
+ * @typedef {{ items: AppPasswordItem[], dav_url: string | null, username: string }} AppPasswordList
+ * @typedef {{ id: string, name: string, password: string, password_grouped: string,
+ *   username: string, dav_url: string | null }} NewAppPassword
+ * `password` is shown this once; `dav_url` is null when the server was not told its DAV address.
+ */
+
+/** @returns {Promise<AppPasswordList>} */
+export const appPasswords = () => request('GET', '/api/app-passwords', { auth: 'session' });
+
+/**
+ * @param {string} name
+ * @returns {Promise<NewAppPassword>}
+ */
+export const createAppPassword = (name) => request('POST', '/api/app-passwords', { auth: 'session', body: { name } });
+
+/**
+ * @param {string} id
+ * @returns {Promise<null>}
+ */
+export const revokeAppPassword = (id) =>
+  request('DELETE', `/api/app-passwords/${encodeURIComponent(id)}`, { auth: 'session' });
