@@ -6,6 +6,7 @@ import { confirmDialog } from '../dialog.js';
 import { errorMessage } from '../errors.js';
 import { giveCodes } from '../handover.js';
 import { navigate } from '../router.js';
+import { appPasswordsSection } from './app-passwords.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
@@ -18,7 +19,7 @@ import { navigate } from '../router.js';
  *   with create / revoke, at the end.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, recoveryCodesSection];
+const SECURITY_SECTIONS = [appSection, recoveryCodesSection, appPasswordsSection];
 
 export async function settingsView() {
   const account = await api.account();
