@@ -18,6 +18,7 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
             json!({"phone": "+4915112345678", "verification": {"method": "totp", "code": "123456"}}),
         ),
         ("/api/mfa/sms/confirm", e.session.clone(), json!({"code": "123456"})),
+        ("/api/app-passwords", e.session.clone(), json!({"name": "Thunderbird"})),
     ]
 }
 

@@ -616,7 +616,10 @@ mod app_passwords {
         let id = Uuid::new_v4();
         let d = g.state().create_app_password(session, id, name, hash.into(), T0);
         g.then(T0, d.events);
-        d.outcome.map(|()| id)
+        d.outcome.map(|stored_name| {
+            assert_eq!(stored_name, name.trim());
+            id
+        })
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct Settings {
     /// ISO 3166 codes): a short list keeps SMS pumping to premium-rate
     /// destinations off the bill.
     pub sms_countries: Vec<String>,
+    /// The CalDAV/CardDAV server app passwords are for (`PORTAL_DAV_URL`),
+    /// shown with a new app password so the user knows what to type where.
+    pub dav_url: Option<String>,
 }
 
 impl Settings {
@@ -41,6 +44,7 @@ impl Settings {
             public_url: public_url.to_owned(),
             policy: AccountPolicy::default(),
             sms_countries: DEFAULT_SMS_COUNTRIES.iter().map(|c| c.to_string()).collect(),
+            dav_url: None,
         }
     }
 }
@@ -112,6 +116,10 @@ impl App {
             Endpoint::SmsCountries => handlers::sms::countries(self).await,
             Endpoint::SmsConfirm => handlers::sms::confirm(self, req).await,
             Endpoint::SmsRemove => handlers::sms::remove(self, req).await,
+            Endpoint::AppPasswordCreate => handlers::app_passwords::create(self, req).await,
+            Endpoint::AppPasswordList => handlers::app_passwords::list(self, req).await,
+            Endpoint::AppPasswordRevoke => handlers::app_passwords::revoke(self, req).await,
+            Endpoint::DavAuth => handlers::app_passwords::dav_auth(self, req).await,
             Endpoint::DevOutbox => handlers::dev::outbox(self).await,
         }
     }

@@ -43,6 +43,18 @@ pub async fn run_http(function: &'static str) -> Result<(), Error> {
     .await
 }
 
+/// The DAV authorizer function (API Gateway HTTP API Lambda authorizer,
+/// payload 2.0, simple responses).
+pub async fn run_dav_authorizer() -> Result<(), Error> {
+    init_logging();
+    let app = backend().await?.app;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<crate::dav::AuthorizerRequest>| {
+        let app = app.clone();
+        async move { Ok::<_, Error>(crate::dav::authorize(&app, &event.payload, app.clock.now()).await) }
+    }))
+    .await
+}
+
 /// Projects one batch of stream records in order. The first record that
 /// fails and everything after it are reported back, so Lambda retries from
 /// there (`ReportBatchItemFailures`); records before it are done.

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod app;
 pub mod backend;
 pub mod crypto;
+pub mod dav;
 pub mod handlers;
 pub mod http;
 pub mod lambda;

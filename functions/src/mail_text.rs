@@ -89,6 +89,21 @@ pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -
                 ),
             )
         }),
+        AccountEvent::AppPasswordCreated { name: app, .. } => Some(if de {
+            (
+                format!("{issuer}: Neues App-Passwort „{app}“"),
+                format!(
+                    "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde das App-Passwort „{app}“ für einen Kalender- oder Kontakte-Client erstellt. Waren Sie das nicht, widerrufen Sie es unter Einstellungen > Sicherheit ({url}) und ändern Sie Ihr Passwort.\n"
+                ),
+            )
+        } else {
+            (
+                format!("{issuer}: New app password \"{app}\""),
+                format!(
+                    "Hello {name},\n\nthe app password \"{app}\" for a calendar or contacts client was created for your {issuer} account. If this was not you, revoke it under Settings > Security ({url}) and change your password.\n"
+                ),
+            )
+        }),
         _ => None,
     }
 }

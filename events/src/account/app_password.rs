@@ -79,7 +79,8 @@ pub struct AppPassword {
 }
 
 impl Account {
-    /// A new app password (its hash made by the caller). Needs a session:
+    /// A new app password (its hash made by the caller); answers the name
+    /// as stored (trimmed). Needs a session:
     /// an mfa token only proves the password, and an app password must not
     /// be a way around the second factor.
     pub fn create_app_password(
@@ -89,7 +90,7 @@ impl Account {
         name: &str,
         hash: String,
         now: OffsetDateTime,
-    ) -> Decision<()> {
+    ) -> Decision<String> {
         if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
         }
@@ -102,7 +103,10 @@ impl Account {
                 "at most {MAX_PER_ACCOUNT} app passwords; revoke one you no longer use first"
             )));
         }
-        Decision { events: vec![AccountEvent::AppPasswordCreated { app_password_id: id, name, hash }], outcome: Ok(()) }
+        Decision {
+            events: vec![AccountEvent::AppPasswordCreated { app_password_id: id, name: name.clone(), hash }],
+            outcome: Ok(name),
+        }
     }
 
     pub fn revoke_app_password(&self, session_id: Uuid, id: Uuid, now: OffsetDateTime) -> Decision<()> {

@@ -1,6 +1,7 @@
 //! One module per group of endpoints; each handler reads its request,
 //! lets the account decide, and shapes the answer.
 
+pub mod app_passwords;
 pub mod auth;
 pub mod dev;
 pub mod login;

@@ -37,6 +37,10 @@ fn account_body(account: &Account) -> serde_json::Value {
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
             "recovery_codes_remaining": account.recovery_codes_remaining(),
         },
-        "app_passwords": [],
+        "app_passwords": account.app_passwords.iter().map(|p| json!({
+            "id": p.id,
+            "name": p.name,
+            "created_at": crate::time_fmt::rfc3339(p.created_at),
+        })).collect::<Vec<_>>(),
     })
 }

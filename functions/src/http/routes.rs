@@ -20,6 +20,10 @@ pub enum Endpoint {
     SmsCountries,
     SmsConfirm,
     SmsRemove,
+    AppPasswordCreate,
+    AppPasswordList,
+    AppPasswordRevoke,
+    DavAuth,
     DevOutbox,
 }
 
@@ -51,6 +55,12 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/mfa/sms/confirm", Endpoint::SmsConfirm, "enroll"),
     route("DELETE", "/api/mfa/sms", Endpoint::SmsRemove, "enroll"),
     route("POST", "/api/mfa/verify", Endpoint::Verify, "verify"),
+    route("POST", "/api/app-passwords", Endpoint::AppPasswordCreate, "account"),
+    route("GET", "/api/app-passwords", Endpoint::AppPasswordList, "account"),
+    route("DELETE", "/api/app-passwords/{id}", Endpoint::AppPasswordRevoke, "account"),
+    // Its own function: DAV clients call it on every request, so it scales
+    // (and is throttled) apart from the web's sign-ins.
+    route("GET", "/api/dav/auth", Endpoint::DavAuth, "dav_auth"),
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];
 

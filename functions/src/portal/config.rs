@@ -37,10 +37,7 @@ impl PortalConfig {
             Some(other) => return Err(format!("PORTAL_BACKEND must be embedded or aws, got {other:?}")),
         };
         let public_url =
-            get("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(format!("PORTAL_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
-        }
+            http_url("PORTAL_PUBLIC_URL", get("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}")))?;
         let mut settings =
             Settings::new(&get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()), &public_url);
         if let Some(list) = get("PORTAL_SMS_COUNTRIES") {
@@ -52,6 +49,7 @@ impl PortalConfig {
                 .parse()
                 .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
         }
+        settings.dav_url = get("PORTAL_DAV_URL").map(|url| http_url("PORTAL_DAV_URL", url)).transpose()?;
         Ok(PortalConfig {
             addr,
             data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
@@ -60,6 +58,15 @@ impl PortalConfig {
             web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
         })
     }
+}
+
+/// A base URL without the trailing slash; anything but http(s) is refused.
+fn http_url(name: &str, url: String) -> Result<String, String> {
+    let url = url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("{name} must start with http:// or https://, got {url:?}"));
+    }
+    Ok(url)
 }
 
 /// `DE,AT, ch` → `["DE", "AT", "CH"]`; unknown codes are an error, not a
@@ -91,6 +98,7 @@ mod tests {
         assert_eq!(c.settings.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.settings.sms_countries, ["DE", "AT", "CH"]);
         assert_eq!(c.settings.policy.sms.hourly_ceiling, 1000);
+        assert_eq!(c.settings.dav_url, None);
     }
 
     #[test]
@@ -103,8 +111,10 @@ mod tests {
             ("PORTAL_PUBLIC_URL", "https://portal.example/"),
             ("PORTAL_SMS_COUNTRIES", "de, fr,"),
             ("PORTAL_SMS_HOURLY_LIMIT", "50"),
+            ("PORTAL_DAV_URL", "https://dav.portal.example/"),
         ])
         .unwrap();
+        assert_eq!(c.settings.dav_url.as_deref(), Some("https://dav.portal.example"));
         assert_eq!(c.settings.sms_countries, ["DE", "FR"]);
         assert_eq!(c.settings.policy.sms.hourly_ceiling, 50);
         assert_eq!(c.addr.port(), 9000);
@@ -118,6 +128,7 @@ mod tests {
         assert!(config(&[("PORTAL_ADDR", "nope")]).unwrap_err().contains("PORTAL_ADDR"));
         assert!(config(&[("PORTAL_BACKEND", "mongo")]).unwrap_err().contains("PORTAL_BACKEND"));
         assert!(config(&[("PORTAL_PUBLIC_URL", "portal.example")]).unwrap_err().contains("PORTAL_PUBLIC_URL"));
+        assert!(config(&[("PORTAL_DAV_URL", "dav.example")]).unwrap_err().contains("PORTAL_DAV_URL"));
         assert!(config(&[("PORTAL_SMS_COUNTRIES", "DE,XX")]).unwrap_err().contains("\"XX\""));
         assert!(config(&[("PORTAL_SMS_HOURLY_LIMIT", "-1")]).unwrap_err().contains("PORTAL_SMS_HOURLY_LIMIT"));
     }

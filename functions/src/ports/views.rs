@@ -23,6 +23,18 @@ pub trait ViewStore: Send + Sync {
 
     async fn failures(&self, key: &str, now: OffsetDateTime) -> Result<Failures, StoreError>;
 
+    /// Forgets the failures under `key` (a success ends the run of
+    /// consecutive failures).
+    async fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Records that `key` was used at `at`, unless an earlier use within
+    /// `resolution` is recorded already (then nothing is written): a
+    /// last-used time without a write per use. True when it wrote.
+    async fn touch(&self, key: &str, at: OffsetDateTime, resolution: time::Duration) -> Result<bool, StoreError>;
+
+    /// The last recorded use of each key, in the order asked.
+    async fn last_touched(&self, keys: &[String]) -> Result<Vec<Option<OffsetDateTime>>, StoreError>;
+
     /// Sets a marker if it is not set yet; true when this call set it.
     /// Delivery markers make notifications at-most-once per event.
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError>;

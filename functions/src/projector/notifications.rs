@@ -25,6 +25,7 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
             | AccountEvent::TotpActivated { .. }
             | AccountEvent::SmsActivated { .. }
             | AccountEvent::SmsRemoved { .. }
+            | AccountEvent::AppPasswordCreated { .. }
     ) {
         return Ok(());
     }

@@ -108,6 +108,67 @@ impl ViewStore for Dynamo {
         if expired { Ok(Failures::default()) } else { failures_of(item) }
     }
 
+    async fn clear_failures(&self, counter: &str) -> Result<(), StoreError> {
+        retrying(|| {
+            self.client
+                .delete_item()
+                .table_name(&self.views_table)
+                .set_key(Some(key(format!("counter#{counter}"), "counter")))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| unavailable(&e))
+    }
+
+    async fn touch(&self, used: &str, at: OffsetDateTime, resolution: time::Duration) -> Result<bool, StoreError> {
+        // One conditional write; when an earlier use within `resolution`
+        // is stored, DynamoDB refuses it and nothing changes.
+        let mut item = key(format!("used#{used}"), "used");
+        item.insert("at".into(), epoch(at));
+        let result = retrying(|| {
+            self.client
+                .put_item()
+                .table_name(&self.views_table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(pk) OR #at <= :stale")
+                .expression_attribute_names("#at", "at")
+                .expression_attribute_values(":stale", epoch(at - resolution))
+                .send()
+        })
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn last_touched(&self, keys: &[String]) -> Result<Vec<Option<OffsetDateTime>>, StoreError> {
+        // A handful of keys (one per app password): plain reads in turn
+        // keep this simple; BatchGetItem would save round trips at scale.
+        let mut times = Vec::with_capacity(keys.len());
+        for used in keys {
+            let out = retrying(|| {
+                self.client
+                    .get_item()
+                    .table_name(&self.views_table)
+                    .set_key(Some(key(format!("used#{used}"), "used")))
+                    .send()
+            })
+            .await
+            .map_err(|e| unavailable(&e))?;
+            let at = out
+                .item()
+                .and_then(|item| item.get("at"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+            times.push(at);
+        }
+        Ok(times)
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let mut item = key(format!("marker#{marker}"), "marker");
         item.insert("at".into(), epoch(at));

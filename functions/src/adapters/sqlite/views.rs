@@ -57,6 +57,40 @@ impl ViewStore for Sqlite {
         }
     }
 
+    async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute("DELETE FROM counters WHERE key = ?1", [key]).map(|_| ()).map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn touch(&self, key: &str, at: OffsetDateTime, resolution: time::Duration) -> Result<bool, StoreError> {
+        let (key, at_s, stale_s) = (key.to_owned(), rfc3339(at), rfc3339(at - resolution));
+        // RFC 3339 in UTC with a fixed width sorts as text in time order.
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO last_used (key, at) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE last_used.at <= ?3",
+                params![key, at_s, stale_s],
+            )
+            .map(|n| n == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn last_touched(&self, keys: &[String]) -> Result<Vec<Option<OffsetDateTime>>, StoreError> {
+        let keys = keys.to_vec();
+        let stored: Vec<Option<String>> = self
+            .with_conn(move |conn| {
+                let mut stmt = conn.prepare_cached("SELECT at FROM last_used WHERE key = ?1").map_err(unavailable)?;
+                keys.iter().map(|k| stmt.query_row([k], |r| r.get(0)).optional().map_err(unavailable)).collect()
+            })
+            .await?;
+        stored.iter().map(|at| at.as_deref().map(parse_time).transpose()).collect()
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let marker = marker.to_owned();
         let at = rfc3339(at);

@@ -1,0 +1,121 @@
+//! App passwords under Settings > Security: `POST /api/app-passwords`,
+//! `GET /api/app-passwords`, `DELETE /api/app-passwords/{id}`, and
+//! `GET /api/dav/auth` for DAV servers.
+
+use events::account::app_password;
+use events::account::{Account, Auth};
+use lambda_http::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller};
+use crate::app::App;
+use crate::crypto::random_bytes;
+use crate::dav;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::time_fmt::rfc3339;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAppPassword {
+    name: String,
+}
+
+fn session_of(app: &App, req: &Request, now: time::OffsetDateTime) -> Result<(Uuid, Uuid), ApiError> {
+    let who = caller(app, req, Accepts::Session, now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    Ok((who.account_id, session_id))
+}
+
+/// A fresh password from the OS CSPRNG (64 bytes give 28 letters but for
+/// odds far below one in a billion; then it simply draws again).
+fn generate() -> String {
+    loop {
+        if let Some(password) = app_password::from_random(&random_bytes::<64>()) {
+            return password;
+        }
+    }
+}
+
+pub async fn create(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: NewAppPassword = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let (account_id, session_id) = session_of(app, &req, ctx.now)?;
+    let password = generate();
+    let hash = app.secret.keyed_hash(dav::HASH_PURPOSE, &password);
+    let id = Uuid::new_v4();
+    let (name, email) = app
+        .decide(account_id, &ctx.meta, |account: Account| {
+            let hash = hash.clone();
+            let name = body.name.clone();
+            async move {
+                let email = account.email.clone();
+                Ok(account.create_app_password(session_id, id, &name, hash, ctx.now).map(|name| (name, email)))
+            }
+        })
+        .await?;
+    Ok(response::json(
+        201,
+        &json!({
+            "id": id,
+            "name": name,
+            "password": password,
+            "password_grouped": app_password::grouped(&password),
+            "username": email,
+            "dav_url": app.settings.dav_url,
+        }),
+    ))
+}
+
+pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (account_id, session_id) = session_of(app, &req, ctx.now)?;
+    let account = app.load_account(account_id).await?;
+    account.authorize(&Auth::Session { session_id }, ctx.now)?;
+    let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
+    let last_used = app.views.last_touched(&keys).await?;
+    let items: Vec<_> = account
+        .app_passwords
+        .iter()
+        .zip(last_used)
+        .map(|(p, used)| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "created_at": rfc3339(p.created_at),
+                "last_used_at": used.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(response::json(200, &json!({ "items": items, "dav_url": app.settings.dav_url, "username": account.email })))
+}
+
+pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (account_id, session_id) = session_of(app, &req, ctx.now)?;
+    let id = request::path_param(&req, "id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(ApiError::not_found)?;
+    app.decide(account_id, &ctx.meta, |account: Account| async move {
+        Ok(account.revoke_app_password(session_id, id, ctx.now))
+    })
+    .await?;
+    Ok(response::no_content())
+}
+
+pub async fn dav_auth(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let now = app.clock.now();
+    let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match dav::authenticate(app, authorization, now).await {
+        Ok(user) => Ok(response::json(200, &json!({ "user_id": user.account_id }))),
+        Err(e) if e.status == 401 => {
+            // Lets a DAV client (behind nginx `auth_request`) ask for credentials.
+            let mut response = response::error(&e);
+            let realm = format!("Basic realm=\"{} DAV\", charset=\"UTF-8\"", app.settings.issuer.replace('"', "'"));
+            if let Ok(value) = realm.parse() {
+                response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
+            Ok(response)
+        }
+        Err(e) => Err(e),
+    }
+}
