@@ -199,3 +199,27 @@ export const smsConfirm = (code) => request('POST', '/api/mfa/sms/confirm', { au
  * @returns {Promise<null>}
  */
 export const smsRemove = (proof) => request('DELETE', '/api/mfa/sms', { auth: 'session', body: proof });
+
+/**
+ * @typedef {{ id: string, name: string, created_at: string, last_used_at: string | null }} AppPasswordItem
+ * @typedef {{ items: AppPasswordItem[], dav_url: string | null, username: string }} AppPasswordList
+ * @typedef {{ id: string, name: string, password: string, password_grouped: string,
+ *   username: string, dav_url: string | null }} NewAppPassword
+ * `password` is shown this once; `dav_url` is null when the server was not told its DAV address.
+ */
+
+/** @returns {Promise<AppPasswordList>} */
+export const appPasswords = () => request('GET', '/api/app-passwords', { auth: 'session' });
+
+/**
+ * @param {string} name
+ * @returns {Promise<NewAppPassword>}
+ */
+export const createAppPassword = (name) => request('POST', '/api/app-passwords', { auth: 'session', body: { name } });
+
+/**
+ * @param {string} id
+ * @returns {Promise<null>}
+ */
+export const revokeAppPassword = (id) =>
+  request('DELETE', `/api/app-passwords/${encodeURIComponent(id)}`, { auth: 'session' });

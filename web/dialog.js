@@ -2,9 +2,12 @@
 
 import { button, h, heading } from './dom.js';
 
+/** @typedef {import('./i18n.js').Msg} Msg */
+
 /**
  * Ask before doing something that cannot be undone.
- * @param {{ title: string, text: string, confirm: string, cancel: string }} keys
+ * @param {{ title: Msg | string, text: Msg | string, confirm: string, cancel: string }} keys
+ * title and text are keys, or messages with parameters (e.g. the name of what goes)
  * @returns {Promise<boolean>} true if confirmed
  */
 export function confirmDialog(keys) {

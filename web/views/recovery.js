@@ -6,6 +6,7 @@ import { downloadText } from '../download.js';
 import { takeCodes } from '../handover.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
+import { appPasswordsHint } from './app-passwords.js';
 
 export function recoveryView() {
   const fresh = takeCodes();
@@ -67,5 +68,8 @@ export function recoveryView() {
     ),
     h('div', { class: 'check' }, stored, h('label', { text: 'recovery.stored', attrs: { for: 'recovery-stored' } })),
     h('div', { class: 'form__actions' }, next),
+    // A second factor just became active: calendar and contacts apps that
+    // signed in with the password need app passwords from now on.
+    reason === 'activated' ? appPasswordsHint() : null,
   );
 }

@@ -8,6 +8,7 @@ import { form } from '../forms.js';
 import { giveCodes } from '../handover.js';
 import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
+import { appPasswordsSection } from './app-passwords.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof } from './step-up.js';
 
@@ -15,12 +16,10 @@ import { currentFactorProof } from './step-up.js';
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
 
 /**
- * The parts of the security settings, in order. Places for what later issues add:
- * - App passwords (CalDAV / CardDAV): a section listing `GET /api/app-passwords`
- *   with create / revoke, at the end.
+ * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection];
 
 export async function settingsView() {
   const account = await api.account();
