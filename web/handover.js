@@ -3,8 +3,9 @@
 
 /**
  * New codes, the key of the line saying what just happened (e.g. "SMS
- * activated"), and where Continue leads.
- * @typedef {{ codes: string[], done: string, next: string }} FreshCodes
+ * activated"), where Continue leads, and whether a second factor was just
+ * set up (then the page points out app passwords for calendar sync).
+ * @typedef {{ codes: string[], done: string, next: string, activated?: boolean }} FreshCodes
  */
 
 /** @type {FreshCodes | null} */

@@ -20,7 +20,7 @@ export function recoveryView() {
       h('p', {}, h('a', { text: 'recovery.toSettings', attrs: { href: '/settings' } })),
     );
   }
-  const { codes, done, next: nextPath } = fresh;
+  const { codes, done, next: nextPath, activated } = fresh;
 
   const listId = 'recovery-title';
   const list = h(
@@ -70,6 +70,6 @@ export function recoveryView() {
     h('div', { class: 'form__actions' }, next),
     // A second factor just became active: calendar and contacts apps that
     // signed in with the password need app passwords from now on.
-    reason === 'activated' ? appPasswordsHint() : null,
+    activated ? appPasswordsHint() : null,
   );
 }

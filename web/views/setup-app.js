@@ -41,7 +41,7 @@ export async function appSetupPanel() {
     onSubmit: async () => {
       const res = await api.totpConfirm(code.value());
       startSession(res.session_token);
-      giveCodes({ codes: res.recovery_codes, done: 'setup.app.activated', next: '/' });
+      giveCodes({ codes: res.recovery_codes, done: 'setup.app.activated', next: '/', activated: true });
       navigate('/recovery-codes', { replace: true });
     },
   });

@@ -117,7 +117,7 @@ export async function smsSetupPanel() {
       countries,
       onConfirmed: (res) => {
         startSession(res.session_token);
-        giveCodes({ codes: res.recovery_codes, done: 'setup.sms.activated', next: '/' });
+        giveCodes({ codes: res.recovery_codes, done: 'setup.sms.activated', next: '/', activated: true });
         navigate('/recovery-codes', { replace: true });
       },
     }),
