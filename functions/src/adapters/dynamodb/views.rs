@@ -109,16 +109,7 @@ impl ViewStore for Dynamo {
     }
 
     async fn clear_failures(&self, counter: &str) -> Result<(), StoreError> {
-        retrying(|| {
-            self.client
-                .delete_item()
-                .table_name(&self.views_table)
-                .set_key(Some(key(format!("counter#{counter}"), "counter")))
-                .send()
-        })
-        .await
-        .map(|_| ())
-        .map_err(|e| unavailable(&e))
+        self.delete_view(key(format!("counter#{counter}"), "counter")).await
     }
 
     async fn touch(&self, used: &str, at: OffsetDateTime, resolution: time::Duration) -> Result<bool, StoreError> {
@@ -126,22 +117,13 @@ impl ViewStore for Dynamo {
         // is stored, DynamoDB refuses it and nothing changes.
         let mut item = key(format!("used#{used}"), "used");
         item.insert("at".into(), epoch(at));
-        let result = retrying(|| {
-            self.client
-                .put_item()
-                .table_name(&self.views_table)
-                .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(pk) OR #at <= :stale")
-                .expression_attribute_names("#at", "at")
-                .expression_attribute_values(":stale", epoch(at - resolution))
-                .send()
-        })
-        .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(&e)),
-        }
+        self.put_view_if(
+            item,
+            "attribute_not_exists(pk) OR #at <= :stale",
+            Some(("#at", "at")),
+            &[(":stale", epoch(at - resolution))],
+        )
+        .await
     }
 
     async fn last_touched(&self, keys: &[String]) -> Result<Vec<Option<OffsetDateTime>>, StoreError> {
@@ -172,33 +154,11 @@ impl ViewStore for Dynamo {
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let mut item = key(format!("marker#{marker}"), "marker");
         item.insert("at".into(), epoch(at));
-        let result = retrying(|| {
-            self.client
-                .put_item()
-                .table_name(&self.views_table)
-                .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-        })
-        .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(&e)),
-        }
+        self.put_view_if(item, "attribute_not_exists(pk)", None, &[]).await
     }
 
     async fn unmark(&self, marker: &str) -> Result<(), StoreError> {
-        retrying(|| {
-            self.client
-                .delete_item()
-                .table_name(&self.views_table)
-                .set_key(Some(key(format!("marker#{marker}"), "marker")))
-                .send()
-        })
-        .await
-        .map(|_| ())
-        .map_err(|e| unavailable(&e))
+        self.delete_view(key(format!("marker#{marker}"), "marker")).await
     }
 
     async fn take_slot(
@@ -250,6 +210,47 @@ impl ViewStore for Dynamo {
             }
         }
         Err(StoreError::Unavailable(format!("quota {counter}: too many concurrent writers")))
+    }
+}
+
+impl Dynamo {
+    /// Puts an item into the views table if `condition` holds: true when
+    /// written, false when the condition refused it (nothing changed).
+    async fn put_view_if(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: &str,
+        name: Option<(&str, &str)>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let result = retrying(|| {
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.views_table)
+                .set_item(Some(item.clone()))
+                .condition_expression(condition);
+            if let Some((placeholder, attribute)) = name {
+                put = put.expression_attribute_names(placeholder, attribute);
+            }
+            for (placeholder, value) in values {
+                put = put.expression_attribute_values(*placeholder, value.clone());
+            }
+            put.send()
+        })
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    async fn delete_view(&self, key: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        retrying(|| self.client.delete_item().table_name(&self.views_table).set_key(Some(key.clone())).send())
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(&e))
     }
 }
 
