@@ -120,6 +120,8 @@ impl App {
             Endpoint::AppPasswordList => handlers::app_passwords::list(self, req).await,
             Endpoint::AppPasswordRevoke => handlers::app_passwords::revoke(self, req).await,
             Endpoint::DavAuth => handlers::app_passwords::dav_auth(self, req).await,
+            Endpoint::PasswordForgot => handlers::password_reset::forgot(self, req).await,
+            Endpoint::PasswordReset => handlers::password_reset::reset(self, req).await,
             Endpoint::DevOutbox => handlers::dev::outbox(self).await,
         }
     }

@@ -17,5 +17,6 @@ pub mod portal;
 pub mod ports;
 pub mod projector;
 pub mod sms_text;
+pub mod staff;
 pub mod time_fmt;
 pub mod tokens;

@@ -24,6 +24,8 @@ pub enum Endpoint {
     AppPasswordList,
     AppPasswordRevoke,
     DavAuth,
+    PasswordForgot,
+    PasswordReset,
     DevOutbox,
 }
 
@@ -61,6 +63,9 @@ pub const ROUTES: &[Route] = &[
     // Its own function: DAV clients call it on every request, so it scales
     // (and is throttled) apart from the web's sign-ins.
     route("GET", "/api/dav/auth", Endpoint::DavAuth, "dav_auth"),
+    // Without a sign-in, so apart from the functions that hold sessions.
+    route("POST", "/api/password/forgot", Endpoint::PasswordForgot, "password"),
+    route("POST", "/api/password/reset", Endpoint::PasswordReset, "password"),
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];
 
