@@ -16,9 +16,10 @@ import { verifyView } from './views/verify.js';
 
 addRoute('/login', { title: 'login.title', access: 'guest', render: loginView });
 addRoute('/register', { title: 'register.title', access: 'guest', render: registerView });
-addRoute('/password-forgot', { title: 'forgot.title', access: 'guest', render: passwordForgotView });
-addRoute('/password-forgot/sent', { title: 'forgot.sentTitle', access: 'guest', render: passwordForgotSentView });
-// Anyone: a signed-in person may follow the link too (the reset ends their sessions).
+// Anyone: a signed-in person may follow an emailed link too (the reset ends
+// their sessions), and from a dead link ask for a new one.
+addRoute('/password-forgot', { title: 'forgot.title', access: 'anyone', render: passwordForgotView });
+addRoute('/password-forgot/sent', { title: 'forgot.sentTitle', access: 'anyone', render: passwordForgotSentView });
 addRoute('/reset-password', { title: 'newPassword.title', access: 'anyone', render: resetPasswordView });
 addRoute('/verify', { title: 'verify.title', access: 'mfa', render: verifyView });
 addRoute('/setup', { title: 'setup.title', access: 'mfa-or-session', render: setupView });
