@@ -130,6 +130,23 @@ export async function request(method, path, opts = {}) {
 }
 
 /**
+ * Asks for a password-reset link by email. Answers alike whether or not the
+ * address has an account.
+ * @param {string} email
+ * @returns {Promise<{}>}
+ */
+export const forgotPassword = (email) => request('POST', '/api/password/forgot', { body: { email } });
+
+/**
+ * Sets a new password with the token from the emailed link.
+ * @param {string} token
+ * @param {string} newPassword
+ * @returns {Promise<null>}
+ */
+export const resetPassword = (token, newPassword) =>
+  request('POST', '/api/password/reset', { body: { token, new_password: newPassword } });
+
+/**
  * @param {{ name: string, email: string, password: string, locale: string }} body
  * @returns {Promise<{ user_id: string }>}
  */

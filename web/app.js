@@ -6,14 +6,21 @@ import { startLayout } from './layout.js';
 import { addRoute, render, startRouter } from './router.js';
 import { homeView } from './views/home.js';
 import { loginView } from './views/login.js';
+import { passwordForgotSentView, passwordForgotView } from './views/password-forgot.js';
 import { recoveryView } from './views/recovery.js';
 import { registerView } from './views/register.js';
+import { resetPasswordView } from './views/reset-password.js';
 import { settingsView } from './views/settings.js';
 import { setupView } from './views/setup.js';
 import { verifyView } from './views/verify.js';
 
 addRoute('/login', { title: 'login.title', access: 'guest', render: loginView });
 addRoute('/register', { title: 'register.title', access: 'guest', render: registerView });
+// Anyone: a signed-in person may follow an emailed link too (the reset ends
+// their sessions), and from a dead link ask for a new one.
+addRoute('/password-forgot', { title: 'forgot.title', access: 'anyone', render: passwordForgotView });
+addRoute('/password-forgot/sent', { title: 'forgot.sentTitle', access: 'anyone', render: passwordForgotSentView });
+addRoute('/reset-password', { title: 'newPassword.title', access: 'anyone', render: resetPasswordView });
 addRoute('/verify', { title: 'verify.title', access: 'mfa', render: verifyView });
 addRoute('/setup', { title: 'setup.title', access: 'mfa-or-session', render: setupView });
 addRoute('/recovery-codes', { title: 'recovery.title', access: 'session', render: recoveryView });

@@ -30,6 +30,14 @@ pub fn decode(stored: &[StoredEvent]) -> Result<Vec<Recorded<AccountEvent>>, Sto
 }
 
 impl App {
+    /// The argon2 hash of a new password (one that passed
+    /// `password_policy::check`), off the async threads: it is CPU work.
+    pub async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
+        let passwords = self.passwords.clone();
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        tokio::task::spawn_blocking(move || passwords.hash(&password)).await.map_err(|_| ApiError::internal())
+    }
+
     pub async fn load_account(&self, account_id: Uuid) -> Result<Account, ApiError> {
         let stored = self.store.load(&account::stream_id(account_id)).await?;
         Ok(Account::from_events(&decode(&stored)?))

@@ -138,6 +138,8 @@ impl App {
             Endpoint::SupportTake => handlers::support::take(self, req).await,
             Endpoint::SupportApprove => handlers::support::approve(self, req).await,
             Endpoint::SupportReject => handlers::support::reject(self, req).await,
+            Endpoint::PasswordForgot => handlers::password_reset::forgot(self, req).await,
+            Endpoint::PasswordReset => handlers::password_reset::reset(self, req).await,
             Endpoint::DevOutbox => handlers::dev::outbox(self).await,
         }
     }

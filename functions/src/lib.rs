@@ -19,5 +19,6 @@ pub mod projector;
 pub mod reset_requests;
 pub mod sla_watch;
 pub mod sms_text;
+pub mod staff;
 pub mod time_fmt;
 pub mod tokens;

@@ -105,7 +105,46 @@ pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -
                 ),
             )
         }),
+        // Never the password, never the token: only that it happened.
+        AccountEvent::PasswordReset { .. } => Some(if de {
+            (
+                format!("{issuer}: Ihr Passwort wurde geändert"),
+                format!(
+                    "Hallo {name},\n\ndas Passwort Ihres Kontos bei {issuer} wurde soeben über den Link „Passwort vergessen?“ neu gesetzt. Alle Anmeldungen wurden beendet und alle App-Passwörter widerrufen; Ihr zweiter Faktor bleibt unverändert.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort sofort neu ({url}) und wenden Sie sich an den Support.\n"
+                ),
+            )
+        } else {
+            (
+                format!("{issuer}: Your password was changed"),
+                format!(
+                    "Hello {name},\n\nthe password of your {issuer} account was just set anew through the \"Password forgotten?\" link. Every sign-in was ended and every app password revoked; your second factor stays as it was.\n\nIf this was not you, reset your password at once ({url}) and contact support.\n"
+                ),
+            )
+        }),
         _ => None,
+    }
+}
+
+/// The email with a password-reset link. Sent by the `forgot` handler
+/// itself, not by the projection: the link holds the token, which never
+/// enters an event. `link` is built from `PORTAL_PUBLIC_URL`.
+pub fn password_reset_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
+    let issuer = &settings.issuer;
+    let name = &account.name;
+    if account.locale == Locale::De {
+        (
+            format!("{issuer}: Passwort zurücksetzen"),
+            format!(
+                "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde ein neues Passwort angefordert. Über diesen Link setzen Sie es:\n\n{link}\n\nDer Link gilt eine Stunde und nur einmal; ein neuerer Link macht ihn ungültig. Ihr zweiter Faktor bleibt unverändert.\n\nHaben Sie das nicht angefordert, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.\n"
+            ),
+        )
+    } else {
+        (
+            format!("{issuer}: Reset your password"),
+            format!(
+                "Hello {name},\n\na new password was requested for your {issuer} account. Set it through this link:\n\n{link}\n\nThe link works for one hour and only once; a newer link makes it invalid. Your second factor stays as it is.\n\nIf you did not ask for this, ignore this email; your password stays as it is.\n"
+            ),
+        )
     }
 }
 

@@ -26,6 +26,7 @@ export function loginView() {
     { class: 'card' },
     heading(1, 'login.title'),
     el,
+    h('p', { class: 'aside' }, h('a', { text: 'login.forgot', attrs: { href: '/password-forgot' } })),
     h('p', { class: 'aside' }, h('span', { text: 'login.noAccount' }), ' ', h('a', { text: 'login.register', attrs: { href: '/register' } })),
   );
 }

@@ -1,5 +1,8 @@
 //! `portal`: the whole product on one machine. `cargo run --release` starts
 //! it with the embedded backend; see the README for its settings.
+//!
+//! `portal staff add --email <email> --name <name>` instead creates a support
+//! account on the configured backend, the password read from standard input.
 
 use std::sync::Arc;
 
@@ -10,14 +13,26 @@ use functions::portal::config::{Backend, PortalConfig};
 use functions::portal::server::{self, Server};
 use functions::ports::clock::SystemClock;
 use functions::projector;
+use functions::staff;
 use tokio::sync::watch;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
-    match run().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.iter().map(String::as_str).take(2).collect::<Vec<_>>();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if command.is_empty() {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    } else {
+        // A command's standard output is its answer; its logs go to standard error.
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
+    let result = match command.as_slice() {
+        [] => run().await,
+        ["staff", "add"] => staff_add(&args[2..]).await,
+        _ => Err(format!("unknown command {:?}\n{}", args.join(" "), staff::USAGE)),
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("portal: {message}");
@@ -83,6 +98,28 @@ async fn sla_watch_timer(app: std::sync::Arc<functions::app::App>, mut stop: wat
             tracing::warn!(status = e.status, code = e.code, "sla watch failed; trying again in a minute");
         }
     }
+}
+
+/// `portal staff add`: prints the new account's user id.
+async fn staff_add(args: &[String]) -> Result<(), String> {
+    let args = staff::parse_add_args(args)?;
+    let password = staff::read_password(&mut std::io::stdin().lock())?;
+    let config = PortalConfig::from_env()?;
+    let app = match config.backend {
+        Backend::Embedded => {
+            Embedded::open(&config.data_dir, config.settings, Arc::new(SystemClock), Passwords::standard())
+                .map_err(|e| e.to_string())?
+                .app
+        }
+        Backend::Aws => {
+            Aws::connect(AwsResources::from_env(), config.settings, Arc::new(SystemClock), Passwords::standard())
+                .await?
+                .app
+        }
+    };
+    let user_id = staff::add(&app, &args.email, &args.name, &password).await?;
+    println!("{user_id}");
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM.

@@ -5,6 +5,7 @@ pub mod app_passwords;
 pub mod auth;
 pub mod dev;
 pub mod login;
+pub mod password_reset;
 pub mod proof;
 pub mod recovery_codes;
 pub mod register;

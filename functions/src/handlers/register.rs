@@ -44,8 +44,9 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     Ok(response::json(201, &json!({ "user_id": account_id })))
 }
 
-/// Creates an account (customers here, staff from the `portal staff add`
-/// command). The email claim is written in the same atomic append as the
+/// Creates an account: customers here, support staff (with their role)
+/// from `portal staff add` (`crate::staff::add`), so both get the same
+/// checks of email, name and password. The email claim is written in the same atomic append as the
 /// account's first event, so one email can never get two accounts.
 pub async fn create(
     app: &App,
@@ -60,10 +61,7 @@ pub async fn create(
         email::normalize(raw_email).ok_or_else(|| ApiError::invalid_request("The email address is not valid."))?;
     let name = check_name(raw_name)?;
     password_policy::check(password, &email)?;
-    let passwords = app.passwords.clone();
-    let password = password.to_owned();
-    let password_hash =
-        tokio::task::spawn_blocking(move || passwords.hash(&password)).await.map_err(|_| ApiError::internal())?;
+    let password_hash = app.hash_password(password).await?;
     let account_id = Uuid::new_v4();
     let events =
         account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });

@@ -31,6 +31,8 @@ pub enum Endpoint {
     SupportTake,
     SupportApprove,
     SupportReject,
+    PasswordForgot,
+    PasswordReset,
     DevOutbox,
 }
 
@@ -75,6 +77,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/support/requests/{id}/take", Endpoint::SupportTake, "support"),
     route("POST", "/api/support/requests/{id}/approve", Endpoint::SupportApprove, "support"),
     route("POST", "/api/support/requests/{id}/reject", Endpoint::SupportReject, "support"),
+    // Without a sign-in, so apart from the functions that hold sessions.
+    route("POST", "/api/password/forgot", Endpoint::PasswordForgot, "password"),
+    route("POST", "/api/password/reset", Endpoint::PasswordReset, "password"),
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];
 

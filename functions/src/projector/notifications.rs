@@ -30,6 +30,7 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
             | AccountEvent::SmsActivated { .. }
             | AccountEvent::SmsRemoved { .. }
             | AccountEvent::AppPasswordCreated { .. }
+            | AccountEvent::PasswordReset { .. }
     ) {
         return Ok(());
     }

@@ -1,0 +1,82 @@
+// The page the emailed link opens (/reset-password?token=...): a new password,
+// typed twice. The token works once and for an hour; a dead link says so and
+// offers a new one.
+
+import * as api from '../api.js';
+import { ApiError } from '../api.js';
+import { h, heading, notice, para } from '../dom.js';
+import { field, form } from '../forms.js';
+import { clearAll } from '../session.js';
+import { MIN_PASSWORD_LENGTH } from './register.js';
+
+/** The card shown when the link cannot be used (any more). */
+function invalidLink() {
+  return [
+    heading(1, 'newPassword.invalidTitle'),
+    notice('warning', h('p', { text: 'newPassword.invalid' })),
+    h('p', {}, h('a', { class: 'button button--primary', text: 'newPassword.requestNew', attrs: { href: '/password-forgot' } })),
+  ];
+}
+
+/** @param {URLSearchParams} query */
+export function resetPasswordView(query) {
+  const token = (query.get('token') || '').trim();
+  const card = h('section', { class: 'card' });
+  if (!token) {
+    card.append(...invalidLink());
+    return card;
+  }
+
+  const password = field({
+    label: 'newPassword.password',
+    name: 'new-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    minlength: MIN_PASSWORD_LENGTH,
+    hint: 'register.passwordHint',
+    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
+  });
+  const repeat = field({
+    label: 'newPassword.repeat',
+    name: 'repeat-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    validate: (v) => (v === password.value() ? null : { key: 'newPassword.mismatch' }),
+  });
+
+  const { form: el } = form({
+    fields: [password, repeat],
+    submit: 'newPassword.submit',
+    errors: { invalid_request: 'newPassword.weak' },
+    focusOnError: password,
+    onSubmit: async () => {
+      try {
+        await api.resetPassword(token, password.value());
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'invalid_token') {
+          card.replaceChildren(...invalidLink());
+          focusHeading(card);
+          return;
+        }
+        throw err;
+      }
+      // Every session ended with the old password.
+      clearAll();
+      card.replaceChildren(
+        heading(1, 'newPassword.doneTitle'),
+        notice('success', h('p', { text: 'newPassword.done' })),
+        h('p', {}, h('a', { class: 'button button--primary', text: 'newPassword.signIn', attrs: { href: '/login' } })),
+      );
+      focusHeading(card);
+    },
+  });
+
+  card.append(heading(1, 'newPassword.title'), para('newPassword.intro'), el);
+  return card;
+}
+
+/** @param {HTMLElement} card */
+function focusHeading(card) {
+  const h1 = card.querySelector('h1');
+  if (h1) h1.focus();
+}
