@@ -114,7 +114,7 @@ export function altchaCheck() {
 
   const start = () => {
     const mine = ++generation;
-    const cancelled = () => mine !== generation || !el.isConnected && started;
+    const cancelled = () => mine !== generation || (started && !el.isConnected);
     show('working');
     current = (async () => {
       try {
