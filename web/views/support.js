@@ -320,10 +320,24 @@ function earlierSection(d) {
   );
 }
 
-/** @param {HistoryEntry} e */
+/**
+ * Who did it: a staff member, the customer (submitted), the system (overdue,
+ * anonymised), or nobody named (a final approval follows the last approval
+ * given, whose entry names the staff member).
+ * @param {HistoryEntry} e
+ * @returns {Msg | null}
+ */
 function byWhom(e) {
   if (e.by) return { key: 'support.history.by', params: { name: e.by.name } };
-  return e.what === 'submitted' ? { key: 'support.history.byCustomer' } : { key: 'support.history.bySystem' };
+  if (e.what === 'submitted') return { key: 'support.history.byCustomer' };
+  if (e.what === 'marked_overdue' || e.what === 'anonymised') return { key: 'support.history.bySystem' };
+  return null;
+}
+
+/** @param {HistoryEntry} e @returns {Child[]} */
+function byLine(e) {
+  const who = byWhom(e);
+  return who ? [' ', h('span', { text: who })] : [];
 }
 
 /** @param {RequestDetail} d */
@@ -341,7 +355,7 @@ function historySection(d) {
           'li',
           { class: 'history__entry' },
           h('p', { class: 'history__when' }, timeEl(e.at)),
-          h('p', {}, h('strong', { text: `support.history.${e.what}` }), ' ', h('span', { text: byWhom(e) })),
+          h('p', {}, h('strong', { text: `support.history.${e.what}` }), ...byLine(e)),
           e.note ? h('p', { class: 'history__text' }, h('span', { text: 'support.history.note' }), ' ', e.note) : null,
           e.reason ? h('p', { class: 'history__text' }, h('span', { text: 'support.history.reason' }), ' ', e.reason) : null,
         ),
