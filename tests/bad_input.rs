@@ -11,7 +11,7 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
         ("/api/register", String::new(), json!({"email": "b@example.de", "password": PASSWORD, "name": "B"})),
         ("/api/login", String::new(), json!({"email": "anna@example.de", "password": PASSWORD})),
         ("/api/mfa/totp/confirm", e.session.clone(), json!({"code": "123456"})),
-        ("/api/mfa/verify", mfa, json!({"method": "totp", "code": "123456"})),
+        ("/api/mfa/verify", mfa.clone(), json!({"method": "totp", "code": "123456"})),
         (
             "/api/mfa/sms/setup",
             e.session.clone(),
@@ -19,6 +19,12 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
         ),
         ("/api/mfa/sms/confirm", e.session.clone(), json!({"code": "123456"})),
         ("/api/app-passwords", e.session.clone(), json!({"name": "Thunderbird"})),
+        (
+            "/api/reset-requests",
+            mfa.clone(),
+            json!({"first_name": "A", "last_name": "M", "phone": "+4915112345678", "email": "anna@example.de",
+                   "privacy_consent": true, "altcha": p.altcha().await}),
+        ),
     ]
 }
 

@@ -46,6 +46,16 @@ impl Phone {
         Ok(Phone { e164: number.format().mode(Mode::E164).to_string(), country, dial_code: number.code().value() })
     }
 
+    /// Any valid number of any country, e.g. one given to identify its
+    /// owner rather than to receive SMS.
+    pub fn parse_any(input: &str) -> Result<Phone, PhoneError> {
+        let country = |input: &str| {
+            phonenumber::parse(None, input.trim()).ok().and_then(|n| n.country().id()).map(|id| id.as_ref().to_owned())
+        };
+        let allowed: Vec<String> = country(input).into_iter().collect();
+        Phone::parse(input, &allowed)
+    }
+
     pub fn e164(&self) -> &str {
         &self.e164
     }
@@ -105,6 +115,14 @@ mod tests {
         assert!(matches!(us, Err(PhoneError::CountryNotAllowed(_))), "{us:?}");
         assert!(Phone::parse("+1 202 555 0143", &["us".into()]).is_ok());
         assert!(Phone::parse("+43 664 1234567", &dach()).is_ok());
+    }
+
+    #[test]
+    fn any_country_when_asked() {
+        assert_eq!(Phone::parse_any("+1 202 555 0143").unwrap().e164(), "+12025550143");
+        assert_eq!(Phone::parse_any("+49 151 12345678").unwrap().country(), "DE");
+        assert_eq!(Phone::parse_any("015112345678"), Err(PhoneError::NoCountryCode));
+        assert_eq!(Phone::parse_any("+999 123456"), Err(PhoneError::Invalid));
     }
 
     #[test]

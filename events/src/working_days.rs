@@ -148,6 +148,15 @@ impl WorkCalendar {
         &self.time_zone
     }
 
+    /// `2026-12-07 15:00 (Europe/Berlin)`: a deadline as the calendar's
+    /// people read it, for emails (the page formats in the reader's zone).
+    pub fn local_text(&self, at: OffsetDateTime) -> String {
+        let Ok(ts) = Timestamp::from_nanosecond(at.unix_timestamp_nanos()) else { return at.to_string() };
+        let local = ts.to_zoned_datetime(self.time_zone.clone());
+        let zone = self.time_zone.iana_name().unwrap_or("UTC");
+        format!("{} ({zone})", local.strftime("%Y-%m-%d %H:%M"))
+    }
+
     pub fn is_working_day(&self, date: Date) -> bool {
         !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
             && !self.holidays.contains(date)
@@ -158,6 +167,24 @@ impl WorkCalendar {
     /// after a gap at midnight in zones that change clocks then).
     fn start_of(&self, date: Date) -> Option<Timestamp> {
         date.to_zoned_datetime(self.time_zone.clone()).ok()?.start_of_day().ok().map(|z| z.timestamp())
+    }
+}
+
+#[cfg(test)]
+mod local_text_tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_read_in_the_calendars_zone() {
+        let calendar = WorkCalendar::default();
+        assert_eq!(
+            calendar.local_text(time::macros::datetime!(2026-12-07 14:00 UTC)),
+            "2026-12-07 15:00 (Europe/Berlin)"
+        );
+        assert_eq!(
+            calendar.local_text(time::macros::datetime!(2026-07-01 22:30 UTC)),
+            "2026-07-02 00:30 (Europe/Berlin)"
+        );
     }
 }
 

@@ -102,7 +102,7 @@ impl App {
 }
 
 /// A short random pause so racing writers spread out.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let jitter = u64::from(crate::crypto::random_bytes::<1>()[0] % 8);
     let millis = (u64::from(attempt.min(6)) * 2 + jitter).min(40);
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;

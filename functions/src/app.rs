@@ -35,6 +35,14 @@ pub struct Settings {
     /// The CalDAV/CardDAV server app passwords are for (`PORTAL_DAV_URL`),
     /// shown with a new app password so the user knows what to type where.
     pub dav_url: Option<String>,
+    /// Approvals a reset needs (`PORTAL_RESET_APPROVALS`) and how long a
+    /// decided request's form data is kept.
+    pub reset_policy: events::reset::ResetPolicy,
+    /// Working days for the support deadline (`PORTAL_HOLIDAYS`,
+    /// `PORTAL_TIME_ZONE`).
+    pub calendar: events::working_days::WorkCalendar,
+    /// Where overdue reset requests are reported (`PORTAL_SUPPORT_EMAIL`).
+    pub support_email: Option<String>,
 }
 
 impl Settings {
@@ -45,6 +53,9 @@ impl Settings {
             policy: AccountPolicy::default(),
             sms_countries: DEFAULT_SMS_COUNTRIES.iter().map(|c| c.to_string()).collect(),
             dav_url: None,
+            reset_policy: events::reset::ResetPolicy::STANDARD,
+            calendar: events::working_days::WorkCalendar::default(),
+            support_email: None,
         }
     }
 }
@@ -120,6 +131,13 @@ impl App {
             Endpoint::AppPasswordList => handlers::app_passwords::list(self, req).await,
             Endpoint::AppPasswordRevoke => handlers::app_passwords::revoke(self, req).await,
             Endpoint::DavAuth => handlers::app_passwords::dav_auth(self, req).await,
+            Endpoint::AltchaChallenge => handlers::reset_form::challenge(self).await,
+            Endpoint::ResetRequestSubmit => handlers::reset_form::submit(self, req).await,
+            Endpoint::SupportQueue => handlers::support::queue(self, req).await,
+            Endpoint::SupportRequest => handlers::support::detail(self, req).await,
+            Endpoint::SupportTake => handlers::support::take(self, req).await,
+            Endpoint::SupportApprove => handlers::support::approve(self, req).await,
+            Endpoint::SupportReject => handlers::support::reject(self, req).await,
             Endpoint::DevOutbox => handlers::dev::outbox(self).await,
         }
     }

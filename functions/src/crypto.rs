@@ -27,6 +27,7 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 pub struct ServerSecret {
     token_key: Zeroizing<[u8; 32]>,
     pepper: Zeroizing<[u8; 32]>,
+    altcha_key: Zeroizing<[u8; 32]>,
 }
 
 impl ServerSecret {
@@ -34,12 +35,18 @@ impl ServerSecret {
         ServerSecret {
             token_key: Zeroizing::new(hmac_sha256(master, &[b"portal token signing v1"])),
             pepper: Zeroizing::new(hmac_sha256(master, &[b"portal code pepper v1"])),
+            altcha_key: Zeroizing::new(hmac_sha256(master, &[b"portal altcha v1"])),
         }
     }
 
     /// MAC for tokens.
     pub fn sign(&self, data: &[u8]) -> [u8; 32] {
         hmac_sha256(&*self.token_key, &[data])
+    }
+
+    /// Signs ALTCHA challenges, so only this server's challenges count.
+    pub fn altcha_key(&self) -> &[u8] {
+        &*self.altcha_key
     }
 
     /// A keyed hash (HMAC-SHA256, hex) of a random secret such as a recovery

@@ -55,6 +55,21 @@ pub async fn run_dav_authorizer() -> Result<(), Error> {
     .await
 }
 
+/// The SLA watch function, run by a schedule (EventBridge); the event's
+/// content does not matter.
+pub async fn run_sla_watch() -> Result<(), Error> {
+    init_logging();
+    let app = backend().await?.app;
+    lambda_runtime::run(lambda_runtime::service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let report = crate::sla_watch::run(&app, app.clock.now()).await.map_err(|e| Error::from(e.message))?;
+            Ok::<_, Error>(report)
+        }
+    }))
+    .await
+}
+
 /// Projects one batch of stream records in order. The first record that
 /// fails and everything after it are reported back, so Lambda retries from
 /// there (`ReportBatchItemFailures`); records before it are done.

@@ -16,6 +16,8 @@ pub mod password;
 pub mod portal;
 pub mod ports;
 pub mod projector;
+pub mod reset_requests;
+pub mod sla_watch;
 pub mod sms_text;
 pub mod time_fmt;
 pub mod tokens;

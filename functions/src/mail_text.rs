@@ -1,6 +1,7 @@
 //! The words of the emails, in the account's language.
 
 use events::account::{Account, AccountEvent, Locale};
+use events::reset::{ResetEvent, ResetRequest};
 
 use crate::app::Settings;
 
@@ -106,4 +107,66 @@ pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -
         }),
         _ => None,
     }
+}
+
+/// Subject and body of the mail a reset-request event causes: to the owner
+/// (`account`) for the submission and the decision, to support for a
+/// missed deadline.
+pub fn for_reset_event(
+    event: &ResetEvent,
+    request: &ResetRequest,
+    account: &Account,
+    settings: &Settings,
+) -> Option<(String, String)> {
+    let issuer = &settings.issuer;
+    let name = &account.name;
+    let url = &settings.public_url;
+    let id = request.request_id;
+    let due = request.due_by.map(|d| settings.calendar.local_text(d)).unwrap_or_default();
+    let de = account.locale == Locale::De;
+    Some(match event {
+        ResetEvent::Submitted { .. } if de => (
+            format!("{issuer}: Ihre Anfrage {id} ist eingegangen"),
+            format!(
+                "Hallo {name},\n\nwir haben Ihre Anfrage erhalten, den zweiten Faktor Ihres Kontos bei {issuer} zurückzusetzen (Nummer {id}). Der Support prüft sie und antwortet bis {due}.\n\nHaben Sie diese Anfrage nicht gestellt, ändern Sie bitte sofort Ihr Passwort: {url}\n"
+            ),
+        ),
+        ResetEvent::Submitted { .. } => (
+            format!("{issuer}: We received your request {id}"),
+            format!(
+                "Hello {name},\n\nwe received your request to reset the second factor of your {issuer} account (number {id}). Support will check it and answer by {due}.\n\nIf you did not make this request, please change your password at once: {url}\n"
+            ),
+        ),
+        ResetEvent::Approved {} if de => (
+            format!("{issuer}: Ihr zweiter Faktor wurde zurückgesetzt"),
+            format!(
+                "Hallo {name},\n\nder Support hat Ihre Anfrage {id} genehmigt: Der zweite Faktor und die Wiederherstellungscodes Ihres Kontos wurden entfernt, alle Sitzungen beendet. Bei der nächsten Anmeldung richten Sie einen neuen zweiten Faktor ein: {url}\n"
+            ),
+        ),
+        ResetEvent::Approved {} => (
+            format!("{issuer}: Your second factor was reset"),
+            format!(
+                "Hello {name},\n\nsupport approved your request {id}: the second factor and the recovery codes of your account were removed and every session ended. At your next sign-in you will set up a new second factor: {url}\n"
+            ),
+        ),
+        ResetEvent::Rejected { reason, .. } if de => (
+            format!("{issuer}: Ihre Anfrage {id} wurde abgelehnt"),
+            format!(
+                "Hallo {name},\n\nder Support hat Ihre Anfrage {id}, den zweiten Faktor zurückzusetzen, abgelehnt. Begründung:\n\n{reason}\n\nIhr Konto bleibt unverändert.\n"
+            ),
+        ),
+        ResetEvent::Rejected { reason, .. } => (
+            format!("{issuer}: Your request {id} was declined"),
+            format!(
+                "Hello {name},\n\nsupport declined your request {id} to reset your second factor. The reason:\n\n{reason}\n\nNothing about your account has changed.\n"
+            ),
+        ),
+        ResetEvent::MarkedOverdue {} => (
+            format!("{issuer}: reset request {id} is overdue"),
+            format!(
+                "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n"
+            ),
+        ),
+        _ => return None,
+    })
 }

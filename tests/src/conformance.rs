@@ -4,7 +4,7 @@
 
 use events::EventRecord;
 use events::quota::Window;
-use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError};
+use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
 use functions::ports::views::ViewStore;
 use serde_json::json;
 use time::macros::datetime;
@@ -128,6 +128,100 @@ pub async fn appends_beyond_one_transaction_are_refused_whole(store: &dyn EventS
     assert_eq!(store.append(&s, 1, &at_limit, &meta(), &[claim]).await, Ok(MAX_ITEMS_PER_APPEND as u64));
 }
 
+pub async fn an_append_to_several_streams_is_all_or_nothing(store: &dyn EventStore) {
+    let (a, b) = (stream(), stream());
+    store.append(&b, 0, &events(0..2), &meta(), &[]).await.unwrap();
+    let both = |b_version| {
+        [
+            StreamAppend { stream: &a, expected_version: 0, events: &EVENTS_1 },
+            StreamAppend { stream: &b, expected_version: b_version, events: &EVENTS_2 },
+        ]
+    };
+    // One stream moved on: nothing is written to either.
+    assert_eq!(store.append_all(&both(1), &meta(), &[]).await, Err(StoreError::Conflict));
+    assert!(store.load(&a).await.unwrap().is_empty(), "no event of the failed append");
+    assert_eq!(store.load(&b).await.unwrap().len(), 2);
+    assert_eq!(store.append_all(&both(2), &meta(), &[]).await, Ok(vec![1, 4]));
+    assert_eq!(store.load(&a).await.unwrap().len(), 1);
+    let loaded_b = store.load(&b).await.unwrap();
+    assert_eq!(loaded_b.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(loaded_b[2].record, EVENTS_2[0]);
+    // A stream named twice, or one without events, is refused whole.
+    let twice = [
+        StreamAppend { stream: &a, expected_version: 1, events: &EVENTS_1 },
+        StreamAppend { stream: &a, expected_version: 2, events: &EVENTS_1 },
+    ];
+    assert!(matches!(store.append_all(&twice, &meta(), &[]).await, Err(StoreError::TooLarge(_))));
+    let empty = [StreamAppend { stream: &a, expected_version: 1, events: &[] }];
+    assert!(matches!(store.append_all(&empty, &meta(), &[]).await, Err(StoreError::TooLarge(_))));
+    assert_eq!(store.load(&a).await.unwrap().len(), 1);
+}
+
+pub async fn of_concurrent_joint_appends_on_one_stream_exactly_one_wins(store: &dyn EventStore) {
+    let shared = stream();
+    store.append(&shared, 0, &events(0..1), &meta(), &[]).await.unwrap();
+    let others: Vec<String> = (0..10).map(|_| stream()).collect();
+    let attempts = others.iter().map(|other| {
+        let shared = shared.clone();
+        async move {
+            let appends = [
+                StreamAppend { stream: other, expected_version: 0, events: &EVENTS_1 },
+                StreamAppend { stream: &shared, expected_version: 1, events: &EVENTS_2 },
+            ];
+            store.append_all(&appends, &meta(), &[]).await
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let mut written = 0;
+    for other in &others {
+        written += store.load(other).await.unwrap().len();
+    }
+    assert_eq!(written, 1, "only the winner's other stream was written");
+}
+
+static EVENTS_1: std::sync::LazyLock<Vec<EventRecord>> = std::sync::LazyLock::new(|| events(10..11));
+static EVENTS_2: std::sync::LazyLock<Vec<EventRecord>> = std::sync::LazyLock::new(|| events(20..22));
+
+pub async fn uses_are_touched_at_most_once_per_resolution(views: &dyn ViewStore) {
+    let key = format!("app-password#{}", Uuid::new_v4());
+    let other = format!("app-password#{}", Uuid::new_v4());
+    assert_eq!(views.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [None, None]);
+    assert!(views.touch(&key, AT, Duration::minutes(5)).await.unwrap());
+    assert!(!views.touch(&key, AT + Duration::minutes(4), Duration::minutes(5)).await.unwrap());
+    assert_eq!(views.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [Some(AT), None]);
+    assert!(views.touch(&key, AT + Duration::minutes(5), Duration::minutes(5)).await.unwrap());
+    assert_eq!(views.last_touched(std::slice::from_ref(&key)).await.unwrap(), [Some(AT + Duration::minutes(5))]);
+}
+
+pub async fn failures_can_be_cleared(views: &dyn ViewStore) {
+    let key = format!("dav-failures#{}", Uuid::new_v4());
+    views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap();
+    views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap();
+    views.clear_failures(&key).await.unwrap();
+    assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
+    assert_eq!(views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap().count, 1);
+}
+
+pub async fn documents_only_move_forward_and_can_be_deleted(views: &dyn ViewStore) {
+    let collection = format!("queue-{}", Uuid::new_v4().simple());
+    assert_eq!(views.docs(&collection, AT).await.unwrap(), Vec::<serde_json::Value>::new());
+    assert!(views.put_doc(&collection, "r1", 2, &json!({"v": 2}), None).await.unwrap());
+    assert!(!views.put_doc(&collection, "r1", 1, &json!({"v": 1}), None).await.unwrap(), "an older version");
+    assert!(!views.put_doc(&collection, "r1", 2, &json!({"v": 2.5}), None).await.unwrap(), "the same version");
+    assert_eq!(views.doc(&collection, "r1", AT).await.unwrap(), Some(json!({"v": 2})));
+    assert!(views.put_doc(&collection, "r1", 5, &json!({"v": 5}), Some(AT + Duration::hours(1))).await.unwrap());
+    assert!(views.put_doc(&collection, "r2", 1, &json!({"v": "two"}), None).await.unwrap());
+    let mut all: Vec<String> = views.docs(&collection, AT).await.unwrap().iter().map(|d| d["v"].to_string()).collect();
+    all.sort();
+    assert_eq!(all, ["\"two\"", "5"]);
+    assert_eq!(views.doc(&collection, "r1", AT + Duration::hours(2)).await.unwrap(), None, "expired");
+    assert_eq!(views.docs(&collection, AT + Duration::hours(2)).await.unwrap().len(), 1);
+    views.delete_doc(&collection, "r2").await.unwrap();
+    assert_eq!(views.doc(&collection, "r2", AT).await.unwrap(), None);
+    assert_eq!(views.doc("other", "r1", AT).await.unwrap(), None);
+}
+
 pub async fn failure_counters_count_and_expire(views: &dyn ViewStore) {
     let key = format!("failures#{}", Uuid::new_v4());
     assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
@@ -218,6 +312,11 @@ macro_rules! store_conformance {
             of_concurrent_claims_of_one_key_exactly_one_wins,
             long_streams_load_completely_in_order,
             appends_beyond_one_transaction_are_refused_whole,
+            an_append_to_several_streams_is_all_or_nothing,
+            of_concurrent_joint_appends_on_one_stream_exactly_one_wins,
+            uses_are_touched_at_most_once_per_resolution,
+            failures_can_be_cleared,
+            documents_only_move_forward_and_can_be_deleted,
             failure_counters_count_and_expire,
             markers_are_set_once,
             quota_slots_slide_and_refuse_without_counting,

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use events::EventRecord;
-use functions::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent};
+use functions::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend};
 
 pub struct FaultyStore {
     pub inner: Arc<dyn EventStore>,
@@ -58,21 +57,19 @@ impl EventStore for FaultyStore {
         self.inner.load(stream).await
     }
 
-    async fn append(
+    async fn append_all(
         &self,
-        stream: &str,
-        expected_version: u64,
-        events: &[EventRecord],
+        appends: &[StreamAppend<'_>],
         meta: &Meta,
         claims: &[Claim],
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<u64>, StoreError> {
         match self.roll() {
             1 => Err(fault()),
             2 => {
-                self.inner.append(stream, expected_version, events, meta, claims).await?;
+                self.inner.append_all(appends, meta, claims).await?;
                 Err(fault())
             }
-            _ => self.inner.append(stream, expected_version, events, meta, claims).await,
+            _ => self.inner.append_all(appends, meta, claims).await,
         }
     }
 

@@ -341,6 +341,51 @@ impl TestPortal {
         text
     }
 
+    /// A support staff member with an authenticator, signed in: (session,
+    /// account id). Made the way `portal staff add` makes one (the role
+    /// in the registration), then the forced setup of the first login.
+    pub async fn staff(&self, email: &str, name: &str) -> (String, uuid::Uuid) {
+        use events::account::{self, Locale, Registration, Role};
+        use functions::ports::store::{Claim, Meta};
+        let id = uuid::Uuid::new_v4();
+        let registered = account::register(Registration {
+            account_id: id,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            password_hash: self.app.passwords.hash(PASSWORD),
+            roles: vec![Role::Support],
+            locale: Locale::En,
+        });
+        let meta = Meta { request_id: "test-staff".into(), at: self.now(), source_ip: None };
+        let claim = Claim { key: account::email_claim(email), owner: account::stream_id(id) };
+        self.app.append_account(id, 0, &registered, &meta, &[claim]).await.unwrap();
+        let token = self.mfa_token(email).await;
+        let (status, setup) = self.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
+        assert_eq!(status, 200, "{setup}");
+        let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
+        let code = self.code(&secret, 0);
+        let (status, confirmed) =
+            self.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": code}))).await;
+        assert_eq!(status, 200, "{confirmed}");
+        (confirmed["session_token"].as_str().unwrap().to_owned(), id)
+    }
+
+    /// Fetches an ALTCHA challenge and solves it as the page does.
+    pub async fn altcha(&self) -> String {
+        use sha2::Digest;
+        let (status, c) = self.call("GET", "/api/altcha/challenge", None, None).await;
+        assert_eq!(status, 200, "{c}");
+        let salt = c["salt"].as_str().unwrap();
+        let target = c["challenge"].as_str().unwrap();
+        let number = (0..=c["maxnumber"].as_u64().unwrap())
+            .find(|n| data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(format!("{salt}{n}"))) == target)
+            .expect("the challenge has a solution");
+        let payload = json!({
+            "algorithm": c["algorithm"], "challenge": target, "number": number, "salt": salt, "signature": c["signature"],
+        });
+        data_encoding::BASE64.encode(payload.to_string().as_bytes())
+    }
+
     pub async fn event_count(&self) -> usize {
         self.events().await.len()
     }

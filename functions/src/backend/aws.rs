@@ -116,7 +116,7 @@ impl Aws {
             settings: settings.clone(),
             outbox: None,
         };
-        let projector = Projector { store: store.clone(), views: store, mailer, settings };
+        let projector = Projector { store: store.clone(), views: store, mailer, keys: app.keys.clone(), settings };
         Ok(Aws {
             app: Arc::new(app),
             projector,

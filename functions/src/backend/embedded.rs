@@ -70,7 +70,8 @@ impl Embedded {
             settings: settings.clone(),
             outbox: Some(db.clone()),
         };
-        let projector = Projector { store: store.clone(), views: store.clone(), mailer: store, settings };
+        let projector =
+            Projector { store: store.clone(), views: store.clone(), mailer: store, keys: app.keys.clone(), settings };
         Embedded { app: Arc::new(app), db, projector }
     }
 }

@@ -29,6 +29,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> Result<(), String> {
     let config = PortalConfig::from_env()?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let timer_stop = stop_rx.clone();
     // The backend, and the task that feeds its projections.
     let (app, follower) = match config.backend {
         Backend::Embedded => {
@@ -60,12 +61,28 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!(addr = %config.addr, backend = ?config.backend, "portal listening on http://{}", config.addr);
+    let timer = tokio::spawn(sla_watch_timer(app.clone(), timer_stop));
     let server = Server { app, web_dir: config.web_dir.clone() };
     server::run(listener, server, shutdown_signal()).await.map_err(|e| e.to_string())?;
     let _ = stop_tx.send(true);
     let _ = follower.await;
+    let _ = timer.await;
     tracing::info!("portal stopped");
     Ok(())
+}
+
+/// The SLA watch every minute (on AWS a schedule runs the `sla_watch`
+/// function every 15 minutes), until the portal stops.
+async fn sla_watch_timer(app: std::sync::Arc<functions::app::App>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = functions::sla_watch::run(&app, app.clock.now()).await {
+            tracing::warn!(status = e.status, code = e.code, "sla watch failed; trying again in a minute");
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -14,11 +14,14 @@ pub struct ApiError {
     pub message: String,
     /// For 429 (body field `retry_after`) and 503 (header `Retry-After`).
     pub retry_after: Option<u64>,
+    /// One more body field the contract asks for, e.g. the open request's
+    /// `request_id` beside a 409.
+    pub extra: Option<(&'static str, String)>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, extra: None }
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -70,12 +73,14 @@ impl From<Refusal> for ApiError {
             }
             Refusal::NotFound => ApiError::not_found(),
             Refusal::Conflict(message) => ApiError::new(409, "conflict", message),
-            // TODO(reset handler): the contract wants `request_id` in the 409 body; ApiError has no field for it yet.
-            Refusal::ResetRequestOpen { request_id } => ApiError::new(
-                409,
-                "conflict",
-                format!("A reset request for this account is already open: {request_id}."),
-            ),
+            Refusal::ResetRequestOpen { request_id } => ApiError {
+                extra: Some(("request_id", request_id.to_string())),
+                ..ApiError::new(
+                    409,
+                    "conflict",
+                    format!("A reset request for this account is already open: {request_id}."),
+                )
+            },
             Refusal::InvalidToken => {
                 ApiError::new(400, "invalid_token", "This link is not valid any more. Please request a new one.")
             }

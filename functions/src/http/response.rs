@@ -27,6 +27,9 @@ pub fn error(e: &ApiError) -> Response<Body> {
     if let (429, Some(retry_after)) = (e.status, e.retry_after) {
         body["retry_after"] = json!(retry_after);
     }
+    if let Some((field, value)) = &e.extra {
+        body[*field] = json!(value);
+    }
     let mut response = json(e.status, &body);
     if let Some(retry_after) = e.retry_after {
         response.headers_mut().insert(RETRY_AFTER, retry_after.into());

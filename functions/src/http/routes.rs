@@ -24,6 +24,13 @@ pub enum Endpoint {
     AppPasswordList,
     AppPasswordRevoke,
     DavAuth,
+    AltchaChallenge,
+    ResetRequestSubmit,
+    SupportQueue,
+    SupportRequest,
+    SupportTake,
+    SupportApprove,
+    SupportReject,
     DevOutbox,
 }
 
@@ -61,6 +68,13 @@ pub const ROUTES: &[Route] = &[
     // Its own function: DAV clients call it on every request, so it scales
     // (and is throttled) apart from the web's sign-ins.
     route("GET", "/api/dav/auth", Endpoint::DavAuth, "dav_auth"),
+    route("GET", "/api/altcha/challenge", Endpoint::AltchaChallenge, "reset_form"),
+    route("POST", "/api/reset-requests", Endpoint::ResetRequestSubmit, "reset_form"),
+    route("GET", "/api/support/queue", Endpoint::SupportQueue, "support"),
+    route("GET", "/api/support/requests/{id}", Endpoint::SupportRequest, "support"),
+    route("POST", "/api/support/requests/{id}/take", Endpoint::SupportTake, "support"),
+    route("POST", "/api/support/requests/{id}/approve", Endpoint::SupportApprove, "support"),
+    route("POST", "/api/support/requests/{id}/reject", Endpoint::SupportReject, "support"),
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];
 

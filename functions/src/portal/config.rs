@@ -50,6 +50,16 @@ impl PortalConfig {
                 .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
         }
         settings.dav_url = get("PORTAL_DAV_URL").map(|url| http_url("PORTAL_DAV_URL", url)).transpose()?;
+        settings.reset_policy = events::reset::ResetPolicy::from_setting(get("PORTAL_RESET_APPROVALS").as_deref())
+            .map_err(|e| format!("PORTAL_RESET_APPROVALS: {}", e.0))?;
+        settings.calendar = events::working_days::WorkCalendar::from_settings(
+            get("PORTAL_HOLIDAYS").as_deref(),
+            get("PORTAL_TIME_ZONE").as_deref(),
+        )
+        .map_err(|e| format!("PORTAL_HOLIDAYS / PORTAL_TIME_ZONE: {e}"))?;
+        settings.support_email = get("PORTAL_SUPPORT_EMAIL")
+            .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
+            .transpose()?;
         Ok(PortalConfig {
             addr,
             data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
@@ -112,8 +122,14 @@ mod tests {
             ("PORTAL_SMS_COUNTRIES", "de, fr,"),
             ("PORTAL_SMS_HOURLY_LIMIT", "50"),
             ("PORTAL_DAV_URL", "https://dav.portal.example/"),
+            ("PORTAL_RESET_APPROVALS", "2"),
+            ("PORTAL_SUPPORT_EMAIL", "Support@Portal.example"),
+            ("PORTAL_TIME_ZONE", "Europe/Vienna"),
         ])
         .unwrap();
+        assert_eq!(c.settings.reset_policy.approvals_required, 2);
+        assert_eq!(c.settings.support_email.as_deref(), Some("support@portal.example"));
+        assert_eq!(c.settings.calendar.time_zone().iana_name(), Some("Europe/Vienna"));
         assert_eq!(c.settings.dav_url.as_deref(), Some("https://dav.portal.example"));
         assert_eq!(c.settings.sms_countries, ["DE", "FR"]);
         assert_eq!(c.settings.policy.sms.hourly_ceiling, 50);
@@ -129,6 +145,10 @@ mod tests {
         assert!(config(&[("PORTAL_BACKEND", "mongo")]).unwrap_err().contains("PORTAL_BACKEND"));
         assert!(config(&[("PORTAL_PUBLIC_URL", "portal.example")]).unwrap_err().contains("PORTAL_PUBLIC_URL"));
         assert!(config(&[("PORTAL_DAV_URL", "dav.example")]).unwrap_err().contains("PORTAL_DAV_URL"));
+        assert!(config(&[("PORTAL_RESET_APPROVALS", "zwei")]).unwrap_err().contains("PORTAL_RESET_APPROVALS"));
+        assert!(config(&[("PORTAL_TIME_ZONE", "Mars/Olympus")]).unwrap_err().contains("PORTAL_TIME_ZONE"));
+        assert!(config(&[("PORTAL_HOLIDAYS", "2026-13-01")]).unwrap_err().contains("PORTAL_HOLIDAYS"));
+        assert!(config(&[("PORTAL_SUPPORT_EMAIL", "nope")]).unwrap_err().contains("PORTAL_SUPPORT_EMAIL"));
         assert!(config(&[("PORTAL_SMS_COUNTRIES", "DE,XX")]).unwrap_err().contains("\"XX\""));
         assert!(config(&[("PORTAL_SMS_HOURLY_LIMIT", "-1")]).unwrap_err().contains("PORTAL_SMS_HOURLY_LIMIT"));
     }

@@ -54,11 +54,21 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Events plus claims in one append: DynamoDB's limit of 100 items per
-/// transaction, less the one its adapter spends on checking the expected
-/// version. The SQLite adapter enforces the same, so what works embedded
-/// works on AWS.
+/// Events plus claims in a one-stream append: DynamoDB's limit of 100 items
+/// per transaction, less the one its adapter spends on checking the
+/// expected version. The SQLite adapter enforces the same, so what works
+/// embedded works on AWS. An append to several streams spends one item per
+/// stream on that check.
 pub const MAX_ITEMS_PER_APPEND: usize = 99;
+
+/// One stream's part of an atomic append.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamAppend<'a> {
+    pub stream: &'a str,
+    /// The version the caller read; the events become the versions after it.
+    pub expected_version: u64,
+    pub events: &'a [EventRecord],
+}
 
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -75,16 +85,35 @@ pub trait EventStore: Send + Sync {
         events: &[EventRecord],
         meta: &Meta,
         claims: &[Claim],
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        let versions = self.append_all(&[StreamAppend { stream, expected_version, events }], meta, claims).await?;
+        Ok(versions[0])
+    }
+
+    /// Appends to several streams at once, all or nothing: a decision that
+    /// changes two aggregates (a reset request and its account) never
+    /// leaves one changed without the other. `Conflict` when any stream
+    /// moved on. Returns each stream's new version, in order.
+    async fn append_all(
+        &self,
+        appends: &[StreamAppend<'_>],
+        meta: &Meta,
+        claims: &[Claim],
+    ) -> Result<Vec<u64>, StoreError>;
 
     /// Who holds a claim (consistent read).
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
-/// Checks an append's size against the per-transaction limit.
-pub fn check_append_size(events: &[EventRecord], claims: &[Claim]) -> Result<(), StoreError> {
-    let items = events.len() + claims.len();
-    if events.is_empty() || items > MAX_ITEMS_PER_APPEND {
+/// Checks an append against the per-transaction limit: every stream has
+/// events and appears once, and events, claims and one version check per
+/// stream fit DynamoDB's 100 items.
+pub fn check_append_size(appends: &[StreamAppend<'_>], claims: &[Claim]) -> Result<(), StoreError> {
+    let events: usize = appends.iter().map(|a| a.events.len()).sum();
+    let items = events + claims.len() + appends.len();
+    let repeated = appends.iter().enumerate().any(|(i, a)| appends[..i].iter().any(|b| b.stream == a.stream));
+    if appends.is_empty() || appends.iter().any(|a| a.events.is_empty()) || repeated || items > MAX_ITEMS_PER_APPEND + 1
+    {
         return Err(StoreError::TooLarge(items));
     }
     Ok(())

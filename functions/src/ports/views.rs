@@ -42,6 +42,33 @@ pub trait ViewStore: Send + Sync {
     /// Removes a marker again, when the work it guarded failed.
     async fn unmark(&self, marker: &str) -> Result<(), StoreError>;
 
+    /// Writes a read-model document (`collection`, `id`) projected from a
+    /// stream at `version`, unless one from that version or later is stored:
+    /// replays and late deliveries never move a view back. True when
+    /// written. `expires_at`: the document may be dropped after it (TTL).
+    async fn put_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        version: u64,
+        doc: &serde_json::Value,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+
+    /// One document (consistent read), unless expired at `now`.
+    async fn doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+
+    /// Every unexpired document of a collection, in no particular order.
+    async fn docs(&self, collection: &str, now: OffsetDateTime) -> Result<Vec<serde_json::Value>, StoreError>;
+
+    /// Removes a document for good (e.g. a data key, for crypto-shredding).
+    async fn delete_doc(&self, collection: &str, id: &str) -> Result<(), StoreError>;
+
     /// Takes one use under `key` at `now` if it fits every window
     /// (`events::quota::admit`), atomically across processes: of racing
     /// callers for the last free use, one gets it. `Ok(Err(s))`: refused,

@@ -6,10 +6,12 @@
 pub mod embedded;
 pub mod notifications;
 pub mod stream_poller;
+pub mod support_queue;
 
 use std::sync::Arc;
 
 use crate::app::Settings;
+use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
 use crate::ports::store::{EventStore, StoreError, StoredEvent};
 use crate::ports::views::ViewStore;
@@ -27,12 +29,15 @@ pub struct Projector {
     pub store: Arc<dyn EventStore>,
     pub views: Arc<dyn ViewStore>,
     pub mailer: Arc<dyn Mailer>,
+    /// Opens reset forms for the support queue (names of the requester).
+    pub keys: Arc<dyn KeyRing>,
     pub settings: Settings,
 }
 
 impl Projector {
     /// Applies one stored event to every projection.
     pub async fn project(&self, event: &StoredEvent) -> Result<(), ProjectionError> {
+        support_queue::on_event(self, event).await?;
         notifications::on_event(self, event).await
     }
 }

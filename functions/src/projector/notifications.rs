@@ -4,6 +4,7 @@
 
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
+use events::reset::{ResetEvent, ResetRequest};
 
 use super::{ProjectionError, Projector};
 use crate::accounts::decode;
@@ -12,6 +13,9 @@ use crate::ports::mail::Mail;
 use crate::ports::store::StoredEvent;
 
 pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), ProjectionError> {
+    if stored.stream.starts_with("reset#") {
+        return on_reset_event(p, stored).await;
+    }
     if !stored.stream.starts_with("account#") {
         return Ok(());
     }
@@ -37,6 +41,38 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         return Ok(());
     };
     deliver_once(p, stored, Mail { to: account.email.clone(), subject, body }).await
+}
+
+/// The reset process's mails: the owner hears of the submission and of the
+/// decision; support hears of a request past its deadline.
+async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), ProjectionError> {
+    let Ok(event) = ResetEvent::decode(&stored.record) else {
+        tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
+        return Ok(());
+    };
+    if !matches!(
+        event,
+        ResetEvent::Submitted { .. }
+            | ResetEvent::Approved {}
+            | ResetEvent::Rejected { .. }
+            | ResetEvent::MarkedOverdue {}
+    ) {
+        return Ok(());
+    }
+    let history = crate::reset_requests::decode(&p.store.load(&stored.stream).await?)?;
+    let request = ResetRequest::from_events(history.iter().take_while(|e| e.version <= stored.version));
+    let owner = Account::from_events(&decode(&p.store.load(&events::account::stream_id(request.account_id)).await?)?);
+    let to = match event {
+        ResetEvent::MarkedOverdue {} => match &p.settings.support_email {
+            Some(support) => support.clone(),
+            None => return Ok(()),
+        },
+        _ => owner.email.clone(),
+    };
+    let Some((subject, body)) = mail_text::for_reset_event(&event, &request, &owner, &p.settings) else {
+        return Ok(());
+    };
+    deliver_once(p, stored, Mail { to, subject, body }).await
 }
 
 async fn deliver_once(p: &Projector, stored: &StoredEvent, mail: Mail) -> Result<(), ProjectionError> {

@@ -2,11 +2,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
-use events::EventRecord;
 
 use super::item::{EventItem, stored_event};
 use super::{ATTEMPTS, Dynamo, pause, retryable, retrying, unavailable};
-use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, check_append_size};
+use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
@@ -23,14 +22,15 @@ pub(super) fn claim_key(key: &str) -> HashMap<String, AttributeValue> {
 impl Dynamo {
     fn transaction(
         &self,
-        stream: &str,
-        expected_version: u64,
-        events: &[EventRecord],
+        appends: &[StreamAppend<'_>],
         meta: &Meta,
         claims: &[Claim],
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
-        let mut items = Vec::with_capacity(events.len() + claims.len() + 1);
+        let events: usize = appends.iter().map(|a| a.events.len()).sum();
+        let mut items = Vec::with_capacity(events + claims.len() + appends.len());
+        // Claims first: a cancellation reason's position then tells which
+        // claim was taken.
         for claim in claims {
             let mut item = claim_key(&claim.key);
             item.insert("owner".into(), s(&claim.owner));
@@ -42,30 +42,32 @@ impl Dynamo {
                 .map_err(build)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        // Appending after version N needs N to exist: this catches a caller
-        // that names a version ahead of the stream.
-        if expected_version > 0 {
-            let check = ConditionCheck::builder()
-                .table_name(&self.events_table)
-                .key("stream", s(stream))
-                .key("version", n(expected_version))
-                .condition_expression("attribute_exists(#s)")
-                .expression_attribute_names("#s", "stream")
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().condition_check(check).build());
-        }
-        for (i, record) in events.iter().enumerate() {
-            let item = serde_dynamo::to_item(EventItem::new(stream, expected_version + 1 + i as u64, record, meta))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let put = Put::builder()
-                .table_name(&self.events_table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#s)")
-                .expression_attribute_names("#s", "stream")
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().put(put).build());
+        for StreamAppend { stream, expected_version, events } in appends.iter().copied() {
+            // Appending after version N needs N to exist: this catches a
+            // caller that names a version ahead of the stream.
+            if expected_version > 0 {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.events_table)
+                    .key("stream", s(stream))
+                    .key("version", n(expected_version))
+                    .condition_expression("attribute_exists(#s)")
+                    .expression_attribute_names("#s", "stream")
+                    .build()
+                    .map_err(build)?;
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+            }
+            for (i, record) in events.iter().enumerate() {
+                let item = serde_dynamo::to_item(EventItem::new(stream, expected_version + 1 + i as u64, record, meta))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let put = Put::builder()
+                    .table_name(&self.events_table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(#s)")
+                    .expression_attribute_names("#s", "stream")
+                    .build()
+                    .map_err(build)?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
         }
         Ok(items)
     }
@@ -101,16 +103,15 @@ impl EventStore for Dynamo {
         }
     }
 
-    async fn append(
+    async fn append_all(
         &self,
-        stream: &str,
-        expected_version: u64,
-        events: &[EventRecord],
+        appends: &[StreamAppend<'_>],
         meta: &Meta,
         claims: &[Claim],
-    ) -> Result<u64, StoreError> {
-        check_append_size(events, claims)?;
-        let items = self.transaction(stream, expected_version, events, meta, claims)?;
+    ) -> Result<Vec<u64>, StoreError> {
+        check_append_size(appends, claims)?;
+        let items = self.transaction(appends, meta, claims)?;
+        let versions: Vec<u64> = appends.iter().map(|a| a.expected_version + a.events.len() as u64).collect();
         // The same token on every retry makes a retried transaction that had
         // in fact succeeded succeed again instead of conflicting with itself.
         let token = uuid::Uuid::new_v4().to_string();
@@ -124,7 +125,7 @@ impl EventStore for Dynamo {
                 .send()
                 .await;
             let e = match result {
-                Ok(_) => return Ok(expected_version + events.len() as u64),
+                Ok(_) => return Ok(versions),
                 Err(e) => e,
             };
             if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancel)) =

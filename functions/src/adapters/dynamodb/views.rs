@@ -151,6 +151,79 @@ impl ViewStore for Dynamo {
         Ok(times)
     }
 
+    async fn put_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        version: u64,
+        doc: &serde_json::Value,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        let mut item = key(format!("doc#{collection}"), id);
+        item.insert("version".into(), AttributeValue::N(version.to_string()));
+        item.insert("doc".into(), AttributeValue::S(doc.to_string()));
+        if let Some(at) = expires_at {
+            // The table's TTL attribute: DynamoDB drops the item some time after.
+            item.insert("expires_at".into(), epoch(at));
+        }
+        self.put_view_if(
+            item,
+            "attribute_not_exists(pk) OR #v < :v",
+            Some(("#v", "version")),
+            &[(":v", AttributeValue::N(version.to_string()))],
+        )
+        .await
+    }
+
+    async fn doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let out = retrying(|| {
+            self.client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(key(format!("doc#{collection}"), id)))
+                .consistent_read(true)
+                .send()
+        })
+        .await
+        .map_err(|e| unavailable(&e))?;
+        out.item().map(|item| doc_of(item, now)).transpose().map(Option::flatten)
+    }
+
+    async fn docs(&self, collection: &str, now: OffsetDateTime) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = retrying(|| {
+                self.client
+                    .query()
+                    .table_name(&self.views_table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}")))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| unavailable(&e))?;
+            for item in page.items() {
+                out.extend(doc_of(item, now)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn delete_doc(&self, collection: &str, id: &str) -> Result<(), StoreError> {
+        self.delete_view(key(format!("doc#{collection}"), id)).await
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let mut item = key(format!("marker#{marker}"), "marker");
         item.insert("at".into(), epoch(at));
@@ -252,6 +325,24 @@ impl Dynamo {
             .map(|_| ())
             .map_err(|e| unavailable(&e))
     }
+}
+
+/// A document item's JSON, or `None` when its TTL has passed (DynamoDB
+/// removes expired items only eventually).
+fn doc_of(
+    item: &HashMap<String, AttributeValue>,
+    now: OffsetDateTime,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let expired = item
+        .get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .is_some_and(|exp| exp <= now.unix_timestamp());
+    if expired {
+        return Ok(None);
+    }
+    let text = item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("doc item".into()))?;
+    serde_json::from_str(text).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Racing writers of one quota settle well within this many rounds.

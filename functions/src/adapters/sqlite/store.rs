@@ -3,7 +3,7 @@ use events::EventRecord;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Sqlite, unavailable};
-use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, check_append_size};
+use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
 
 /// stream, version, event type, schema version, payload, meta (as stored).
 type RawEvent = (String, u64, String, u32, String, String);
@@ -58,31 +58,36 @@ impl EventStore for Sqlite {
         .await
     }
 
-    async fn append(
+    async fn append_all(
         &self,
-        stream: &str,
-        expected_version: u64,
-        events: &[EventRecord],
+        appends: &[StreamAppend<'_>],
         meta: &Meta,
         claims: &[Claim],
-    ) -> Result<u64, StoreError> {
-        check_append_size(events, claims)?;
-        let stream = stream.to_owned();
+    ) -> Result<Vec<u64>, StoreError> {
+        check_append_size(appends, claims)?;
         let meta = serde_json::to_string(meta).expect("meta serializes");
-        let rows: Vec<_> =
-            events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
+        let streams: Vec<(String, u64, Vec<(String, u32, String)>)> = appends
+            .iter()
+            .map(|a| {
+                let rows =
+                    a.events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
+                (a.stream.to_owned(), a.expected_version, rows)
+            })
+            .collect();
         let claims = claims.to_vec();
-        let version = self
+        let versions = self
             .with_conn(move |conn| {
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
-                let current: u64 = tx
-                    .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [&stream], |r| {
-                        r.get(0)
-                    })
-                    .map_err(unavailable)?;
-                if current != expected_version {
-                    return Err(StoreError::Conflict);
+                for (stream, expected_version, _) in &streams {
+                    let current: u64 = tx
+                        .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [stream], |r| {
+                            r.get(0)
+                        })
+                        .map_err(unavailable)?;
+                    if current != *expected_version {
+                        return Err(StoreError::Conflict);
+                    }
                 }
                 for claim in &claims {
                     let holder: Option<String> = tx
@@ -95,22 +100,26 @@ impl EventStore for Sqlite {
                     tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
                         .map_err(unavailable)?;
                 }
-                let mut version = expected_version;
-                for (event_type, schema_version, payload) in &rows {
-                    version += 1;
-                    tx.execute(
-                        "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![stream, version, event_type, schema_version, payload, meta],
-                    )
-                    .map_err(unavailable)?;
+                let mut versions = Vec::with_capacity(streams.len());
+                for (stream, expected_version, rows) in &streams {
+                    let mut version = *expected_version;
+                    for (event_type, schema_version, payload) in rows {
+                        version += 1;
+                        tx.execute(
+                            "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            params![stream, version, event_type, schema_version, payload, meta],
+                        )
+                        .map_err(unavailable)?;
+                    }
+                    versions.push(version);
                 }
                 tx.commit().map_err(unavailable)?;
-                Ok(version)
+                Ok(versions)
             })
             .await?;
         self.appended.notify_one();
-        Ok(version)
+        Ok(versions)
     }
 
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {

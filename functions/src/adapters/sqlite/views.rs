@@ -91,6 +91,79 @@ impl ViewStore for Sqlite {
         stored.iter().map(|at| at.as_deref().map(parse_time).transpose()).collect()
     }
 
+    async fn put_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        version: u64,
+        doc: &serde_json::Value,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        let (collection, id, doc, expires_at) =
+            (collection.to_owned(), id.to_owned(), doc.to_string(), expires_at.map(rfc3339));
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO docs (collection, id, version, doc, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (collection, id) DO UPDATE SET
+                    version = excluded.version, doc = excluded.doc, expires_at = excluded.expires_at
+                 WHERE docs.version < excluded.version",
+                params![collection, id, version, doc, expires_at],
+            )
+            .map(|n| n == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let (collection, id, now) = (collection.to_owned(), id.to_owned(), rfc3339(now));
+        let text: Option<String> = self
+            .with_conn(move |conn| {
+                conn.query_row(
+                    "SELECT doc FROM docs WHERE collection = ?1 AND id = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+                    params![collection, id, now],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+
+    async fn docs(&self, collection: &str, now: OffsetDateTime) -> Result<Vec<serde_json::Value>, StoreError> {
+        let (collection, now) = (collection.to_owned(), rfc3339(now));
+        let texts: Vec<String> = self
+            .with_conn(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT doc FROM docs WHERE collection = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+                    )
+                    .map_err(unavailable)?;
+                stmt.query_map(params![collection, now], |r| r.get(0))
+                    .map_err(unavailable)?
+                    .collect::<Result<_, _>>()
+                    .map_err(unavailable)
+            })
+            .await?;
+        texts.iter().map(|t| serde_json::from_str(t).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+    }
+
+    async fn delete_doc(&self, collection: &str, id: &str) -> Result<(), StoreError> {
+        let (collection, id) = (collection.to_owned(), id.to_owned());
+        self.with_conn(move |conn| {
+            conn.execute("DELETE FROM docs WHERE collection = ?1 AND id = ?2", params![collection, id])
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let marker = marker.to_owned();
         let at = rfc3339(at);

@@ -1,0 +1,6 @@
+//! The `reset_form` Lambda function (routes: see `http::routes::ROUTES`).
+
+#[tokio::main]
+async fn main() -> Result<(), functions::lambda::Error> {
+    functions::lambda::run_http("reset_form").await
+}

@@ -1,0 +1,6 @@
+//! The `support` Lambda function (routes: see `http::routes::ROUTES`).
+
+#[tokio::main]
+async fn main() -> Result<(), functions::lambda::Error> {
+    functions::lambda::run_http("support").await
+}

@@ -1,0 +1,113 @@
+//! The lost-second-factor form: `GET /api/altcha/challenge` and
+//! `POST /api/reset-requests` (the `reset_form` function).
+//!
+//! The form needs the mfa token (the password was right), an ALTCHA proof
+//! of work (privacy-friendly, no third party) that is single-use and
+//! expires, and the privacy consent. Its personal data is sealed under the
+//! request's own data key before anything is stored.
+
+use events::reset::{self, Submission};
+use events::{altcha, email, phone::Phone};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller};
+use crate::app::App;
+use crate::crypto::random_bytes;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::reset_requests::Form;
+use crate::time_fmt::rfc3339;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormBody {
+    first_name: String,
+    last_name: String,
+    phone: String,
+    email: String,
+    privacy_consent: bool,
+    altcha: String,
+}
+
+pub async fn challenge(app: &App) -> Result<Response<Body>, ApiError> {
+    let now = app.clock.now();
+    let secret_number = u64::from_le_bytes(random_bytes::<8>());
+    let challenge = altcha::make_challenge(
+        app.secret.altcha_key(),
+        &random_bytes::<12>(),
+        secret_number,
+        altcha::DEFAULT_MAX_NUMBER,
+        now,
+        altcha::DEFAULT_TTL,
+    );
+    Ok(response::json(200, &challenge))
+}
+
+fn name(field: &str, raw: &str) -> Result<String, ApiError> {
+    let value = raw.trim();
+    let chars = value.chars().count();
+    if chars == 0 || chars > 100 || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid_request(format!("{field}: 1 to 100 characters")));
+    }
+    Ok(value.to_owned())
+}
+
+pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: FormBody = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Mfa, ctx.now)?;
+    if !body.privacy_consent {
+        return Err(ApiError::invalid_request("privacy_consent: the privacy notice must be accepted"));
+    }
+    let form = Form {
+        first_name: name("first_name", &body.first_name)?,
+        last_name: name("last_name", &body.last_name)?,
+        phone: Phone::parse_any(&body.phone)
+            .map_err(|e| ApiError::invalid_request(format!("phone: {e}")))?
+            .e164()
+            .to_owned(),
+        email: email::normalize(&body.email).ok_or_else(|| ApiError::invalid_request("email: not an email address"))?,
+    };
+    let solved = altcha::verify(app.secret.altcha_key(), &body.altcha, ctx.now)
+        .map_err(|e| ApiError::invalid_request(format!("altcha: {e}; solve a new challenge")))?;
+    // Checked before the ALTCHA is spent, so a wrong token costs nothing.
+    let account = app.load_account(who.account_id).await?;
+    account.authorize(&who.auth, ctx.now)?;
+    let account_phone = match &account.sms {
+        Some(factor) => Some(
+            String::from_utf8_lossy(
+                &app.keys.open(&factor.sealed_phone, &events::account::stream_id(account.id)).await?,
+            )
+            .into_owned(),
+        ),
+        None => None,
+    };
+    let matches = reset::match_flags(
+        &form.first_name,
+        &form.last_name,
+        Some(&form.phone),
+        Some(&form.email),
+        &account,
+        account_phone.as_deref(),
+    );
+    // Single use: of two posts of one solution, one gets here first.
+    if !app.views.mark_once(&format!("altcha#{}", solved.replay_key), ctx.now).await? {
+        return Err(ApiError::invalid_request("altcha: this solution was used already; solve a new challenge"));
+    }
+    let request_id = Uuid::new_v4();
+    let sealed_form = app.seal_form(request_id, &form).await?;
+    let calendar = &app.settings.calendar;
+    let submitted = app
+        .decide_reset(who.account_id, request_id, &ctx.meta, |account, _| {
+            let submission =
+                Submission { request_id, sealed_form: sealed_form.clone(), matches, privacy_consent: true };
+            let decision = reset::decide::submit(&account, &who.auth, submission, ctx.now, calendar);
+            async move { Ok(decision) }
+        })
+        .await?;
+    Ok(response::json(
+        202,
+        &json!({ "request_id": submitted.request_id, "status": "pending", "due_by": rfc3339(submitted.due_by) }),
+    ))
+}

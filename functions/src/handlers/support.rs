@@ -1,0 +1,240 @@
+//! The support console's API (`support` function): the queue of open reset
+//! requests, a request with what helps decide, and the decisions. Only
+//! sessions of accounts with the `support` role; staff see the form and
+//! facts about the account, never a secret or a hash.
+
+use std::collections::HashMap;
+
+use events::account::{Account, Auth};
+use events::reset::{Approval, ResetEvent, ResetRequest, Staff, Status};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller};
+use crate::app::{App, Ctx};
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::projector::support_queue::QUEUE;
+use crate::time_fmt::rfc3339;
+
+/// The signed-in staff member.
+async fn staff(app: &App, req: &Request, now: OffsetDateTime) -> Result<(Staff, Account), ApiError> {
+    let who = caller(app, req, Accepts::Session, now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let account = app.load_account(who.account_id).await?;
+    Ok((Staff::authorize(&account, session_id, now)?, account))
+}
+
+fn request_id(req: &Request) -> Result<Uuid, ApiError> {
+    request::path_param(req, "id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(ApiError::not_found)
+}
+
+/// `pending`, or `taken` while someone works on it; then the decision.
+fn status(request: &ResetRequest) -> &'static str {
+    match (request.status, request.taken_by) {
+        (Status::Pending, Some(_)) => "taken",
+        (status, _) => status.as_str(),
+    }
+}
+
+pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let now = app.clock.now();
+    staff(app, &req, now).await?;
+    let mut items: Vec<Value> = app.views.docs(QUEUE, now).await?.into_iter().filter(|d| d["open"] == true).collect();
+    items.sort_by(|a, b| a["due_by"].as_str().cmp(&b["due_by"].as_str()));
+    for item in &mut items {
+        let overdue = item["due_by"].as_str().is_some_and(|due| due <= rfc3339(now).as_str());
+        let row = item.as_object_mut().expect("queue rows are objects");
+        row.remove("open");
+        row.insert("overdue".into(), json!(overdue || row.get("marked_overdue") == Some(&json!(true))));
+        row.remove("marked_overdue");
+    }
+    Ok(response::json(200, &json!({ "items": items })))
+}
+
+/// Names of the staff members (and others) a request's history mentions.
+async fn names(app: &App, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, ApiError> {
+    let mut names = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
+            slot.insert(app.load_account(id).await?.name);
+        }
+    }
+    Ok(names)
+}
+
+async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> {
+    let (history, request) = app.load_reset(id).await?;
+    if !request.exists() {
+        return Err(ApiError::not_found());
+    }
+    let account = app.load_account(request.account_id).await?;
+    let form = app.open_form(&request, ctx.now).await?;
+    let staff_ids: Vec<Uuid> = history
+        .iter()
+        .filter_map(|r| match &r.event {
+            ResetEvent::Viewed { staff_id }
+            | ResetEvent::Taken { staff_id }
+            | ResetEvent::ApprovalGiven { staff_id, .. }
+            | ResetEvent::Rejected { staff_id, .. } => Some(*staff_id),
+            _ => None,
+        })
+        .collect();
+    let names = names(app, staff_ids).await?;
+    let by = |id: &Uuid| json!({ "id": id, "name": names.get(id) });
+    let entries: Vec<Value> = history
+        .iter()
+        .map(|r| {
+            let (what, who, note, reason) = match &r.event {
+                ResetEvent::Submitted { .. } => ("submitted", None, None, None),
+                ResetEvent::Viewed { staff_id } => ("viewed", Some(by(staff_id)), None, None),
+                ResetEvent::Taken { staff_id } => ("taken", Some(by(staff_id)), None, None),
+                ResetEvent::ApprovalGiven { staff_id, note } => {
+                    ("approval_given", Some(by(staff_id)), Some(note), None)
+                }
+                ResetEvent::Approved {} => ("approved", None, None, None),
+                ResetEvent::Rejected { staff_id, reason } => ("rejected", Some(by(staff_id)), None, Some(reason)),
+                ResetEvent::MarkedOverdue {} => ("marked_overdue", None, None, None),
+                ResetEvent::Anonymised {} => ("anonymised", None, None, None),
+            };
+            json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
+        })
+        .collect();
+    let earlier: Vec<Value> = earlier_requests(app, &account, id, ctx.now).await?;
+    Ok(json!({
+        "request_id": request.request_id,
+        "status": status(&request),
+        "overdue": request.is_overdue(ctx.now),
+        "submitted_at": request.submitted_at.map(rfc3339),
+        "due_by": request.due_by.map(rfc3339),
+        "anonymised": request.anonymised,
+        "form": form,
+        "matches": request.matches,
+        "account": {
+            "user_id": account.id,
+            "email": account.email,
+            "name": account.name,
+            "created_at": account.created_at.map(rfc3339),
+            "last_login_at": account.last_login_at.map(rfc3339),
+            "failed_password_attempts": account.password_failures.count,
+            "failed_second_factor_attempts": account.second_factor_failures.count,
+            "factors": {
+                "totp": account.totp.is_some(),
+                "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
+                "recovery_codes_remaining": account.recovery_codes_remaining(),
+            },
+        },
+        "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
+        "taken_by": request.taken_by.map(|id| by(&id)),
+        "history": entries,
+        "earlier_requests": earlier,
+    }))
+}
+
+/// The account's other requests, from the queue view (open ones) and the
+/// retention index (decided ones, until anonymised).
+async fn earlier_requests(
+    app: &App,
+    account: &Account,
+    this: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<Value>, ApiError> {
+    let mut rows = Vec::new();
+    for collection in [QUEUE, crate::projector::support_queue::DECIDED] {
+        for doc in app.views.docs(collection, now).await? {
+            if doc["account_id"] == json!(account.id)
+                && doc["request_id"] != json!(this)
+                && doc["submitted_at"].is_string()
+            {
+                rows.push(json!({ "request_id": doc["request_id"], "status": doc["status"], "submitted_at": doc["submitted_at"] }));
+            }
+        }
+    }
+    rows.sort_by(|a, b| a["submitted_at"].as_str().cmp(&b["submitted_at"].as_str()));
+    Ok(rows)
+}
+
+pub async fn detail(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = request_id(&req)?;
+    // Who looked is part of the request's history.
+    app.decide_reset_only(id, &ctx.meta, |request| Ok(request.view(&staff))).await?;
+    Ok(response::json(200, &detail_body(app, &ctx, id).await?))
+}
+
+pub async fn take(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = request_id(&req)?;
+    app.decide_reset_only(id, &ctx.meta, |request| Ok(request.take(&staff))).await?;
+    Ok(response::json(200, &detail_body(app, &ctx, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Note {
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    reason: String,
+}
+
+fn bounded(field: &str, text: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.chars().count() > 2000 {
+        return Err(ApiError::invalid_request(format!("{field}: at most 2000 characters")));
+    }
+    Ok(text.to_owned())
+}
+
+/// The account a request belongs to (404 for no such request).
+async fn owner(app: &App, id: Uuid) -> Result<Uuid, ApiError> {
+    let (_, request) = app.load_reset(id).await?;
+    crate::reset_requests::owner_of(&request).ok_or_else(ApiError::not_found)
+}
+
+pub async fn approve(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Note = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = request_id(&req)?;
+    let note = bounded("note", &body.note)?;
+    let policy = app.settings.reset_policy;
+    let account_id = owner(app, id).await?;
+    let approval = app
+        .decide_reset(account_id, id, &ctx.meta, |account, request| {
+            let decision = request.approve(&account, &staff, note.clone(), &policy);
+            async move { Ok(decision) }
+        })
+        .await?;
+    Ok(response::json(
+        200,
+        &match approval {
+            Approval::Final => json!({ "status": "approved" }),
+            Approval::Pending { approvals, required } => {
+                json!({ "status": "pending", "approvals": { "given": approvals, "required": required } })
+            }
+        },
+    ))
+}
+
+pub async fn reject(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Reason = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = request_id(&req)?;
+    let reason = bounded("reason", &body.reason)?;
+    let account_id = owner(app, id).await?;
+    app.decide_reset(account_id, id, &ctx.meta, |account, request| {
+        let decision = request.reject(&account, &staff, reason.clone());
+        async move { Ok(decision) }
+    })
+    .await?;
+    Ok(response::json(200, &json!({ "status": "rejected" })))
+}
