@@ -258,9 +258,10 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * Support staff (role `support`).
  * @typedef {{ id: string, name: string }} StaffRef
  * @typedef {'pending' | 'taken' | 'approved' | 'rejected'} RequestStatus
- * @typedef {{ request_id: string, email: string, first_name: string, last_name: string,
+ * @typedef {{ request_id: string, email: string, first_name: string | null, last_name: string | null,
  *   submitted_at: string, due_by: string, status: 'pending' | 'taken', overdue: boolean,
  *   taken_by?: StaffRef | null }} QueueItem
+ * `email` is the account's; the names are the form's (null once it cannot be read).
  * @typedef {{ first_name: string, last_name: string, phone: string, email: string }} RequestForm
  * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean, email: boolean }} RequestMatches
  * @typedef {{ user_id: string, email: string, name: string, created_at: string, last_login_at: string | null,

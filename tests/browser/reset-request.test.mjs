@@ -270,12 +270,13 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
         const rowEl = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: en[label], exact: true }) });
         await rowEl.getByText(en['support.form.yes'], { exact: true }).waitFor();
       }
-      await page.getByText(en['support.history.viewed']).first().waitFor();
+      const history = page.getByRole('list', { name: en['support.history.title'] });
+      await history.getByText(fill(en['support.history.by'], { name: staff.name })).first().waitFor();
       await s.shot('request');
 
       await s.button(en['support.take']).click();
       await page.getByRole('definition').filter({ hasText: staff.name }).waitFor();
-      await page.getByText(en['support.history.taken'], { exact: true }).waitFor();
+      await history.getByText(en['support.history.taken'], { exact: true }).waitFor();
 
       await s.button(en['support.approve']).click();
       await page.getByLabel(en['support.approve.note'], { exact: true }).fill('Name and email match; called the customer back.');
@@ -285,13 +286,20 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
       await s.shot('approve-confirm');
       await dialog.getByRole('button', { name: en['support.approve.confirm'], exact: true }).click();
       await page.getByText(en['support.approved']).waitFor();
-      await page.getByText(en['support.status.approved'], { exact: true }).first().waitFor();
-      await page.getByText('Name and email match; called the customer back.').waitFor();
+      await page.getByRole('definition').getByText(en['support.status.approved'], { exact: true }).waitFor();
+      await history.getByText(en['support.history.approval_given'], { exact: true }).waitFor();
+      await history.getByText('Name and email match; called the customer back.').waitFor();
       await s.shot('approved');
 
+      // The queue is a projection: the decision reaches it a moment later.
       await page.getByRole('link', { name: en['support.backToQueue'] }).click();
       await s.heading(en['support.title']).waitFor();
-      assert.equal(await page.locator('.queue-item').filter({ hasText: requestId }).count(), 0, 'a decided request leaves the queue');
+      for (let tries = 0; await page.locator('.queue-item').filter({ hasText: requestId }).count(); tries += 1) {
+        assert.ok(tries < 20, 'a decided request leaves the queue');
+        await page.waitForTimeout(250);
+        await s.button(en['support.queue.refresh']).click();
+      }
+      await s.shot('queue-after');
     });
   });
 

@@ -125,11 +125,12 @@ function queueItem(item, now) {
     h(
       'p',
       { class: 'queue-item__title' },
-      h('a', { attrs: { href: requestLink(item.request_id) } }, `${item.first_name} ${item.last_name}`),
+      // The names come from the sealed form; once it can no longer be read, the email stands in.
+      h('a', { attrs: { href: requestLink(item.request_id) } }, item.first_name || item.last_name ? `${item.first_name || ''} ${item.last_name || ''}`.trim() : item.email),
       ' ',
       overdueBadge(item.overdue),
     ),
-    h('p', { class: 'queue-item__meta' }, item.email),
+    h('p', { class: 'queue-item__meta' }, h('span', { text: 'support.queue.accountEmail' }), ' ', item.email),
     h(
       'p',
       { class: 'queue-item__meta' },
