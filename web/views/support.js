@@ -500,10 +500,11 @@ function actions(me, d, onTaken) {
     text.input.focus();
   };
 
-  const takenByMe = d.taken_by && d.taken_by.id === me.user_id;
-  if (!d.taken_by) buttons.append(button('support.take', () => void take(), { variant: 'primary' }));
+  const takenByMe = Boolean(d.taken_by && d.taken_by.id === me.user_id);
+  // Taken by someone else (on leave, say): it can be taken over.
+  if (!takenByMe) buttons.append(button(d.taken_by ? 'support.takeOver' : 'support.take', () => void take(), { variant: 'primary' }));
   if (approvedByMe) section.append(para('support.actions.approvedByMe'));
-  else buttons.append(button('support.approve', () => decide('approve'), { variant: takenByMe || d.taken_by ? 'primary' : 'secondary' }));
+  else buttons.append(button('support.approve', () => decide('approve'), { variant: takenByMe ? 'primary' : 'secondary' }));
   buttons.append(button('support.reject', () => decide('reject')));
   if (d.taken_by && !takenByMe) section.append(para({ key: 'support.actions.takenByOther', params: { name: d.taken_by.name } }));
   section.append(errors, buttons, panel);
