@@ -89,6 +89,17 @@ export function resetRequestView() {
           announce(alert, { key: 'reset.alreadyOpen', params: { id: err.body.request_id } });
           err.handled = true;
         }
+        if (err instanceof api.ApiError && err.code === 'invalid_request') {
+          // The portal names the field first ("phone: ..."); beyond the contract, so only a hint.
+          const target = new Map([['first_name', firstName], ['last_name', lastName], ['phone', phone], ['email', email]]).get(
+            err.serverMessage.split(':')[0],
+          );
+          if (target) {
+            target.setError({ key: target === phone ? 'reset.phoneRefused' : 'reset.fieldRefused' });
+            target.input.focus();
+            err.handled = true;
+          }
+        }
         throw err;
       }
       // Nothing more to do with this sign-in: the five minutes would run out anyway.
