@@ -1,6 +1,6 @@
 // The HTTP API (see shared/api.md): JSON in and out, errors as {error, message}.
 
-import { mfaToken, sessionToken } from './session.js';
+import { mfaToken, rememberRoles, sessionToken } from './session.js';
 
 /**
  * Which token a request carries.
@@ -162,8 +162,16 @@ export const login = (email, password) => request('POST', '/api/login', { body: 
 /** @returns {Promise<null>} */
 export const logout = () => request('POST', '/api/logout', { auth: 'session' });
 
-/** @returns {Promise<Account>} */
-export const account = () => request('GET', '/api/account', { auth: 'session' });
+/**
+ * The account; its roles are kept for the navigation (Support for staff).
+ * @returns {Promise<Account>}
+ */
+export async function account() {
+  /** @type {Account} */
+  const res = await request('GET', '/api/account', { auth: 'session' });
+  rememberRoles(res.roles);
+  return res;
+}
 
 /** @returns {Promise<TotpSetup>} */
 export const totpSetup = () => request('POST', '/api/mfa/totp/setup', { auth: 'mfa' });
@@ -240,3 +248,84 @@ export const createAppPassword = (name) => request('POST', '/api/app-passwords',
  */
 export const revokeAppPassword = (id) =>
   request('DELETE', `/api/app-passwords/${encodeURIComponent(id)}`, { auth: 'session' });
+
+/**
+ * An ALTCHA v1 proof-of-work challenge (see altcha.js).
+ * @typedef {{ algorithm: string, challenge: string, maxnumber: number, salt: string, signature: string }} AltchaChallenge
+ */
+
+/** @returns {Promise<AltchaChallenge>} */
+export const altchaChallenge = () => request('GET', '/api/altcha/challenge');
+
+/**
+ * @typedef {{ first_name: string, last_name: string, phone: string, email: string,
+ *   privacy_consent: true, altcha: string }} ResetRequestForm
+ * @typedef {{ request_id: string, status: 'pending', due_by: string }} ResetRequestSent
+ */
+
+/**
+ * Lost second factor: ask support staff to remove it (mfa token). 409
+ * `conflict` carries the open request's `request_id`.
+ * @param {ResetRequestForm} body
+ * @returns {Promise<ResetRequestSent>}
+ */
+export const createResetRequest = (body) => request('POST', '/api/reset-requests', { auth: 'mfa', body });
+
+/**
+ * Support staff (role `support`).
+ * @typedef {{ id: string, name: string }} StaffRef
+ * @typedef {'pending' | 'taken' | 'approved' | 'rejected'} RequestStatus
+ * @typedef {{ request_id: string, email: string, first_name: string | null, last_name: string | null,
+ *   submitted_at: string, due_by: string, status: 'pending' | 'taken', overdue: boolean,
+ *   taken_by?: StaffRef | null }} QueueItem
+ * `email` is the account's; the names are the form's (null once it cannot be read).
+ * @typedef {{ first_name: string, last_name: string, phone: string, email: string }} RequestForm
+ * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean, email: boolean }} RequestMatches
+ * @typedef {{ user_id: string, email: string, name: string, created_at: string, last_login_at: string | null,
+ *   failed_password_attempts: number, failed_second_factor_attempts: number,
+ *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number } }} RequestAccount
+ * @typedef {'submitted' | 'viewed' | 'taken' | 'approval_given' | 'approved' | 'rejected' | 'marked_overdue' | 'anonymised'} HistoryWhat
+ * @typedef {{ at: string, what: HistoryWhat, by: StaffRef | null, note?: string | null, reason?: string | null }} HistoryEntry
+ * @typedef {{ request_id: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
+ *   anonymised: boolean, form: RequestForm | null, matches: RequestMatches | null, account: RequestAccount | null,
+ *   approvals?: { given: number, required: number }, taken_by?: StaffRef | null, history: HistoryEntry[],
+ *   earlier_requests?: Array<{ request_id: string, status: RequestStatus, submitted_at: string }> }} RequestDetail
+ * @typedef {{ status: 'approved' } | { status: 'pending' | 'taken', approvals: { given: number, required: number } }} ApproveResult
+ */
+
+/** @returns {Promise<{ items: QueueItem[] }>} open requests, soonest deadline first */
+export const supportQueue = () => request('GET', '/api/support/queue', { auth: 'session' });
+
+/** @param {string} id */
+const supportPath = (id) => `/api/support/requests/${encodeURIComponent(id)}`;
+
+/**
+ * A request and what helps decide it (opening it is recorded as "viewed").
+ * @param {string} id
+ * @returns {Promise<RequestDetail>}
+ */
+export const supportRequest = (id) => request('GET', supportPath(id), { auth: 'session' });
+
+/**
+ * Take a request to work on it.
+ * @param {string} id
+ * @returns {Promise<RequestDetail>}
+ */
+export const takeRequest = (id) => request('POST', `${supportPath(id)}/take`, { auth: 'session', body: {} });
+
+/**
+ * Approve: the account's second factors go (or, with four eyes, one approval
+ * of the ones required). 409 `conflict`: decided meanwhile.
+ * @param {string} id
+ * @param {string} note
+ * @returns {Promise<ApproveResult>}
+ */
+export const approveRequest = (id, note) => request('POST', `${supportPath(id)}/approve`, { auth: 'session', body: { note } });
+
+/**
+ * Reject with a reason the owner is emailed. 409 `conflict`: decided meanwhile.
+ * @param {string} id
+ * @param {string} reason
+ * @returns {Promise<{ status: 'rejected' }>}
+ */
+export const rejectRequest = (id, reason) => request('POST', `${supportPath(id)}/reject`, { auth: 'session', body: { reason } });

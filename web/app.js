@@ -7,11 +7,14 @@ import { addRoute, render, startRouter } from './router.js';
 import { homeView } from './views/home.js';
 import { loginView } from './views/login.js';
 import { passwordForgotSentView, passwordForgotView } from './views/password-forgot.js';
+import { privacyView } from './views/privacy.js';
 import { recoveryView } from './views/recovery.js';
 import { registerView } from './views/register.js';
+import { resetRequestView, resetSentView } from './views/reset-request.js';
 import { resetPasswordView } from './views/reset-password.js';
 import { settingsView } from './views/settings.js';
 import { setupView } from './views/setup.js';
+import { supportQueueView, supportRequestView } from './views/support.js';
 import { verifyView } from './views/verify.js';
 
 addRoute('/login', { title: 'login.title', access: 'guest', render: loginView });
@@ -26,6 +29,11 @@ addRoute('/setup', { title: 'setup.title', access: 'mfa-or-session', render: set
 addRoute('/recovery-codes', { title: 'recovery.title', access: 'session', render: recoveryView });
 addRoute('/', { title: 'home.pageTitle', access: 'session', render: homeView });
 addRoute('/settings', { title: 'settings.title', access: 'session', render: settingsView });
+addRoute('/reset-request', { title: 'reset.title', access: 'mfa', render: resetRequestView });
+addRoute('/reset-request/sent', { title: 'reset.sent.title', access: 'anyone', render: resetSentView });
+addRoute('/privacy', { title: 'privacy.title', access: 'anyone', render: privacyView });
+addRoute('/support', { title: 'support.title', access: 'session', render: supportQueueView });
+addRoute('/support/request', { title: 'support.request.pageTitle', access: 'session', render: supportRequestView });
 
 async function start() {
   await setLang(chooseLang());

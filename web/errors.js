@@ -16,6 +16,7 @@ const KNOWN = new Set([
   'invalid_token',
   'network',
   'unavailable',
+  'conflict',
 ]);
 
 /**

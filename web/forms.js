@@ -132,12 +132,14 @@ export function sixDigitField(label, hint) {
  *   fieldErrors?: Partial<Record<string, Field>>,
  *   focusOnError?: Field,
  *   before?: Child[],
+ *   beforeSubmit?: Child[],
  *   after?: Child[],
  *   label?: string,
  * }} FormSpec
  * `errors`: API error code -> key for wording that fits this form;
  * `fieldErrors`: API error code -> the field the message belongs to;
- * `focusOnError`: field to focus and select after a refused attempt.
+ * `focusOnError`: field to focus and select after a refused attempt;
+ * `beforeSubmit`: shown below the fields, above the form's alert and button.
  */
 
 /**
@@ -154,6 +156,7 @@ export function form(spec) {
     { class: 'form', attrs: { novalidate: true } },
     ...(spec.before || []),
     ...spec.fields.map((f) => f.wrap),
+    ...(spec.beforeSubmit || []),
     alert,
     h('div', { class: 'form__actions' }, submitButton),
     ...(spec.after || []),
@@ -225,6 +228,45 @@ export function emailField(label, autocomplete) {
     autocomplete,
     validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : { key: 'validation.email' }),
   });
+}
+
+/**
+ * A checkbox that must be ticked (e.g. consent), with an optional hint below
+ * its label. `value()` is `'yes'` when ticked, `''` otherwise.
+ * @param {{ label: string, name: string, hint?: Child, required?: Msg }} spec
+ * `label` is a key; `required` is the message when it is left unticked
+ * @returns {Field}
+ */
+export function checkField(spec) {
+  const id = uid(`f-${spec.name}`);
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const input = h('input', { attrs: { id, name: spec.name, type: 'checkbox', required: true, 'aria-describedby': spec.hint ? hintId : undefined } });
+  const error = h('p', { class: 'field__error', attrs: { id: errorId, hidden: true } });
+  const wrap = h(
+    'div',
+    { class: 'field field--check' },
+    h('div', { class: 'check' }, input, h('label', { text: spec.label, attrs: { for: id } })),
+    spec.hint ? h('div', { class: 'field__hint', attrs: { id: hintId } }, spec.hint) : null,
+    error,
+  );
+  /** @param {Msg | null} msg */
+  const setError = (msg) => {
+    setText(error, msg);
+    error.hidden = msg === null;
+    const described = [spec.hint ? hintId : null, msg ? errorId : null].filter(Boolean).join(' ');
+    if (described) input.setAttribute('aria-describedby', described);
+    else input.removeAttribute('aria-describedby');
+    if (msg) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    wrap.classList.toggle('field--invalid', msg !== null);
+  };
+  input.addEventListener('change', () => {
+    if (input.checked) setError(null);
+  });
+  const value = () => (input.checked ? 'yes' : '');
+  const check = () => (input.checked ? null : spec.required || { key: 'validation.required' });
+  return { wrap, input, value, setError, check };
 }
 
 /** @typedef {import('./api.js').SmsCountry} SmsCountry */

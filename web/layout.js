@@ -1,10 +1,12 @@
 // The frame around every page: brand, navigation with sign-out when signed in,
 // and the language switch.
 
+import * as api from './api.js';
 import { signOut } from './auth.js';
 import { button, h } from './dom.js';
 import { lang, onLangChange, otherLang, setLang, setText } from './i18n.js';
 import { onNavigate, signedIn } from './router.js';
+import { sessionRoles } from './session.js';
 
 /** @param {string} id */
 function byId(id) {
@@ -40,9 +42,20 @@ function updateNav(path) {
     nav.replaceChildren();
     return;
   }
-  /** @param {string} href @param {string} key */
-  const link = (href, key) =>
-    h('li', {}, h('a', { text: key, attrs: { href, 'aria-current': path === href ? 'page' : undefined } }));
+  const roles = sessionRoles();
+  if (roles === null) {
+    // Not known yet in this session (pages that read the account keep it):
+    // ask once, then show the menu again with what the roles allow.
+    void api.account().then(
+      () => {
+        if (signedIn() && sessionRoles() !== null) updateNav(location.pathname);
+      },
+      () => {},
+    );
+  }
+  /** @param {string} href @param {string} key @param {boolean} [current] */
+  const link = (href, key, current = path === href) =>
+    h('li', {}, h('a', { text: key, attrs: { href, 'aria-current': current ? 'page' : undefined } }));
   nav.setAttribute('aria-labelledby', 'nav-label');
   nav.replaceChildren(
     h('span', { class: 'visually-hidden', text: 'nav.label', attrs: { id: 'nav-label' } }),
@@ -51,6 +64,7 @@ function updateNav(path) {
       {},
       link('/', 'nav.home'),
       link('/settings', 'nav.settings'),
+      roles && roles.includes('support') ? link('/support', 'nav.support', path.startsWith('/support')) : null,
       h('li', {}, button('nav.signOut', () => void signOut(), { variant: 'link' })),
     ),
   );

@@ -4,6 +4,7 @@
 const SESSION = 'portal:session-token';
 const MFA = 'portal:mfa-token';
 const METHODS = 'portal:mfa-methods';
+const ROLES = 'portal:roles';
 
 /** @typedef {'totp' | 'sms' | 'recovery_code'} Method */
 
@@ -53,6 +54,7 @@ export function mfaMethods() {
  */
 export function startMfa(token, methods) {
   put(SESSION, null);
+  put(ROLES, null);
   put(MFA, token);
   put(METHODS, JSON.stringify(methods));
 }
@@ -64,11 +66,32 @@ export function startMfa(token, methods) {
 export function startSession(token) {
   put(MFA, null);
   put(METHODS, null);
+  put(ROLES, null);
   put(SESSION, token);
 }
 
 export function clearAll() {
   put(SESSION, null);
+  put(ROLES, null);
   put(MFA, null);
   put(METHODS, null);
+}
+
+/**
+ * The signed-in account's roles (e.g. `support`), as GET /api/account last
+ * said; null until it was asked in this session.
+ * @returns {string[] | null}
+ */
+export function sessionRoles() {
+  try {
+    const parsed = JSON.parse(get(ROLES) || 'null');
+    return Array.isArray(parsed) ? parsed.filter((r) => typeof r === 'string') : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string[]} roles */
+export function rememberRoles(roles) {
+  if (sessionToken() !== null) put(ROLES, JSON.stringify(Array.isArray(roles) ? roles : []));
 }

@@ -5,11 +5,11 @@
 
 import * as api from '../api.js';
 import { copyText } from '../clipboard.js';
+import { timeEl } from '../dates.js';
 import { confirmDialog } from '../dialog.js';
 import { announce, button, h, heading, liveRegion, para, uid } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { field, form } from '../forms.js';
-import { lang, onLangChange } from '../i18n.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {import('../api.js').AppPasswordItem} AppPasswordItem */
@@ -23,39 +23,6 @@ export const MAX_NAME_CHARS = 64;
 /** `/settings?section=app-passwords` opens Settings at this section. */
 export const SECTION_LINK = '/settings?section=app-passwords';
 const SECTION_PARAM = 'app-passwords';
-
-/**
- * The browser's own variant of the page's language (en-GB, de-AT), so dates
- * look as the person is used to; the plain language otherwise.
- * @returns {string}
- */
-function dateLocale() {
-  const current = lang();
-  const prefs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || current];
-  return prefs.find((tag) => tag.toLowerCase().split('-')[0] === current) || current;
-}
-
-/**
- * Date and time in the page's language and the browser's time zone.
- * @param {string} iso RFC 3339 from the server
- */
-export function formatDateTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(dateLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
-}
-
-/** @param {string} iso */
-function timeEl(iso) {
-  return h('time', { class: 'js-datetime', attrs: { datetime: iso } }, formatDateTime(iso));
-}
-
-// Dates are formatted, not translated: switching the language re-formats them.
-onLangChange(() => {
-  for (const el of document.querySelectorAll('time.js-datetime')) {
-    el.textContent = formatDateTime(el.getAttribute('datetime') || '');
-  }
-});
 
 /**
  * The section at the end of Settings > Security.

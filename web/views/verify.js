@@ -111,6 +111,8 @@ export function verifyView() {
     { class: 'card' },
     heading(1, 'verify.title'),
     slot,
+    // Phone lost (app and SMS gone): support staff can remove the second factor.
+    h('p', { class: 'aside' }, h('a', { text: 'verify.lostPhone', attrs: { href: '/reset-request' } })),
     h(
       'p',
       { class: 'aside' },
