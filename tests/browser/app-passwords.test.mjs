@@ -221,6 +221,8 @@ describe('App passwords in English: create, use for calendar sync, last used, re
 
     await dialog.getByRole('button', { name: en['settings.appPasswords.done'], exact: true }).click();
     await dialog.waitFor({ state: 'detached' });
+    // The dialog's close event removes it, a moment after it is hidden.
+    await page.getByText(appPassword).waitFor({ state: 'detached', timeout: 2000 });
     assert.equal(await page.getByText(appPassword).count(), 0, 'the password is gone from the page once the dialog is closed');
     await u.section.getByText(fill(en['settings.appPasswords.createdStatus'], { name: appName })).waitFor();
     await u.row(appName).getByText(en['settings.appPasswords.neverUsed']).waitFor();
