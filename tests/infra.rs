@@ -1,0 +1,269 @@
+//! infra/template.yaml against the code: the HTTP API's routes against
+//! `functions::http::routes::ROUTES`, the template's functions against the
+//! binaries of functions/src/bin, the environment variables against what
+//! the code reads, and each function's IAM policy against
+//! infra/iam_actions.tsv. No AWS, no network: it reads files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use functions::backend::aws::AwsResources;
+use functions::http::routes::ROUTES;
+use functions::portal::config::PortalConfig;
+use serde_norway::Value;
+
+/// Variables the code reads that only the local portal uses (where to
+/// listen, which backend, the embedded backend's files, the page's files):
+/// a Lambda is the AWS backend, answers the runtime API and serves no page.
+const PORTAL_ONLY: &[&str] = &["PORTAL_ADDR", "PORTAL_BACKEND", "PORTAL_DATA_DIR", "PORTAL_WEB_DIR"];
+
+/// One of these names the KMS key (backend/aws.rs): either will do.
+const KMS_KEY: &[&str] = &["PORTAL_KMS_KEY_ID", "PORTAL_KMS_ALIAS"];
+
+/// Functions being added on another branch: the template has them already.
+/// Until their binary exists here they are taken as they are (their routes
+/// must then be exactly these); once it exists, the ordinary checks apply.
+const PENDING: &[(&str, &[(&str, &str)])] =
+    &[("password", &[("POST", "/api/password/forgot"), ("POST", "/api/password/reset")])];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+struct Function {
+    /// The binary, from CodeUri `../target/lambda/<name>/bootstrap.zip`.
+    name: String,
+    routes: BTreeSet<(String, String)>,
+    env: BTreeSet<String>,
+    /// (action, resource token as in iam_actions.tsv)
+    policy: BTreeSet<(String, String)>,
+}
+
+struct Template {
+    functions: BTreeMap<String, Function>,
+}
+
+fn tagged(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
+        _ => None,
+    }
+}
+
+fn str_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+fn list_of(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// The token of iam_actions.tsv for a statement's Resource.
+fn resource_token(v: &Value, own_logs: &str) -> String {
+    match tagged(v) {
+        Some((tag, value)) if tag == "GetAtt" => match str_of(value).as_str() {
+            "EventsTable.Arn" => "events".into(),
+            "EventsTable.StreamArn" => "events-stream".into(),
+            "ViewsTable.Arn" => "views".into(),
+            "TotpKey.Arn" => "totp-key".into(),
+            "ProjectorFailures.Arn" => "projector-dlq".into(),
+            other if other == format!("{own_logs}.Arn") => "log-group".into(),
+            other => panic!("a policy names {other}, which has no token in iam_actions.tsv"),
+        },
+        Some((tag, value)) if tag == "Ref" && str_of(value) == "SigningSecret" => "signing-secret".into(),
+        Some((tag, value)) if tag == "Sub" && str_of(value).contains(":ses:") => "ses-identity".into(),
+        None if str_of(v) == "*" => "sms".into(),
+        _ => panic!("a policy names an unknown resource {v:?}"),
+    }
+}
+
+fn env_names(properties: &Value) -> BTreeSet<String> {
+    properties
+        .get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_mapping)
+        .map(|vars| vars.keys().map(str_of).collect())
+        .unwrap_or_default()
+}
+
+fn template() -> Template {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).expect("infra/template.yaml parses as YAML");
+    let global_env = doc.get("Globals").and_then(|g| g.get("Function")).map(env_names).unwrap_or_default();
+    let resources = doc["Resources"].as_mapping().expect("Resources");
+    let mut functions = BTreeMap::new();
+    for (id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let id = str_of(id);
+        let props = &resource["Properties"];
+        let code = str_of(&props["CodeUri"]);
+        let name = code
+            .strip_prefix("../target/lambda/")
+            .and_then(|rest| rest.strip_suffix("/bootstrap.zip"))
+            .unwrap_or_else(|| panic!("{id}: CodeUri {code} is not ../target/lambda/<function>/bootstrap.zip"))
+            .to_owned();
+        let mut routes = BTreeSet::new();
+        if let Some(events) = props.get("Events").and_then(Value::as_mapping) {
+            for event in events.values() {
+                if event["Type"].as_str() == Some("HttpApi") {
+                    let p = &event["Properties"];
+                    routes.insert((str_of(&p["Method"]), str_of(&p["Path"])));
+                }
+            }
+        }
+        let env = global_env.union(&env_names(props)).cloned().collect();
+        // The role: `Role: !GetAtt <X>Role.Arn`, with inline policies only.
+        let (tag, role_ref) = tagged(&props["Role"]).unwrap_or_else(|| panic!("{id}: Role must be !GetAtt <role>.Arn"));
+        assert_eq!(tag, "GetAtt", "{id}: Role");
+        let role_id = str_of(role_ref).strip_suffix(".Arn").expect("Role: !GetAtt <role>.Arn").to_owned();
+        let role = &resources[role_id.as_str()];
+        assert_eq!(role["Type"].as_str(), Some("AWS::IAM::Role"), "{id}: {role_id} is not a role");
+        assert!(
+            role["Properties"].get("ManagedPolicyArns").is_none(),
+            "{role_id}: managed policies are not least privilege"
+        );
+        let own_logs = format!("{}Logs", id.strip_suffix("Function").unwrap_or(&id));
+        let mut policy = BTreeSet::new();
+        for p in list_of(&role["Properties"]["Policies"]) {
+            for statement in list_of(&p["PolicyDocument"]["Statement"]) {
+                assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{role_id}: only Allow statements");
+                for resource in list_of(&statement["Resource"]) {
+                    let token = resource_token(resource, &own_logs);
+                    for action in list_of(&statement["Action"]) {
+                        policy.insert((str_of(action), token.clone()));
+                    }
+                }
+            }
+        }
+        assert!(functions.insert(name.clone(), Function { name, routes, env, policy }).is_none(), "{code} twice");
+    }
+    Template { functions }
+}
+
+fn pending_without_binary() -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
+    PENDING.iter().copied().filter(|(f, _)| !root().join(format!("functions/src/bin/{f}.rs")).exists()).collect()
+}
+
+fn code_routes() -> BTreeSet<(String, String, String)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.function != "portal")
+        .map(|r| (r.function.to_owned(), r.method.to_owned(), r.path.to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_api_has_exactly_the_routes_of_the_route_table() {
+    let t = template();
+    let mut in_template: BTreeSet<(String, String, String)> = t
+        .functions
+        .values()
+        .flat_map(|f| f.routes.iter().map(|(m, p)| (f.name.clone(), m.clone(), p.clone())))
+        .collect();
+    for (f, routes) in pending_without_binary() {
+        let want: BTreeSet<_> = routes.iter().map(|(m, p)| (f.to_owned(), m.to_string(), p.to_string())).collect();
+        let have: BTreeSet<_> = in_template.iter().filter(|(g, _, _)| g == f).cloned().collect();
+        assert_eq!(have, want, "the routes of the pending function {f}");
+        in_template.retain(|(g, _, _)| g != f);
+    }
+    let code = code_routes();
+    let missing: Vec<_> = code.difference(&in_template).collect();
+    let extra: Vec<_> = in_template.difference(&code).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "(function, method, path) in routes.rs only: {missing:?}; in infra/template.yaml only: {extra:?}"
+    );
+}
+
+#[test]
+fn every_function_binary_is_in_the_template_and_nothing_else() {
+    let t = template();
+    let mut binaries: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".rs").map(str::to_owned))
+        .filter(|n| n != "portal")
+        .collect();
+    for (f, _) in pending_without_binary() {
+        binaries.insert(f.to_owned());
+    }
+    let in_template: BTreeSet<String> = t.functions.keys().cloned().collect();
+    assert_eq!(in_template, binaries, "functions of infra/template.yaml vs binaries of functions/src/bin");
+    // And each route's function is one of them.
+    for r in ROUTES.iter().filter(|r| r.function != "portal") {
+        assert!(binaries.contains(r.function), "{} {} names the unknown function {}", r.method, r.path, r.function);
+    }
+}
+
+/// Every variable the code looks up: the lookups record each name asked.
+fn variables_the_code_reads() -> BTreeSet<String> {
+    let asked = Mutex::new(BTreeSet::new());
+    let record = |name: &str| {
+        asked.lock().unwrap().insert(name.to_owned());
+        None
+    };
+    AwsResources::from_lookup(record);
+    PortalConfig::from_lookup(record).expect("the defaults are a valid configuration");
+    asked.into_inner().unwrap()
+}
+
+#[test]
+fn every_function_gets_the_variables_the_code_reads_and_no_others() {
+    let read = variables_the_code_reads();
+    for name in PORTAL_ONLY.iter().chain(KMS_KEY) {
+        assert!(read.contains(*name), "the code no longer reads {name}: update this test");
+    }
+    let required: BTreeSet<String> =
+        read.iter().filter(|n| !PORTAL_ONLY.contains(&n.as_str()) && !KMS_KEY.contains(&n.as_str())).cloned().collect();
+    for f in template().functions.values() {
+        let missing: Vec<_> = required.difference(&f.env).collect();
+        assert!(missing.is_empty(), "{}: the code reads {missing:?}, the template does not set it", f.name);
+        let unread: Vec<_> = f.env.iter().filter(|n| !read.contains(*n) || PORTAL_ONLY.contains(&n.as_str())).collect();
+        assert!(unread.is_empty(), "{}: the template sets {unread:?}, which no Lambda reads", f.name);
+        let kms = KMS_KEY.iter().filter(|n| f.env.contains(**n)).count();
+        assert_eq!(kms, 1, "{}: exactly one of {KMS_KEY:?}", f.name);
+    }
+}
+
+fn iam_table() -> BTreeMap<String, BTreeSet<(String, String)>> {
+    let text = std::fs::read_to_string(root().join("infra/iam_actions.tsv")).unwrap();
+    let mut table: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(
+            cols.len() == 4 && cols[3].trim().len() > 3,
+            "iam_actions.tsv line {}: function, action, resource, why",
+            i + 1
+        );
+        table.entry(cols[0].to_owned()).or_default().insert((cols[1].to_owned(), cols[2].to_owned()));
+    }
+    table
+}
+
+#[test]
+fn each_role_allows_exactly_the_actions_of_iam_actions_tsv() {
+    let table = iam_table();
+    let t = template();
+    let functions: BTreeSet<&String> = t.functions.keys().collect();
+    assert_eq!(table.keys().collect::<BTreeSet<_>>(), functions, "functions of iam_actions.tsv vs the template");
+    for f in t.functions.values() {
+        let want = &table[&f.name];
+        let extra: Vec<_> = f.policy.difference(want).collect();
+        let missing: Vec<_> = want.difference(&f.policy).collect();
+        assert!(extra.is_empty(), "{}: the role allows (action, resource) {extra:?}, not in iam_actions.tsv", f.name);
+        assert!(missing.is_empty(), "{}: iam_actions.tsv lists {missing:?}, the role does not allow it", f.name);
+    }
+}
