@@ -21,12 +21,6 @@ const PORTAL_ONLY: &[&str] = &["PORTAL_ADDR", "PORTAL_BACKEND", "PORTAL_DATA_DIR
 /// One of these names the KMS key (backend/aws.rs): either will do.
 const KMS_KEY: &[&str] = &["PORTAL_KMS_KEY_ID", "PORTAL_KMS_ALIAS"];
 
-/// Functions being added on another branch: the template has them already.
-/// Until their binary exists here they are taken as they are (their routes
-/// must then be exactly these); once it exists, the ordinary checks apply.
-const PENDING: &[(&str, &[(&str, &str)])] =
-    &[("password", &[("POST", "/api/password/forgot"), ("POST", "/api/password/reset")])];
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
@@ -150,10 +144,6 @@ fn template() -> Template {
     Template { functions }
 }
 
-fn pending_without_binary() -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
-    PENDING.iter().copied().filter(|(f, _)| !root().join(format!("functions/src/bin/{f}.rs")).exists()).collect()
-}
-
 fn code_routes() -> BTreeSet<(String, String, String)> {
     ROUTES
         .iter()
@@ -165,17 +155,11 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 #[test]
 fn the_api_has_exactly_the_routes_of_the_route_table() {
     let t = template();
-    let mut in_template: BTreeSet<(String, String, String)> = t
+    let in_template: BTreeSet<(String, String, String)> = t
         .functions
         .values()
         .flat_map(|f| f.routes.iter().map(|(m, p)| (f.name.clone(), m.clone(), p.clone())))
         .collect();
-    for (f, routes) in pending_without_binary() {
-        let want: BTreeSet<_> = routes.iter().map(|(m, p)| (f.to_owned(), m.to_string(), p.to_string())).collect();
-        let have: BTreeSet<_> = in_template.iter().filter(|(g, _, _)| g == f).cloned().collect();
-        assert_eq!(have, want, "the routes of the pending function {f}");
-        in_template.retain(|(g, _, _)| g != f);
-    }
     let code = code_routes();
     let missing: Vec<_> = code.difference(&in_template).collect();
     let extra: Vec<_> = in_template.difference(&code).collect();
@@ -188,15 +172,12 @@ fn the_api_has_exactly_the_routes_of_the_route_table() {
 #[test]
 fn every_function_binary_is_in_the_template_and_nothing_else() {
     let t = template();
-    let mut binaries: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
+    let binaries: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter_map(|n| n.strip_suffix(".rs").map(str::to_owned))
         .filter(|n| n != "portal")
         .collect();
-    for (f, _) in pending_without_binary() {
-        binaries.insert(f.to_owned());
-    }
     let in_template: BTreeSet<String> = t.functions.keys().cloned().collect();
     assert_eq!(in_template, binaries, "functions of infra/template.yaml vs binaries of functions/src/bin");
     // And each route's function is one of them.
