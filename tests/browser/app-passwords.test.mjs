@@ -17,6 +17,7 @@ import {
   strongPassword,
   uniqueEmail,
   waitForOutbox,
+  storySteps,
 } from './support.mjs';
 
 const en = dict('en');
@@ -131,7 +132,6 @@ describe('App passwords in English: create, use for calendar sync, last used, re
   let shot;
   /** @type {ReturnType<typeof ui>} */
   let u;
-  let broken = false;
 
   // Far from UTC, with half hours: a time shown in UTC would not match.
   const timeZone = 'Asia/Kolkata';
@@ -142,25 +142,7 @@ describe('App passwords in English: create, use for calendar sync, last used, re
   let userId = '';
   let appPassword = '';
 
-  /**
-   * A step; once one fails the rest are skipped (they build on it).
-   * @param {string} title
-   * @param {() => Promise<void>} fn
-   */
-  const step = (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        broken = true;
-        await shot(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = storySteps(() => shot);
 
   before(async () => {
     browser = await launchBrowser();

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
   dict,
@@ -18,6 +18,7 @@ import {
   strongPassword,
   uniqueEmail,
   waitForOutbox,
+  storySteps,
 } from './support.mjs';
 
 const en = dict('en');
@@ -29,7 +30,6 @@ describe('English journey: password, authenticator app, recovery codes', { concu
   let page;
   /** @type {(step: string) => Promise<void>} */
   let shot;
-  let broken = false;
 
   const name = 'Alex Example';
   const email = uniqueEmail('journey');
@@ -40,25 +40,7 @@ describe('English journey: password, authenticator app, recovery codes', { concu
   let codes = [];
   const usedSteps = new Set();
 
-  /**
-   * A step of the journey; once one fails the rest are skipped (they build on it).
-   * @param {string} title
-   * @param {(t: import('node:test').TestContext) => Promise<void>} fn
-   */
-  const step = (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = true;
-        await shot(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = storySteps(() => shot);
 
   const heading = (text) => page.getByRole('heading', { level: 1, name: text, exact: true });
   const button = (text) => page.getByRole('button', { name: text, exact: true });

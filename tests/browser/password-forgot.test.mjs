@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PORTAL_URL, dict, fill, launchBrowser, screenshots, strongPassword, uniqueEmail, waitForOutbox } from './support.mjs';
+import { PORTAL_URL, dict, fill, launchBrowser, screenshots, strongPassword, uniqueEmail, storySteps, waitForOutbox } from './support.mjs';
 
 const en = dict('en');
 const de = dict('de');
@@ -39,7 +39,6 @@ describe('Password forgotten in English: request a link, set a new password, sig
   let page;
   /** @type {(step: string) => Promise<void>} */
   let shot;
-  let broken = false;
 
   const name = 'Robin Reset';
   const email = uniqueEmail('forgot');
@@ -50,25 +49,7 @@ describe('Password forgotten in English: request a link, set a new password, sig
   const heading = (text) => page.getByRole('heading', { level: 1, name: text, exact: true });
   const button = (text) => page.getByRole('button', { name: text, exact: true });
 
-  /**
-   * A step; once one fails the rest are skipped (they build on it).
-   * @param {string} title
-   * @param {() => Promise<void>} fn
-   */
-  const step = (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        broken = true;
-        await shot(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = storySteps(() => shot);
 
   /** @param {string} address */
   async function requestLink(address) {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
   REPO_ROOT,
@@ -24,6 +24,7 @@ import {
   strongPassword,
   uniqueEmail,
   waitForOutbox,
+  storySteps,
 } from './support.mjs';
 
 const en = dict('en');
@@ -76,7 +77,6 @@ async function customerWithApp(who, usedSteps) {
 describe('Lost phone: reset form, support console, new second factor', { concurrency: 1, skip: DATA_DIR ? false : 'needs PORTAL_DATA_DIR (the running portal\'s data dir) for `portal staff add`' }, () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
-  let broken = false;
 
   const customer = { name: 'Alex Example', email: uniqueEmail('reset'), password: strongPassword() };
   const staff = { name: 'Sam Support', email: uniqueEmail('staff'), password: strongPassword() };
@@ -86,24 +86,7 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
   /** @type {string} */
   let requestId = '';
 
-  /**
-   * A step; once one fails the rest are skipped (they build on it).
-   * @param {string} title
-   * @param {() => Promise<void>} fn
-   */
-  const step = (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        broken = true;
-        throw err;
-      }
-    });
+  const step = storySteps(() => undefined);
 
   /**
    * A fresh browser context with its own page and screenshots.

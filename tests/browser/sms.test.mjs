@@ -6,7 +6,7 @@
 // removed with a recovery code. Codes are read from /dev/outbox.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
   dict,
@@ -17,6 +17,7 @@ import {
   strongPassword,
   uniqueEmail,
   uniquePhone,
+  storySteps,
 } from './support.mjs';
 import { masked, smsPage, withAnyCount } from './sms-steps.mjs';
 
@@ -31,7 +32,6 @@ describe('English: SMS setup, sign-in with the countdown, change of number, remo
   let shot;
   /** @type {ReturnType<typeof smsPage>} */
   let ui;
-  let broken = false;
 
   const name = 'Sam Example';
   const email = uniqueEmail('sms');
@@ -42,20 +42,7 @@ describe('English: SMS setup, sign-in with the countdown, change of number, remo
   let codes = [];
 
   /** A step; once one fails the rest are skipped (they build on it). */
-  const step = (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = true;
-        await shot(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = storySteps(() => shot);
 
   before(async () => {
     browser = await launchBrowser();

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -187,4 +188,28 @@ export async function waitForSmsCode(phone, seen) {
   const match = /#(\d{6})\s*$/.exec(sms.body);
   if (!match) throw new Error(`no code at the end of the SMS ${JSON.stringify(sms.body)}`);
   return match[1];
+}
+
+/**
+ * The steps of one story, each a test: once one fails the rest are skipped
+ * (they build on it), and the failing one leaves a screenshot.
+ * @param {() => ((step: string) => Promise<unknown>) | undefined} currentShot the story's screenshot function, once made
+ * @returns {(title: string, fn: (t: import('node:test').TestContext) => Promise<void>) => void}
+ */
+export function storySteps(currentShot) {
+  let broken = false;
+  return (title, fn) =>
+    it(title, async (t) => {
+      if (broken) {
+        t.skip('an earlier step failed');
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = true;
+        await currentShot()?.(`failed-${title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+        throw err;
+      }
+    });
 }
