@@ -9,7 +9,10 @@ use functions::projector::stream_poller;
 use tokio::sync::watch;
 
 async fn aws_portal() -> TestPortal {
-    TestPortal::aws(acceptance::harness::settings(), cheap_passwords()).await
+    let p = TestPortal::aws(acceptance::harness::settings(), cheap_passwords()).await;
+    let Backend::Aws(aws) = &p.backend else { unreachable!() };
+    acceptance::aws_tables::wait_for_stream(&aws.resources, &aws.streams).await;
+    p
 }
 
 /// Mail SES captured with this subject, once `at_least` arrived or `wait` passed.

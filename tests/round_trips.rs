@@ -74,7 +74,7 @@ async fn dynamodb_round_trips_per_flow() {
     // DAV: an app password is checked with three reads (the email's claim,
     // the failure counter, the account's events) and the last-used time is
     // written at most every five minutes: the first check writes it, the
-    // next ones do not.
+    // next ones within five minutes do not even try.
     let session = p.enrolled("dav-trips@example.de").await.session;
     let (_, created) = p.call("POST", "/api/app-passwords", Some(&session), Some(json!({"name": "cal"}))).await;
     let basic = format!(

@@ -5,29 +5,15 @@ use std::future::Future;
 
 use events::EventCodec;
 use events::account::{self, Account, AccountEvent, Decision};
-use events::codec::Recorded;
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::http::ApiError;
-use crate::ports::store::{Claim, Meta, StoreError, StoredEvent};
+use crate::ports::store::{Claim, Meta, StoreError, decode};
 
 /// How often a decision is retried after losing a race. Thirty requests on
 /// one account at once settle well within this.
 const MAX_ATTEMPTS: u32 = 64;
-
-pub fn decode(stored: &[StoredEvent]) -> Result<Vec<Recorded<AccountEvent>>, StoreError> {
-    stored
-        .iter()
-        .map(|e| {
-            Ok(Recorded {
-                version: e.version,
-                at: e.meta.at,
-                event: AccountEvent::decode(&e.record).map_err(|err| StoreError::Corrupt(err.to_string()))?,
-            })
-        })
-        .collect()
-}
 
 impl App {
     /// The argon2 hash of a new password (one that passed

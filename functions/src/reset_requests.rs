@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::crypto::random_bytes;
 use crate::http::ApiError;
 use crate::ports::keys::KeyRing;
-use crate::ports::store::{Meta, StoreError, StoredEvent, StreamAppend};
+use crate::ports::store::{Meta, StoreError, StreamAppend, decode};
 use crate::ports::views::ViewStore;
 
 /// Views collection of the sealed data keys, one per request.
@@ -40,19 +40,6 @@ pub struct Form {
 
 /// Racing decisions on one request settle well within this.
 const MAX_ATTEMPTS: u32 = 32;
-
-pub fn decode(stored: &[StoredEvent]) -> Result<Vec<Recorded<ResetEvent>>, StoreError> {
-    stored
-        .iter()
-        .map(|e| {
-            Ok(Recorded {
-                version: e.version,
-                at: e.meta.at,
-                event: ResetEvent::decode(&e.record).map_err(|err| StoreError::Corrupt(err.to_string()))?,
-            })
-        })
-        .collect()
-}
 
 fn records<E: EventCodec>(events: &[E]) -> Vec<EventRecord> {
     events.iter().map(EventCodec::encode).collect()

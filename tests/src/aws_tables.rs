@@ -23,10 +23,62 @@ fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
     AttributeDefinition::builder().attribute_name(name).attribute_type(kind).build().unwrap()
 }
 
+/// Waits until the events table's stream takes records. LocalStack backs a
+/// new table's stream with a kinesis stream that becomes active only after
+/// a moment; records written before that are dropped (its log says
+/// "Stream ... is not currently ACTIVE"), which AWS never does. A shard
+/// iterator is refused until then, so that is what is asked for.
+pub async fn wait_for_stream(resources: &AwsResources, streams: &aws_sdk_dynamodbstreams::Client) {
+    let ddb = client().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let table = ddb.describe_table().table_name(&resources.events_table).send().await.expect("the events table");
+        let arn = table.table().and_then(|t| t.latest_stream_arn()).expect("the events table has a stream").to_owned();
+        let ready = match streams.describe_stream().stream_arn(&arn).send().await {
+            Ok(out) => match out.stream_description().and_then(|d| d.shards().first()).and_then(|s| s.shard_id()) {
+                Some(shard) => streams
+                    .get_shard_iterator()
+                    .stream_arn(&arn)
+                    .shard_id(shard)
+                    .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .is_ok(),
+                None => false,
+            },
+            Err(_) => false,
+        };
+        if ready {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the events table's stream did not become active in 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// A table was created, also when a busy LocalStack answered so late that
+/// the SDK retried a call that had succeeded, and the retry found the table
+/// (named for this test alone) already there.
+fn created<T, R: std::fmt::Debug>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::create_table::CreateTableError, R>,
+    >,
+    what: &str,
+) {
+    use aws_sdk_dynamodb::operation::create_table::CreateTableError;
+    match result {
+        Ok(_) => {}
+        Err(e) if matches!(e.as_service_error(), Some(CreateTableError::ResourceInUseException(_))) => {}
+        Err(e) => panic!("{what}: {e:?}"),
+    }
+}
+
 /// The two tables as `localstack/init.py` and the SAM template define them.
 pub async fn create(resources: &AwsResources) {
     let ddb = client().await;
-    ddb.create_table()
+    let events = ddb
+        .create_table()
         .table_name(&resources.events_table)
         .key_schema(key("stream", KeyType::Hash))
         .key_schema(key("version", KeyType::Range))
@@ -41,9 +93,10 @@ pub async fn create(resources: &AwsResources) {
                 .unwrap(),
         )
         .send()
-        .await
-        .expect("LocalStack creates the events table (is it running? tests/run starts it)");
-    ddb.create_table()
+        .await;
+    created(events, "LocalStack creates the events table (is it running? tests/run starts it)");
+    let views = ddb
+        .create_table()
         .table_name(&resources.views_table)
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
@@ -51,8 +104,8 @@ pub async fn create(resources: &AwsResources) {
         .attribute_definitions(attr("sk", ScalarAttributeType::S))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
-        .await
-        .expect("LocalStack creates the views table");
+        .await;
+    created(views, "LocalStack creates the views table");
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     aws_sdk_ses::Client::new(&sdk)
         .verify_email_identity()

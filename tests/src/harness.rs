@@ -235,19 +235,27 @@ impl TestPortal {
         let (_, first) = self.login(email, PASSWORD).await;
         assert_eq!(first["status"], "authenticated");
         let token = self.mfa_token(email).await;
-        let (status, setup) = self.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
-        assert_eq!(status, 200, "{setup}");
-        let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
-        let code = self.code(&secret, 0);
-        let (status, confirmed) =
-            self.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": code}))).await;
-        assert_eq!(status, 200, "{confirmed}");
+        let (secret, confirmed) = self.activate_totp(&token).await;
         self.next_step();
         Enrolled {
             secret,
             recovery_codes: serde_json::from_value(confirmed["recovery_codes"].clone()).unwrap(),
             session: confirmed["session_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Sets up an authenticator with `token` and confirms it with its
+    /// current code: the secret, and the confirmation's answer (recovery
+    /// codes, session).
+    pub async fn activate_totp(&self, token: &str) -> (Vec<u8>, Value) {
+        let (status, setup) = self.call("POST", "/api/mfa/totp/setup", Some(token), None).await;
+        assert_eq!(status, 200, "{setup}");
+        let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
+        let code = self.code(&secret, 0);
+        let (status, confirmed) =
+            self.call("POST", "/api/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await;
+        assert_eq!(status, 200, "{confirmed}");
+        (secret, confirmed)
     }
 
     /// The authenticator's code for the current step plus `offset` steps.
@@ -360,13 +368,7 @@ impl TestPortal {
         let claim = Claim { key: account::email_claim(email), owner: account::stream_id(id) };
         self.app.append_account(id, 0, &registered, &meta, &[claim]).await.unwrap();
         let token = self.mfa_token(email).await;
-        let (status, setup) = self.call("POST", "/api/mfa/totp/setup", Some(&token), None).await;
-        assert_eq!(status, 200, "{setup}");
-        let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
-        let code = self.code(&secret, 0);
-        let (status, confirmed) =
-            self.call("POST", "/api/mfa/totp/confirm", Some(&token), Some(json!({"code": code}))).await;
-        assert_eq!(status, 200, "{confirmed}");
+        let (_, confirmed) = self.activate_totp(&token).await;
         (confirmed["session_token"].as_str().unwrap().to_owned(), id)
     }
 

@@ -7,7 +7,8 @@
 //! registrations of one email cannot both succeed.
 
 use async_trait::async_trait;
-use events::EventRecord;
+use events::codec::Recorded;
+use events::{EventCodec, EventRecord};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -117,4 +118,19 @@ pub fn check_append_size(appends: &[StreamAppend<'_>], claims: &[Claim]) -> Resu
         return Err(StoreError::TooLarge(items));
     }
     Ok(())
+}
+
+/// A stream's stored events as domain events of `E` (the time from their
+/// metadata), for folding into an aggregate's state.
+pub fn decode<E: EventCodec>(stored: &[StoredEvent]) -> Result<Vec<Recorded<E>>, StoreError> {
+    stored
+        .iter()
+        .map(|e| {
+            Ok(Recorded {
+                version: e.version,
+                at: e.meta.at,
+                event: E::decode(&e.record).map_err(|err| StoreError::Corrupt(err.to_string()))?,
+            })
+        })
+        .collect()
 }

@@ -35,6 +35,12 @@ pub struct Projector {
 }
 
 impl Projector {
+    /// An account as its events stand now (for addresses and names).
+    pub(crate) async fn account(&self, id: uuid::Uuid) -> Result<events::account::Account, StoreError> {
+        let stored = self.store.load(&events::account::stream_id(id)).await?;
+        Ok(events::account::Account::from_events(&crate::ports::store::decode(&stored)?))
+    }
+
     /// Applies one stored event to every projection.
     pub async fn project(&self, event: &StoredEvent) -> Result<(), ProjectionError> {
         support_queue::on_event(self, event).await?;

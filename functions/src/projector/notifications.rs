@@ -7,10 +7,10 @@ use events::account::{Account, AccountEvent};
 use events::reset::{ResetEvent, ResetRequest};
 
 use super::{ProjectionError, Projector};
-use crate::accounts::decode;
 use crate::mail_text;
 use crate::ports::mail::Mail;
 use crate::ports::store::StoredEvent;
+use crate::ports::store::decode;
 
 pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), ProjectionError> {
     if stored.stream.starts_with("reset#") {
@@ -60,9 +60,9 @@ async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), Proje
     ) {
         return Ok(());
     }
-    let history = crate::reset_requests::decode(&p.store.load(&stored.stream).await?)?;
+    let history = decode(&p.store.load(&stored.stream).await?)?;
     let request = ResetRequest::from_events(history.iter().take_while(|e| e.version <= stored.version));
-    let owner = Account::from_events(&decode(&p.store.load(&events::account::stream_id(request.account_id)).await?)?);
+    let owner = p.account(request.account_id).await?;
     let to = match event {
         ResetEvent::MarkedOverdue {} => match &p.settings.support_email {
             Some(support) => support.clone(),

@@ -14,7 +14,8 @@ use time::Duration;
 
 use super::{ProjectionError, Projector};
 use crate::ports::store::StoredEvent;
-use crate::reset_requests::{self, open_form};
+use crate::ports::store::decode;
+use crate::reset_requests::open_form;
 use crate::time_fmt::rfc3339;
 
 /// Views collection of the queue rows, one per request.
@@ -28,7 +29,7 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     if !stored.stream.starts_with("reset#") {
         return Ok(());
     }
-    let history = reset_requests::decode(&p.store.load(&stored.stream).await?)?;
+    let history = decode(&p.store.load(&stored.stream).await?)?;
     let request = ResetRequest::from_events(&history);
     if !request.exists() {
         return Ok(());
@@ -42,14 +43,10 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         "due_by": request.due_by.map(rfc3339),
     });
     if request.is_open() {
-        let owner = crate::accounts::decode(&p.store.load(&events::account::stream_id(request.account_id)).await?)?;
-        let email = events::account::Account::from_events(&owner).email;
+        let email = p.account(request.account_id).await?.email;
         let form = open_form(&*p.views, &*p.keys, &request, at).await?;
         let taken_by = match request.taken_by {
-            Some(staff) => {
-                let staff_events = crate::accounts::decode(&p.store.load(&events::account::stream_id(staff)).await?)?;
-                Some(json!({ "id": staff, "name": events::account::Account::from_events(&staff_events).name }))
-            }
+            Some(staff) => Some(json!({ "id": staff, "name": p.account(staff).await?.name })),
             None => None,
         };
         let mut row = base;
