@@ -2,8 +2,8 @@
 //! p=1, stored as PHC strings. A hash made under other parameters verifies
 //! as before and is replaced on that login (`PasswordCheck::rehashed`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -17,8 +17,10 @@ pub struct Passwords {
     /// wrong passwords cost the same work.
     verifications: Arc<AtomicU64>,
     /// A hash of a random password under the same parameters: verified
-    /// against on unknown emails so both paths cost one argon2 run.
-    dummy: String,
+    /// against on unknown emails so both paths cost one argon2 run. Made on
+    /// first use, not at start: a Lambda cold start would otherwise spend
+    /// an argon2 run (about 30 ms) before answering anything.
+    dummy: Arc<OnceLock<String>>,
 }
 
 impl Passwords {
@@ -32,10 +34,7 @@ impl Passwords {
 
     pub fn with_params(m_kib: u32, t: u32, p: u32) -> Self {
         let params = Params::new(m_kib, t, p, None).expect("valid argon2 parameters");
-        let mut passwords = Passwords { params, verifications: Arc::default(), dummy: String::new() };
-        let random = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<16>());
-        passwords.dummy = passwords.hash(&random);
-        passwords
+        Passwords { params, verifications: Arc::default(), dummy: Arc::default() }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -62,7 +61,11 @@ impl Passwords {
 
     /// The same work as `verify`, for an email without an account.
     pub fn verify_dummy(&self, password: &str) -> PasswordCheck {
-        let _ = self.verify(&self.dummy, password);
+        let dummy = self.dummy.get_or_init(|| {
+            let random = data_encoding::HEXLOWER.encode(&crate::crypto::random_bytes::<16>());
+            self.hash(&random)
+        });
+        let _ = self.verify(dummy, password);
         PasswordCheck { correct: false, rehashed: None }
     }
 

@@ -317,7 +317,21 @@ impl TestPortal {
                 assert_eq!(status, 200);
                 body["items"].as_array().unwrap().clone()
             }
-            Backend::Aws(_) => aws_tables::sent_sms(phone).await,
+            // LocalStack's SNS delivers SMS on a thread of its own, a moment
+            // after Publish answered: read until the list holds still.
+            Backend::Aws(_) => {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+                let mut seen = aws_tables::sent_sms(phone).await;
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                    let now = aws_tables::sent_sms(phone).await;
+                    let settled = now.len() == seen.len() && !now.is_empty();
+                    seen = now;
+                    if settled || std::time::Instant::now() > deadline {
+                        break seen;
+                    }
+                }
+            }
         };
         items
             .iter()
