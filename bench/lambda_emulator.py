@@ -267,8 +267,8 @@ def main():
         }
         print()
         print(f"cold start: process start -> first answered event, {RUNS} runs each, median (min)")
-        print("  (init = process start -> first GET /invocation/next: SDK config, GetSecretValue from the")
-        print("   loopback stub, and one argon2 hash: Passwords::standard() hashes a dummy password at start)")
+        print("  (init = process start -> first GET /invocation/next: the SDK's configuration and")
+        print("   GetSecretValue from the loopback stub)")
         print(f"  {'function':16} {'total ms':>16} {'init ms':>14} {'secret ms':>10}  answer; event")
         for fn in names:
             found = bootstrap_of(fn)
