@@ -80,17 +80,7 @@ export function field(spec) {
 
   const value = () => normalize(input.value);
 
-  /** @param {Msg | null} msg */
-  const setError = (msg) => {
-    setText(error, msg);
-    error.hidden = msg === null;
-    const described = [spec.hint ? hintId : null, msg ? errorId : null].filter(Boolean).join(' ');
-    if (described) input.setAttribute('aria-describedby', described);
-    else input.removeAttribute('aria-describedby');
-    if (msg) input.setAttribute('aria-invalid', 'true');
-    else input.removeAttribute('aria-invalid');
-    wrap.classList.toggle('field--invalid', msg !== null);
-  };
+  const setError = errorSetter({ input, error, wrap, hintId: spec.hint ? hintId : null, errorId });
 
   const check = () => {
     const v = value();
@@ -231,6 +221,25 @@ export function emailField(label, autocomplete) {
 }
 
 /**
+ * Shows or clears a field's error: the message, `aria-invalid`, and
+ * `aria-describedby` naming the hint and the error that are there.
+ * @param {{ input: HTMLElement, error: HTMLElement, wrap: HTMLElement, hintId: string | null, errorId: string }} parts
+ * @returns {(msg: Msg | null) => void}
+ */
+function errorSetter({ input, error, wrap, hintId, errorId }) {
+  return (msg) => {
+    setText(error, msg);
+    error.hidden = msg === null;
+    const described = [hintId, msg ? errorId : null].filter(Boolean).join(' ');
+    if (described) input.setAttribute('aria-describedby', described);
+    else input.removeAttribute('aria-describedby');
+    if (msg) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    wrap.classList.toggle('field--invalid', msg !== null);
+  };
+}
+
+/**
  * A checkbox that must be ticked (e.g. consent), with an optional hint below
  * its label. `value()` is `'yes'` when ticked, `''` otherwise.
  * @param {{ label: string, name: string, hint?: Child, required?: Msg }} spec
@@ -250,17 +259,7 @@ export function checkField(spec) {
     spec.hint ? h('div', { class: 'field__hint', attrs: { id: hintId } }, spec.hint) : null,
     error,
   );
-  /** @param {Msg | null} msg */
-  const setError = (msg) => {
-    setText(error, msg);
-    error.hidden = msg === null;
-    const described = [spec.hint ? hintId : null, msg ? errorId : null].filter(Boolean).join(' ');
-    if (described) input.setAttribute('aria-describedby', described);
-    else input.removeAttribute('aria-describedby');
-    if (msg) input.setAttribute('aria-invalid', 'true');
-    else input.removeAttribute('aria-invalid');
-    wrap.classList.toggle('field--invalid', msg !== null);
-  };
+  const setError = errorSetter({ input, error, wrap, hintId: spec.hint ? hintId : null, errorId });
   input.addEventListener('change', () => {
     if (input.checked) setError(null);
   });
