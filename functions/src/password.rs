@@ -16,6 +16,9 @@ pub struct Passwords {
     /// argon2 verifications so far; lets tests show that unknown emails and
     /// wrong passwords cost the same work.
     verifications: Arc<AtomicU64>,
+    /// argon2 hashes made so far; lets benchmarks take argon2 out of a
+    /// request's cost.
+    hashes: Arc<AtomicU64>,
     /// A hash of a random password under the same parameters: verified
     /// against on unknown emails so both paths cost one argon2 run. Made on
     /// first use, not at start: a Lambda cold start would otherwise spend
@@ -34,7 +37,7 @@ impl Passwords {
 
     pub fn with_params(m_kib: u32, t: u32, p: u32) -> Self {
         let params = Params::new(m_kib, t, p, None).expect("valid argon2 parameters");
-        Passwords { params, verifications: Arc::default(), dummy: Arc::default() }
+        Passwords { params, verifications: Arc::default(), hashes: Arc::default(), dummy: Arc::default() }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -42,6 +45,7 @@ impl Passwords {
     }
 
     pub fn hash(&self, password: &str) -> String {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         self.argon2().hash_password(password.as_bytes()).expect("argon2 hashing with valid parameters").to_string()
     }
 
@@ -71,6 +75,10 @@ impl Passwords {
 
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 
     fn is_current(&self, parsed: &PasswordHash) -> bool {

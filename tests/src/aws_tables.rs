@@ -11,7 +11,7 @@ use functions::ports::store::StoredEvent;
 use serde_json::{Value, json};
 
 pub async fn client() -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = functions::backend::aws::sdk_config().await;
     aws_sdk_dynamodb::Client::new(&sdk)
 }
 
@@ -106,7 +106,7 @@ pub async fn create(resources: &AwsResources) {
         .send()
         .await;
     created(views, "LocalStack creates the views table");
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = functions::backend::aws::sdk_config().await;
     aws_sdk_ses::Client::new(&sdk)
         .verify_email_identity()
         .email_address(&resources.mail_from)

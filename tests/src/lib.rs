@@ -5,4 +5,5 @@
 pub mod aws_tables;
 pub mod conformance;
 pub mod faulty;
+pub mod flow_costs;
 pub mod harness;
