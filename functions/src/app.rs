@@ -1,23 +1,26 @@
 //! The application: the ports, the settings, and request dispatch.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use events::account::AccountPolicy;
 use lambda_http::http::header::{CACHE_CONTROL, HeaderValue};
 use time::OffsetDateTime;
 
-use crate::adapters::sqlite::Sqlite;
 use crate::crypto::ServerSecret;
 use crate::handlers;
-use crate::http::routes::{self, Endpoint};
+use crate::http::routes::{self, Endpoint, Routes};
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::password::Passwords;
 use crate::ports::clock::Clock;
 use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
+use crate::ports::outbox::Outbox;
 use crate::ports::sms::SmsSender;
 use crate::ports::store::{EventStore, Meta};
 use crate::ports::views::ViewStore;
+
+type Handled<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
 
 /// Settings that shape what users see.
 #[derive(Debug, Clone)]
@@ -73,7 +76,7 @@ pub struct App {
     pub passwords: Passwords,
     pub settings: Settings,
     /// The local outbox, present only on the embedded backend.
-    pub outbox: Option<Sqlite>,
+    pub outbox: Option<Arc<dyn Outbox>>,
 }
 
 /// What every handler knows about its request.
@@ -90,15 +93,15 @@ impl App {
 
     /// Serves any route of the contract.
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        self.handle_for(None, req).await
+        self.handle_for::<routes::All>(req).await
     }
 
-    /// Serves the routes of one Lambda function (`Some(name)`), or all.
-    pub async fn handle_for(&self, function: Option<&str>, mut req: Request) -> Response<Body> {
-        let result = match routes::find(function, req.method().as_str(), req.uri().path()) {
+    /// Serves the routes of `R`: all of them, or those of one Lambda function.
+    pub async fn handle_for<R: Routes>(&self, mut req: Request) -> Response<Body> {
+        let result = match routes::find(R::FUNCTION, req.method().as_str(), req.uri().path()) {
             Ok((route, params)) => {
                 req.extensions_mut().insert(params);
-                self.dispatch(route.endpoint, req).await
+                self.dispatch::<R>(route.endpoint, req).await
             }
             Err(e) => Err(e),
         };
@@ -112,35 +115,53 @@ impl App {
         response
     }
 
-    async fn dispatch(&self, endpoint: Endpoint, req: Request) -> Result<Response<Body>, ApiError> {
+    /// The handler's future for `endpoint`, if `R` serves it.
+    ///
+    /// Whether `R` serves an endpoint is decided at compile time, so in a
+    /// Lambda binary the arms of other functions are dead and their
+    /// handlers are not linked (see `routes::Routes`). A plain function that
+    /// boxes the future rather than an `async fn` that awaits it: in an
+    /// async state machine every handler's await is a resume point the
+    /// compiler cannot prove dead, and all of them would stay. `find` has
+    /// already refused the endpoints `R` does not serve.
+    fn dispatch<R: Routes>(&self, endpoint: Endpoint, req: Request) -> Handled<'_> {
+        macro_rules! serve {
+            ($endpoint:ident => $handler:expr) => {
+                if const { routes::serves(R::FUNCTION, Endpoint::$endpoint) } {
+                    Box::pin($handler)
+                } else {
+                    Box::pin(std::future::ready(Err(ApiError::not_found())))
+                }
+            };
+        }
         match endpoint {
-            Endpoint::Register => handlers::register::handle(self, req).await,
-            Endpoint::Login => handlers::login::handle(self, req).await,
-            Endpoint::Logout => handlers::session::logout(self, req).await,
-            Endpoint::Account => handlers::session::account(self, req).await,
-            Endpoint::TotpSetup => handlers::totp::setup(self, req).await,
-            Endpoint::TotpConfirm => handlers::totp::confirm(self, req).await,
-            Endpoint::Verify => handlers::verify::handle(self, req).await,
-            Endpoint::RecoveryCodes => handlers::recovery_codes::regenerate(self, req).await,
-            Endpoint::SmsSetup => handlers::sms::setup(self, req).await,
-            Endpoint::SmsSend => handlers::sms::send_code(self, req).await,
-            Endpoint::SmsCountries => handlers::sms::countries(self).await,
-            Endpoint::SmsConfirm => handlers::sms::confirm(self, req).await,
-            Endpoint::SmsRemove => handlers::sms::remove(self, req).await,
-            Endpoint::AppPasswordCreate => handlers::app_passwords::create(self, req).await,
-            Endpoint::AppPasswordList => handlers::app_passwords::list(self, req).await,
-            Endpoint::AppPasswordRevoke => handlers::app_passwords::revoke(self, req).await,
-            Endpoint::DavAuth => handlers::app_passwords::dav_auth(self, req).await,
-            Endpoint::AltchaChallenge => handlers::reset_form::challenge(self).await,
-            Endpoint::ResetRequestSubmit => handlers::reset_form::submit(self, req).await,
-            Endpoint::SupportQueue => handlers::support::queue(self, req).await,
-            Endpoint::SupportRequest => handlers::support::detail(self, req).await,
-            Endpoint::SupportTake => handlers::support::take(self, req).await,
-            Endpoint::SupportApprove => handlers::support::approve(self, req).await,
-            Endpoint::SupportReject => handlers::support::reject(self, req).await,
-            Endpoint::PasswordForgot => handlers::password_reset::forgot(self, req).await,
-            Endpoint::PasswordReset => handlers::password_reset::reset(self, req).await,
-            Endpoint::DevOutbox => handlers::dev::outbox(self).await,
+            Endpoint::Register => serve!(Register => handlers::register::handle(self, req)),
+            Endpoint::Login => serve!(Login => handlers::login::handle(self, req)),
+            Endpoint::Logout => serve!(Logout => handlers::session::logout(self, req)),
+            Endpoint::Account => serve!(Account => handlers::session::account(self, req)),
+            Endpoint::TotpSetup => serve!(TotpSetup => handlers::totp::setup(self, req)),
+            Endpoint::TotpConfirm => serve!(TotpConfirm => handlers::totp::confirm(self, req)),
+            Endpoint::Verify => serve!(Verify => handlers::verify::handle(self, req)),
+            Endpoint::RecoveryCodes => serve!(RecoveryCodes => handlers::recovery_codes::regenerate(self, req)),
+            Endpoint::SmsSetup => serve!(SmsSetup => handlers::sms::setup(self, req)),
+            Endpoint::SmsSend => serve!(SmsSend => handlers::sms::send_code(self, req)),
+            Endpoint::SmsCountries => serve!(SmsCountries => handlers::sms::countries(self)),
+            Endpoint::SmsConfirm => serve!(SmsConfirm => handlers::sms::confirm(self, req)),
+            Endpoint::SmsRemove => serve!(SmsRemove => handlers::sms::remove(self, req)),
+            Endpoint::AppPasswordCreate => serve!(AppPasswordCreate => handlers::app_passwords::create(self, req)),
+            Endpoint::AppPasswordList => serve!(AppPasswordList => handlers::app_passwords::list(self, req)),
+            Endpoint::AppPasswordRevoke => serve!(AppPasswordRevoke => handlers::app_passwords::revoke(self, req)),
+            Endpoint::DavAuth => serve!(DavAuth => handlers::app_passwords::dav_auth(self, req)),
+            Endpoint::AltchaChallenge => serve!(AltchaChallenge => handlers::reset_form::challenge(self)),
+            Endpoint::ResetRequestSubmit => serve!(ResetRequestSubmit => handlers::reset_form::submit(self, req)),
+            Endpoint::SupportQueue => serve!(SupportQueue => handlers::support::queue(self, req)),
+            Endpoint::SupportRequest => serve!(SupportRequest => handlers::support::detail(self, req)),
+            Endpoint::SupportTake => serve!(SupportTake => handlers::support::take(self, req)),
+            Endpoint::SupportApprove => serve!(SupportApprove => handlers::support::approve(self, req)),
+            Endpoint::SupportReject => serve!(SupportReject => handlers::support::reject(self, req)),
+            Endpoint::PasswordForgot => serve!(PasswordForgot => handlers::password_reset::forgot(self, req)),
+            Endpoint::PasswordReset => serve!(PasswordReset => handlers::password_reset::reset(self, req)),
+            Endpoint::DevOutbox => serve!(DevOutbox => handlers::dev::outbox(self)),
         }
     }
 }

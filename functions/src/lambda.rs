@@ -10,6 +10,7 @@ use lambda_runtime::LambdaEvent;
 
 use crate::app::Settings;
 use crate::backend::aws::{Aws, AwsResources};
+use crate::http::routes::Routes;
 use crate::password::Passwords;
 use crate::portal::config::PortalConfig;
 use crate::ports::clock::SystemClock;
@@ -32,13 +33,14 @@ async fn backend() -> Result<Aws, Error> {
     Ok(Aws::connect(AwsResources::from_env(), settings, Arc::new(SystemClock), Passwords::standard()).await?)
 }
 
-/// An HTTP function behind API Gateway, serving the routes of `function`.
-pub async fn run_http(function: &'static str) -> Result<(), Error> {
+/// An HTTP function behind API Gateway, serving the routes of `R`
+/// (`routes::of::Login`, ...).
+pub async fn run_http<R: Routes>() -> Result<(), Error> {
     init_logging();
     let app = backend().await?.app;
     lambda_http::run(lambda_http::service_fn(move |req| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(app.handle_for(Some(function), req).await) }
+        async move { Ok::<_, Infallible>(app.handle_for::<R>(req).await) }
     }))
     .await
 }

@@ -68,7 +68,7 @@ impl Embedded {
             clock,
             passwords,
             settings: settings.clone(),
-            outbox: Some(db.clone()),
+            outbox: Some(Arc::new(db.clone())),
         };
         let projector =
             Projector { store: store.clone(), views: store.clone(), mailer: store, keys: app.keys.clone(), settings };

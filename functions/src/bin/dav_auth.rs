@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http("dav_auth").await
+    functions::lambda::run_http::<functions::http::routes::of::DavAuth>().await
 }

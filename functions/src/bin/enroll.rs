@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http("enroll").await
+    functions::lambda::run_http::<functions::http::routes::of::Enroll>().await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http("login").await
+    functions::lambda::run_http::<functions::http::routes::of::Login>().await
 }

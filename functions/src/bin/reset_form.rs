@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http("reset_form").await
+    functions::lambda::run_http::<functions::http::routes::of::ResetForm>().await
 }

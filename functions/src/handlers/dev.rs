@@ -8,6 +8,6 @@ use crate::http::{ApiError, Body, Response, response};
 
 pub async fn outbox(app: &App) -> Result<Response<Body>, ApiError> {
     let outbox = app.outbox.as_ref().ok_or_else(ApiError::not_found)?;
-    let items = outbox.outbox().await?;
+    let items = outbox.items().await?;
     Ok(response::json(200, &json!({ "items": items })))
 }

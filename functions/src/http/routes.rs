@@ -83,6 +83,81 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/dev/outbox", Endpoint::DevOutbox, "portal"),
 ];
 
+/// The routes a binary serves, as a type: all of them (`All`, the portal)
+/// or those of one Lambda function (`of::Login`, ...). A type rather than a
+/// name so that `App::dispatch` is compiled per function with the other
+/// functions' handlers as dead code, which the linker leaves out: each
+/// Lambda binary carries only its own handlers and what they use (QR codes,
+/// phone number metadata, time zones...).
+pub trait Routes: Send + Sync + 'static {
+    /// The function's name in `ROUTES`; `None` for all routes.
+    const FUNCTION: Option<&'static str>;
+}
+
+pub struct All;
+
+impl Routes for All {
+    const FUNCTION: Option<&'static str> = None;
+}
+
+/// One type per Lambda function that serves HTTP routes.
+pub mod of {
+    macro_rules! functions {
+        ($($ty:ident = $name:literal),* $(,)?) => {
+            $(
+                pub struct $ty;
+                impl super::Routes for $ty {
+                    const FUNCTION: Option<&'static str> = Some($name);
+                }
+            )*
+            /// Every function named here (a test compares them with `ROUTES`).
+            pub const NAMES: &[&str] = &[$($name),*];
+        };
+    }
+
+    functions!(
+        Register = "register",
+        Login = "login",
+        Account = "account",
+        Enroll = "enroll",
+        SmsSend = "sms_send",
+        Verify = "verify",
+        DavAuth = "dav_auth",
+        ResetForm = "reset_form",
+        Support = "support",
+        Password = "password",
+    );
+}
+
+/// Whether `function` (all when `None`) serves `endpoint`; a `const fn` so
+/// `App::dispatch` decides it at compile time.
+pub const fn serves(function: Option<&str>, endpoint: Endpoint) -> bool {
+    let Some(function) = function else { return true };
+    let mut i = 0;
+    while i < ROUTES.len() {
+        if ROUTES[i].endpoint as u8 == endpoint as u8 && same(ROUTES[i].function, function) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Values of `{name}` segments.
 #[derive(Debug, Clone, Default)]
 pub struct PathParams(Vec<(&'static str, String)>);
@@ -142,9 +217,21 @@ mod tests {
     #[test]
     fn a_function_knows_only_its_own_routes() {
         assert_eq!(find(Some("login"), "POST", "/api/login").unwrap().0.endpoint, Endpoint::Login);
+        assert!(serves(Some("login"), Endpoint::Login) && serves(None, Endpoint::Login));
+        assert!(!serves(Some("login"), Endpoint::Account) && !serves(Some("logi"), Endpoint::Login));
         assert_eq!(find(Some("login"), "GET", "/api/account").unwrap_err().status, 404);
         assert_eq!(find(Some("login"), "POST", "/api/account").unwrap_err().status, 404);
         assert_eq!(find(Some("account"), "POST", "/api/account").unwrap_err().status, 405);
+    }
+
+    #[test]
+    fn every_lambda_function_of_the_table_has_its_type() {
+        let mut in_table: Vec<&str> = ROUTES.iter().map(|r| r.function).filter(|f| *f != "portal").collect();
+        in_table.sort();
+        in_table.dedup();
+        let mut typed = of::NAMES.to_vec();
+        typed.sort();
+        assert_eq!(typed, in_table);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod keys;
 pub mod mail;
+pub mod outbox;
 pub mod sms;
 pub mod store;
 pub mod views;

@@ -18,8 +18,6 @@ use tokio::sync::Notify;
 
 use crate::ports::store::StoreError;
 
-pub use outbox::OutboxItem;
-
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -3,21 +3,12 @@
 
 use async_trait::async_trait;
 use rusqlite::params;
-use serde::Serialize;
 
 use super::{Sqlite, unavailable};
 use crate::ports::mail::{DeliveryError, Mail, Mailer};
+use crate::ports::outbox::{Outbox, OutboxItem};
 use crate::ports::sms::{Sms, SmsSender};
 use crate::ports::store::StoreError;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OutboxItem {
-    pub channel: String,
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-    pub sent_at: String,
-}
 
 impl Sqlite {
     pub async fn put_outbox(&self, channel: &str, to: &str, subject: &str, body: &str) -> Result<(), StoreError> {
@@ -33,9 +24,11 @@ impl Sqlite {
         })
         .await
     }
+}
 
-    /// Everything sent, oldest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
+#[async_trait]
+impl Outbox for Sqlite {
+    async fn items(&self) -> Result<Vec<OutboxItem>, StoreError> {
         self.with_conn(|conn| {
             let mut stmt = conn
                 .prepare("SELECT channel, recipient, subject, body, sent_at FROM outbox ORDER BY id")
