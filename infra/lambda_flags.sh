@@ -5,10 +5,12 @@
 # checked). Sourced; defines the array `lambda_cargo_flags`.
 #
 # Why these (figures from bench/lambda and bench/login, December 2026):
-#  - opt-level "s", fat LTO, one codegen unit, no debug info, stripped: the
-#    zips are about 3.5 to 3.7 MiB instead of 7.7 to 8.7 MiB (opt-level 3, no
-#    LTO). The price: argon2 runs about a third slower than at opt-level 3
-#    (18.5 against 13.6 ms here), because LTO optimises every crate at the
+#  - opt-level "s", fat LTO, one codegen unit, no debug info, stripped:
+#    together with a lean SDK client and per-function handlers (see the
+#    README) the zips are 3.4 to 3.9 MiB instead of 7.7 to 8.7 MiB (fat LTO
+#    alone, at opt-level "z", took `login` from 8.7 to 5.3 MiB). The price:
+#    argon2 runs about a third slower than at opt-level 3 (18.5 against
+#    13.6 ms here), because LTO optimises every crate at the
 #    final opt-level whatever a package override says. Lambda bills CPU
 #    linearly, so that is a few milliseconds per login, not a cost.
 #  - Fat LTO of one binary takes about a minute of one core here; with

@@ -70,4 +70,5 @@ async fn main() {
     println!("  login, unknown email (401):              {unknown_ms:8.2} ms");
     println!("  argon2 hash of a new password:           {argon2_hash:8.2} ms");
     println!("ARGON2_HASH_MS={argon2_hash:.3}");
+    println!("ARGON2_VERIFY_MS={argon2:.3}");
 }
