@@ -12,10 +12,15 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use item::{EventItem, stored_event};
 
 use crate::ports::store::StoreError;
+
+/// A DynamoDB item, as the SDK hands it over.
+type Item = std::collections::HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct Dynamo {
@@ -86,6 +91,24 @@ where
                 pause(attempt).await;
             }
             result => return result,
+        }
+    }
+}
+
+/// Every item of a strongly consistent Query, page after page (a page holds
+/// at most 1 MB), each page retried like any other call. `query` names the
+/// table and the key condition; the paging is done here.
+async fn query_all(query: impl Fn() -> QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = retrying(|| query().consistent_read(true).set_exclusive_start_key(start.clone()).send())
+            .await
+            .map_err(|e| unavailable(&e))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
         }
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
 use super::item::{EventItem, stored_event};
-use super::{ATTEMPTS, Dynamo, pause, retryable, retrying, unavailable};
+use super::{ATTEMPTS, Dynamo, pause, query_all, retryable, retrying, unavailable};
 use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
 
 fn s(v: &str) -> AttributeValue {
@@ -76,31 +76,17 @@ impl Dynamo {
 #[async_trait]
 impl EventStore for Dynamo {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = retrying(|| {
-                self.client
-                    .query()
-                    .table_name(&self.events_table)
-                    // `stream` is a reserved word in DynamoDB expressions.
-                    .key_condition_expression("#s = :s")
-                    .expression_attribute_names("#s", "stream")
-                    .expression_attribute_values(":s", s(stream))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.clone())
-                    .send()
-            })
-            .await
-            .map_err(|e| unavailable(&e))?;
-            for item in page.items() {
-                out.push(stored_event(item.clone())?);
-            }
-            match page.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(out),
-            }
-        }
+        let items = query_all(|| {
+            self.client
+                .query()
+                .table_name(&self.events_table)
+                // `stream` is a reserved word in DynamoDB expressions.
+                .key_condition_expression("#s = :s")
+                .expression_attribute_names("#s", "stream")
+                .expression_attribute_values(":s", s(stream))
+        })
+        .await?;
+        items.into_iter().map(stored_event).collect()
     }
 
     async fn append_all(

@@ -7,7 +7,7 @@ use events::lockout::Failures;
 use events::quota::{self, Window};
 use time::OffsetDateTime;
 
-use super::{Dynamo, retrying, unavailable};
+use super::{Dynamo, query_all, retrying, unavailable};
 use crate::ports::store::StoreError;
 use crate::ports::views::ViewStore;
 
@@ -195,29 +195,19 @@ impl ViewStore for Dynamo {
     }
 
     async fn docs(&self, collection: &str, now: OffsetDateTime) -> Result<Vec<serde_json::Value>, StoreError> {
+        let items = query_all(|| {
+            self.client
+                .query()
+                .table_name(&self.views_table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}")))
+        })
+        .await?;
         let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = retrying(|| {
-                self.client
-                    .query()
-                    .table_name(&self.views_table)
-                    .key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}")))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.clone())
-                    .send()
-            })
-            .await
-            .map_err(|e| unavailable(&e))?;
-            for item in page.items() {
-                out.extend(doc_of(item, now)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
-            }
+        for item in &items {
+            out.extend(doc_of(item, now)?);
         }
+        Ok(out)
     }
 
     async fn delete_doc(&self, collection: &str, id: &str) -> Result<(), StoreError> {
