@@ -125,43 +125,49 @@ impl App {
     /// compiler cannot prove dead, and all of them would stay. `find` has
     /// already refused the endpoints `R` does not serve.
     fn dispatch<R: Routes>(&self, endpoint: Endpoint, req: Request) -> Handled<'_> {
+        // One line per endpoint, each named once: the macro writes the
+        // match arm and its compile-time check (the match stays exhaustive).
         macro_rules! serve {
-            ($endpoint:ident => $handler:expr) => {
-                if const { routes::serves(R::FUNCTION, Endpoint::$endpoint) } {
-                    Box::pin($handler)
-                } else {
-                    Box::pin(std::future::ready(Err(ApiError::not_found())))
+            ($($endpoint:ident => $handler:expr,)*) => {
+                match endpoint {
+                    $(Endpoint::$endpoint => {
+                        if const { routes::serves(R::FUNCTION, Endpoint::$endpoint) } {
+                            Box::pin($handler)
+                        } else {
+                            Box::pin(std::future::ready(Err(ApiError::not_found())))
+                        }
+                    })*
                 }
             };
         }
-        match endpoint {
-            Endpoint::Register => serve!(Register => handlers::register::handle(self, req)),
-            Endpoint::Login => serve!(Login => handlers::login::handle(self, req)),
-            Endpoint::Logout => serve!(Logout => handlers::session::logout(self, req)),
-            Endpoint::Account => serve!(Account => handlers::session::account(self, req)),
-            Endpoint::TotpSetup => serve!(TotpSetup => handlers::totp::setup(self, req)),
-            Endpoint::TotpConfirm => serve!(TotpConfirm => handlers::totp::confirm(self, req)),
-            Endpoint::Verify => serve!(Verify => handlers::verify::handle(self, req)),
-            Endpoint::RecoveryCodes => serve!(RecoveryCodes => handlers::recovery_codes::regenerate(self, req)),
-            Endpoint::SmsSetup => serve!(SmsSetup => handlers::sms::setup(self, req)),
-            Endpoint::SmsSend => serve!(SmsSend => handlers::sms::send_code(self, req)),
-            Endpoint::SmsCountries => serve!(SmsCountries => handlers::sms::countries(self)),
-            Endpoint::SmsConfirm => serve!(SmsConfirm => handlers::sms::confirm(self, req)),
-            Endpoint::SmsRemove => serve!(SmsRemove => handlers::sms::remove(self, req)),
-            Endpoint::AppPasswordCreate => serve!(AppPasswordCreate => handlers::app_passwords::create(self, req)),
-            Endpoint::AppPasswordList => serve!(AppPasswordList => handlers::app_passwords::list(self, req)),
-            Endpoint::AppPasswordRevoke => serve!(AppPasswordRevoke => handlers::app_passwords::revoke(self, req)),
-            Endpoint::DavAuth => serve!(DavAuth => handlers::app_passwords::dav_auth(self, req)),
-            Endpoint::AltchaChallenge => serve!(AltchaChallenge => handlers::reset_form::challenge(self)),
-            Endpoint::ResetRequestSubmit => serve!(ResetRequestSubmit => handlers::reset_form::submit(self, req)),
-            Endpoint::SupportQueue => serve!(SupportQueue => handlers::support::queue(self, req)),
-            Endpoint::SupportRequest => serve!(SupportRequest => handlers::support::detail(self, req)),
-            Endpoint::SupportTake => serve!(SupportTake => handlers::support::take(self, req)),
-            Endpoint::SupportApprove => serve!(SupportApprove => handlers::support::approve(self, req)),
-            Endpoint::SupportReject => serve!(SupportReject => handlers::support::reject(self, req)),
-            Endpoint::PasswordForgot => serve!(PasswordForgot => handlers::password_reset::forgot(self, req)),
-            Endpoint::PasswordReset => serve!(PasswordReset => handlers::password_reset::reset(self, req)),
-            Endpoint::DevOutbox => serve!(DevOutbox => handlers::dev::outbox(self)),
+        serve! {
+            Register => handlers::register::handle(self, req),
+            Login => handlers::login::handle(self, req),
+            Logout => handlers::session::logout(self, req),
+            Account => handlers::session::account(self, req),
+            TotpSetup => handlers::totp::setup(self, req),
+            TotpConfirm => handlers::totp::confirm(self, req),
+            Verify => handlers::verify::handle(self, req),
+            RecoveryCodes => handlers::recovery_codes::regenerate(self, req),
+            SmsSetup => handlers::sms::setup(self, req),
+            SmsSend => handlers::sms::send_code(self, req),
+            SmsCountries => handlers::sms::countries(self),
+            SmsConfirm => handlers::sms::confirm(self, req),
+            SmsRemove => handlers::sms::remove(self, req),
+            AppPasswordCreate => handlers::app_passwords::create(self, req),
+            AppPasswordList => handlers::app_passwords::list(self, req),
+            AppPasswordRevoke => handlers::app_passwords::revoke(self, req),
+            DavAuth => handlers::app_passwords::dav_auth(self, req),
+            AltchaChallenge => handlers::reset_form::challenge(self),
+            ResetRequestSubmit => handlers::reset_form::submit(self, req),
+            SupportQueue => handlers::support::queue(self, req),
+            SupportRequest => handlers::support::detail(self, req),
+            SupportTake => handlers::support::take(self, req),
+            SupportApprove => handlers::support::approve(self, req),
+            SupportReject => handlers::support::reject(self, req),
+            PasswordForgot => handlers::password_reset::forgot(self, req),
+            PasswordReset => handlers::password_reset::reset(self, req),
+            DevOutbox => handlers::dev::outbox(self),
         }
     }
 }
