@@ -83,6 +83,18 @@ impl TestPortal {
     pub fn embedded(settings: Settings, passwords: Passwords) -> Self {
         let clock = Arc::new(ManualClock::new(START));
         let embedded = Embedded::in_memory(settings, clock.clone(), passwords).expect("in-memory backend");
+        Self::of_embedded(embedded, clock)
+    }
+
+    /// The embedded backend on a data directory, as `portal` opens it (file
+    /// SQLite, key files), for benchmarks that should see the real store.
+    pub fn embedded_in(data_dir: &std::path::Path, settings: Settings, passwords: Passwords) -> Self {
+        let clock = Arc::new(ManualClock::new(START));
+        let embedded = Embedded::open(data_dir, settings, clock.clone(), passwords).expect("data directory");
+        Self::of_embedded(embedded, clock)
+    }
+
+    fn of_embedded(embedded: Embedded, clock: Arc<ManualClock>) -> Self {
         TestPortal { app: embedded.app, clock, projector: embedded.projector, backend: Backend::Embedded(embedded.db) }
     }
 
