@@ -248,6 +248,55 @@ async fn a_password_alone_cannot_replace_an_active_factor() {
 }
 
 #[tokio::test]
+async fn a_session_alone_cannot_replace_the_authenticator() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    let setup = |body: Option<serde_json::Value>| p.call("POST", "/api/mfa/totp/setup", Some(&e.session), body);
+    let totp = |code: String| Some(json!({"verification": {"method": "totp", "code": code}}));
+    let events_before = p.event_count().await;
+    let (status, body) = setup(None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("verification"), "{body}");
+    assert!(body.get("secret").is_none());
+    let wrong = if p.code(&e.secret, 0) == "000000" { "111111" } else { "000000" };
+    let (status, body) = setup(totp(wrong.into())).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")), "{body}");
+    assert_eq!(p.event_count().await, events_before + 1, "only the failure is recorded");
+    let (status, body) = setup(Some(json!({"verification": {"method": "totp"}}))).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+
+    // With the current app's code the replacement starts; the same code
+    // cannot start a second one.
+    let (status, started) = setup(totp(p.code(&e.secret, 0))).await;
+    assert_eq!(status, 200, "{started}");
+    let (status, _) = setup(totp(p.code(&e.secret, 0))).await;
+    assert_eq!(status, 401);
+    let new_secret = data_encoding::BASE32_NOPAD.decode(started["secret"].as_str().unwrap().as_bytes()).unwrap();
+    let (status, confirmed) =
+        p.call("POST", "/api/mfa/totp/confirm", Some(&e.session), Some(json!({"code": p.code(&new_secret, 0)}))).await;
+    assert_eq!(status, 200, "{confirmed}");
+    p.next_step();
+    let token = p.mfa_token("anna@example.de").await;
+    assert_eq!(p.verify(&token, "totp", &p.code(&e.secret, 0)).await.0, 401, "the old app is replaced");
+    assert_eq!(p.verify(&token, "totp", &p.code(&new_secret, 0)).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_recovery_code_proves_one_change_of_factor() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    let (status, _) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(json!({}))).await;
+    assert_eq!(status, 400, "an empty object is no proof either");
+    let proof = json!({"verification": {"method": "recovery_code", "code": e.recovery_codes[0]}});
+    let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(proof.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(proof)).await;
+    assert_eq!(status, 401, "a recovery code proves one change");
+    let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(account["mfa"]["recovery_codes_remaining"], 9);
+}
+
+#[tokio::test]
 async fn activating_a_factor_ends_the_other_sessions() {
     let p = TestPortal::new().await;
     p.register("anna@example.de").await;

@@ -307,3 +307,29 @@ async fn sms_beside_an_authenticator_can_be_removed_with_its_code() {
     let mails = p.outbox().await;
     assert!(mails.iter().any(|m| m["subject"] == "Acme Portal: SMS removed as second factor"));
 }
+
+/// The attack the step-up stops: with only a stolen session, add an
+/// authenticator of one's own, then remove the owner's SMS with its code.
+#[tokio::test]
+async fn a_stolen_session_cannot_add_its_own_authenticator_beside_sms() {
+    let p = TestPortal::new().await;
+    let phone = unique_phone();
+    let session = with_sms(&p, "sms-only@example.de", &phone).await;
+    let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&session), None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.get("secret").is_none(), "no secret leaves without the proof");
+    // The owner's code to the current number lets the owner add an app.
+    p.clock.advance(Duration::minutes(2));
+    assert_eq!(send(&p, &session).await.0, 202);
+    let step_up = p.sms_code(&phone).await;
+    let proof = json!({"verification": {"method": "sms", "code": step_up}});
+    let (status, setup) = p.call("POST", "/api/mfa/totp/setup", Some(&session), Some(proof)).await;
+    assert_eq!(status, 200, "{setup}");
+    let secret = data_encoding::BASE32_NOPAD.decode(setup["secret"].as_str().unwrap().as_bytes()).unwrap();
+    let (status, confirmed) =
+        p.call("POST", "/api/mfa/totp/confirm", Some(&session), Some(json!({"code": p.code(&secret, 0)}))).await;
+    assert_eq!(status, 200, "{confirmed}");
+    p.next_step();
+    let (_, login) = p.login("sms-only@example.de", PASSWORD).await;
+    assert_eq!(login["methods"], json!(["totp", "sms", "recovery_code"]));
+}

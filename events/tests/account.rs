@@ -179,6 +179,7 @@ fn an_mfa_token_of_a_login_that_owes_a_code_cannot_enrol_a_new_factor() {
     let login_id = pending_login_id(login(&mut g, T0 + Duration::minutes(1)));
     let d = g.state().start_totp_setup(
         &Auth::Mfa { login_id },
+        None,
         Uuid::new_v4(),
         "s".into(),
         T0 + Duration::minutes(1),
@@ -195,7 +196,7 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     let at = T0 + Duration::minutes(1);
     let login_id = pending_login_id(login(&mut g, at));
     let auth = Auth::Mfa { login_id };
-    let d = g.state().start_totp_setup(&auth, Uuid::new_v4(), "sealed".into(), at, &POLICY);
+    let d = g.state().start_totp_setup(&auth, None, Uuid::new_v4(), "sealed".into(), at, &POLICY);
     g.then(at, d.events);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
     let d = g.state().confirm_totp(&auth, SECRET, &code, codes(), Uuid::new_v4(), at, &POLICY);
@@ -215,13 +216,88 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
 }
 
+/// A session of a customer with an authenticator, from a login verified
+/// with the recovery code "h0"; the other codes stay unused.
+fn signed_in_with_totp(at: OffsetDateTime) -> (Given, Auth) {
+    let mut g = Given::with_totp();
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, at);
+    let session_id = d.outcome.as_ref().unwrap().session.session_id;
+    g.then(at, d.events);
+    (g, Auth::Session { session_id })
+}
+
+#[test]
+fn a_session_replaces_or_adds_an_authenticator_only_with_proof_of_the_current_factor() {
+    let at = T0 + Duration::minutes(2);
+    let (mut g, session) = signed_in_with_totp(at);
+    let start =
+        |g: &Given, proof| g.state().start_totp_setup(&session, proof, Uuid::new_v4(), "new".into(), at, &POLICY);
+    // No proof: refused, nothing recorded.
+    let d = start(&g, None);
+    assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))), "{:?}", d.outcome);
+    assert!(d.events.is_empty());
+    // A wrong code is a failure that counts toward the lockout.
+    let d = start(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: "000000" }));
+    assert_eq!(d.outcome, Err(Refusal::InvalidCode));
+    assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }]);
+    g.then(at, d.events);
+    // The current app's code starts the setup and is used up by it.
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = start(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: &code }));
+    assert!(d.outcome.is_ok(), "{:?}", d.outcome);
+    assert!(matches!(d.events[..], [AccountEvent::TotpAccepted { .. }, AccountEvent::TotpSetupStarted { .. }]));
+    g.then(at, d.events);
+    let d = start(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: &code }));
+    assert_eq!(d.outcome, Err(Refusal::InvalidCode), "a step proves a change once");
+    // Until the new one is confirmed the old authenticator stays the factor.
+    assert_eq!(g.state().totp.as_deref(), Some("sealed"));
+    assert!(g.state().pending_totp(at).is_some());
+    // The new app's code of the same step confirms it: another secret.
+    let new_secret = b"another secret of twenty bytes!";
+    let new_code = totp::code_at_step(new_secret, totp::step_at(at), DIGITS);
+    let d = g.state().confirm_totp(&session, new_secret, &new_code, codes(), Uuid::new_v4(), at, &POLICY);
+    assert!(d.outcome.is_ok(), "{:?}", d.outcome);
+    g.then(at, d.events);
+    assert_eq!(g.state().totp.as_deref(), Some("new"));
+    // ...and, accepted once, it is not accepted again.
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: new_secret, code: &new_code }, at);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+}
+
+#[test]
+fn while_the_second_factor_is_locked_not_even_a_right_proof_starts_a_setup() {
+    let at = T0 + Duration::minutes(2);
+    let (mut g, session) = signed_in_with_totp(at);
+    for _ in 0..10 {
+        let wrong = Some(SecondFactorProof::RecoveryCode { hash: Some("nope") });
+        let d = g.state().start_totp_setup(&session, wrong, Uuid::new_v4(), "new".into(), at, &POLICY);
+        assert_eq!(d.outcome, Err(Refusal::InvalidCode));
+        g.then(at, d.events);
+    }
+    let right = Some(SecondFactorProof::RecoveryCode { hash: Some("h1") });
+    let d = g.state().start_totp_setup(&session, right, Uuid::new_v4(), "new".into(), at, &POLICY);
+    assert!(matches!(d.outcome, Err(Refusal::TooManyAttempts { .. })), "{:?}", d.outcome);
+    assert!(d.events.is_empty(), "the recovery code stays unused");
+}
+
+#[test]
+fn the_first_session_sets_up_an_authenticator_without_a_proof() {
+    let mut g = Given::customer();
+    let Ok(LoginOutcome::Authenticated { session, .. }) = login(&mut g, T0) else { panic!("first login") };
+    let auth = Auth::Session { session_id: session.session_id };
+    let d = g.state().start_totp_setup(&auth, None, Uuid::new_v4(), "sealed".into(), T0, &POLICY);
+    assert!(matches!(d.events[..], [AccountEvent::TotpSetupStarted { .. }]), "{:?}", d);
+}
+
 #[test]
 fn an_unconfirmed_setup_expires_after_ten_minutes() {
     let mut g = Given::customer();
     login(&mut g, T0).unwrap();
     let login_id = pending_login_id(login(&mut g, T0));
     let auth = Auth::Mfa { login_id };
-    let d = g.state().start_totp_setup(&auth, Uuid::new_v4(), "sealed".into(), T0, &POLICY);
+    let d = g.state().start_totp_setup(&auth, None, Uuid::new_v4(), "sealed".into(), T0, &POLICY);
     g.then(T0, d.events);
     assert!(g.state().pending_totp(T0 + Duration::minutes(9)).is_some());
     assert!(g.state().pending_totp(T0 + Duration::minutes(10)).is_none());
@@ -562,8 +638,10 @@ mod sms {
             g.state().remove_sms(session_id, proof, at, &POLICY).outcome,
             Err(Refusal::InvalidRequest(_))
         ));
-        // With an authenticator as well, removal works with a proof.
-        let d = g.state().start_totp_setup(&Auth::Session { session_id }, Uuid::new_v4(), "t".into(), at, &POLICY);
+        // With an authenticator as well (added with a proof), removal works with a proof.
+        let d =
+            g.state().start_totp_setup(&Auth::Session { session_id }, proof, Uuid::new_v4(), "t".into(), at, &POLICY);
+        assert!(d.outcome.is_ok(), "{:?}", d.outcome);
         g.then(at, d.events);
         let totp_code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
         let d = g.state().confirm_totp(

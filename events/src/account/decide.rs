@@ -218,9 +218,51 @@ impl Account {
         }
     }
 
+    /// A signed-in user who already has a second factor proves it before
+    /// enrolling another one or replacing it: a stolen session alone must
+    /// not be able to add its own authenticator or number, and then remove
+    /// the owner's factor with it. A login that owes a setup has no factor
+    /// to prove, and with an mfa token `authorize_enrolment` already
+    /// refused the rest. The proof is consumed (`Some(event)`).
+    pub(super) fn enrolment_step_up<T>(
+        &self,
+        auth: &Auth,
+        proof: Option<SecondFactorProof<'_>>,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccountEvent>, Decision<T>> {
+        match *auth {
+            Auth::Session { session_id } if self.has_second_factor() => self.step_up(session_id, proof, now).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A signed-in user's proof of the current second factor, consumed by
+    /// the change it allows. A wrong one counts toward the lockout.
+    pub(super) fn step_up<T>(
+        &self,
+        session_id: Uuid,
+        proof: Option<SecondFactorProof<'_>>,
+        now: OffsetDateTime,
+    ) -> Result<AccountEvent, Decision<T>> {
+        let Some(proof) = proof else {
+            return Err(Decision::refuse(Refusal::InvalidRequest(
+                "confirm this change with your current second factor (verification)".into(),
+            )));
+        };
+        let method = proof.method();
+        self.accept(proof, &SmsPurpose::StepUp { session_id }, now).ok_or_else(|| {
+            Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
+        })
+    }
+
+    /// A new authenticator, pending until `confirm_totp`. A signed-in user
+    /// who already has a second factor proves it (`step_up`); while the
+    /// second factor is locked out nothing starts, so the proof cannot be
+    /// guessed here either.
     pub fn start_totp_setup(
         &self,
         auth: &Auth,
+        step_up: Option<SecondFactorProof<'_>>,
         setup_id: Uuid,
         sealed_secret: String,
         now: OffsetDateTime,
@@ -229,14 +271,19 @@ impl Account {
         if let Err(refusal) = self.authorize_enrolment(auth, now) {
             return Decision::refuse(refusal);
         }
-        Decision {
-            events: vec![AccountEvent::TotpSetupStarted {
-                setup_id,
-                sealed_secret,
-                expires_at: now + policy.totp_setup_ttl,
-            }],
-            outcome: Ok(()),
+        if let Some(locked) = self.locked_out(policy, now) {
+            return Decision::refuse(locked);
         }
+        let mut events = match self.enrolment_step_up(auth, step_up, now) {
+            Ok(accepted) => Vec::from_iter(accepted),
+            Err(decision) => return decision,
+        };
+        events.push(AccountEvent::TotpSetupStarted {
+            setup_id,
+            sealed_secret,
+            expires_at: now + policy.totp_setup_ttl,
+        });
+        Decision { events, outcome: Ok(()) }
     }
 
     /// Confirms the pending authenticator with its first code. `secret` is
@@ -264,7 +311,10 @@ impl Account {
                 "no authenticator setup is in progress (it expires after 10 minutes); start again".into(),
             ));
         };
-        let Some(step) = totp::matching_step(secret, code, now, self.last_totp_step) else {
+        // A new secret has never had a code accepted: the steps used with
+        // the authenticator it replaces say nothing about its codes (the
+        // proof that started a replacement may have used this very step).
+        let Some(step) = totp::matching_step(secret, code, now, None) else {
             return Decision::record_and_refuse(
                 AccountEvent::SecondFactorFailed { method: Method::Totp },
                 Refusal::InvalidCode,

@@ -114,8 +114,8 @@ impl Account {
 
     /// A code to set up SMS on a new number. Like any enrolment it needs a
     /// session or the mfa token of a login that owes a setup; a signed-in
-    /// user who already has a second factor must also prove it (`step_up`),
-    /// so a stolen session cannot move the factor to another phone.
+    /// user who already has a second factor must also prove it
+    /// ([`Account::enrolment_step_up`]).
     pub fn send_sms_setup_code(
         &self,
         auth: &Auth,
@@ -132,15 +132,10 @@ impl Account {
         if let Err(refusal) = self.sms_allowance(&purpose, now, policy) {
             return Decision::refuse(refusal);
         }
-        let mut events = Vec::new();
-        if let Auth::Session { session_id } = *auth
-            && self.has_second_factor()
-        {
-            match self.step_up(session_id, step_up, now) {
-                Ok(accepted) => events.push(accepted),
-                Err(decision) => return decision,
-            }
-        }
+        let mut events = match self.enrolment_step_up(auth, step_up, now) {
+            Ok(accepted) => Vec::from_iter(accepted),
+            Err(decision) => return decision,
+        };
         events.push(self.code_issued(code, &number.masked_phone, purpose, now, policy));
         let sent = SmsCodeSent {
             expires_at: now + policy.sms.code_ttl,
@@ -198,25 +193,6 @@ impl Account {
             masked_phone: masked_phone.to_owned(),
             purpose,
         }
-    }
-
-    /// A signed-in user's proof of the current second factor, consumed by
-    /// the change it allows. A wrong one counts toward the lockout.
-    fn step_up<T>(
-        &self,
-        session_id: Uuid,
-        proof: Option<SecondFactorProof<'_>>,
-        now: OffsetDateTime,
-    ) -> Result<AccountEvent, Decision<T>> {
-        let Some(proof) = proof else {
-            return Err(Decision::refuse(Refusal::InvalidRequest(
-                "confirm this change with your current second factor (verification)".into(),
-            )));
-        };
-        let method = proof.method();
-        self.accept(proof, &SmsPurpose::StepUp { session_id }, now).ok_or_else(|| {
-            Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
-        })
     }
 
     /// Confirms a new number with the code sent to it. Like a new

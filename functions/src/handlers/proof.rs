@@ -56,6 +56,20 @@ impl Presented {
     }
 }
 
+/// The proof a signed-in user may present with a change of factor
+/// (`verification`), prepared when present.
+pub async fn prepare_optional(
+    presented: Option<&Presented>,
+    app: &App,
+    account: &Account,
+    now: OffsetDateTime,
+) -> Result<Option<Prepared>, ApiError> {
+    match presented {
+        Some(p) => p.prepare(app, account, now).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 impl Prepared {
     pub fn proof(&self) -> SecondFactorProof<'_> {
         match self.method {

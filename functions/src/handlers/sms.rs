@@ -21,7 +21,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::auth::{Accepts, Caller, caller, expires_in, session_body};
-use super::proof::Presented;
+use super::proof::{self, Presented};
 use super::recovery_codes;
 use super::totp::CodeBody;
 use crate::app::{App, Ctx};
@@ -96,10 +96,7 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     let sent = send(app, &ctx, &who, None, phone.e164(), &code, |account: Account| {
         let (number, new) = (&number, new.clone());
         async move {
-            let prepared = match verification {
-                Some(v) => Some(v.prepare(app, &account, ctx.now).await?),
-                None => None,
-            };
+            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
             let step_up = prepared.as_ref().map(|p| p.proof());
             Ok(account.send_sms_setup_code(&who.auth, number, step_up, new, ctx.now, &app.settings.policy))
         }

@@ -10,24 +10,40 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::auth::{Accepts, caller, session_body};
+use super::proof::{self, Presented};
 use super::recovery_codes;
 use crate::app::App;
 use crate::crypto::random_bytes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    /// The current factor, when a signed-in user who has one adds or
+    /// replaces the authenticator (else 400).
+    verification: Option<Presented>,
+}
+
+/// `POST /api/mfa/totp/setup` (no body, or `{"verification"}`).
 pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: SetupBody = request::optional_json(&req)?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
     let secret = Zeroizing::new(random_bytes::<{ totp::SECRET_BYTES }>());
     let stream = account::stream_id(who.account_id);
     let sealed = app.keys.seal(&*secret, &stream).await?;
     let policy = app.settings.policy;
+    let verification = body.verification.as_ref();
     let email = app
         .decide(who.account_id, &ctx.meta, |account: Account| {
             let sealed = sealed.clone();
             async move {
+                let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+                let step_up = prepared.as_ref().map(|p| p.proof());
                 let email = account.email.clone();
-                Ok(account.start_totp_setup(&who.auth, Uuid::new_v4(), sealed, ctx.now, &policy).map(|()| email))
+                Ok(account
+                    .start_totp_setup(&who.auth, step_up, Uuid::new_v4(), sealed, ctx.now, &policy)
+                    .map(|()| email))
             }
         })
         .await?;

@@ -27,6 +27,13 @@ pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
+/// As [`json`], for a route whose contract has no body and which accepts
+/// optional fields: an empty body is `T::default()`.
+pub fn optional_json<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { json(req) }
+}
+
 /// The bearer token, if the request carries one.
 pub fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
