@@ -173,8 +173,14 @@ export async function account() {
   return res;
 }
 
-/** @returns {Promise<TotpSetup>} */
-export const totpSetup = () => request('POST', '/api/mfa/totp/setup', { auth: 'mfa' });
+/**
+ * Starts an authenticator setup. A signed-in person who already has a second
+ * factor proves it with `verification` (else 400).
+ * @param {Presented} [verification]
+ * @returns {Promise<TotpSetup>}
+ */
+export const totpSetup = (verification) =>
+  request('POST', '/api/mfa/totp/setup', { auth: 'mfa', body: verification ? { verification } : undefined });
 
 /**
  * @param {string} code

@@ -1,7 +1,8 @@
 // The whole journey of one customer in English, in a real browser against a
 // running portal (PORTAL_URL; the test does not start it):
 // register, first sign-in with the notice, forced setup of an authenticator app,
-// recovery codes, sign-in with the app, with a recovery code, regenerating codes.
+// recovery codes, sign-in with the app, with a recovery code, regenerating codes,
+// replacing the app (a new phone) in Settings with a proof of the current one.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -216,5 +217,46 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     await heading(fill(en['home.title'], { name })).waitFor();
     await page.getByText(fill(en['home.recoveryUsed.other'], { count: 9 })).waitFor();
     await shot('home-new-code');
+  });
+
+  step('6. replace the app in Settings: the current app\'s code first, then the new key; the old app stops working', async () => {
+    await page.getByRole('link', { name: en['nav.settings'], exact: true }).click();
+    await heading(en['settings.title']).waitFor();
+    await button(en['settings.app.replace']).click();
+    await page.getByText(en['stepUp.title']).waitFor();
+    const proof = page.getByLabel(en['stepUp.totp.code'], { exact: true });
+    const current = await freshTotp(key, usedSteps);
+    await proof.fill(current === '000000' ? '111111' : '000000');
+    await button(en['settings.app.continue']).click();
+    await page.getByText(en['setup.sms.invalidProof']).waitFor();
+    assert.equal(await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).count(), 0, 'no new key without the proof');
+    await shot('replace-app-refused');
+    await proof.fill(current);
+    await button(en['settings.app.continue']).click();
+
+    const grouped = (await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '';
+    const newKey = grouped.replace(/\s+/g, '');
+    assert.notEqual(newKey, key, 'a new secret');
+    await shot('replace-app-key');
+    const newSteps = new Set();
+    await page.getByLabel(en['setup.app.code'], { exact: true }).fill(await freshTotp(newKey, newSteps));
+    await button(en['setup.app.submit']).click();
+    await page.getByText(en['settings.app.replaced']).waitFor();
+    await takeCodesFromPage();
+    await button(en['recovery.continue']).click();
+    await heading(en['settings.title']).waitFor();
+
+    await signOut();
+    await signIn();
+    await heading(en['verify.title']).waitFor();
+    const field = page.getByLabel(en['verify.totp.code'], { exact: true });
+    // A code of the old app in a step it has not used yet: refused all the same.
+    await field.fill(await freshTotp(key, usedSteps));
+    await button(en['verify.submit']).click();
+    await page.getByRole('alert').filter({ hasText: en['verify.totp.invalid'] }).waitFor();
+    await field.fill(await freshTotp(newKey, newSteps));
+    await button(en['verify.submit']).click();
+    await heading(fill(en['home.title'], { name })).waitFor();
+    await shot('home-new-app');
   });
 });

@@ -167,16 +167,19 @@ describe('English: SMS setup, sign-in with the countdown, change of number, remo
     await shot('settings-number-changed');
   });
 
-  step('4. with the app added, SMS can be removed (proof: a recovery code)', async () => {
+  step('4. the app is added with a proof (a recovery code); then SMS can be removed (another one)', async () => {
     await ui.button(en['settings.app.setup']).click();
-    await ui.heading(en['setup.title']).waitFor();
-    assert.equal(await ui.label(en['setup.choice.sms']).count(), 0, 'only the app is offered here');
+    await page.getByText(en['stepUp.title']).waitFor();
+    assert.equal(await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).count(), 0, 'no key before the proof');
+    await ui.button(en['stepUp.useRecovery']).click();
+    await ui.label(en['stepUp.recovery.code']).fill(codes[0]);
+    await ui.button(en['settings.app.continue']).click();
     const grouped = (await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '';
+    await shot('settings-add-app');
     await ui.label(en['setup.app.code']).fill(await freshTotp(grouped.replace(/\s+/g, ''), new Set()));
     await ui.button(en['setup.app.submit']).click();
-    codes = await ui.takeRecoveryCodes('setup.app.activated');
+    codes = await ui.takeRecoveryCodes('settings.app.added');
     await ui.button(en['recovery.continue']).click();
-    await page.getByRole('link', { name: en['nav.settings'], exact: true }).click();
     await ui.heading(en['settings.title']).waitFor();
 
     await ui.button(en['settings.sms.remove']).click();

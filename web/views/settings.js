@@ -9,6 +9,7 @@ import { giveCodes } from '../handover.js';
 import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
 import { appPasswordsSection } from './app-passwords.js';
+import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof } from './step-up.js';
 
@@ -44,16 +45,77 @@ function subsection(titleKey, ...children) {
   return h('section', { class: 'setting' }, heading(3, titleKey), ...children);
 }
 
-/** @type {SecuritySection} */
+/**
+ * The buttons of a setting and the panel that takes their place while a
+ * change is under way; `close` empties the panel and brings the buttons back.
+ */
+function changePanel() {
+  const panel = h('div', { class: 'setting__panel' });
+  const actions = h('div', { class: 'button-row' });
+  const close = () => {
+    panel.replaceChildren();
+    actions.hidden = false;
+    const first = actions.querySelector('button');
+    if (first) first.focus();
+  };
+  return { panel, actions, close };
+}
+
+/**
+ * Authenticator app: set up (the setup page while there is no factor yet),
+ * add beside SMS or replace it (a new phone): both after a proof of the
+ * current factor, then the setup steps in place.
+ * @type {SecuritySection}
+ */
 function appSection(account) {
   const active = account.mfa.totp;
+  const hasFactor = active || account.mfa.sms !== null;
+  const { panel, actions, close } = changePanel();
+
+  const enrol = () => {
+    actions.hidden = true;
+    const title = h('h4', { class: 'setting__panel-title', text: active ? 'settings.app.replaceTitle' : 'settings.app.addTitle' });
+    const cancel = () => h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }));
+    const proof = currentFactorProof(account)();
+    const { form: el } = form({
+      fields: [proof.field],
+      before: proof.before,
+      submit: 'settings.app.continue',
+      errors: { invalid_code: 'setup.sms.invalidProof' },
+      fieldErrors: { invalid_code: proof.field },
+      focusOnError: proof.field,
+      after: [cancel()],
+      onSubmit: async () => {
+        const setup = await api.totpSetup(proof.presented());
+        const steps = appSetupSteps(setup, (res) => {
+          // Confirming ends every session and starts this one; new recovery codes come with it.
+          startSession(res.session_token);
+          giveCodes({ codes: res.recovery_codes, done: active ? 'settings.app.replaced' : 'settings.app.added', next: '/settings' });
+          navigate('/recovery-codes', { replace: true });
+        });
+        panel.replaceChildren(title, steps, cancel());
+        const first = steps.querySelector('input');
+        if (first) first.focus();
+      },
+    });
+    panel.replaceChildren(title, el);
+    proof.field.input.focus();
+  };
+
+  if (!hasFactor) {
+    actions.append(button('settings.app.setup', () => navigate('/setup?method=totp'), { variant: 'primary' }));
+  } else {
+    actions.append(button(active ? 'settings.app.replace' : 'settings.app.setup', enrol, { variant: active ? 'secondary' : 'primary' }));
+  }
+
   return subsection(
     'settings.app.title',
     h('p', {},
       h('span', { class: active ? 'badge badge--on' : 'badge badge--off', text: active ? 'settings.app.active' : 'settings.app.inactive' }),
       ' ',
       h('span', { text: active ? 'settings.app.activeText' : 'settings.app.inactiveText' })),
-    active ? null : button('settings.app.setup', () => navigate('/setup?method=totp'), { variant: 'primary' }),
+    actions,
+    panel,
   );
 }
 
@@ -96,16 +158,8 @@ function recoveryCodesSection(account) {
 function phoneSection(account) {
   const masked = account.mfa.sms;
   const hasFactor = account.mfa.totp || masked !== null;
-  const panel = h('div', { class: 'setting__panel' });
+  const { panel, actions, close } = changePanel();
   const errors = liveRegion('alert', 'form__alert');
-  const actions = h('div', { class: 'button-row' });
-
-  const close = () => {
-    panel.replaceChildren();
-    actions.hidden = false;
-    const first = actions.querySelector('button');
-    if (first) first.focus();
-  };
 
   /** Add or change the number: the same steps as at setup, with a proof first. */
   const enrol = async () => {
