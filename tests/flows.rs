@@ -297,6 +297,19 @@ async fn a_recovery_code_proves_one_change_of_factor() {
 }
 
 #[tokio::test]
+async fn one_proof_starts_one_setup_even_when_sent_ten_times_at_once() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    let proof = json!({"verification": {"method": "recovery_code", "code": e.recovery_codes[0]}});
+    let results =
+        futures_join_all((0..10).map(|_| p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(proof.clone()))))
+            .await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 9, "{statuses:?}");
+}
+
+#[tokio::test]
 async fn activating_a_factor_ends_the_other_sessions() {
     let p = TestPortal::new().await;
     p.register("anna@example.de").await;
