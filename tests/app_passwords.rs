@@ -2,7 +2,8 @@
 //! with `PORTAL_TEST_BACKEND=aws`, on LocalStack), plus the `dav_authorizer`
 //! Lambda's decision on recorded API Gateway authorizer events.
 
-use acceptance::harness::{PASSWORD, TestPortal};
+use acceptance::conformance::futures_join_all;
+use acceptance::harness::{Enrolled, PASSWORD, TestPortal};
 use base64::Engine;
 use functions::dav::{self, AuthorizerRequest};
 use serde_json::{Value, json};
@@ -12,8 +13,9 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
-async fn create(p: &TestPortal, session: &str, name: &str) -> Value {
-    let (status, body) = p.call("POST", "/api/app-passwords", Some(session), Some(json!({"name": name}))).await;
+async fn create(p: &TestPortal, e: &Enrolled, name: &str) -> Value {
+    let body = json!({"name": name, "verification": p.step_up(&e.secret)});
+    let (status, body) = p.call("POST", "/api/app-passwords", Some(&e.session), Some(body)).await;
     assert_eq!(status, 201, "{body}");
     body
 }
@@ -33,7 +35,7 @@ async fn create_use_list_and_revoke_an_app_password() {
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let created = create(&p, &e.session, "  Thunderbird calendar ").await;
+    let created = create(&p, &e, "  Thunderbird calendar ").await;
     let password = created["password"].as_str().unwrap();
     assert_eq!(password.len(), 28);
     assert!(password.bytes().all(|b| b.is_ascii_lowercase()), "{password}");
@@ -77,7 +79,7 @@ async fn only_app_passwords_work_for_dav_and_never_at_login() {
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let password = create(&p, &e.session, "DAVx5").await["password"].as_str().unwrap().to_owned();
+    let password = create(&p, &e, "DAVx5").await["password"].as_str().unwrap().to_owned();
     let (status, headers, _) =
         p.send_full("GET", "/api/dav/auth", &[("authorization", &basic(email, PASSWORD))], Vec::new()).await;
     assert_eq!(status, 401, "the account password does not work for DAV");
@@ -86,7 +88,7 @@ async fn only_app_passwords_work_for_dav_and_never_at_login() {
     let (status, body) = p.login(email, &password).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_credentials")), "an app password never logs in");
     let other = p.enrolled("bert@example.de").await;
-    let others = create(&p, &other.session, "Bert's phone").await["password"].as_str().unwrap().to_owned();
+    let others = create(&p, &other, "Bert's phone").await["password"].as_str().unwrap().to_owned();
     assert_eq!(dav_auth(&p, &basic(email, &others)).await.0, 401, "another account's app password");
     for bad in ["", "Basic", "Bearer x", "Basic !!", &basic("nobody@example.de", &password)] {
         assert_eq!(dav_auth(&p, bad).await.0, 401, "{bad:?}");
@@ -114,11 +116,32 @@ async fn creating_needs_a_session_and_a_sane_name() {
 }
 
 #[tokio::test]
+async fn a_session_alone_creates_no_app_password_and_one_proof_creates_one() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    let before = p.event_count().await;
+    let (status, body) =
+        p.call("POST", "/api/app-passwords", Some(&e.session), Some(json!({"name": "Calendar"}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
+    assert!(body.get("password").is_none());
+    assert_eq!(p.event_count().await, before, "nothing written");
+    // One proof, sent ten times at once, creates one app password.
+    let body = json!({"name": "Calendar", "verification": p.step_up(&e.secret)});
+    let results =
+        futures_join_all((0..10).map(|_| p.call("POST", "/api/app-passwords", Some(&e.session), Some(body.clone()))))
+            .await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 9, "{statuses:?}");
+    assert_eq!(list(&p, &e.session).await.len(), 1);
+}
+
+#[tokio::test]
 async fn dav_failures_back_off_per_account_without_locking_the_web_login() {
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let password = create(&p, &e.session, "Calendar").await["password"].as_str().unwrap().to_owned();
+    let password = create(&p, &e, "Calendar").await["password"].as_str().unwrap().to_owned();
     let wrong = "a".repeat(28);
     for i in 0..10 {
         assert_eq!(dav_auth(&p, &basic(email, &wrong)).await.0, 401, "failure {i}");
@@ -162,7 +185,7 @@ async fn dav_use_writes_no_events_and_last_used_at_most_every_five_minutes() {
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let password = create(&p, &e.session, "Calendar").await["password"].as_str().unwrap().to_owned();
+    let password = create(&p, &e, "Calendar").await["password"].as_str().unwrap().to_owned();
     let first_use = p.now();
     assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200);
     let events = p.event_count().await;
@@ -189,7 +212,7 @@ async fn the_owner_is_emailed_and_the_password_is_stored_nowhere_in_plaintext() 
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let created = create(&p, &e.session, "Thunderbird calendar").await;
+    let created = create(&p, &e, "Thunderbird calendar").await;
     let password = created["password"].as_str().unwrap();
     let mails = p.outbox().await;
     let mail = mails
@@ -221,7 +244,7 @@ async fn the_authorizer_allows_app_passwords_with_the_user_id_and_denies_the_res
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let created = create(&p, &e.session, "DAVx5").await;
+    let created = create(&p, &e, "DAVx5").await;
     let password = created["password"].as_str().unwrap();
     let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
 

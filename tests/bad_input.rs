@@ -18,7 +18,11 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
             json!({"phone": "+4915112345678", "verification": {"method": "totp", "code": "123456"}}),
         ),
         ("/api/mfa/sms/confirm", e.session.clone(), json!({"code": "123456"})),
-        ("/api/app-passwords", e.session.clone(), json!({"name": "Thunderbird"})),
+        (
+            "/api/app-passwords",
+            e.session.clone(),
+            json!({"name": "Thunderbird", "verification": {"method": "totp", "code": "123456"}}),
+        ),
         (
             "/api/reset-requests",
             mfa.clone(),
@@ -29,6 +33,23 @@ async fn endpoints(p: &TestPortal) -> Vec<(&'static str, String, serde_json::Val
 }
 
 async fn assert_refused(p: &TestPortal, path: &str, token: &str, body: Vec<u8>, what: &str) {
+    assert_answered(p, path, token, body, (400, "invalid_request"), what).await;
+}
+
+/// Without the step-up proof (`verification` missing or null) a change of
+/// a credential is not malformed but unproven: 401 `verification_required`.
+async fn assert_unproven(p: &TestPortal, path: &str, token: &str, body: Vec<u8>, what: &str) {
+    assert_answered(p, path, token, body, (401, "verification_required"), what).await;
+}
+
+async fn assert_answered(
+    p: &TestPortal,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+    (expected_status, expected_code): (u16, &str),
+    what: &str,
+) {
     let before = p.event_count().await;
     let auth = format!("Bearer {token}");
     let mut headers = vec![("content-type", "application/json")];
@@ -36,7 +57,11 @@ async fn assert_refused(p: &TestPortal, path: &str, token: &str, body: Vec<u8>, 
         headers.push(("authorization", auth.as_str()));
     }
     let (status, response) = p.send("POST", path, &headers, body).await;
-    assert_eq!((status, response["error"].as_str()), (400, Some("invalid_request")), "{path} {what}: {response}");
+    assert_eq!(
+        (status, response["error"].as_str()),
+        (expected_status, Some(expected_code)),
+        "{path} {what}: {response}"
+    );
     assert_eq!(p.event_count().await, before, "{path} {what}: nothing written");
 }
 
@@ -52,11 +77,22 @@ async fn malformed_json_wrong_types_missing_and_unknown_fields_oversize_bodies()
         for field in obj.keys() {
             let mut missing = valid.clone();
             missing.as_object_mut().unwrap().remove(field);
-            assert_refused(&p, path, &token, missing.to_string().into_bytes(), &format!("missing {field}")).await;
+            let step_up = field == "verification";
+            let missing = (missing.to_string().into_bytes(), format!("missing {field}"));
+            if step_up {
+                assert_unproven(&p, path, &token, missing.0, &missing.1).await;
+            } else {
+                assert_refused(&p, path, &token, missing.0, &missing.1).await;
+            }
             for wrong in [json!(42), json!(null), json!(["x"]), json!({"x": 1})] {
                 let mut typed = valid.clone();
                 typed[field] = wrong.clone();
-                assert_refused(&p, path, &token, typed.to_string().into_bytes(), &format!("{field}={wrong}")).await;
+                let (body, what) = (typed.to_string().into_bytes(), format!("{field}={wrong}"));
+                if step_up && wrong.is_null() {
+                    assert_unproven(&p, path, &token, body, &what).await;
+                } else {
+                    assert_refused(&p, path, &token, body, &what).await;
+                }
             }
         }
         let mut unknown = valid.clone();

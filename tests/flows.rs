@@ -255,8 +255,7 @@ async fn a_session_alone_cannot_replace_the_authenticator() {
     let totp = |code: String| Some(json!({"verification": {"method": "totp", "code": code}}));
     let events_before = p.event_count().await;
     let (status, body) = setup(None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
-    assert!(body["message"].as_str().unwrap().contains("verification"), "{body}");
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
     assert!(body.get("secret").is_none());
     let wrong = if p.code(&e.secret, 0) == "000000" { "111111" } else { "000000" };
     let (status, body) = setup(totp(wrong.into())).await;
@@ -285,8 +284,8 @@ async fn a_session_alone_cannot_replace_the_authenticator() {
 async fn a_recovery_code_proves_one_change_of_factor() {
     let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
-    let (status, _) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(json!({}))).await;
-    assert_eq!(status, 400, "an empty object is no proof either");
+    let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(json!({}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "no proof in an empty object");
     let proof = json!({"verification": {"method": "recovery_code", "code": e.recovery_codes[0]}});
     let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(proof.clone())).await;
     assert_eq!(status, 200, "{body}");
@@ -453,8 +452,9 @@ async fn thirty_simultaneous_uses_of_one_recovery_code_log_in_exactly_once() {
 async fn regenerating_recovery_codes_voids_the_old_set() {
     let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;
-    let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), None).await;
-    assert_eq!(status, 200);
+    let proof = json!({"verification": p.step_up(&e.secret)});
+    let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), Some(proof)).await;
+    assert_eq!(status, 200, "{body}");
     let new: Vec<String> = serde_json::from_value(body["recovery_codes"].clone()).unwrap();
     assert_eq!(new.len(), 10);
     assert!(new.iter().all(|c| !e.recovery_codes.contains(c)));
@@ -466,6 +466,35 @@ async fn regenerating_recovery_codes_voids_the_old_set() {
     // An mfa token cannot regenerate codes.
     let token = p.mfa_token("anna@example.de").await;
     assert_eq!(p.call("POST", "/api/mfa/recovery-codes", Some(&token), None).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_mint_recovery_codes_to_replace_the_factor() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    let before = p.event_count().await;
+    // The attack of the hardening issue: new codes with the session alone...
+    for body in [None, Some(json!({})), Some(json!({"verification": null}))] {
+        let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), body).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
+        assert!(body.get("recovery_codes").is_none());
+    }
+    assert_eq!(p.event_count().await, before, "nothing written");
+    // ...so the owner's codes and app stay, and a wrong proof is a failure.
+    let wrong = json!({"verification": {"method": "recovery_code", "code": "0000-0000-0000-0000"}});
+    let (status, body) = p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), Some(wrong)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")), "{body}");
+    let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(account["mfa"]["recovery_codes_remaining"], 10);
+    // A recovery code proves the change once, also when sent five times at once.
+    let proof = json!({"verification": {"method": "recovery_code", "code": e.recovery_codes[3]}});
+    let results = futures_join_all(
+        (0..5).map(|_| p.call("POST", "/api/mfa/recovery-codes", Some(&e.session), Some(proof.clone()))),
+    )
+    .await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
 }
 
 // --- tokens and sessions ------------------------------------------------------

@@ -104,8 +104,8 @@ async fn a_reset_ends_sessions_and_app_passwords_keeps_the_second_factor_and_wor
     let p = TestPortal::new().await;
     let email = "anna@example.de";
     let e = p.enrolled(email).await;
-    let (status, created) =
-        p.call("POST", "/api/app-passwords", Some(&e.session), Some(json!({"name": "DAVx5"}))).await;
+    let body = json!({"name": "DAVx5", "verification": p.step_up(&e.secret)});
+    let (status, created) = p.call("POST", "/api/app-passwords", Some(&e.session), Some(body)).await;
     assert_eq!(status, 201, "{created}");
     let app_password = created["password"].as_str().unwrap().to_owned();
     assert_eq!(dav(&p, email, &app_password).await, 200);

@@ -92,7 +92,8 @@ async fn a_request_goes_to_the_queue_and_an_approval_resets_the_factor() {
     assert_eq!(queue(&p, &staff).await[0]["taken_by"]["name"], "Sam Support");
 
     // An app password to see it revoked by the approval.
-    let (_, apw) = p.call("POST", "/api/app-passwords", Some(&e.session), Some(json!({"name": "cal"}))).await;
+    let body = json!({"name": "cal", "verification": p.step_up(&e.secret)});
+    let (_, apw) = p.call("POST", "/api/app-passwords", Some(&e.session), Some(body)).await;
     let (status, approved) = p
         .call("POST", &format!("/api/support/requests/{id}/approve"), Some(&staff), Some(json!({"note": "ID checked"})))
         .await;

@@ -251,7 +251,7 @@ async fn changing_the_number_needs_the_current_factor_and_tells_the_owner() {
     p.clock.advance(Duration::minutes(2));
     // A session alone cannot move the factor to another phone.
     let (status, body) = setup(&p, &session, &new).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
     assert!(body["message"].as_str().unwrap().contains("current second factor"));
     assert!(p.sms_to(&new).await.is_empty());
     // A step-up code to the current number, then the new number right away.
@@ -298,9 +298,12 @@ async fn sms_beside_an_authenticator_can_be_removed_with_its_code() {
     let (status, _) =
         p.call("DELETE", "/api/mfa/sms", Some(session), Some(json!({"method": "totp", "code": "000000"}))).await;
     assert_eq!(status, 401);
+    // Without a proof: 401 verification_required (the step-up rule), SMS stays.
+    let (status, body) = p.call("DELETE", "/api/mfa/sms", Some(session), None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
     let code = p.code(&enrolled.secret, 0);
-    let (status, body) =
-        p.call("DELETE", "/api/mfa/sms", Some(session), Some(json!({"method": "totp", "code": code}))).await;
+    let proof = json!({"verification": {"method": "totp", "code": code}});
+    let (status, body) = p.call("DELETE", "/api/mfa/sms", Some(session), Some(proof)).await;
     assert_eq!(status, 204, "{body}");
     let (_, account) = p.call("GET", "/api/account", Some(session), None).await;
     assert_eq!(account["mfa"]["sms"], Value::Null);
@@ -316,7 +319,7 @@ async fn a_stolen_session_cannot_add_its_own_authenticator_beside_sms() {
     let phone = unique_phone();
     let session = with_sms(&p, "sms-only@example.de", &phone).await;
     let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&session), None).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
     assert!(body.get("secret").is_none(), "no secret leaves without the proof");
     // The owner's code to the current number lets the owner add an app.
     p.clock.advance(Duration::minutes(2));

@@ -175,7 +175,7 @@ export async function account() {
 
 /**
  * Starts an authenticator setup. A signed-in person who already has a second
- * factor proves it with `verification` (else 400).
+ * factor proves it with `verification` (else 401 `verification_required`).
  * @param {Presented} [verification]
  * @returns {Promise<TotpSetup>}
  */
@@ -195,15 +195,20 @@ export const totpConfirm = (code) => request('POST', '/api/mfa/totp/confirm', { 
  */
 export const verify = (method, code) => request('POST', '/api/mfa/verify', { auth: 'mfa', body: { method, code } });
 
-/** @returns {Promise<{ recovery_codes: string[] }>} */
-export const regenerateRecoveryCodes = () => request('POST', '/api/mfa/recovery-codes', { auth: 'session' });
+/**
+ * A new set of recovery codes, with the proof of a current factor (step-up).
+ * @param {Presented} [verification]
+ * @returns {Promise<{ recovery_codes: string[] }>}
+ */
+export const regenerateRecoveryCodes = (verification) =>
+  request('POST', '/api/mfa/recovery-codes', { auth: 'session', body: verification ? { verification } : undefined });
 
 /** @returns {Promise<{ countries: SmsCountry[] }>} */
 export const smsCountries = () => request('GET', '/api/mfa/sms/countries');
 
 /**
  * A code to a new number. A signed-in person who already has a second factor
- * proves it with `verification` (else 400).
+ * proves it with `verification` (else 401 `verification_required`).
  * @param {string} phone E.164, e.g. `+4915112345678`
  * @param {Presented} [verification]
  * @returns {Promise<SmsSent>}
@@ -229,7 +234,7 @@ export const smsConfirm = (code) => request('POST', '/api/mfa/sms/confirm', { au
  * @param {Presented} proof a current factor
  * @returns {Promise<null>}
  */
-export const smsRemove = (proof) => request('DELETE', '/api/mfa/sms', { auth: 'session', body: proof });
+export const smsRemove = (proof) => request('DELETE', '/api/mfa/sms', { auth: 'session', body: { verification: proof } });
 
 /**
  * @typedef {{ id: string, name: string, created_at: string, last_used_at: string | null }} AppPasswordItem
@@ -243,10 +248,13 @@ export const smsRemove = (proof) => request('DELETE', '/api/mfa/sms', { auth: 's
 export const appPasswords = () => request('GET', '/api/app-passwords', { auth: 'session' });
 
 /**
+ * A new app password; with a second factor, the proof of it (step-up).
  * @param {string} name
+ * @param {Presented} [verification]
  * @returns {Promise<NewAppPassword>}
  */
-export const createAppPassword = (name) => request('POST', '/api/app-passwords', { auth: 'session', body: { name } });
+export const createAppPassword = (name, verification) =>
+  request('POST', '/api/app-passwords', { auth: 'session', body: verification ? { name, verification } : { name } });
 
 /**
  * @param {string} id

@@ -31,6 +31,9 @@ pub enum Refusal {
     ResetRequestOpen {
         request_id: uuid::Uuid,
     },
+    /// A change of a credential with a session but without the proof of a
+    /// current second factor it needs (`verification`); 401.
+    VerificationRequired,
     /// A password-reset token that is unknown, wrong, expired, used or
     /// replaced by a newer one (indistinguishable by design); 400.
     InvalidToken,
@@ -52,6 +55,7 @@ impl fmt::Display for Refusal {
             Refusal::Conflict(m) => write!(f, "conflict: {m}"),
             Refusal::ResetRequestOpen { request_id } => write!(f, "reset request {request_id} is still open"),
             Refusal::InvalidToken => f.write_str("invalid token"),
+            Refusal::VerificationRequired => f.write_str("verification required"),
         }
     }
 }

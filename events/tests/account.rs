@@ -235,7 +235,7 @@ fn a_session_replaces_or_adds_an_authenticator_only_with_proof_of_the_current_fa
         |g: &Given, proof| g.state().start_totp_setup(&session, proof, Uuid::new_v4(), "new".into(), at, &POLICY);
     // No proof: refused, nothing recorded.
     let d = start(&g, None);
-    assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))), "{:?}", d.outcome);
+    assert_eq!(d.outcome, Err(Refusal::VerificationRequired));
     assert!(d.events.is_empty());
     // A wrong code is a failure that counts toward the lockout.
     let d = start(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: "000000" }));
@@ -361,12 +361,63 @@ fn regenerated_codes_replace_the_old_set() {
     let session_id = d.outcome.as_ref().unwrap().session.session_id;
     g.then(at, d.events);
     let new = NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: (0..10).map(|i| format!("n{i}")).collect() };
-    let d = g.state().regenerate_recovery_codes(session_id, new, at);
+    let proof = Some(SecondFactorProof::RecoveryCode { hash: Some("h1") });
+    let d = g.state().regenerate_recovery_codes(session_id, proof, new, at, &POLICY);
     g.then(at, d.events);
     assert_eq!(g.state().recovery_codes_remaining(), 10);
     let login_id = pending_login_id(login(&mut g, at));
     let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, at);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+}
+
+/// A customer with an authenticator, signed in with a recovery code
+/// ("h0" used): the session, and the set of codes to regenerate with.
+fn signed_in_with_a_recovery_code(g: &mut Given, at: OffsetDateTime) -> Uuid {
+    let login_id = pending_login_id(login(g, at));
+    let d = verify(g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h0") }, at);
+    let session_id = d.outcome.as_ref().unwrap().session.session_id;
+    g.then(at, d.events);
+    session_id
+}
+
+#[test]
+fn new_recovery_codes_need_a_proof_of_the_current_factor_which_they_use_up() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let session_id = signed_in_with_a_recovery_code(&mut g, at);
+    let new = || NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: vec!["n0".into()] };
+    let regenerate = |g: &Given, proof| g.state().regenerate_recovery_codes(session_id, proof, new(), at, &POLICY);
+    // A session alone: refused, nothing recorded, the old set still works.
+    let d = regenerate(&g, None);
+    assert_eq!((d.outcome, d.events), (Err(Refusal::VerificationRequired), vec![]));
+    // A wrong proof counts toward the lockout and issues nothing.
+    let d = regenerate(&g, Some(SecondFactorProof::RecoveryCode { hash: Some("nope") }));
+    assert_eq!(d.outcome, Err(Refusal::InvalidCode));
+    assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::RecoveryCode }]);
+    // The app's current code issues the set and is used up by it.
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = regenerate(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: &code }));
+    assert!(matches!(d.events[..], [AccountEvent::TotpAccepted { .. }, AccountEvent::RecoveryCodesIssued { .. }]));
+    g.then(at, d.events);
+    let d = regenerate(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: &code }));
+    assert_eq!(d.outcome, Err(Refusal::InvalidCode), "a step proves one change");
+}
+
+#[test]
+fn while_the_second_factor_is_locked_no_recovery_codes_are_issued() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let session_id = signed_in_with_a_recovery_code(&mut g, at);
+    let new = || NewRecoveryCodes { set_id: Uuid::from_u128(10), hashes: vec!["n0".into()] };
+    for _ in 0..10 {
+        let wrong = Some(SecondFactorProof::RecoveryCode { hash: Some("nope") });
+        let d = g.state().regenerate_recovery_codes(session_id, wrong, new(), at, &POLICY);
+        g.then(at, d.events);
+    }
+    let right = Some(SecondFactorProof::RecoveryCode { hash: Some("h1") });
+    let d = g.state().regenerate_recovery_codes(session_id, right, new(), at, &POLICY);
+    assert!(matches!(d.outcome, Err(Refusal::TooManyAttempts { .. })), "{:?}", d.outcome);
+    assert!(d.events.is_empty(), "the recovery code stays unused");
 }
 
 #[test]
@@ -590,7 +641,7 @@ mod sms {
         // Without proof: refused, nothing sent.
         let at = at + Duration::minutes(2);
         let d = g.state().send_sms_setup_code(&session, &number(2), None, code("888888"), at, &POLICY);
-        assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))) && d.events.is_empty());
+        assert!(d.outcome == Err(Refusal::VerificationRequired) && d.events.is_empty(), "{d:?}");
         // A step-up code to the current number, then the new number's code
         // right away (no resend spacing between different purposes).
         let d = g.state().send_sms_code(&session, code("999999"), at, &POLICY);
@@ -656,10 +707,7 @@ mod sms {
         let session_id = d.outcome.unwrap().session_id;
         g.then(at, d.events);
         let later = at + Duration::minutes(1);
-        assert!(matches!(
-            g.state().remove_sms(session_id, None, later, &POLICY).outcome,
-            Err(Refusal::InvalidRequest(_))
-        ));
+        assert_eq!(g.state().remove_sms(session_id, None, later, &POLICY).outcome, Err(Refusal::VerificationRequired));
         let next = totp::code_at_step(SECRET, totp::step_at(later) + 1, DIGITS);
         let d = g.state().remove_sms(
             session_id,
@@ -678,7 +726,7 @@ mod sms {
 mod app_passwords {
     use super::*;
     use events::account::AppPasswordsRevokedReason;
-    use events::account::app_password::MAX_PER_ACCOUNT;
+    use events::account::app_password::{MAX_PER_ACCOUNT, NewAppPassword};
 
     /// A customer signed in with a session (after the first login).
     fn signed_in() -> (Given, Uuid) {
@@ -690,9 +738,13 @@ mod app_passwords {
         (g, session)
     }
 
+    fn new<'a>(session_id: Uuid, id: Uuid, name: &'a str, hash: &str) -> NewAppPassword<'a> {
+        NewAppPassword { session_id, id, name, hash: hash.into() }
+    }
+
     fn create(g: &mut Given, session: Uuid, name: &str, hash: &str) -> Result<Uuid, Refusal> {
         let id = Uuid::new_v4();
-        let d = g.state().create_app_password(session, id, name, hash.into(), T0);
+        let d = g.state().create_app_password(new(session, id, name, hash), None, T0, &POLICY);
         g.then(T0, d.events);
         d.outcome.map(|stored_name| {
             assert_eq!(stored_name, name.trim());
@@ -725,13 +777,38 @@ mod app_passwords {
         let (mut g, session) = signed_in();
         let login_id = pending_login_id(login(&mut g, T0));
         assert_eq!(
-            g.state().create_app_password(login_id, Uuid::new_v4(), "x", "h".into(), T0).outcome,
+            g.state().create_app_password(new(login_id, Uuid::new_v4(), "x", "h"), None, T0, &POLICY).outcome,
             Err(Refusal::Unauthorized)
         );
         let d = g.state().logout(session, T0);
         g.then(T0, d.events);
         assert_eq!(create(&mut g, session, "x", "h"), Err(Refusal::Unauthorized));
         assert!(g.state().app_passwords.is_empty());
+    }
+
+    #[test]
+    fn with_a_second_factor_a_new_app_password_needs_a_proof_which_it_uses_up() {
+        let mut g = Given::with_totp();
+        let at = T0 + Duration::minutes(2);
+        let session = signed_in_with_a_recovery_code(&mut g, at);
+        let attempt = |g: &Given, name, proof| {
+            g.state().create_app_password(new(session, Uuid::new_v4(), name, "h"), proof, at, &POLICY)
+        };
+        // A stolen session alone gains no DAV login.
+        let d = attempt(&g, "Calendar", None);
+        assert_eq!((d.outcome, d.events), (Err(Refusal::VerificationRequired), vec![]));
+        // A bad name is refused before the proof is looked at: nothing used up.
+        let proof = Some(SecondFactorProof::RecoveryCode { hash: Some("h1") });
+        let d = attempt(&g, " ", proof);
+        assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))) && d.events.is_empty(), "{d:?}");
+        let d = attempt(&g, "Calendar", proof);
+        assert!(
+            matches!(d.events[..], [AccountEvent::RecoveryCodeUsed { .. }, AccountEvent::AppPasswordCreated { .. }]),
+            "{d:?}"
+        );
+        g.then(at, d.events);
+        assert_eq!(attempt(&g, "Contacts", proof).outcome, Err(Refusal::InvalidCode), "the code worked once");
+        assert_eq!(g.state().app_passwords.len(), 1);
     }
 
     #[test]

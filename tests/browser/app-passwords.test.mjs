@@ -141,6 +141,9 @@ describe('App passwords in English: create, use for calendar sync, last used, re
   const appName = 'Thunderbird calendar';
   let userId = '';
   let appPassword = '';
+  // The authenticator activated in step 6, and the steps whose codes were used.
+  let totpKey = '';
+  const usedSteps = new Set();
 
   const step = storySteps(() => shot);
 
@@ -273,7 +276,7 @@ describe('App passwords in English: create, use for calendar sync, last used, re
     await u.button(en['home.setupNow']).click();
     await u.heading(en['setup.title']).waitFor();
     const key = ((await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '').replace(/\s+/g, '');
-    await page.getByLabel(en['setup.app.code'], { exact: true }).fill(await freshTotp(key, new Set()));
+    await page.getByLabel(en['setup.app.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
     await u.button(en['setup.app.submit']).click();
     await page.getByText(en['setup.app.activated']).waitFor();
 
@@ -285,6 +288,30 @@ describe('App passwords in English: create, use for calendar sync, last used, re
     // Opened at the section: its heading has the focus.
     await page.waitForFunction(() => document.activeElement?.id === 'app-passwords-title');
     await shot('settings-from-hint');
+    totpKey = key;
+  });
+
+  step('7. with a second factor, a new app password needs the app\'s code first (step-up)', async () => {
+    await u.section.getByLabel(en['settings.appPasswords.name'], { exact: true }).fill('DAVx5');
+    await u.section.getByRole('button', { name: en['settings.appPasswords.create'], exact: true }).click();
+    const stepUp = page.getByRole('dialog', { name: en['stepUp.title'] });
+    await stepUp.getByText(en['stepUp.appPassword']).waitFor();
+    // Only the factors the account has: the app, and recovery codes while some are left.
+    assert.equal(await stepUp.getByRole('button', { name: en['stepUp.useSms'] }).count(), 0, 'no SMS without a number');
+    await stepUp.getByRole('button', { name: en['stepUp.useRecovery'] }).waitFor();
+    await shot('create-step-up');
+    // Cancelled: nothing is created.
+    await stepUp.getByRole('button', { name: en['setup.sms.cancel'], exact: true }).click();
+    await stepUp.waitFor({ state: 'detached' });
+    assert.equal((await listFromApi(page)).items.length, 0, 'nothing created without the proof');
+
+    await u.section.getByRole('button', { name: en['settings.appPasswords.create'], exact: true }).click();
+    await stepUp.getByLabel(en['stepUp.totp.code'], { exact: true }).fill(await freshTotp(totpKey, usedSteps));
+    await stepUp.getByRole('button', { name: en['settings.appPasswords.create'], exact: true }).click();
+    const created = page.getByRole('dialog', { name: en['settings.appPasswords.createdTitle'] });
+    const shown = ((await created.getByText(GROUPED).textContent()) || '').trim();
+    assert.equal((await davAuth(email, shown)).status, 200, 'the app password created after the proof works');
+    await shot('created-after-step-up');
   });
 });
 

@@ -180,7 +180,7 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     assert.ok(mail, 'an email about the recovery code went out');
   });
 
-  step('5. regenerate recovery codes: old codes are refused, new ones work', async () => {
+  step('5. regenerate recovery codes after a proof of the app: old codes are refused, new ones work', async () => {
     await page.getByRole('link', { name: en['nav.settings'], exact: true }).click();
     await heading(en['settings.title']).waitFor();
     await page.getByRole('heading', { name: en['settings.security'] }).waitFor();
@@ -193,6 +193,18 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     await dialog.waitFor();
     await shot('regenerate-confirm');
     await dialog.getByRole('button', { name: en['settings.recovery.confirm'], exact: true }).click();
+
+    // The session alone is not enough: the step-up dialog asks for the app's code.
+    const stepUp = page.getByRole('dialog', { name: en['stepUp.title'] });
+    await stepUp.getByText(en['stepUp.recoveryCodes']).waitFor();
+    const proof = stepUp.getByLabel(en['stepUp.totp.code'], { exact: true });
+    const current = await freshTotp(key, usedSteps);
+    await proof.fill(current === '000000' ? '111111' : '000000');
+    await stepUp.getByRole('button', { name: en['settings.recovery.confirm'], exact: true }).click();
+    await stepUp.getByText(en['setup.sms.invalidProof']).waitFor();
+    await shot('regenerate-step-up-refused');
+    await proof.fill(current);
+    await stepUp.getByRole('button', { name: en['settings.recovery.confirm'], exact: true }).click();
 
     await page.getByText(en['recovery.regenerated']).waitFor();
     const fresh = await takeCodesFromPage();

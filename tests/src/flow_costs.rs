@@ -118,7 +118,7 @@ pub async fn flows<'p>(p: &'p TestPortal, tag: &str) -> Pass<'p> {
     pass.measure("account", p.call("GET", "/api/account", Some(&session), None)).await;
 
     // App passwords and DAV.
-    let created = json!({"name": "Calendar"});
+    let created = json!({"name": "Calendar", "verification": p.step_up(&secret)});
     let created =
         pass.measure("app password create", p.call("POST", "/api/app-passwords", Some(&session), Some(created))).await;
     let credentials = format!("{email}:{}", created["password"].as_str().unwrap());

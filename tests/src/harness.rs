@@ -276,6 +276,14 @@ impl TestPortal {
         totp::code_at_step(secret, step, totp::DIGITS)
     }
 
+    /// A proof of the authenticator for a change of a credential (the
+    /// step-up's `verification`): the app's code of the next step, which
+    /// the clock moves to, so every proof is a code not used before.
+    pub fn step_up(&self, secret: &[u8]) -> Value {
+        self.next_step();
+        json!({"method": "totp", "code": self.code(secret, 0)})
+    }
+
     /// Moves the clock to the same point of the next 30-second step.
     pub fn next_step(&self) {
         self.clock.advance(Duration::seconds(30));

@@ -10,6 +10,7 @@ import { confirmDialog } from '../dialog.js';
 import { announce, button, h, heading, liveRegion, para, uid } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { field, form } from '../forms.js';
+import { withStepUp } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {import('../api.js').AppPasswordItem} AppPasswordItem */
@@ -150,7 +151,13 @@ export function appPasswordsSection(account) {
       /** @type {NewAppPassword} */
       let created;
       try {
-        created = await api.createAppPassword(name.value());
+        const done = await withStepUp(
+          account,
+          { text: 'stepUp.appPassword', submit: 'settings.appPasswords.create' },
+          (verification) => api.createAppPassword(name.value(), verification),
+        );
+        if (!done) return;
+        created = done.done;
       } catch (err) {
         if (err instanceof api.ApiError && err.code === 'invalid_request') {
           // Either the name (checked here too, but the server decides) or the limit.

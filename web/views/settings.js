@@ -11,7 +11,7 @@ import { startSession } from '../session.js';
 import { appPasswordsSection } from './app-passwords.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
-import { currentFactorProof } from './step-up.js';
+import { currentFactorProof, withStepUp } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
@@ -133,8 +133,13 @@ function recoveryCodesSection(account) {
     });
     if (!ok) return;
     try {
-      const res = await api.regenerateRecoveryCodes();
-      giveCodes({ codes: res.recovery_codes, done: 'recovery.regenerated', next: '/settings' });
+      const res = await withStepUp(
+        account,
+        { text: 'stepUp.recoveryCodes', submit: 'settings.recovery.confirm' },
+        api.regenerateRecoveryCodes,
+      );
+      if (!res) return;
+      giveCodes({ codes: res.done.recovery_codes, done: 'recovery.regenerated', next: '/settings' });
       navigate('/recovery-codes');
     } catch (err) {
       if (err instanceof api.ApiError && err.handled) return;

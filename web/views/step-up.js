@@ -1,10 +1,12 @@
-// Proof of the current second factor, asked before a signed-in person moves
-// or removes a factor (a stolen session alone must not be enough): the app's
-// code, a code by SMS to the current number, or a recovery code.
+// Proof of the current second factor, asked before a signed-in person changes
+// a credential (a stolen session alone must not be enough): the app's code,
+// a code by SMS to the current number, or a recovery code. Inline in the
+// forms that move or remove a factor, and as one dialog (`withStepUp`) before
+// the changes that are a single button (new recovery codes, an app password).
 
 import * as api from '../api.js';
-import { append, button, h, para } from '../dom.js';
-import { field, sixDigitField } from '../forms.js';
+import { append, button, h, heading, para } from '../dom.js';
+import { field, form, sixDigitField } from '../forms.js';
 import { resendButton } from '../resend.js';
 
 /** @typedef {import('../forms.js').Field} Field */
@@ -44,7 +46,8 @@ export function currentFactorProof(account, opts = {}) {
   const methods = [];
   if (account.mfa.totp) methods.push('totp');
   if (account.mfa.sms !== null && opts.allowSms !== false) methods.push('sms');
-  methods.push('recovery_code');
+  // Offered only while one is left: a used-up set proves nothing.
+  if (account.mfa.recovery_codes_remaining > 0) methods.push('recovery_code');
 
   return () => {
     const box = h('div', { class: 'step-up' });
@@ -98,4 +101,58 @@ export function currentFactorProof(account, opts = {}) {
       presented: () => ({ method, code: current.value() }),
     };
   };
+}
+
+/**
+ * Runs a change of a credential with the proof it needs: without a second
+ * factor (the first session after registration) at once; otherwise after
+ * the proof, asked in a modal dialog that stays open while the code is
+ * wrong. Any other refusal closes the dialog and is thrown to the caller.
+ * @template T
+ * @param {api.Account} account
+ * @param {{ text: string, submit: string }} keys what the change is, and its button
+ * @param {(verification: api.Presented | undefined) => Promise<T>} change
+ * @returns {Promise<{ done: T } | null>} null when the person cancelled
+ */
+export async function withStepUp(account, keys, change) {
+  if (!account.mfa.totp && account.mfa.sms === null) return { done: await change(undefined) };
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const proof = currentFactorProof(account)();
+  const titleId = 'step-up-title';
+  /** @type {{ done: T } | null} */
+  let result = null;
+  /** @type {unknown} */
+  let failure = null;
+  const dialog = h('dialog', { class: 'dialog', attrs: { 'aria-labelledby': titleId } });
+  const { form: el } = form({
+    fields: [proof.field],
+    before: [heading(2, 'stepUp.title', { id: titleId }), para(keys.text)],
+    submit: keys.submit,
+    errors: { invalid_code: 'setup.sms.invalidProof' },
+    fieldErrors: { invalid_code: proof.field },
+    focusOnError: proof.field,
+    after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', () => dialog.close(), { variant: 'link' }))],
+    onSubmit: async () => {
+      try {
+        result = { done: await change(proof.presented()) };
+      } catch (err) {
+        // A wrong code (or a lock) is answered here; anything else is the caller's.
+        if (err instanceof api.ApiError && (err.code === 'invalid_code' || err.code === 'too_many_attempts')) throw err;
+        failure = err;
+      }
+      dialog.close();
+    },
+  });
+  dialog.append(el);
+  return new Promise((resolve, reject) => {
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      if (failure) reject(failure);
+      else resolve(result);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    proof.field.input.focus();
+  });
 }

@@ -11,9 +11,9 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::decide::{Auth, Decision};
+use super::decide::{Auth, Decision, SecondFactorProof};
 use super::event::{AccountEvent, AppPasswordsRevokedReason};
-use super::state::Account;
+use super::state::{Account, AccountPolicy};
 use crate::Refusal;
 
 pub const LETTERS: usize = 28;
@@ -68,6 +68,16 @@ pub fn validate_name(name: &str) -> Result<String, Refusal> {
     Ok(name.to_owned())
 }
 
+/// The command to create an app password: who asks, and the new
+/// password's id, name as typed and keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewAppPassword<'a> {
+    pub session_id: Uuid,
+    pub id: Uuid,
+    pub name: &'a str,
+    pub hash: String,
+}
+
 /// An app password as the account keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPassword {
@@ -80,17 +90,20 @@ pub struct AppPassword {
 
 impl Account {
     /// A new app password (its hash made by the caller); answers the name
-    /// as stored (trimmed). Needs a session:
-    /// an mfa token only proves the password, and an app password must not
-    /// be a way around the second factor.
+    /// as stored (trimmed). Needs a session: an mfa token only proves the
+    /// password, and an app password must not be a way around the second
+    /// factor. With a second factor it also needs a proof of it
+    /// (`step_up`): a stolen session alone must not gain a long-lived DAV
+    /// login. The name and the limit are checked first, so a refused
+    /// request does not use up the proof.
     pub fn create_app_password(
         &self,
-        session_id: Uuid,
-        id: Uuid,
-        name: &str,
-        hash: String,
+        new: NewAppPassword<'_>,
+        proof: Option<SecondFactorProof<'_>>,
         now: OffsetDateTime,
+        policy: &AccountPolicy,
     ) -> Decision<String> {
+        let NewAppPassword { session_id, id, name, hash } = new;
         if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
         }
@@ -103,10 +116,12 @@ impl Account {
                 "at most {MAX_PER_ACCOUNT} app passwords; revoke one you no longer use first"
             )));
         }
-        Decision {
-            events: vec![AccountEvent::AppPasswordCreated { app_password_id: id, name: name.clone(), hash }],
-            outcome: Ok(name),
-        }
+        let mut events = match self.credential_step_up(session_id, proof, now, policy) {
+            Ok(accepted) => Vec::from_iter(accepted),
+            Err(decision) => return decision,
+        };
+        events.push(AccountEvent::AppPasswordCreated { app_password_id: id, name: name.clone(), hash });
+        Decision { events, outcome: Ok(name) }
     }
 
     pub fn revoke_app_password(&self, session_id: Uuid, id: Uuid, now: OffsetDateTime) -> Decision<()> {

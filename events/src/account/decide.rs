@@ -245,9 +245,7 @@ impl Account {
         now: OffsetDateTime,
     ) -> Result<AccountEvent, Decision<T>> {
         let Some(proof) = proof else {
-            return Err(Decision::refuse(Refusal::InvalidRequest(
-                "confirm this change with your current second factor (verification)".into(),
-            )));
+            return Err(Decision::refuse(Refusal::VerificationRequired));
         };
         let method = proof.method();
         self.accept(proof, &SmsPurpose::StepUp { session_id }, now).ok_or_else(|| {
@@ -400,12 +398,37 @@ impl Account {
         found.map(|index| AccountEvent::RecoveryCodeUsed { set_id: set.set_id, index })
     }
 
-    /// A new set of recovery codes; the old set stops working.
+    /// A signed-in user's change of a credential that needs no factor of
+    /// its own (new recovery codes, a new app password): when the account
+    /// has a second factor, a proof of it (`step_up`), checked only while
+    /// the second step is not locked. Without any factor (the first
+    /// session after registration) there is nothing to prove.
+    pub(super) fn credential_step_up<T>(
+        &self,
+        session_id: Uuid,
+        proof: Option<SecondFactorProof<'_>>,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Result<Option<AccountEvent>, Decision<T>> {
+        if !self.has_second_factor() {
+            return Ok(None);
+        }
+        if let Some(locked) = self.locked_out(policy, now) {
+            return Err(Decision::refuse(locked));
+        }
+        self.step_up(session_id, proof, now).map(Some)
+    }
+
+    /// A new set of recovery codes; the old set stops working. Needs a
+    /// proof of a current factor: otherwise a stolen session could mint
+    /// codes and then present one as the proof that replaces the factor.
     pub fn regenerate_recovery_codes(
         &self,
         session_id: Uuid,
+        proof: Option<SecondFactorProof<'_>>,
         codes: NewRecoveryCodes,
         now: OffsetDateTime,
+        policy: &AccountPolicy,
     ) -> Decision<()> {
         if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
@@ -415,7 +438,12 @@ impl Account {
                 "set up a second factor first; recovery codes come with it".into(),
             ));
         }
-        Decision { events: vec![codes.issued()], outcome: Ok(()) }
+        let mut events = match self.credential_step_up(session_id, proof, now, policy) {
+            Ok(accepted) => Vec::from_iter(accepted),
+            Err(decision) => return decision,
+        };
+        events.push(codes.issued());
+        Decision { events, outcome: Ok(()) }
     }
 
     pub fn logout(&self, session_id: Uuid, now: OffsetDateTime) -> Decision<()> {

@@ -2,7 +2,7 @@
 //! `GET /api/app-passwords`, `DELETE /api/app-passwords/{id}`, and
 //! `GET /api/dav/auth` for DAV servers.
 
-use events::account::app_password;
+use events::account::app_password::{self, NewAppPassword};
 use events::account::{Account, Auth};
 use lambda_http::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{Accepts, caller};
+use super::proof::{self, Presented};
 use crate::app::App;
 use crate::crypto::random_bytes;
 use crate::dav;
@@ -18,8 +19,10 @@ use crate::time_fmt::rfc3339;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewAppPassword {
+struct NewAppPasswordBody {
     name: String,
+    /// The proof of a current factor (step-up), when the account has one.
+    verification: Option<Presented>,
 }
 
 fn session_of(app: &App, req: &Request, now: time::OffsetDateTime) -> Result<(Uuid, Uuid), ApiError> {
@@ -39,19 +42,22 @@ fn generate() -> String {
 }
 
 pub async fn create(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let body: NewAppPassword = request::json(&req)?;
+    let body: NewAppPasswordBody = request::json(&req)?;
     let ctx = app.ctx(&req);
     let (account_id, session_id) = session_of(app, &req, ctx.now)?;
     let password = generate();
     let hash = app.secret.keyed_hash(dav::HASH_PURPOSE, &password);
     let id = Uuid::new_v4();
+    let policy = app.settings.policy;
+    let (name, verification) = (body.name.as_str(), body.verification.as_ref());
     let (name, email) = app
         .decide(account_id, &ctx.meta, |account: Account| {
-            let hash = hash.clone();
-            let name = body.name.clone();
+            let new = NewAppPassword { session_id, id, name, hash: hash.clone() };
             async move {
+                let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+                let step_up = prepared.as_ref().map(|p| p.proof());
                 let email = account.email.clone();
-                Ok(account.create_app_password(session_id, id, &name, hash, ctx.now).map(|name| (name, email)))
+                Ok(account.create_app_password(new, step_up, ctx.now, &policy).map(|name| (name, email)))
             }
         })
         .await?;

@@ -2,13 +2,15 @@
 
 use events::account::recovery::{self, COUNT};
 use events::account::{Account, Auth, NewRecoveryCodes};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{Accepts, caller};
+use super::proof::{self, Presented};
 use crate::app::App;
 use crate::crypto::random_bytes;
-use crate::http::{ApiError, Body, Request, Response, response};
+use crate::http::{ApiError, Body, Request, Response, request, response};
 
 pub const HASH_PURPOSE: &str = "recovery-code";
 
@@ -22,14 +24,27 @@ pub fn generate(app: &App) -> (Vec<String>, NewRecoveryCodes) {
     (codes, NewRecoveryCodes { set_id: Uuid::new_v4(), hashes })
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RegenerateBody {
+    /// The proof of a current factor (step-up); without it 401.
+    verification: Option<Presented>,
+}
+
+/// `POST /api/mfa/recovery-codes` `{"verification"}`.
 pub async fn regenerate(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: RegenerateBody = request::optional_json(&req)?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let policy = app.settings.policy;
+    let verification = body.verification.as_ref();
     let codes = app
         .decide(who.account_id, &ctx.meta, |account: Account| async move {
+            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let step_up = prepared.as_ref().map(|p| p.proof());
             let (plain, hashed) = generate(app);
-            Ok(account.regenerate_recovery_codes(session_id, hashed, ctx.now).map(|()| plain))
+            Ok(account.regenerate_recovery_codes(session_id, step_up, hashed, ctx.now, &policy).map(|()| plain))
         })
         .await?;
     Ok(response::json(200, &json!({ "recovery_codes": codes })))

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use events::OffsetDateTime;
 use events::account::sms::{NewNumber, NewSmsCode, SmsCodeSent};
-use events::account::{self, Account, Auth, SecondFactorProof};
+use events::account::{self, Account, Auth};
 use events::phone::{self, Phone};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::auth::{Accepts, Caller, caller, expires_in, session_body};
-use super::proof::{self, Presented};
+use super::proof::{self, MethodName, Presented};
 use super::recovery_codes;
 use super::totp::CodeBody;
 use crate::app::{App, Ctx};
@@ -230,19 +230,42 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
 /// `DELETE /api/mfa/sms` `{"method", "code"}` (session): proof of a
 /// current factor; refused while SMS is the only one.
 pub async fn remove(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let presented: Presented = request::json(&req)?;
+    let body: RemoveBody = request::optional_json(&req)?;
+    let presented = body.proof()?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
     let policy = app.settings.policy;
-    let presented = &presented;
+    let presented = presented.as_ref();
     app.decide(who.account_id, &ctx.meta, |account: Account| async move {
-        let prepared = presented.prepare(app, &account, ctx.now).await?;
-        let proof: SecondFactorProof<'_> = prepared.proof();
-        Ok(account.remove_sms(session_id, Some(proof), ctx.now, &policy))
+        let prepared = proof::prepare_optional(presented, app, &account, ctx.now).await?;
+        let step_up = prepared.as_ref().map(|p| p.proof());
+        Ok(account.remove_sms(session_id, step_up, ctx.now, &policy))
     })
     .await?;
     Ok(response::no_content())
+}
+
+/// `DELETE /api/mfa/sms`: the step-up proof as `{"verification": {...}}`,
+/// as every change of a credential sends it, or bare (`{"method", "code"}`),
+/// as this endpoint took it before the contract named the field.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RemoveBody {
+    verification: Option<Presented>,
+    method: Option<MethodName>,
+    code: Option<String>,
+}
+
+impl RemoveBody {
+    /// The proof, if any; half of a bare one, or both forms at once, is malformed.
+    fn proof(self) -> Result<Option<Presented>, ApiError> {
+        match (self.verification, self.method, self.code) {
+            (verification, None, None) => Ok(verification),
+            (None, Some(method), Some(code)) => Ok(Some(Presented { method, code })),
+            _ => Err(ApiError::invalid_request("send the proof as \"verification\": {\"method\", \"code\"}")),
+        }
+    }
 }
 
 /// `GET /api/mfa/sms/countries`: what the page offers in its list.

@@ -81,6 +81,11 @@ impl From<Refusal> for ApiError {
                     format!("A reset request for this account is already open: {request_id}."),
                 )
             },
+            Refusal::VerificationRequired => ApiError::new(
+                401,
+                "verification_required",
+                "Confirm this change with a code of your current second factor.",
+            ),
             Refusal::InvalidToken => {
                 ApiError::new(400, "invalid_token", "This link is not valid any more. Please request a new one.")
             }
