@@ -16,7 +16,16 @@ use serde_norway::Value;
 /// Variables the code reads that only the local portal uses (where to
 /// listen, which backend, the embedded backend's files, the page's files):
 /// a Lambda is the AWS backend, answers the runtime API and serves no page.
-const PORTAL_ONLY: &[&str] = &["PORTAL_ADDR", "PORTAL_BACKEND", "PORTAL_DATA_DIR", "PORTAL_WEB_DIR"];
+/// Nor does it have connections of its own or an outbox.
+const PORTAL_ONLY: &[&str] = &[
+    "PORTAL_ADDR",
+    "PORTAL_BACKEND",
+    "PORTAL_DATA_DIR",
+    "PORTAL_WEB_DIR",
+    "PORTAL_DEV_OUTBOX",
+    "PORTAL_READ_TIMEOUT_SECS",
+    "PORTAL_MAX_CONNECTIONS",
+];
 
 /// One of these names the KMS key (backend/aws.rs): either will do.
 const KMS_KEY: &[&str] = &["PORTAL_KMS_KEY_ID", "PORTAL_KMS_ALIAS"];

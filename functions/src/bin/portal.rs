@@ -18,6 +18,13 @@ use tokio::sync::watch;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Whatever the portal or SQLite creates is for the portal's user only:
+    // the data directory holds password hashes and live reset links.
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.iter().map(String::as_str).take(2).collect::<Vec<_>>();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
@@ -76,8 +83,11 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!(addr = %config.addr, backend = ?config.backend, "portal listening on http://{}", config.addr);
+    if config.backend == Backend::Embedded && config.dev_outbox {
+        tracing::info!("emails and SMS sent are listed at http://{}/dev/outbox, for this machine only", config.addr);
+    }
     let timer = tokio::spawn(sla_watch_timer(app.clone(), timer_stop));
-    let server = Server { app, web_dir: config.web_dir.clone() };
+    let server = Server { app, web_dir: config.web_dir.clone(), dev_outbox: config.dev_outbox, limits: config.limits };
     server::run(listener, server, shutdown_signal()).await.map_err(|e| e.to_string())?;
     let _ = stop_tx.send(true);
     let _ = follower.await;
