@@ -51,11 +51,12 @@ impl Limit {
         Limit { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue }
     }
 
-    /// About one run per core, and a queue of a few rounds (each waiter
-    /// waits at most about `queue / permits` runs).
+    /// One run per core, and a queue of sixteen runs per core: a waiter
+    /// waits at most about half a second (16 runs of about 30 ms), about as
+    /// long as a refused client is told to wait (`Retry-After: 1`).
     fn per_core() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Self::new(cores, 4 * cores)
+        Self::new(cores, 16 * cores)
     }
 }
 

@@ -25,6 +25,16 @@ async fn main() -> std::process::ExitCode {
     unsafe {
         libc::umask(0o077);
     }
+    // argon2 allocates 19 MiB per run and frees it after. glibc raises its
+    // mmap threshold at the first such free and from then on keeps these
+    // blocks in per-thread arenas, one for each blocking thread that ever
+    // ran argon2: 546 MiB after 200 registrations one after another, 65 MiB
+    // with a fixed threshold (bench/login_storm). A fixed one gives them back.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator (it takes the arena locks).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.iter().map(String::as_str).take(2).collect::<Vec<_>>();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
