@@ -95,6 +95,35 @@ async fn unknown_email_and_wrong_password_answer_alike_with_one_argon2_run_each(
 }
 
 #[tokio::test]
+async fn with_argon2_busy_and_its_queue_full_logins_and_registrations_get_503_and_change_nothing() {
+    // One argon2 run at a time, nobody may wait: holding the one turn makes
+    // every further password request find the queue full.
+    let p = TestPortal::with_passwords(acceptance::harness::cheap_passwords().with_limit(1, 0)).await;
+    p.register("busy@example.de").await;
+    let events = p.event_count().await;
+    let busy = p.app.passwords.permit().await.unwrap();
+    let register = json!({"email": "later@example.de", "password": PASSWORD, "name": "Later"});
+    // Ten of each: had they counted as failures, the next login would be locked.
+    let mut requests = vec![("/api/register", register.clone())];
+    for _ in 0..10 {
+        requests.push(("/api/login", json!({"email": "busy@example.de", "password": "Wrong-Password-1"})));
+        requests.push(("/api/login", json!({"email": "nobody@example.de", "password": "Wrong-Password-1"})));
+    }
+    for (path, body) in requests {
+        let (status, headers, json) =
+            p.send_full("POST", path, &[("content-type", "application/json")], body.to_string().into_bytes()).await;
+        assert_eq!((status, json["error"].as_str()), (503, Some("unavailable")), "{path}: {json}");
+        assert_eq!(headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("1"), "{path}");
+    }
+    assert_eq!(p.app.passwords.verifications(), 0, "no argon2 ran");
+    assert_eq!(p.event_count().await, events, "nothing was written");
+    drop(busy);
+    assert_eq!(p.login("busy@example.de", PASSWORD).await.0, 200, "not locked");
+    assert_eq!(p.login("nobody@example.de", "Wrong-Password-1").await.0, 401, "not locked");
+    p.register("later@example.de").await;
+}
+
+#[tokio::test]
 async fn ten_failures_lock_known_and_unknown_emails_alike() {
     let p = TestPortal::new().await;
     p.register("known@example.de").await;

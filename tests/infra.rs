@@ -16,7 +16,16 @@ use serde_norway::Value;
 /// Variables the code reads that only the local portal uses (where to
 /// listen, which backend, the embedded backend's files, the page's files):
 /// a Lambda is the AWS backend, answers the runtime API and serves no page.
-const PORTAL_ONLY: &[&str] = &["PORTAL_ADDR", "PORTAL_BACKEND", "PORTAL_DATA_DIR", "PORTAL_WEB_DIR"];
+/// Nor does it have connections of its own or an outbox.
+const PORTAL_ONLY: &[&str] = &[
+    "PORTAL_ADDR",
+    "PORTAL_BACKEND",
+    "PORTAL_DATA_DIR",
+    "PORTAL_WEB_DIR",
+    "PORTAL_DEV_OUTBOX",
+    "PORTAL_READ_TIMEOUT_SECS",
+    "PORTAL_MAX_CONNECTIONS",
+];
 
 /// One of these names the KMS key (backend/aws.rs): either will do.
 const KMS_KEY: &[&str] = &["PORTAL_KMS_KEY_ID", "PORTAL_KMS_ALIAS"];
@@ -32,6 +41,7 @@ struct Function {
     env: BTreeSet<String>,
     /// (action, resource token as in iam_actions.tsv)
     policy: BTreeSet<(String, String)>,
+    reserved_concurrency: Option<u64>,
 }
 
 struct Template {
@@ -139,7 +149,11 @@ fn template() -> Template {
                 }
             }
         }
-        assert!(functions.insert(name.clone(), Function { name, routes, env, policy }).is_none(), "{code} twice");
+        let reserved_concurrency = props.get("ReservedConcurrentExecutions").map(|v| {
+            v.as_u64().unwrap_or_else(|| panic!("{id}: ReservedConcurrentExecutions must be a number, got {v:?}"))
+        });
+        let function = Function { name: name.clone(), routes, env, policy, reserved_concurrency };
+        assert!(functions.insert(name, function).is_none(), "{code} twice");
     }
     Template { functions }
 }
@@ -184,6 +198,20 @@ fn every_function_binary_is_in_the_template_and_nothing_else() {
     for r in ROUTES.iter().filter(|r| r.function != "portal") {
         assert!(binaries.contains(r.function), "{} {} names the unknown function {}", r.method, r.path, r.function);
     }
+}
+
+#[test]
+fn exactly_the_functions_that_run_argon2_have_reserved_concurrency() {
+    let t = template();
+    let argon2: BTreeSet<&str> =
+        ROUTES.iter().filter(|r| r.function != "portal" && r.endpoint.runs_argon2()).map(|r| r.function).collect();
+    let reserved: BTreeSet<&str> =
+        t.functions.values().filter(|f| f.reserved_concurrency.is_some()).map(|f| f.name.as_str()).collect();
+    assert_eq!(reserved, argon2, "functions with ReservedConcurrentExecutions vs functions that run argon2");
+    // AWS keeps 100 of the account's default 1,000 unreserved.
+    let total: u64 = t.functions.values().filter_map(|f| f.reserved_concurrency).sum();
+    assert!(t.functions.values().all(|f| f.reserved_concurrency != Some(0)), "0 would switch a function off");
+    assert!(total <= 900, "{total} reserved: more than a default account allows");
 }
 
 /// Every variable the code looks up: the lookups record each name asked.

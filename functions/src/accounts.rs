@@ -17,11 +17,11 @@ const MAX_ATTEMPTS: u32 = 64;
 
 impl App {
     /// The argon2 hash of a new password (one that passed
-    /// `password_policy::check`), off the async threads: it is CPU work.
+    /// `password_policy::check`), off the async threads and within the
+    /// bound on argon2 runs: it is CPU work.
     pub async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
-        let passwords = self.passwords.clone();
         let password = zeroize::Zeroizing::new(password.to_owned());
-        tokio::task::spawn_blocking(move || passwords.hash(&password)).await.map_err(|_| ApiError::internal())
+        self.passwords.run(move |passwords| passwords.hash(&password)).await
     }
 
     pub async fn load_account(&self, account_id: Uuid) -> Result<Account, ApiError> {

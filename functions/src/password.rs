@@ -1,14 +1,24 @@
 //! Password hashing: argon2id with the OWASP parameters m=19456 KiB, t=2,
 //! p=1, stored as PHC strings. A hash made under other parameters verifies
 //! as before and is replaced on that login (`PasswordCheck::rehashed`).
+//!
+//! Every argon2 run goes through `Passwords::run`, which bounds how many run
+//! at once: each takes 19 MiB and a core for about 30 ms, and unbounded, 200
+//! logins at once took the portal to 500 threads and 4 GB. Beyond the bound
+//! a short queue waits; beyond the queue the answer is 503 `unavailable`
+//! with `Retry-After`, and nothing is written. A Lambda instance runs one
+//! request at a time, so there the bound never bites.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use events::account::PasswordCheck;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::http::ApiError;
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -24,6 +34,42 @@ pub struct Passwords {
     /// first use, not at start: a Lambda cold start would otherwise spend
     /// an argon2 run (about 30 ms) before answering anything.
     dummy: Arc<OnceLock<String>>,
+    limit: Limit,
+}
+
+/// The argon2 runs at once (`permits`) and the callers that may wait for
+/// one (`queue`).
+#[derive(Clone)]
+struct Limit {
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    queue: usize,
+}
+
+impl Limit {
+    fn new(permits: usize, queue: usize) -> Self {
+        Limit { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue }
+    }
+
+    /// One run per core, and a queue of sixteen runs per core: a waiter
+    /// waits at most about half a second (16 runs of about 30 ms), about as
+    /// long as a refused client is told to wait (`Retry-After: 1`).
+    fn per_core() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self::new(cores, 16 * cores)
+    }
+}
+
+/// The right to run argon2 once; held for the run.
+pub struct PasswordPermit(#[allow(dead_code)] OwnedSemaphorePermit);
+
+/// Leaves the queue however the wait ends (also when the request is dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Passwords {
@@ -37,7 +83,52 @@ impl Passwords {
 
     pub fn with_params(m_kib: u32, t: u32, p: u32) -> Self {
         let params = Params::new(m_kib, t, p, None).expect("valid argon2 parameters");
-        Passwords { params, verifications: Arc::default(), hashes: Arc::default(), dummy: Arc::default() }
+        Passwords {
+            params,
+            verifications: Arc::default(),
+            hashes: Arc::default(),
+            dummy: Arc::default(),
+            limit: Limit::per_core(),
+        }
+    }
+
+    /// At most `permits` argon2 runs at once, `queue` callers waiting.
+    pub fn with_limit(mut self, permits: usize, queue: usize) -> Self {
+        self.limit = Limit::new(permits, queue);
+        self
+    }
+
+    /// Waits for a turn to run argon2, or refuses with 503 when the queue
+    /// is full.
+    pub async fn permit(&self) -> Result<PasswordPermit, ApiError> {
+        if let Ok(permit) = self.limit.permits.clone().try_acquire_owned() {
+            return Ok(PasswordPermit(permit));
+        }
+        let waiting = Waiting(&self.limit.waiting);
+        if self.limit.waiting.fetch_add(1, Ordering::SeqCst) >= self.limit.queue {
+            drop(waiting);
+            tracing::debug!("argon2 queue full; answering 503");
+            return Err(ApiError::unavailable());
+        }
+        let permit = self.limit.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+        drop(waiting);
+        Ok(PasswordPermit(permit))
+    }
+
+    /// Runs `work` (the hashing or verifying) off the async threads, within
+    /// the bound: the one way handlers reach argon2.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Passwords) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = self.permit().await?;
+        let passwords = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&passwords)
+        })
+        .await
+        .map_err(|_| ApiError::internal())
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -123,6 +214,29 @@ mod tests {
         assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(current.verify(&new, "correct horse battery").rehashed.is_none());
         assert!(current.verify(&h, "wrong").rehashed.is_none());
+    }
+
+    #[tokio::test]
+    async fn beyond_the_runs_and_the_queue_the_answer_is_503_with_retry_after() {
+        let p = Passwords::with_params(1024, 1, 1).with_limit(1, 1);
+        let busy = p.permit().await.unwrap();
+        // The second caller waits in the queue...
+        let queued = tokio::spawn({
+            let p = p.clone();
+            async move { p.run(|p| p.hash("queued")).await }
+        });
+        while p.limit.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...the third finds the queue full and runs nothing.
+        let refused = p.run(|p| p.hash("refused")).await.unwrap_err();
+        assert_eq!((refused.status, refused.code, refused.retry_after), (503, "unavailable", Some(1)));
+        assert_eq!(p.hashes(), 0);
+        drop(busy);
+        assert!(queued.await.unwrap().is_ok());
+        assert_eq!(p.hashes(), 1);
+        assert_eq!(p.limit.waiting.load(Ordering::SeqCst), 0, "the queue is empty again");
+        assert!(p.run(|p| p.hash("again")).await.is_ok());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The `portal` binary as a user runs it: a data directory that survives a
 //! restart, clean shutdown on SIGTERM and Ctrl-C (SIGINT), codes from
 //! `oathtool` (computed exactly as authenticator apps do), and logs that
-//! never show a secret.
+//! never show a secret; private files; connections that cannot hold the
+//! server; the outbox only for the machine itself.
 
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,11 +26,21 @@ fn free_port() -> u16 {
 
 impl Portal {
     async fn start(data_dir: &Path, log_name: &str) -> Portal {
+        Self::start_with(data_dir, log_name, &[]).await
+    }
+
+    /// With further settings; `{port}` in a value stands for the free port
+    /// chosen (for `PORTAL_ADDR`).
+    async fn start_with(data_dir: &Path, log_name: &str, settings: &[(&str, &str)]) -> Portal {
         let port = free_port();
         let log = data_dir.with_extension(log_name);
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_portal"))
-            .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
+        command.env("PORTAL_ADDR", format!("127.0.0.1:{port}"));
+        for (name, value) in settings {
+            command.env(name, value.replace("{port}", &port.to_string()));
+        }
+        let child = command
             .env("PORTAL_DATA_DIR", data_dir)
             .env("PORTAL_ISSUER", "Process Test")
             .env("RUST_LOG", "debug")
@@ -86,7 +99,11 @@ fn oathtool(secret: &str, at_offset_seconds: i64) -> String {
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("portal-process-{}", std::process::id()));
+    named_temp_dir("main")
+}
+
+fn named_temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portal-process-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -168,4 +185,170 @@ async fn bad_settings_stop_the_portal_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PORTAL_ADDR"));
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_its_files_are_private_also_when_a_previous_start_left_them_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = named_temp_dir("modes");
+    let files = ["portal.db", "portal.db-wal", "portal.db-shm", "data.key", "server.key"];
+    let check = |when: &str| {
+        assert_eq!(mode(&dir), 0o700, "{when}: the data directory");
+        for file in files {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{when}: {file}");
+        }
+    };
+    let portal = Portal::start(&dir, "log1").await;
+    let (status, _) = portal
+        .call("/api/register", None, json!({"email": "modes@example.de", "password": PASSWORD, "name": "M"}))
+        .await;
+    assert_eq!(status, 201);
+    // While it runs: the -wal and -shm files exist only then.
+    check("created");
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+
+    // As an earlier version left them.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in files {
+        if dir.join(file).exists() {
+            std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let portal = Portal::start(&dir, "log2").await;
+    check("after a restart");
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether the server closed the connection (end of stream or reset), after
+/// reading whatever it answered. The read timeout only keeps a broken
+/// server from hanging the test; it is far above the configured timeout.
+fn closed_by_server(stream: &mut TcpStream) -> (bool, String) {
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&answer).into_owned()),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return (false, String::from_utf8_lossy(&answer).into_owned());
+            }
+            Err(_) => return (true, String::from_utf8_lossy(&answer).into_owned()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn idle_and_half_sent_connections_are_closed() {
+    let dir = named_temp_dir("idle");
+    let portal = Portal::start_with(&dir, "log", &[("PORTAL_READ_TIMEOUT_SECS", "1")]).await;
+    let addr = portal.url.trim_start_matches("http://").to_owned();
+    let connect = || TcpStream::connect(&addr).unwrap();
+
+    let mut silent = connect();
+    let mut half_header = connect();
+    half_header.write_all(b"GET /api/account HTTP/1.1\r\nHost: portal\r\nAccept: app").unwrap();
+    let mut half_body = connect();
+    half_body
+        .write_all(b"POST /api/login HTTP/1.1\r\nHost: portal\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"")
+        .unwrap();
+    let mut kept_alive = connect();
+    kept_alive.write_all(b"GET /api/account HTTP/1.1\r\nHost: portal\r\n\r\n").unwrap();
+
+    assert!(closed_by_server(&mut silent).0, "a connection that never sends is closed");
+    assert!(closed_by_server(&mut half_header).0, "a connection that sends half a header is closed");
+    let (closed, answer) = closed_by_server(&mut half_body);
+    assert!(closed, "a connection that sends half a body is closed");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let (closed, answer) = closed_by_server(&mut kept_alive);
+    assert!(closed, "an idle keep-alive connection is closed after its answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "the request itself was answered: {answer}");
+
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn beyond_the_connection_limit_a_client_waits_until_a_connection_closes() {
+    let dir = named_temp_dir("limit");
+    let portal = Portal::start_with(&dir, "log", &[("PORTAL_MAX_CONNECTIONS", "1")]).await;
+    let addr = portal.url.trim_start_matches("http://").to_owned();
+    // The readiness probe's connection may still be open; a fresh request
+    // on its own connection shows when the only slot is free.
+    let request = b"GET /api/account HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n";
+    let mut first = TcpStream::connect(&addr).unwrap();
+    first.write_all(request).unwrap();
+    let (_, answer) = closed_by_server(&mut first);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+
+    let holder = TcpStream::connect(&addr).unwrap();
+    // Make sure the holder has the slot: it is answered.
+    let mut holder_w = holder.try_clone().unwrap();
+    holder_w.write_all(b"GET /api/account HTTP/1.1\r\nHost: portal\r\n\r\n").unwrap();
+    let mut reader = holder.try_clone().unwrap();
+    let mut buf = [0u8; 12];
+    reader.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 401");
+
+    let mut waiting = TcpStream::connect(&addr).unwrap();
+    waiting.write_all(request).unwrap();
+    waiting.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    let mut byte = [0u8; 1];
+    let early = waiting.read(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "a second connection is not served while the only slot is taken: {early:?}"
+    );
+    drop((holder, holder_w, reader));
+    let (closed, answer) = closed_by_server(&mut waiting);
+    assert!(closed && answer.starts_with("HTTP/1.1 401"), "served once the slot is free: {answer}");
+
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// This machine's address on a network interface, when it has one: a peer
+/// connecting from there is not on a loopback address.
+fn non_loopback_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("203.0.113.1:9").ok()?;
+    Some(socket.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+async fn outbox_status(host: &str, port: u16) -> u16 {
+    reqwest::get(format!("http://{host}:{port}/dev/outbox")).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn the_outbox_is_served_to_this_machine_only_and_can_be_switched_off() {
+    let dir = named_temp_dir("outbox");
+    let portal = Portal::start_with(&dir, "log", &[("PORTAL_ADDR", "0.0.0.0:{port}")]).await;
+    let port: u16 = portal.url.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(outbox_status("127.0.0.1", port).await, 200);
+    match non_loopback_address() {
+        Some(ip) => assert_eq!(outbox_status(&ip.to_string(), port).await, 404, "from {ip}"),
+        // The rule itself is unit-tested on addresses (server::dev_allowed).
+        None => eprintln!("no network interface besides loopback: only the loopback side was checked"),
+    }
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+
+    let portal = Portal::start_with(&dir, "log2", &[("PORTAL_DEV_OUTBOX", "off")]).await;
+    let port: u16 = portal.url.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(outbox_status("127.0.0.1", port).await, 404, "switched off");
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -98,7 +98,8 @@ async fn main() {
     let stdin_closed = async {
         tokio::task::spawn_blocking(|| for _ in std::io::stdin().lock().lines() {}).await.unwrap();
     };
-    server::run(listener, Server { app: p.app.clone(), web_dir: None }, stdin_closed).await.unwrap();
+    let server = Server { app: p.app.clone(), web_dir: None, dev_outbox: false, limits: Default::default() };
+    server::run(listener, server, stdin_closed).await.unwrap();
     stop_tx.send(true).unwrap();
     follower.await.unwrap();
 }

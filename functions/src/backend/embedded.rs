@@ -36,7 +36,10 @@ impl Embedded {
     ) -> Result<Self, OpenError> {
         let io = |source| OpenError::DataDir { path: data_dir.display().to_string(), source };
         std::fs::create_dir_all(data_dir).map_err(io)?;
+        make_private(data_dir).map_err(io)?;
         let db = Sqlite::open(&data_dir.join("portal.db"))?;
+        // Again: SQLite has just created the -wal and -shm files.
+        make_private(data_dir).map_err(io)?;
         let data_key = load_or_create_key(&data_dir.join("data.key")).map_err(io)?;
         let server_key = load_or_create_key(&data_dir.join("server.key")).map_err(io)?;
         Ok(Self::assemble(db, &data_key, &server_key, settings, clock, passwords))
@@ -74,4 +77,34 @@ impl Embedded {
             Projector { store: store.clone(), views: store.clone(), mailer: store, keys: app.keys.clone(), settings };
         Embedded { app: Arc::new(app), db, projector }
     }
+}
+
+/// What the embedded backend keeps in its data directory (other files there
+/// are left alone).
+const FILES: [&str; 6] = ["portal.db", "portal.db-wal", "portal.db-shm", "portal.db-journal", "data.key", "server.key"];
+
+/// The files hold password hashes, and the outbox live reset links and SMS
+/// codes: only the portal's user may read them. The directory becomes 0700
+/// and every file 0600, also those a previous version left readable; a new
+/// database file is created 0600 first, because SQLite gives its -wal and
+/// -shm files the database file's mode.
+fn make_private(data_dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let db = data_dir.join("portal.db");
+        if !db.exists() {
+            std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(&db)?;
+        }
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+        for name in FILES {
+            match std::fs::set_permissions(data_dir.join(name), std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                other => other?,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = data_dir;
+    Ok(())
 }

@@ -36,6 +36,15 @@ pub enum Endpoint {
     DevOutbox,
 }
 
+impl Endpoint {
+    /// Runs argon2 (through `Passwords::run`). Its Lambda function gets
+    /// reserved concurrency in infra/template.yaml (checked by tests/infra.rs)
+    /// so that a storm of these cannot take the account's whole concurrency.
+    pub const fn runs_argon2(self) -> bool {
+        matches!(self, Endpoint::Register | Endpoint::Login | Endpoint::PasswordReset)
+    }
+}
+
 #[derive(Debug)]
 pub struct Route {
     pub method: &'static str,

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::app::Settings;
 
@@ -20,6 +21,27 @@ pub struct PortalConfig {
     /// Serve the web page from this directory instead of the copy compiled
     /// into the binary (for working on the page without rebuilding).
     pub web_dir: Option<PathBuf>,
+    /// Serve `GET /dev/outbox` (embedded backend, loopback peers only).
+    pub dev_outbox: bool,
+    pub limits: ConnectionLimits,
+}
+
+/// What one client may hold of the server: without these, idle or
+/// half-sent connections stay open until the process runs out of files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time to send a request's header, counted from the connection's start
+    /// or the previous answer (so also the idle keep-alive timeout), and
+    /// again to send its body.
+    pub read_timeout: Duration,
+    /// Open connections at most; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits { read_timeout: Duration::from_secs(10), max_connections: 512 }
+    }
 }
 
 impl PortalConfig {
@@ -60,12 +82,34 @@ impl PortalConfig {
         settings.support_email = get("PORTAL_SUPPORT_EMAIL")
             .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
             .transpose()?;
+        let dev_outbox = match get("PORTAL_DEV_OUTBOX").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(format!("PORTAL_DEV_OUTBOX must be on or off, got {other:?}")),
+        };
+        let mut limits = ConnectionLimits::default();
+        if let Some(secs) = get("PORTAL_READ_TIMEOUT_SECS") {
+            limits.read_timeout =
+                Duration::from_secs(secs.trim().parse().ok().filter(|s| *s > 0).ok_or(format!(
+                    "PORTAL_READ_TIMEOUT_SECS must be a whole number of seconds above 0, got {secs:?}"
+                ))?);
+        }
+        if let Some(max) = get("PORTAL_MAX_CONNECTIONS") {
+            limits.max_connections = max
+                .trim()
+                .parse()
+                .ok()
+                .filter(|m| *m > 0)
+                .ok_or(format!("PORTAL_MAX_CONNECTIONS must be a whole number above 0, got {max:?}"))?;
+        }
         Ok(PortalConfig {
             addr,
             data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
             backend,
             settings,
             web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
+            dev_outbox,
+            limits,
         })
     }
 }
@@ -109,6 +153,8 @@ mod tests {
         assert_eq!(c.settings.sms_countries, ["DE", "AT", "CH"]);
         assert_eq!(c.settings.policy.sms.hourly_ceiling, 1000);
         assert_eq!(c.settings.dav_url, None);
+        assert!(c.dev_outbox);
+        assert_eq!(c.limits, ConnectionLimits::default());
     }
 
     #[test]
@@ -125,8 +171,13 @@ mod tests {
             ("PORTAL_RESET_APPROVALS", "2"),
             ("PORTAL_SUPPORT_EMAIL", "Support@Portal.example"),
             ("PORTAL_TIME_ZONE", "Europe/Vienna"),
+            ("PORTAL_DEV_OUTBOX", "off"),
+            ("PORTAL_READ_TIMEOUT_SECS", "3"),
+            ("PORTAL_MAX_CONNECTIONS", "64"),
         ])
         .unwrap();
+        assert!(!c.dev_outbox);
+        assert_eq!(c.limits, ConnectionLimits { read_timeout: Duration::from_secs(3), max_connections: 64 });
         assert_eq!(c.settings.reset_policy.approvals_required, 2);
         assert_eq!(c.settings.support_email.as_deref(), Some("support@portal.example"));
         assert_eq!(c.settings.calendar.time_zone().iana_name(), Some("Europe/Vienna"));
@@ -151,5 +202,8 @@ mod tests {
         assert!(config(&[("PORTAL_SUPPORT_EMAIL", "nope")]).unwrap_err().contains("PORTAL_SUPPORT_EMAIL"));
         assert!(config(&[("PORTAL_SMS_COUNTRIES", "DE,XX")]).unwrap_err().contains("\"XX\""));
         assert!(config(&[("PORTAL_SMS_HOURLY_LIMIT", "-1")]).unwrap_err().contains("PORTAL_SMS_HOURLY_LIMIT"));
+        assert!(config(&[("PORTAL_DEV_OUTBOX", "no")]).unwrap_err().contains("PORTAL_DEV_OUTBOX"));
+        assert!(config(&[("PORTAL_READ_TIMEOUT_SECS", "0")]).unwrap_err().contains("PORTAL_READ_TIMEOUT_SECS"));
+        assert!(config(&[("PORTAL_MAX_CONNECTIONS", "many")]).unwrap_err().contains("PORTAL_MAX_CONNECTIONS"));
     }
 }
