@@ -180,6 +180,32 @@ async fn unknown_emails_answer_and_lock_like_known_ones() {
     assert_eq!(known.last().unwrap().0, 429);
 }
 
+/// The statuses of `n` parallel DAV authentications, sorted (a multiset).
+async fn parallel_dav_auths(p: &TestPortal, authorization: &str, n: usize) -> Vec<u16> {
+    let mut statuses: Vec<u16> = acceptance::conformance::futures_join_all((0..n).map(|_| dav_auth(p, authorization)))
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    statuses.sort();
+    statuses
+}
+
+#[tokio::test]
+async fn parallel_failures_lock_alike_for_known_and_unknown_emails() {
+    let p = TestPortal::new().await;
+    let wrong = "c".repeat(28);
+    for trial in 0..3 {
+        let (known, unknown) = (format!("known{trial}@example.de"), format!("unknown{trial}@example.de"));
+        p.register(&known).await;
+        let known = parallel_dav_auths(&p, &basic(&known, &wrong), 15).await;
+        let unknown = parallel_dav_auths(&p, &basic(&unknown, &wrong), 15).await;
+        assert_eq!(known, unknown, "trial {trial}: a race must not reveal that an account exists");
+        // Counted as the lock demands: ten failures, then refused.
+        assert_eq!(known, [[401; 10].as_slice(), &[429; 5]].concat(), "trial {trial}");
+    }
+}
+
 #[tokio::test]
 async fn dav_use_writes_no_events_and_last_used_at_most_every_five_minutes() {
     let p = TestPortal::new().await;

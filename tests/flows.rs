@@ -47,6 +47,58 @@ async fn an_email_registers_once_in_any_spelling() {
 }
 
 #[tokio::test]
+async fn one_mailbox_gets_one_account() {
+    let p = TestPortal::new().await;
+    let register = |email: &'static str| {
+        let p = &p;
+        async move {
+            let body = json!({"email": email, "password": PASSWORD, "name": "A"});
+            let (status, body) = p.call("POST", "/api/register", None, Some(body)).await;
+            (status, body["error"].as_str().unwrap_or("").to_owned())
+        }
+    };
+    assert_eq!(register("name@example.com").await.0, 201);
+    assert_eq!(register("name@ｅxample.com").await, (409, "email_taken".into()), "a fullwidth letter in the domain");
+    assert_eq!(register("name@EXAM\u{ad}PLE.com").await, (409, "email_taken".into()), "a soft hyphen in the domain");
+    assert_eq!(
+        register("na\u{ad}me@example.com").await,
+        (400, "invalid_request".into()),
+        "a soft hyphen in the local part"
+    );
+    assert_eq!(register("<img/src=x/onerror=alert(1)>@x.example").await, (400, "invalid_request".into()));
+    assert_eq!(register("leser@bücher.de").await.0, 201);
+    assert_eq!(register("leser@xn--bcher-kva.de").await, (409, "email_taken".into()));
+    // The punycode form is stored, and every spelling signs in.
+    let (_, first) = p.login("leser@XN--BCHER-KVA.de", PASSWORD).await;
+    let (_, account) = p.call("GET", "/api/account", first["session_token"].as_str(), None).await;
+    assert_eq!(account["email"], "leser@xn--bcher-kva.de");
+    assert_eq!(p.login("Leser@BÜCHER.de", PASSWORD).await.0, 200);
+    assert_eq!(p.login("name@ｅxample.com", PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_account_made_before_uts_46_keeps_signing_in_and_its_address_stays_taken() {
+    let p = TestPortal::new().await;
+    // Stored as the older normalisation stored it: lower-cased, the
+    // Unicode domain kept, the claim under that form.
+    let id = p.registered_directly("leser@bücher.de", "Leser", Vec::new()).await;
+    for spelling in ["leser@bücher.de", " Leser@BÜCHER.de", "leser@xn--bcher-kva.de"] {
+        let (status, body) = p.login(spelling, PASSWORD).await;
+        assert_eq!(status, 200, "{spelling}: {body}");
+        if let Some(session) = body["session_token"].as_str() {
+            let (_, account) = p.call("GET", "/api/account", Some(session), None).await;
+            assert_eq!(account["user_id"], id.to_string());
+        }
+    }
+    let body = json!({"email": "leser@xn--bcher-kva.de", "password": PASSWORD, "name": "B"});
+    let (status, body) = p.call("POST", "/api/register", None, Some(body)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("email_taken")));
+    // One made with a character now refused in a local part still signs in.
+    p.registered_directly("old\u{ad}name@example.com", "Old", Vec::new()).await;
+    assert_eq!(p.login("old\u{ad}name@example.com", PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
 async fn concurrent_registrations_of_one_email_create_one_account() {
     let p = TestPortal::new().await;
     let body = json!({"email": "race@example.de", "password": PASSWORD, "name": "R"});
@@ -167,6 +219,30 @@ async fn concurrent_wrong_passwords_are_all_counted() {
     let results = futures_join_all((0..10).map(|_| p.login("known@example.de", "Wrong-password-1"))).await;
     assert!(results.iter().all(|(s, _)| *s == 401));
     assert_eq!(p.login("known@example.de", PASSWORD).await.0, 429, "all ten failures were recorded");
+}
+
+/// The statuses of `n` parallel logins, sorted (a multiset).
+async fn parallel_logins(p: &TestPortal, email: &str, n: usize) -> Vec<u16> {
+    let mut statuses: Vec<u16> = futures_join_all((0..n).map(|_| p.login(email, "Wrong-password-1")))
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    statuses.sort();
+    statuses
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_answer_alike_for_known_and_unknown_emails() {
+    let p = TestPortal::new().await;
+    for trial in 0..3 {
+        let (known, unknown) = (format!("known{trial}@example.de"), format!("unknown{trial}@example.de"));
+        p.register(&known).await;
+        let known = parallel_logins(&p, &known, 15).await;
+        let unknown = parallel_logins(&p, &unknown, 15).await;
+        assert_eq!(known, unknown, "trial {trial}: a race must not reveal that an account exists");
+        assert_eq!(known, [[401; 10].as_slice(), &[429; 5]].concat(), "trial {trial}");
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,19 @@ impl Failures {
         self.last_at = Some(at);
     }
 
+    /// Counts a failure at `at` unless the failures so far lock it then:
+    /// `Err(retry_after)` and nothing counted, as an account's stream
+    /// records no failure while it is locked. Counters outside an event
+    /// stream apply this in one atomic step (read, decide, conditional
+    /// write), so racing callers are counted as the stream would count them.
+    pub fn try_record(&mut self, policy: &LockoutPolicy, at: OffsetDateTime) -> Result<(), u64> {
+        if let Some(retry_after) = self.retry_after(policy, at) {
+            return Err(retry_after);
+        }
+        self.record(at);
+        Ok(())
+    }
+
     pub fn reset(&mut self) {
         *self = Failures::default();
     }
@@ -99,6 +112,18 @@ mod tests {
         assert_eq!(failures(13, now).retry_after(&P, now), Some(480));
         assert_eq!(failures(16, now).retry_after(&P, now), Some(3600));
         assert_eq!(failures(200, now).retry_after(&P, now), Some(3600));
+    }
+
+    #[test]
+    fn try_record_counts_until_locked_and_not_while_locked() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let mut f = Failures::default();
+        let answers: Vec<_> = (0..12).map(|_| f.try_record(&P, now)).collect();
+        assert_eq!(answers[..10], [Ok(()); 10]);
+        assert_eq!(answers[10..], [Err(60), Err(60)]);
+        assert_eq!(f, failures(10, now), "refused attempts are not counted");
+        assert_eq!(f.try_record(&P, now + Duration::minutes(1)), Ok(()));
+        assert_eq!(f.count, 11);
     }
 
     #[test]

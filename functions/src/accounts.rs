@@ -3,8 +3,8 @@
 
 use std::future::Future;
 
-use events::EventCodec;
 use events::account::{self, Account, AccountEvent, Decision};
+use events::{EventCodec, email};
 use uuid::Uuid;
 
 use crate::app::App;
@@ -33,6 +33,19 @@ impl App {
     pub async fn account_for_email(&self, normalized_email: &str) -> Result<Option<Uuid>, ApiError> {
         let owner = self.store.claim_owner(&account::email_claim(normalized_email)).await?;
         Ok(owner.and_then(|stream| stream.strip_prefix("account#").and_then(|id| Uuid::parse_str(id).ok())))
+    }
+
+    /// The account an address as typed belongs to, under any form it may be
+    /// stored under (`email::lookup_forms`: today's, and that of accounts
+    /// made before UTS 46). Every form is read, found or not, so the time
+    /// does not tell which one matched.
+    pub async fn account_for_address(&self, raw_email: &str) -> Result<Option<Uuid>, ApiError> {
+        let mut found = None;
+        for form in email::lookup_forms(raw_email) {
+            let owner = self.account_for_email(&form).await?;
+            found = found.or(owner);
+        }
+        Ok(found)
     }
 
     pub async fn append_account(

@@ -59,7 +59,7 @@ fn invalid() -> ApiError {
 pub async fn authenticate(app: &App, authorization: Option<&str>, now: OffsetDateTime) -> Result<DavUser, ApiError> {
     let (user, password) = authorization.and_then(basic_credentials).ok_or_else(invalid)?;
     let normalized = email::normalize(&user).unwrap_or_else(|| user.trim().to_lowercase());
-    let account_id = app.account_for_email(&normalized).await?;
+    let account_id = app.account_for_address(&user).await?;
     let failures_key = match account_id {
         Some(id) => format!("dav-failures#{id}"),
         None => format!("dav-failures#{}", app.secret.keyed_hash("unknown-email-dav", &normalized)),
@@ -77,7 +77,12 @@ pub async fn authenticate(app: &App, authorization: Option<&str>, now: OffsetDat
         _ => None,
     };
     let Some(user) = matched else {
-        app.views.record_failure(&failures_key, now, now + FAILURES_KEPT).await?;
+        // Counted conditionally (atomic with the lock check), so racing
+        // requests are refused as the lock demands, for known and unknown
+        // emails alike.
+        if let Err(retry_after) = app.views.record_failure(&failures_key, &LOCKOUT, now, now + FAILURES_KEPT).await? {
+            return Err(Refusal::TooManyAttempts { retry_after }.into());
+        }
         return Err(invalid());
     };
     if failures.count > 0 {

@@ -3,6 +3,7 @@
 //! stream ids, so they can share one table.
 
 use events::EventRecord;
+use events::lockout::{Failures, LockoutPolicy};
 use events::quota::Window;
 use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
 use functions::ports::views::ViewStore;
@@ -196,11 +197,11 @@ pub async fn uses_are_touched_at_most_once_per_resolution(views: &dyn ViewStore)
 
 pub async fn failures_can_be_cleared(views: &dyn ViewStore) {
     let key = format!("dav-failures#{}", Uuid::new_v4());
-    views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap();
-    views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap();
+    record(views, &key, AT).await;
+    record(views, &key, AT).await;
     views.clear_failures(&key).await.unwrap();
     assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
-    assert_eq!(views.record_failure(&key, AT, AT + Duration::hours(1)).await.unwrap().count, 1);
+    assert_eq!(record(views, &key, AT).await.count, 1);
 }
 
 pub async fn documents_only_move_forward_and_can_be_deleted(views: &dyn ViewStore) {
@@ -226,14 +227,43 @@ pub async fn failure_counters_count_and_expire(views: &dyn ViewStore) {
     let key = format!("failures#{}", Uuid::new_v4());
     assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
     for n in 1..=3 {
-        let f = views.record_failure(&key, AT + Duration::seconds(n), AT + Duration::hours(1)).await.unwrap();
+        let f = record(views, &key, AT + Duration::seconds(n)).await;
         assert_eq!(f.count, n as u32);
     }
     let f = views.failures(&key, AT + Duration::minutes(5)).await.unwrap();
     assert_eq!((f.count, f.last_at), (3, Some(AT + Duration::seconds(3))));
     assert_eq!(views.failures(&key, AT + Duration::hours(2)).await.unwrap().count, 0, "expired");
     let later = AT + Duration::hours(2);
-    assert_eq!(views.record_failure(&key, later, later + Duration::hours(1)).await.unwrap().count, 1);
+    assert_eq!(record(views, &key, later).await.count, 1);
+}
+
+/// Counts a failure under the standard policy, expecting it counted.
+async fn record(views: &dyn ViewStore, key: &str, at: OffsetDateTime) -> Failures {
+    views.record_failure(key, &LockoutPolicy::STANDARD, at, at + Duration::hours(1)).await.unwrap().expect("not locked")
+}
+
+pub async fn a_locked_counter_refuses_without_counting(views: &dyn ViewStore) {
+    let key = format!("failures#{}", Uuid::new_v4());
+    let policy = LockoutPolicy::STANDARD;
+    for _ in 0..10 {
+        record(views, &key, AT).await;
+    }
+    let refused = views.record_failure(&key, &policy, AT + Duration::seconds(30), AT + Duration::hours(1)).await;
+    assert_eq!(refused.unwrap(), Err(30));
+    assert_eq!(views.failures(&key, AT).await.unwrap(), Failures { count: 10, last_at: Some(AT) });
+    assert_eq!(record(views, &key, AT + Duration::minutes(1)).await.count, 11, "counted again once the lock is over");
+}
+
+pub async fn of_concurrent_failures_only_the_unlocked_ones_count(views: &dyn ViewStore) {
+    let key = format!("failures#{}", Uuid::new_v4());
+    let policy = LockoutPolicy::STANDARD;
+    let results =
+        futures_join_all((0..15).map(|_| views.record_failure(&key, &policy, AT, AT + Duration::hours(1)))).await;
+    let mut counts: Vec<u32> = results.iter().filter_map(|r| r.as_ref().ok()?.as_ref().ok()).map(|f| f.count).collect();
+    counts.sort();
+    assert_eq!(counts, (1..=10).collect::<Vec<_>>(), "{results:?}");
+    assert_eq!(results.iter().filter(|r| matches!(r, Ok(Err(60)))).count(), 5, "{results:?}");
+    assert_eq!(views.failures(&key, AT).await.unwrap().count, 10);
 }
 
 pub async fn markers_are_set_once(views: &dyn ViewStore) {
@@ -318,6 +348,8 @@ macro_rules! store_conformance {
             failures_can_be_cleared,
             documents_only_move_forward_and_can_be_deleted,
             failure_counters_count_and_expire,
+            a_locked_counter_refuses_without_counting,
+            of_concurrent_failures_only_the_unlocked_ones_count,
             markers_are_set_once,
             quota_slots_slide_and_refuse_without_counting,
             of_concurrent_takers_of_the_last_slots_only_so_many_win);

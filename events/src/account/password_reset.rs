@@ -28,10 +28,16 @@ pub struct PasswordResetPolicy {
     pub token_ttl: Duration,
     /// Links per account in any hour.
     pub per_hour: usize,
+    /// `POST /api/password/forgot` answers no sooner than this after the
+    /// request came, whether the address has an account or not: longer than
+    /// either path takes (the account's append and its mail's delivery
+    /// included), so the time tells nothing.
+    pub answer_after: Duration,
 }
 
 impl PasswordResetPolicy {
-    pub const STANDARD: PasswordResetPolicy = PasswordResetPolicy { token_ttl: Duration::HOUR, per_hour: 3 };
+    pub const STANDARD: PasswordResetPolicy =
+        PasswordResetPolicy { token_ttl: Duration::HOUR, per_hour: 3, answer_after: Duration::milliseconds(150) };
 }
 
 impl Default for PasswordResetPolicy {

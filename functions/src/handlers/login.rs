@@ -30,7 +30,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let ctx = app.ctx(&req);
     // A malformed address cannot have an account: it takes the unknown path.
     let normalized = email::normalize(&creds.email).unwrap_or_else(|| creds.email.trim().to_lowercase());
-    match app.account_for_email(&normalized).await? {
+    match app.account_for_address(&creds.email).await? {
         Some(account_id) => known(app, &ctx, account_id, creds.password).await,
         None => unknown(app, &ctx, &normalized, &creds.password).await,
     }
@@ -106,6 +106,11 @@ async fn unknown(app: &App, ctx: &Ctx, normalized: &str, password: &str) -> Resu
         return Err(Refusal::TooManyAttempts { retry_after }.into());
     }
     verify_password(app, None, password.to_owned()).await?;
-    app.views.record_failure(&key, ctx.now, ctx.now + Duration::days(1)).await?;
+    // The check above saves the hash while locked; this conditional count
+    // decides, so that racing requests get what an account's stream gives
+    // them (the first ten counted as 401, the rest 429), not ten 401s each.
+    if let Err(retry_after) = app.views.record_failure(&key, &policy, ctx.now, ctx.now + Duration::days(1)).await? {
+        return Err(Refusal::TooManyAttempts { retry_after }.into());
+    }
     Err(Refusal::InvalidCredentials.into())
 }

@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use events::account::Account;
 use events::account::password_reset::ResetLink;
+use events::quota::Window;
 use events::{Refusal, email, password_policy};
 use serde::Deserialize;
 use serde_json::json;
@@ -92,15 +93,21 @@ pub fn reset_link(app: &App, token: &str) -> String {
 
 pub async fn forgot(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Forgot = request::json(&req)?;
-    let ctx = app.ctx(&req);
+    // Both paths do the same work, and on top every answer waits for the
+    // same moment: what is left between them (the mail's delivery, which
+    // only an account gets; a longer stream to read) cannot show.
+    let floor = std::time::Duration::try_from(app.settings.policy.password_reset.answer_after).unwrap_or_default();
+    let answer_at = tokio::time::Instant::now() + floor;
+    let answer = send_link(app, &req, &body.email).await;
+    tokio::time::sleep_until(answer_at).await;
+    answer
+}
+
+async fn send_link(app: &App, req: &Request, raw_email: &str) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(req);
     let accepted = || Ok(response::json(202, &json!({})));
-    // A malformed address cannot have an account.
-    let Some(normalized) = email::normalize(&body.email) else { return accepted() };
-    let Some(account_id) = app.account_for_email(&normalized).await? else {
-        // About the same work as for an account (a token, its hash, one read
-        // of a stream), so the answer does not come noticeably faster.
-        let (_, token) = new_token(app, Uuid::new_v4());
-        let _ = app.load_account(token.account_id).await?;
+    let Some(account_id) = app.account_for_address(raw_email).await? else {
+        unknown(app, ctx.now, raw_email).await?;
         return accepted();
     };
     let (text, token) = new_token(app, account_id);
@@ -131,6 +138,35 @@ pub async fn forgot(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         }
     }
     accepted()
+}
+
+/// For an address without an account: the same work in the response path
+/// as for an account, so the time does not tell the two apart. Not the
+/// known path's work moved after the answer: on Lambda nothing is promised
+/// to run once the response is out. So both pay the same: a token and its
+/// keyed hash, one stream read, one conditional write (a per-address hourly
+/// quota in the views, the limit an account's stream keeps, under a keyed
+/// hash so the views collect no list of probed addresses) and, while under
+/// that limit, the mail and one more store write (the outbox entry the
+/// known path writes); only the delivery itself is left out, since no mail
+/// goes to an address without an account.
+async fn unknown(app: &App, now: time::OffsetDateTime, raw_email: &str) -> Result<(), ApiError> {
+    let normalized = email::normalize(raw_email).unwrap_or_else(|| raw_email.trim().to_lowercase());
+    let (text, token) = new_token(app, Uuid::new_v4());
+    let account = app.load_account(token.account_id).await?;
+    let key = format!("password-reset#{}", app.secret.keyed_hash("unknown-email-reset", &normalized));
+    let limit = [Window::new(time::Duration::HOUR, app.settings.policy.password_reset.per_hour)];
+    if app.views.take_slot(&key, &limit, now).await?.is_ok() {
+        let (subject, body) = mail_text::password_reset_link(&account, &reset_link(app, &text), &app.settings);
+        // In the place of the mail's delivery (the outbox's write when
+        // embedded): a write of the same size, the last ask for this
+        // address, kept the hour the limit looks back.
+        let doc = json!({ "at": crate::time_fmt::rfc3339(now), "subject": subject, "body": body.len() });
+        app.views
+            .put_doc("unknown-reset", &key, now.unix_timestamp() as u64, &doc, Some(now + time::Duration::HOUR))
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn reset(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

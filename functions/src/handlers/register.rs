@@ -61,6 +61,13 @@ pub async fn create(
         email::normalize(raw_email).ok_or_else(|| ApiError::invalid_request("The email address is not valid."))?;
     let name = check_name(raw_name)?;
     password_policy::check(password, &email)?;
+    // An account made before UTS 46 holds its claim under the older form
+    // (e.g. a Unicode domain): the same mailbox, so the address is taken.
+    for older in email::lookup_forms(raw_email).iter().filter(|form| **form != email) {
+        if app.account_for_email(older).await?.is_some() {
+            return Err(events::Refusal::EmailTaken.into());
+        }
+    }
     let password_hash = app.hash_password(password).await?;
     let account_id = Uuid::new_v4();
     let events =

@@ -3,7 +3,7 @@
 //! console and notifications read them.
 
 use async_trait::async_trait;
-use events::lockout::Failures;
+use events::lockout::{Failures, LockoutPolicy};
 use events::quota::Window;
 use time::OffsetDateTime;
 
@@ -11,15 +11,21 @@ use super::store::StoreError;
 
 #[async_trait]
 pub trait ViewStore: Send + Sync {
-    /// Counts one more failure under `key` (kept until `expires_at`), and
-    /// returns the count so far. Used for what has no event stream, e.g.
-    /// failed logins for emails that have no account.
+    /// Counts one more failure under `key` (kept until `expires_at`) unless
+    /// the failures so far lock it at `at` (`Failures::try_record`): read,
+    /// decide and write as one atomic step, so of racing callers exactly as
+    /// many are counted as the policy lets through, and the others are
+    /// refused, as an account's stream counts them under optimistic
+    /// appends. Used for what has no event stream, e.g. failed logins for
+    /// emails that have no account. `Ok(Err(s))`: locked, retry in `s`
+    /// seconds; nothing is counted then.
     async fn record_failure(
         &self,
         key: &str,
+        policy: &LockoutPolicy,
         at: OffsetDateTime,
         expires_at: OffsetDateTime,
-    ) -> Result<Failures, StoreError>;
+    ) -> Result<Result<Failures, u64>, StoreError>;
 
     async fn failures(&self, key: &str, now: OffsetDateTime) -> Result<Failures, StoreError>;
 

@@ -2,8 +2,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use events::lockout::Failures;
+use aws_sdk_dynamodb::types::AttributeValue;
+use events::lockout::{Failures, LockoutPolicy};
 use events::quota::{self, Window};
 use time::OffsetDateTime;
 
@@ -28,6 +28,24 @@ fn failures_of(item: &HashMap<String, AttributeValue>) -> Result<Failures, Store
     Ok(Failures { count, last_at: Some(last_at) })
 }
 
+/// Whether a counter item's `expires_at` has passed at `now` (DynamoDB's
+/// TTL removes such items only eventually).
+fn counter_expired(item: &HashMap<String, AttributeValue>, now: OffsetDateTime) -> bool {
+    item.get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .is_none_or(|exp| exp <= now.unix_timestamp())
+}
+
+/// A refused condition as `Ok(false)`; any other error as unavailable.
+fn conditional<E, R>(e: &SdkError<E, R>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    if is_condition_failure(e) { Ok(false) } else { Err(unavailable(e)) }
+}
+
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
 }
@@ -37,55 +55,76 @@ impl ViewStore for Dynamo {
     async fn record_failure(
         &self,
         counter: &str,
+        policy: &LockoutPolicy,
         at: OffsetDateTime,
         expires_at: OffsetDateTime,
-    ) -> Result<Failures, StoreError> {
+    ) -> Result<Result<Failures, u64>, StoreError> {
         let k = || key(format!("counter#{counter}"), "counter");
-        loop {
-            // Count on while the counter lives ...
-            let bumped = retrying(|| {
-                self.client
-                    .update_item()
-                    .table_name(&self.views_table)
-                    .set_key(Some(k()))
-                    .update_expression("SET #c = #c + :one, last_at = :at, expires_at = :exp")
-                    .condition_expression("expires_at > :now")
-                    .expression_attribute_names("#c", "count")
-                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                    .expression_attribute_values(":at", epoch(at))
-                    .expression_attribute_values(":exp", epoch(expires_at))
-                    .expression_attribute_values(":now", epoch(at))
-                    .return_values(ReturnValue::AllNew)
-                    .send()
+        // Optimistic, as the event store's appends: read the count, decide,
+        // write only if nobody counted in between; a lost race reads again
+        // and may now find the counter locked. (A bare `ADD` would count the
+        // refused attempts too and lengthen the lock, which an account's
+        // stream does not.)
+        for _ in 0..CAS_ATTEMPTS {
+            let out = retrying(|| {
+                self.client.get_item().table_name(&self.views_table).set_key(Some(k())).consistent_read(true).send()
             })
-            .await;
-            match bumped {
-                Ok(out) => return failures_of(out.attributes().unwrap_or(&HashMap::new())),
-                Err(e) if is_condition_failure(&e) => {}
-                Err(e) => return Err(unavailable(&e)),
+            .await
+            .map_err(|e| unavailable(&e))?;
+            let live = out.item().filter(|item| !counter_expired(item, at));
+            let before = match live {
+                Some(item) => failures_of(item)?,
+                None => Failures::default(),
+            };
+            let mut after = before;
+            if let Err(retry_after) = after.try_record(policy, at) {
+                return Ok(Err(retry_after));
             }
-            // ... else start again from one (missing, or expired but not yet
-            // removed by TTL). Losing that race to another writer loops back.
-            let mut item = k();
-            item.insert("count".into(), AttributeValue::N("1".into()));
-            item.insert("last_at".into(), epoch(at));
-            item.insert("expires_at".into(), epoch(expires_at));
-            let started = retrying(|| {
-                self.client
-                    .put_item()
-                    .table_name(&self.views_table)
-                    .set_item(Some(item.clone()))
-                    .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                    .expression_attribute_values(":now", epoch(at))
-                    .send()
-            })
-            .await;
-            match started {
-                Ok(_) => return Ok(Failures { count: 1, last_at: Some(at) }),
-                Err(e) if is_condition_failure(&e) => continue,
-                Err(e) => return Err(unavailable(&e)),
+            let written = match before.last_at {
+                // Count on while the counter lives and is as read ...
+                Some(last_at) => retrying(|| {
+                    self.client
+                        .update_item()
+                        .table_name(&self.views_table)
+                        .set_key(Some(k()))
+                        .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
+                        .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
+                        .expression_attribute_names("#c", "count")
+                        .expression_attribute_values(":count", AttributeValue::N(after.count.to_string()))
+                        .expression_attribute_values(":before", AttributeValue::N(before.count.to_string()))
+                        .expression_attribute_values(":last", epoch(last_at))
+                        .expression_attribute_values(":at", epoch(at))
+                        .expression_attribute_values(":exp", epoch(expires_at))
+                        .expression_attribute_values(":now", epoch(at))
+                        .send()
+                })
+                .await
+                .map_or_else(|e| conditional(&e), |_| Ok(true)),
+                // ... else start again from one (missing, or expired but not
+                // yet removed by TTL).
+                None => {
+                    let mut item = k();
+                    item.insert("count".into(), AttributeValue::N(after.count.to_string()));
+                    item.insert("last_at".into(), epoch(at));
+                    item.insert("expires_at".into(), epoch(expires_at));
+                    retrying(|| {
+                        self.client
+                            .put_item()
+                            .table_name(&self.views_table)
+                            .set_item(Some(item.clone()))
+                            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                            .expression_attribute_values(":now", epoch(at))
+                            .send()
+                    })
+                    .await
+                    .map_or_else(|e| conditional(&e), |_| Ok(true))
+                }
+            };
+            if written? {
+                return Ok(Ok(after));
             }
         }
+        Err(StoreError::Unavailable(format!("counter {counter}: too many concurrent writers")))
     }
 
     async fn failures(&self, counter: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
@@ -99,13 +138,10 @@ impl ViewStore for Dynamo {
         })
         .await
         .map_err(|e| unavailable(&e))?;
-        let Some(item) = out.item() else { return Ok(Failures::default()) };
-        let expired = item
-            .get("expires_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok())
-            .is_none_or(|exp| exp <= now.unix_timestamp());
-        if expired { Ok(Failures::default()) } else { failures_of(item) }
+        match out.item() {
+            Some(item) if !counter_expired(item, now) => failures_of(item),
+            _ => Ok(Failures::default()),
+        }
     }
 
     async fn clear_failures(&self, counter: &str) -> Result<(), StoreError> {
@@ -234,7 +270,7 @@ impl ViewStore for Dynamo {
         let longest = windows.iter().map(|w| w.length).max().unwrap_or(time::Duration::ZERO);
         // Optimistic: read the uses and their revision, decide, write only
         // if nobody wrote in between; a lost race reads again.
-        for _ in 0..QUOTA_ATTEMPTS {
+        for _ in 0..CAS_ATTEMPTS {
             let out = retrying(|| {
                 self.client.get_item().table_name(&self.views_table).set_key(Some(k())).consistent_read(true).send()
             })
@@ -335,8 +371,8 @@ fn doc_of(
     serde_json::from_str(text).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Racing writers of one quota settle well within this many rounds.
-const QUOTA_ATTEMPTS: usize = 32;
+/// Racing writers of one quota or counter settle well within this many rounds.
+const CAS_ATTEMPTS: usize = 32;
 
 fn quota_of(item: &HashMap<String, AttributeValue>) -> Result<(Vec<OffsetDateTime>, u64), StoreError> {
     let corrupt = || StoreError::Corrupt("quota item".into());

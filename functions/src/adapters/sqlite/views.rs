@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use events::lockout::Failures;
+use events::lockout::{Failures, LockoutPolicy};
 use events::quota::{self, Window};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use super::{Sqlite, parse_time, rfc3339, unavailable};
@@ -13,28 +13,44 @@ impl ViewStore for Sqlite {
     async fn record_failure(
         &self,
         key: &str,
+        policy: &LockoutPolicy,
         at: OffsetDateTime,
         expires_at: OffsetDateTime,
-    ) -> Result<Failures, StoreError> {
-        let key = key.to_owned();
+    ) -> Result<Result<Failures, u64>, StoreError> {
+        let (key, policy) = (key.to_owned(), *policy);
         let (at_s, exp_s) = (rfc3339(at), rfc3339(expires_at));
-        let now_s = at_s.clone();
-        let count: u32 = self
-            .with_conn(move |conn| {
-                // An expired counter starts again from one.
-                conn.query_row(
-                    "INSERT INTO counters (key, count, last_at, expires_at) VALUES (?1, 1, ?2, ?3)
-                     ON CONFLICT (key) DO UPDATE SET
-                        count = CASE WHEN counters.expires_at <= ?4 THEN 1 ELSE counters.count + 1 END,
-                        last_at = excluded.last_at, expires_at = excluded.expires_at
-                     RETURNING count",
-                    params![key, at_s, exp_s, now_s],
-                    |r| r.get(0),
+        // Read, decide and write in one immediate transaction: atomic
+        // against other processes on the file, and under the connection's
+        // lock against this one.
+        self.with_conn(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+            let row: Option<(u32, String)> = tx
+                .query_row(
+                    "SELECT count, last_at FROM counters WHERE key = ?1 AND expires_at > ?2",
+                    params![key, at_s],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .map_err(unavailable)
-            })
-            .await?;
-        Ok(Failures { count, last_at: Some(at) })
+                .optional()
+                .map_err(unavailable)?;
+            // An expired counter starts again from zero.
+            let mut failures = match row {
+                Some((count, last_at)) => Failures { count, last_at: Some(parse_time(&last_at)?) },
+                None => Failures::default(),
+            };
+            if let Err(retry_after) = failures.try_record(&policy, at) {
+                return Ok(Err(retry_after));
+            }
+            tx.execute(
+                "INSERT INTO counters (key, count, last_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET
+                    count = excluded.count, last_at = excluded.last_at, expires_at = excluded.expires_at",
+                params![key, failures.count, at_s, exp_s],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Ok(failures))
+        })
+        .await
     }
 
     async fn failures(&self, key: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
