@@ -42,6 +42,8 @@ struct Function {
     /// (action, resource token as in iam_actions.tsv)
     policy: BTreeSet<(String, String)>,
     reserved_concurrency: Option<u64>,
+    /// Timeout in seconds, its own or the Globals'.
+    timeout: u64,
 }
 
 struct Template {
@@ -102,6 +104,7 @@ fn template() -> Template {
     let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
     let doc: Value = serde_norway::from_str(&text).expect("infra/template.yaml parses as YAML");
     let global_env = doc.get("Globals").and_then(|g| g.get("Function")).map(env_names).unwrap_or_default();
+    let global_timeout = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout"));
     let resources = doc["Resources"].as_mapping().expect("Resources");
     let mut functions = BTreeMap::new();
     for (id, resource) in resources {
@@ -126,6 +129,7 @@ fn template() -> Template {
             }
         }
         let env = global_env.union(&env_names(props)).cloned().collect();
+        let timeout = props.get("Timeout").or(global_timeout).and_then(Value::as_u64).unwrap_or(3); // Lambda's default
         // The role: `Role: !GetAtt <X>Role.Arn`, with inline policies only.
         let (tag, role_ref) = tagged(&props["Role"]).unwrap_or_else(|| panic!("{id}: Role must be !GetAtt <role>.Arn"));
         assert_eq!(tag, "GetAtt", "{id}: Role");
@@ -152,7 +156,7 @@ fn template() -> Template {
         let reserved_concurrency = props.get("ReservedConcurrentExecutions").map(|v| {
             v.as_u64().unwrap_or_else(|| panic!("{id}: ReservedConcurrentExecutions must be a number, got {v:?}"))
         });
-        let function = Function { name: name.clone(), routes, env, policy, reserved_concurrency };
+        let function = Function { name: name.clone(), routes, env, policy, reserved_concurrency, timeout };
         assert!(functions.insert(name, function).is_none(), "{code} twice");
     }
     Template { functions }
@@ -274,5 +278,22 @@ fn each_role_allows_exactly_the_actions_of_iam_actions_tsv() {
         let missing: Vec<_> = want.difference(&f.policy).collect();
         assert!(extra.is_empty(), "{}: the role allows (action, resource) {extra:?}, not in iam_actions.tsv", f.name);
         assert!(missing.is_empty(), "{}: iam_actions.tsv lists {missing:?}, the role does not allow it", f.name);
+    }
+}
+
+/// One AWS call that keeps failing (every attempt timing out, the longest
+/// pauses between them) gives up after `worst_case_call`; the function must
+/// still have time to answer 503 and to make the calls before it, so the
+/// worst case may take at most half of any function's Timeout.
+#[test]
+fn the_worst_case_of_one_aws_call_fits_well_inside_every_function_timeout() {
+    let worst = functions::backend::aws::worst_case_call();
+    for f in template().functions.values() {
+        assert!(
+            worst * 2 <= std::time::Duration::from_secs(f.timeout),
+            "{}: Timeout {} s, but one AWS call may take {worst:?} (backend/aws.rs)",
+            f.name,
+            f.timeout
+        );
     }
 }

@@ -10,9 +10,15 @@ use functions::backend::aws::{Aws, AwsResources};
 use functions::ports::store::StoredEvent;
 use serde_json::{Value, json};
 
+/// A DynamoDB client for the test plumbing (tables, reading back). Creating
+/// a table on a busy LocalStack can take longer than the product's timeouts
+/// give one call (backend/aws.rs), so this client has none.
 pub async fn client() -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
     let sdk = functions::backend::aws::sdk_config().await;
-    aws_sdk_dynamodb::Client::new(&sdk)
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).timeout_config(TimeoutConfig::disabled()).build(),
+    )
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {

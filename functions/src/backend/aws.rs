@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -12,6 +13,8 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
 use base64::Engine;
 use zeroize::Zeroizing;
 
@@ -129,14 +132,113 @@ impl Intercept for CountCalls {
     }
 }
 
+/// How often a DynamoDB, KMS, SES or Secrets Manager call is sent: once
+/// and, after throttling, a 5xx, a timeout or a dropped connection, up to
+/// twice again (the SDK's standard retry classifies the errors; a refusal
+/// such as a failed condition is never sent again). DynamoDB answers in
+/// milliseconds, so the pauses start at 50 ms, not at the SDK's default
+/// 1 s: at most 50 + 100 ms between the three attempts (full jitter).
+pub const MAX_ATTEMPTS: u32 = 3;
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// One attempt (connecting, sending, reading the answer) gives up after
+/// this; a DynamoDB or KMS call takes milliseconds, an SMS publish well
+/// under one second.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A whole call, its attempts and pauses together, gives up after this: the
+/// worst case of one call (see `worst_case_call`).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The one retry policy: the SDK's own standard retry, configured.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF)
+}
+
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// SNS sends each publish once: a publish that timed out or failed may
+/// still have gone out, and sent again it would text the code twice. The
+/// caller answers 503 and the user asks for a new code after the resend
+/// interval.
+pub fn sms_retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(1)
+}
+
+/// One attempt, so the attempt may take the whole operation's time.
+pub fn sms_timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(OPERATION_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The longest a call under `retry` and `timeout` takes before its caller
+/// hears an error: every attempt timing out with the longest pauses between
+/// them, cut off at the operation timeout.
+pub fn worst_case(retry: &RetryConfig, timeout: &TimeoutConfig) -> Duration {
+    let attempts = retry.max_attempts();
+    let pauses: Duration =
+        (1..attempts).map(|k| (retry.initial_backoff() * 2u32.pow(k - 1)).min(retry.max_backoff())).sum();
+    let tries = timeout.operation_attempt_timeout().map(|each| each * attempts + pauses);
+    match (tries, timeout.operation_timeout()) {
+        (Some(tries), Some(whole)) => tries.min(whole),
+        (Some(d), None) | (None, Some(d)) => d,
+        (None, None) => Duration::MAX,
+    }
+}
+
+/// The worst case of any one AWS call a function makes:
+/// min(3 x 2 s + 50 ms + 100 ms, 4 s) = 4 s for DynamoDB, KMS and SES, and
+/// 4 s for the single SNS attempt. A request whose call keeps failing
+/// answers 503 after at most that plus the (millisecond) calls before it;
+/// `tests/infra.rs` checks it is at most half of every function's Timeout
+/// in infra/template.yaml (10 s for the HTTP functions).
+pub fn worst_case_call() -> Duration {
+    worst_case(&retry_config(), &timeout_config()).max(worst_case(&sms_retry_config(), &sms_timeout_config()))
+}
+
 /// The SDK configuration every client is built from: the environment's
-/// region, credentials and endpoint (`AWS_ENDPOINT_URL` for LocalStack), and
-/// one HTTPS client (hyper 1, rustls with ring; see the workspace
-/// Cargo.toml for why not the SDK's default client).
+/// region, credentials and endpoint (`AWS_ENDPOINT_URL` for LocalStack), the
+/// retry and timeout policy above, and one HTTPS client (hyper 1, rustls
+/// with ring; see the workspace Cargo.toml for why not the SDK's default
+/// client).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+        .load()
+        .await
+}
+
+/// The DynamoDB client: the shared configuration, calls counted.
+pub fn dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build())
+}
+
+/// The SNS client: the shared configuration but one attempt per publish
+/// (`sms_retry_config`).
+pub fn sns_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(sdk)
+            .retry_config(sms_retry_config())
+            .timeout_config(sms_timeout_config())
+            .interceptor(CountCalls)
+            .build(),
+    )
 }
 
 pub struct Aws {
@@ -155,10 +257,7 @@ impl Aws {
         passwords: Passwords,
     ) -> Result<Self, String> {
         let sdk = sdk_config().await;
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(CountCalls).build(),
-        );
-        let dynamo = Dynamo::new(dynamodb, &resources.events_table, &resources.views_table);
+        let dynamo = Dynamo::new(dynamodb_client(&sdk), &resources.events_table, &resources.views_table);
         let secret = master_secret(&aws_sdk_secretsmanager::Client::new(&sdk), &resources.signing_secret).await?;
         let store = Arc::new(dynamo.clone());
         let mailer = Arc::new(SesMailer {
@@ -171,11 +270,7 @@ impl Aws {
             store: store.clone(),
             views: store.clone(),
             mailer: mailer.clone(),
-            sms: Arc::new(SnsSms {
-                client: aws_sdk_sns::Client::from_conf(
-                    aws_sdk_sns::config::Builder::from(&sdk).interceptor(CountCalls).build(),
-                ),
-            }),
+            sms: Arc::new(SnsSms { client: sns_client(&sdk) }),
             keys: Arc::new(KmsKeyRing {
                 client: aws_sdk_kms::Client::from_conf(
                     aws_sdk_kms::config::Builder::from(&sdk).interceptor(CountCalls).build(),
@@ -218,6 +313,8 @@ async fn master_secret(client: &aws_sdk_secretsmanager::Client, id: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::fake_aws::{Answer, FakeAws};
+    use crate::ports::sms::{Sms, SmsSender};
 
     #[test]
     fn calls_are_counted_per_service_and_dynamodb_writes_apart() {
@@ -230,6 +327,55 @@ mod tests {
         assert_eq!(of("SendEmail", "SES"), Some(3));
         assert_eq!(of("Publish", "SNS"), Some(4));
         assert_eq!(of("GetSecretValue", "Secrets Manager"), None);
+    }
+
+    #[test]
+    fn one_retry_policy_with_timeouts_and_a_known_worst_case() {
+        let retry = retry_config();
+        assert_eq!(retry.mode(), aws_smithy_types::retry::RetryMode::Standard);
+        assert_eq!(
+            (retry.max_attempts(), retry.initial_backoff(), retry.max_backoff()),
+            (3, Duration::from_millis(50), Duration::from_secs(1))
+        );
+        let timeout = timeout_config();
+        assert_eq!(timeout.connect_timeout(), Some(Duration::from_secs(1)));
+        assert_eq!(timeout.operation_attempt_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(timeout.operation_timeout(), Some(Duration::from_secs(4)));
+        // Three 2 s attempts and 150 ms of pauses would take 6.15 s: the
+        // operation timeout cuts them off at 4 s.
+        assert_eq!(worst_case(&retry, &timeout), Duration::from_secs(4));
+        let short = TimeoutConfig::builder().operation_attempt_timeout(Duration::from_millis(500)).build();
+        assert_eq!(worst_case(&retry, &short), Duration::from_millis(1650));
+        // SNS: one attempt, never sent again.
+        assert_eq!(sms_retry_config().max_attempts(), 1);
+        assert_eq!(worst_case(&sms_retry_config(), &sms_timeout_config()), Duration::from_secs(4));
+        assert_eq!(worst_case_call(), Duration::from_secs(4));
+    }
+
+    fn sms() -> Sms {
+        Sms { to: "+4915112345678".into(), body: "Your code: 123456".into() }
+    }
+
+    #[tokio::test]
+    async fn an_sms_publish_is_sent_once_even_when_it_fails() {
+        // A 500 may come after SNS took the message: never publish again.
+        let fake = FakeAws::new(vec![Answer::sns_error(500, "InternalError")]);
+        assert!(SnsSms { client: sns_client(&fake.sdk()) }.send(&sms()).await.is_err());
+        assert_eq!(fake.requests().len(), 1);
+        // (The shared configuration alone would have sent it three times.)
+        let fake = FakeAws::new(vec![Answer::sns_error(500, "InternalError")]);
+        assert!(SnsSms { client: aws_sdk_sns::Client::new(&fake.sdk()) }.send(&sms()).await.is_err());
+        assert_eq!(fake.requests().len(), MAX_ATTEMPTS as usize);
+    }
+
+    #[tokio::test]
+    async fn an_sms_publish_without_an_answer_is_not_sent_again() {
+        let fake = FakeAws::new(vec![Answer::Hang]);
+        let sns = SnsSms { client: sns_client(&fake.sdk()) };
+        // The guard only keeps a regression from hanging the test run.
+        let sent = tokio::time::timeout(Duration::from_secs(60), sns.send(&sms())).await.expect("the publish ended");
+        assert!(sent.is_err());
+        assert_eq!(fake.requests().len(), 1);
     }
 
     #[test]

@@ -2,3 +2,5 @@
 
 pub mod aws;
 pub mod embedded;
+#[cfg(test)]
+pub(crate) mod fake_aws;

@@ -8,8 +8,6 @@ mod item;
 mod store;
 mod views;
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
@@ -43,29 +41,10 @@ impl Dynamo {
     }
 }
 
-/// Error codes after which the same request may simply be sent again.
-fn is_transient(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-                | "InternalServerError"
-                | "ServiceUnavailable"
-                | "InternalFailure"
-        )
-    )
-}
-
-/// How often a throttled or failed request is sent again, with backoff,
-/// before the caller gets `Unavailable` (and the client a 503).
-const ATTEMPTS: u32 = 4;
-
-async fn pause(attempt: u32) {
-    let jitter = u64::from(crate::crypto::random_bytes::<1>()[0] % 20);
-    tokio::time::sleep(Duration::from_millis((25u64 << attempt.min(5)) + jitter)).await;
-}
+// Retries: none here. The SDK's standard retry (backend/aws.rs
+// `retry_config`, `timeout_config`) sends a throttled, failed or timed-out
+// request again within one operation timeout; an error that reaches the
+// adapter is final for this request (503 for the client).
 
 fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: &SdkError<E, R>) -> StoreError {
     let detail = match e.as_service_error() {
@@ -75,50 +54,135 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e:
     StoreError::Unavailable(detail)
 }
 
-/// Sends a request, again after throttling or a transient failure (with
-/// backoff), and gives the last error back when it keeps failing.
-async fn retrying<T, E, R, F, Fut>(mut send: F) -> Result<T, SdkError<E, R>>
-where
-    E: ProvideErrorMetadata,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
-{
-    let mut attempt = 0;
-    loop {
-        match send().await {
-            Err(e) if retryable(&e) && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                pause(attempt).await;
-            }
-            result => return result,
-        }
-    }
-}
-
 /// Every item of a strongly consistent Query, page after page (a page holds
-/// at most 1 MB), each page retried like any other call. `query` names the
-/// table and the key condition; the paging is done here.
-async fn query_all(query: impl Fn() -> QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
-    let mut items = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        let page = retrying(|| query().consistent_read(true).set_exclusive_start_key(start.clone()).send())
-            .await
-            .map_err(|e| unavailable(&e))?;
-        items.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(items),
-        }
-    }
+/// at most 1 MB) through the SDK's paginator.
+async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    query
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<Item>, _>>()
+        .await
+        .map_err(|e| unavailable(&e))
 }
 
-/// Whether an SDK error is worth retrying (throttling, server errors,
-/// timeouts and dropped connections).
-fn retryable<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    match e {
-        SdkError::ServiceError(service) => is_transient(service.err().code()),
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        _ => false,
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use events::EventRecord;
+    use serde_json::json;
+
+    use super::*;
+    use crate::backend::aws::{MAX_ATTEMPTS, dynamodb_client};
+    use crate::backend::fake_aws::{Answer, FakeAws};
+    use crate::ports::store::{Claim, EventStore, Meta, StreamAppend};
+    use crate::ports::views::ViewStore;
+
+    fn dynamo(fake: &FakeAws) -> Dynamo {
+        Dynamo::new(dynamodb_client(&fake.sdk()), "events", "views")
+    }
+
+    /// Appends one event after version 1 with one claim: the transaction's
+    /// items are the claim, the version check, the event.
+    async fn append(d: &Dynamo) -> Result<Vec<u64>, StoreError> {
+        let events = [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}) }];
+        let meta = Meta { request_id: "r".into(), at: time::OffsetDateTime::UNIX_EPOCH, source_ip: None };
+        let claim = Claim { key: "email#a@b.de".into(), owner: "account#1".into() };
+        let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events };
+        d.append_all(&[append], &meta, &[claim]).await
+    }
+
+    fn cancelled_by(codes: &[&str]) -> Answer {
+        let reasons: Vec<_> = codes.iter().map(|c| json!({ "Code": c })).collect();
+        Answer::dynamodb_error(400, "TransactionCanceledException", json!({ "CancellationReasons": reasons }))
+    }
+
+    #[tokio::test]
+    async fn a_call_that_keeps_failing_is_sent_by_the_sdk_alone_max_attempts_times() {
+        let fake = FakeAws::new(vec![Answer::dynamodb_error(500, "InternalServerError", json!({}))]);
+        let d = dynamo(&fake);
+        assert!(matches!(d.load("account#1").await, Err(StoreError::Unavailable(_))));
+        assert_eq!(fake.requests().len(), MAX_ATTEMPTS as usize, "one retry loop, the SDK's");
+        let fake = FakeAws::new(vec![Answer::dynamodb_error(400, "ThrottlingException", json!({}))]);
+        let d = dynamo(&fake);
+        assert!(matches!(d.mark_once("m", time::OffsetDateTime::UNIX_EPOCH).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(fake.requests().len(), MAX_ATTEMPTS as usize);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_call_that_then_succeeds_is_retried_by_the_sdk() {
+        let fake = FakeAws::new(vec![
+            Answer::dynamodb_error(400, "ProvisionedThroughputExceededException", json!({})),
+            Answer::dynamodb(200, json!({ "Item": { "owner": { "S": "account#7" } } })),
+        ]);
+        assert_eq!(dynamo(&fake).claim_owner("email#a@b.de").await, Ok(Some("account#7".into())));
+        assert_eq!(fake.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_call_that_never_answers_ends_unavailable_at_the_operation_timeout() {
+        let fake = FakeAws::new(vec![Answer::Hang]);
+        let d = dynamo(&fake);
+        // The guard only keeps a regression from hanging the test run.
+        let result = tokio::time::timeout(Duration::from_secs(60), d.load("account#1")).await.expect("the call ended");
+        assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+        // 2 s attempts: the second is cut off by the 4 s operation timeout.
+        assert_eq!(fake.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_query_reads_every_page_through_the_paginator() {
+        let doc = |id: &str| json!({ "pk": {"S": "doc#c"}, "sk": {"S": id}, "version": {"N": "1"}, "doc": {"S": format!("{{\"id\":\"{id}\"}}")} });
+        let fake = FakeAws::new(vec![
+            Answer::dynamodb(
+                200,
+                json!({ "Items": [doc("a")], "LastEvaluatedKey": { "pk": {"S": "doc#c"}, "sk": {"S": "a"} } }),
+            ),
+            Answer::dynamodb(200, json!({ "Items": [doc("b")] })),
+        ]);
+        let docs = dynamo(&fake).docs("c", time::OffsetDateTime::UNIX_EPOCH).await.unwrap();
+        assert_eq!(docs, vec![json!({"id": "a"}), json!({"id": "b"})]);
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 2);
+        let second: serde_json::Value = serde_json::from_str(&requests[1]).unwrap();
+        assert_eq!(second["ExclusiveStartKey"]["sk"], json!({"S": "a"}));
+        assert!(requests.iter().all(|r| r.contains("\"ConsistentRead\":true")), "{requests:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_append_is_a_taken_claim_a_conflict_or_unavailable_and_is_sent_once() {
+        for (codes, want) in [
+            (&["ConditionalCheckFailed", "None", "None"][..], StoreError::ClaimTaken("email#a@b.de".into())),
+            (&["None", "ConditionalCheckFailed", "None"][..], StoreError::Conflict),
+            (&["None", "None", "ConditionalCheckFailed"][..], StoreError::Conflict),
+            (&["None", "TransactionConflict", "None"][..], StoreError::Conflict),
+        ] {
+            let fake = FakeAws::new(vec![cancelled_by(codes)]);
+            assert_eq!(append(&dynamo(&fake)).await, Err(want), "{codes:?}");
+            assert_eq!(fake.requests().len(), 1, "{codes:?}");
+        }
+        // Throttled items: nothing was written; the caller answers 503 and
+        // the client sends the request again (Retry-After).
+        let fake = FakeAws::new(vec![cancelled_by(&["None", "ThrottlingError", "None"])]);
+        assert!(matches!(append(&dynamo(&fake)).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(fake.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_sdk_sends_one_client_token_on_each_retry_of_an_append() {
+        let fake = FakeAws::new(vec![
+            Answer::dynamodb_error(500, "InternalServerError", json!({})),
+            Answer::dynamodb(200, json!({})),
+        ]);
+        assert_eq!(append(&dynamo(&fake)).await, Ok(vec![2]));
+        let tokens: Vec<serde_json::Value> = fake
+            .requests()
+            .iter()
+            .map(|r| serde_json::from_str::<serde_json::Value>(r).unwrap()["ClientRequestToken"].clone())
+            .collect();
+        assert_eq!(tokens.len(), 2);
+        assert!(tokens[0].is_string() && tokens[0] == tokens[1], "{tokens:?}");
     }
 }

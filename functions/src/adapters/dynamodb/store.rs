@@ -1,10 +1,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
 
 use super::item::{EventItem, stored_event};
-use super::{ATTEMPTS, Dynamo, pause, query_all, retryable, retrying, unavailable};
+use super::{Dynamo, query_all, unavailable};
 use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
 
 fn s(v: &str) -> AttributeValue {
@@ -76,15 +77,15 @@ impl Dynamo {
 #[async_trait]
 impl EventStore for Dynamo {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let items = query_all(|| {
+        let items = query_all(
             self.client
                 .query()
                 .table_name(&self.events_table)
                 // `stream` is a reserved word in DynamoDB expressions.
                 .key_condition_expression("#s = :s")
                 .expression_attribute_names("#s", "stream")
-                .expression_attribute_values(":s", s(stream))
-        })
+                .expression_attribute_values(":s", s(stream)),
+        )
         .await?;
         items.into_iter().map(stored_event).collect()
     }
@@ -98,67 +99,54 @@ impl EventStore for Dynamo {
         check_append_size(appends, claims)?;
         let items = self.transaction(appends, meta, claims)?;
         let versions: Vec<u64> = appends.iter().map(|a| a.expected_version + a.events.len() as u64).collect();
-        // The same token on every retry makes a retried transaction that had
-        // in fact succeeded succeed again instead of conflicting with itself.
-        let token = uuid::Uuid::new_v4().to_string();
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .client_request_token(&token)
-                .send()
-                .await;
-            let e = match result {
-                Ok(_) => return Ok(versions),
-                Err(e) => e,
-            };
-            if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                e.as_service_error()
-            {
-                let reasons = cancel.cancellation_reasons();
-                for (i, reason) in reasons.iter().enumerate() {
-                    if reason.code() == Some("ConditionalCheckFailed") {
-                        return Err(match claims.get(i) {
-                            Some(claim) => StoreError::ClaimTaken(claim.key.clone()),
-                            None => StoreError::Conflict,
-                        });
-                    }
+        // The SDK sends the same token on each of its retries, so a retried
+        // transaction that had in fact succeeded succeeds again instead of
+        // conflicting with itself.
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(versions),
+            Err(e) => Err(match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+                    cancelled(cancel.cancellation_reasons(), claims).unwrap_or_else(|| unavailable(&e))
                 }
-                // Another transaction touched the same items at this moment:
-                // the caller reloads and decides again.
-                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
-                    return Err(StoreError::Conflict);
-                }
-                let transient = reasons.iter().any(|r| super::is_transient(r.code()));
-                if transient && attempt + 1 < ATTEMPTS {
-                    attempt += 1;
-                    pause(attempt).await;
-                    continue;
-                }
-                return Err(unavailable(&e));
-            }
-            if retryable(&e) && attempt + 1 < ATTEMPTS {
-                attempt += 1;
-                pause(attempt).await;
-                continue;
-            }
-            return Err(unavailable(&e));
+                _ => unavailable(&e),
+            }),
         }
     }
 
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let out = retrying(|| {
-            self.client
-                .get_item()
-                .table_name(&self.views_table)
-                .set_key(Some(claim_key(key)))
-                .consistent_read(true)
-                .send()
-        })
-        .await
-        .map_err(|e| unavailable(&e))?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.views_table)
+            .set_key(Some(claim_key(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(out.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned())
     }
+}
+
+/// What a cancelled transaction means for the caller, from its reasons (one
+/// per item, claims first): a failed condition is a taken claim or a lost
+/// race (`Conflict`: reload and decide again), and so is a
+/// `TransactionConflict` (another transaction held one of the items at that
+/// moment). `None` for the rest (throttling of an item, a failed
+/// validation): the SDK does not retry a cancellation and neither does the
+/// adapter, so the caller answers 503 with Retry-After; nothing was written.
+fn cancelled(reasons: &[CancellationReason], claims: &[Claim]) -> Option<StoreError> {
+    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+        return Some(match claims.get(i) {
+            Some(claim) => StoreError::ClaimTaken(claim.key.clone()),
+            None => StoreError::Conflict,
+        });
+    }
+    reasons.iter().any(|r| r.code() == Some("TransactionConflict")).then_some(StoreError::Conflict)
 }

@@ -7,7 +7,7 @@ use events::lockout::{Failures, LockoutPolicy};
 use events::quota::{self, Window};
 use time::OffsetDateTime;
 
-use super::{Dynamo, query_all, retrying, unavailable};
+use super::{Dynamo, query_all, unavailable};
 use crate::ports::store::StoreError;
 use crate::ports::views::ViewStore;
 
@@ -66,11 +66,15 @@ impl ViewStore for Dynamo {
         // refused attempts too and lengthen the lock, which an account's
         // stream does not.)
         for _ in 0..CAS_ATTEMPTS {
-            let out = retrying(|| {
-                self.client.get_item().table_name(&self.views_table).set_key(Some(k())).consistent_read(true).send()
-            })
-            .await
-            .map_err(|e| unavailable(&e))?;
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(k()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
             let live = out.item().filter(|item| !counter_expired(item, at));
             let before = match live {
                 Some(item) => failures_of(item)?,
@@ -82,24 +86,23 @@ impl ViewStore for Dynamo {
             }
             let written = match before.last_at {
                 // Count on while the counter lives and is as read ...
-                Some(last_at) => retrying(|| {
-                    self.client
-                        .update_item()
-                        .table_name(&self.views_table)
-                        .set_key(Some(k()))
-                        .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
-                        .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
-                        .expression_attribute_names("#c", "count")
-                        .expression_attribute_values(":count", AttributeValue::N(after.count.to_string()))
-                        .expression_attribute_values(":before", AttributeValue::N(before.count.to_string()))
-                        .expression_attribute_values(":last", epoch(last_at))
-                        .expression_attribute_values(":at", epoch(at))
-                        .expression_attribute_values(":exp", epoch(expires_at))
-                        .expression_attribute_values(":now", epoch(at))
-                        .send()
-                })
-                .await
-                .map_or_else(|e| conditional(&e), |_| Ok(true)),
+                Some(last_at) => self
+                    .client
+                    .update_item()
+                    .table_name(&self.views_table)
+                    .set_key(Some(k()))
+                    .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
+                    .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
+                    .expression_attribute_names("#c", "count")
+                    .expression_attribute_values(":count", AttributeValue::N(after.count.to_string()))
+                    .expression_attribute_values(":before", AttributeValue::N(before.count.to_string()))
+                    .expression_attribute_values(":last", epoch(last_at))
+                    .expression_attribute_values(":at", epoch(at))
+                    .expression_attribute_values(":exp", epoch(expires_at))
+                    .expression_attribute_values(":now", epoch(at))
+                    .send()
+                    .await
+                    .map_or_else(|e| conditional(&e), |_| Ok(true)),
                 // ... else start again from one (missing, or expired but not
                 // yet removed by TTL).
                 None => {
@@ -107,17 +110,15 @@ impl ViewStore for Dynamo {
                     item.insert("count".into(), AttributeValue::N(after.count.to_string()));
                     item.insert("last_at".into(), epoch(at));
                     item.insert("expires_at".into(), epoch(expires_at));
-                    retrying(|| {
-                        self.client
-                            .put_item()
-                            .table_name(&self.views_table)
-                            .set_item(Some(item.clone()))
-                            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                            .expression_attribute_values(":now", epoch(at))
-                            .send()
-                    })
-                    .await
-                    .map_or_else(|e| conditional(&e), |_| Ok(true))
+                    self.client
+                        .put_item()
+                        .table_name(&self.views_table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                        .expression_attribute_values(":now", epoch(at))
+                        .send()
+                        .await
+                        .map_or_else(|e| conditional(&e), |_| Ok(true))
                 }
             };
             if written? {
@@ -128,16 +129,15 @@ impl ViewStore for Dynamo {
     }
 
     async fn failures(&self, counter: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
-        let out = retrying(|| {
-            self.client
-                .get_item()
-                .table_name(&self.views_table)
-                .set_key(Some(key(format!("counter#{counter}"), "counter")))
-                .consistent_read(true)
-                .send()
-        })
-        .await
-        .map_err(|e| unavailable(&e))?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.views_table)
+            .set_key(Some(key(format!("counter#{counter}"), "counter")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
         match out.item() {
             Some(item) if !counter_expired(item, now) => failures_of(item),
             _ => Ok(Failures::default()),
@@ -167,15 +167,14 @@ impl ViewStore for Dynamo {
         // keep this simple; BatchGetItem would save round trips at scale.
         let mut times = Vec::with_capacity(keys.len());
         for used in keys {
-            let out = retrying(|| {
-                self.client
-                    .get_item()
-                    .table_name(&self.views_table)
-                    .set_key(Some(key(format!("used#{used}"), "used")))
-                    .send()
-            })
-            .await
-            .map_err(|e| unavailable(&e))?;
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(key(format!("used#{used}"), "used")))
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
             let at = out
                 .item()
                 .and_then(|item| item.get("at"))
@@ -217,27 +216,26 @@ impl ViewStore for Dynamo {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<Option<serde_json::Value>, StoreError> {
-        let out = retrying(|| {
-            self.client
-                .get_item()
-                .table_name(&self.views_table)
-                .set_key(Some(key(format!("doc#{collection}"), id)))
-                .consistent_read(true)
-                .send()
-        })
-        .await
-        .map_err(|e| unavailable(&e))?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.views_table)
+            .set_key(Some(key(format!("doc#{collection}"), id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
         out.item().map(|item| doc_of(item, now)).transpose().map(Option::flatten)
     }
 
     async fn docs(&self, collection: &str, now: OffsetDateTime) -> Result<Vec<serde_json::Value>, StoreError> {
-        let items = query_all(|| {
+        let items = query_all(
             self.client
                 .query()
                 .table_name(&self.views_table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}")))
-        })
+                .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}"))),
+        )
         .await?;
         let mut out = Vec::new();
         for item in &items {
@@ -271,11 +269,15 @@ impl ViewStore for Dynamo {
         // Optimistic: read the uses and their revision, decide, write only
         // if nobody wrote in between; a lost race reads again.
         for _ in 0..CAS_ATTEMPTS {
-            let out = retrying(|| {
-                self.client.get_item().table_name(&self.views_table).set_key(Some(k())).consistent_read(true).send()
-            })
-            .await
-            .map_err(|e| unavailable(&e))?;
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.views_table)
+                .set_key(Some(k()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
             let (uses, rev) = match out.item() {
                 Some(item) => quota_of(item)?,
                 None => (Vec::new(), 0),
@@ -291,17 +293,16 @@ impl ViewStore for Dynamo {
             );
             item.insert("rev".into(), AttributeValue::N((rev + 1).to_string()));
             item.insert("expires_at".into(), epoch(now + longest));
-            let written = retrying(|| {
-                self.client
-                    .put_item()
-                    .table_name(&self.views_table)
-                    .set_item(Some(item.clone()))
-                    .condition_expression("attribute_not_exists(pk) OR #rev = :rev")
-                    .expression_attribute_names("#rev", "rev")
-                    .expression_attribute_values(":rev", AttributeValue::N(rev.to_string()))
-                    .send()
-            })
-            .await;
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.views_table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #rev = :rev")
+                .expression_attribute_names("#rev", "rev")
+                .expression_attribute_values(":rev", AttributeValue::N(rev.to_string()))
+                .send()
+                .await;
             match written {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) if is_condition_failure(&e) => continue,
@@ -322,23 +323,15 @@ impl Dynamo {
         name: Option<(&str, &str)>,
         values: &[(&str, AttributeValue)],
     ) -> Result<bool, StoreError> {
-        let result = retrying(|| {
-            let mut put = self
-                .client
-                .put_item()
-                .table_name(&self.views_table)
-                .set_item(Some(item.clone()))
-                .condition_expression(condition);
-            if let Some((placeholder, attribute)) = name {
-                put = put.expression_attribute_names(placeholder, attribute);
-            }
-            for (placeholder, value) in values {
-                put = put.expression_attribute_values(*placeholder, value.clone());
-            }
-            put.send()
-        })
-        .await;
-        match result {
+        let mut put =
+            self.client.put_item().table_name(&self.views_table).set_item(Some(item)).condition_expression(condition);
+        if let Some((placeholder, attribute)) = name {
+            put = put.expression_attribute_names(placeholder, attribute);
+        }
+        for (placeholder, value) in values {
+            put = put.expression_attribute_values(*placeholder, value.clone());
+        }
+        match put.send().await {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(unavailable(&e)),
@@ -346,7 +339,11 @@ impl Dynamo {
     }
 
     async fn delete_view(&self, key: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
-        retrying(|| self.client.delete_item().table_name(&self.views_table).set_key(Some(key.clone())).send())
+        self.client
+            .delete_item()
+            .table_name(&self.views_table)
+            .set_key(Some(key))
+            .send()
             .await
             .map(|_| ())
             .map_err(|e| unavailable(&e))
