@@ -18,7 +18,12 @@ import { mfaToken, rememberRoles, sessionToken } from './session.js';
  *   | { status: 'mfa_setup_required', mfa_token: string, methods: Method[] }
  *   | { status: 'mfa_required', mfa_token: string, methods: Method[] }} LoginResponse
  */
-/** @typedef {{ secret: string, otpauth_uri: string, qr_svg: string }} TotpSetup */
+/**
+ * A pending authenticator setup: the same key until it is confirmed or
+ * `expires_in` seconds have passed; `replaces_earlier_key` when an earlier,
+ * unconfirmed key expired (its entry in the app is void).
+ * @typedef {{ secret: string, otpauth_uri: string, qr_svg: string, expires_in: number, replaces_earlier_key: boolean }} TotpSetup
+ */
 /** @typedef {{ recovery_codes: string[], session_token: string, expires_in: number }} Activation */
 /** @typedef {{ session_token: string, expires_in: number, recovery_codes_remaining?: number }} Verified */
 /** @typedef {{ code: string, dial_code: string }} SmsCountry a country numbers may come from, e.g. `{ code: 'DE', dial_code: '+49' }` */

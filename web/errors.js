@@ -9,6 +9,7 @@ const KNOWN = new Set([
   'invalid_request',
   'invalid_credentials',
   'invalid_code',
+  'code_used',
   'unauthorized',
   'forbidden',
   'not_found',

@@ -9,8 +9,13 @@ pub enum Refusal {
     InvalidRequest(String),
     /// Unknown email or wrong password (indistinguishable by design).
     InvalidCredentials,
-    /// A second-factor code that is wrong, reused or expired.
+    /// A second-factor code that is wrong or expired (or a recovery or SMS
+    /// code used before).
     InvalidCode,
+    /// The right authenticator code, but its step was accepted already:
+    /// used once, it waits for the next one. Not a failure (see
+    /// `Account::accept`).
+    CodeUsed,
     /// Locked out; seconds until the next attempt may be made.
     TooManyAttempts {
         retry_after: u64,
@@ -45,6 +50,7 @@ impl fmt::Display for Refusal {
             Refusal::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Refusal::InvalidCredentials => f.write_str("invalid credentials"),
             Refusal::InvalidCode => f.write_str("invalid code"),
+            Refusal::CodeUsed => f.write_str("code already used"),
             Refusal::TooManyAttempts { retry_after } => {
                 write!(f, "too many attempts, retry after {retry_after} s")
             }

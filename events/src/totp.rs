@@ -31,24 +31,51 @@ pub fn code_at_step(secret: &[u8], step: u64, digits: usize) -> String {
     totp.generate(step * STEP_SECONDS).to_string()
 }
 
-/// The step a presented code belongs to, if it is the code of step T-1, T or
-/// T+1 (clock drift of one step either way) and that step is later than the
-/// last one this account accepted. A step at or below `last_accepted` is never
+/// What a presented code is, compared with the codes of the steps T-1, T
+/// and T+1 (clock drift of one step either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// The code of this step, later than the last one the account accepted.
+    Fresh(u64),
+    /// The correct code of a step at or below the last accepted one: the
+    /// code was used already (a second tab, a double click, a sign-in again
+    /// within the same 30 seconds). Only the real code of such a step gets
+    /// this answer, never a guess that merely falls in the window.
+    Used,
+    /// Not the code of any step in reach.
+    Wrong,
+}
+
+/// Checks a presented code. A step at or below `last_accepted` is never
 /// accepted again: that is what makes a code single-use.
-pub fn matching_step(secret: &[u8], code: &str, now: OffsetDateTime, last_accepted: Option<u64>) -> Option<u64> {
-    let code = normalize_code(code)?;
+pub fn check_code(secret: &[u8], code: &str, now: OffsetDateTime, last_accepted: Option<u64>) -> CodeCheck {
+    let Some(code) = normalize_code(code) else { return CodeCheck::Wrong };
     let t = step_at(now);
-    let mut matched = None;
+    let (mut fresh, mut used) = (None, false);
     // Compare against every candidate so the time taken does not depend on
     // which step (if any) matched.
     for step in [t.saturating_sub(1), t, t + 1] {
         let expected = code_at_step(secret, step, DIGITS);
-        let fresh = last_accepted.is_none_or(|last| step > last);
-        if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) && fresh && matched.is_none() {
-            matched = Some(step);
+        let matches = bool::from(expected.as_bytes().ct_eq(code.as_bytes()));
+        let is_fresh = last_accepted.is_none_or(|last| step > last);
+        if matches && is_fresh && fresh.is_none() {
+            fresh = Some(step);
         }
+        used |= matches && !is_fresh;
     }
-    matched
+    match fresh {
+        Some(step) => CodeCheck::Fresh(step),
+        None if used => CodeCheck::Used,
+        None => CodeCheck::Wrong,
+    }
+}
+
+/// The step a presented code belongs to, if `check_code` finds it fresh.
+pub fn matching_step(secret: &[u8], code: &str, now: OffsetDateTime, last_accepted: Option<u64>) -> Option<u64> {
+    match check_code(secret, code, now, last_accepted) {
+        CodeCheck::Fresh(step) => Some(step),
+        CodeCheck::Used | CodeCheck::Wrong => None,
+    }
 }
 
 /// Six digits, tolerating the spaces people type ("123 456").
@@ -145,6 +172,24 @@ mod tests {
         assert_eq!(matching_step(SECRET, &previous, now, Some(t - 1)), None);
         let next = code_at_step(SECRET, t + 1, DIGITS);
         assert_eq!(matching_step(SECRET, &next, now, Some(t)), Some(t + 1));
+    }
+
+    #[test]
+    fn tells_a_used_code_from_a_wrong_one() {
+        let now = datetime!(2026-11-02 10:00:15 UTC);
+        let t = step_at(now);
+        let current = code_at_step(SECRET, t, DIGITS);
+        assert_eq!(check_code(SECRET, &current, now, Some(t)), CodeCheck::Used);
+        let previous = code_at_step(SECRET, t - 1, DIGITS);
+        assert_eq!(check_code(SECRET, &previous, now, Some(t)), CodeCheck::Used, "below the last accepted");
+        let next = code_at_step(SECRET, t + 1, DIGITS);
+        assert_eq!(check_code(SECRET, &next, now, Some(t)), CodeCheck::Fresh(t + 1));
+        // A code outside the window is wrong, used step or not.
+        let old = code_at_step(SECRET, t - 2, DIGITS);
+        assert_eq!(check_code(SECRET, &old, now, Some(t)), CodeCheck::Wrong);
+        let wrong = if current == "000000" { "111111" } else { "000000" };
+        assert_eq!(check_code(SECRET, wrong, now, Some(t)), CodeCheck::Wrong);
+        assert_eq!(check_code(SECRET, "12a456", now, Some(t)), CodeCheck::Wrong);
     }
 
     #[test]

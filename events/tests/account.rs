@@ -213,7 +213,7 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     // The confirmation code's step is used: it cannot log in again.
     let login_id = pending_login_id(login(&mut g, at));
     let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
-    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::CodeUsed);
 }
 
 /// A session of a customer with an authenticator, from a login verified
@@ -249,7 +249,8 @@ fn a_session_replaces_or_adds_an_authenticator_only_with_proof_of_the_current_fa
     assert!(matches!(d.events[..], [AccountEvent::TotpAccepted { .. }, AccountEvent::TotpSetupStarted { .. }]));
     g.then(at, d.events);
     let d = start(&g, Some(SecondFactorProof::Totp { secret: SECRET, code: &code }));
-    assert_eq!(d.outcome, Err(Refusal::InvalidCode), "a step proves a change once");
+    assert_eq!(d.outcome, Err(Refusal::CodeUsed), "a step proves a change once");
+    assert!(d.events.is_empty(), "a used code is no failure");
     // Until the new one is confirmed the old authenticator stays the factor.
     assert_eq!(g.state().totp.as_deref(), Some("sealed"));
     assert!(g.state().pending_totp(at).is_some());
@@ -263,7 +264,7 @@ fn a_session_replaces_or_adds_an_authenticator_only_with_proof_of_the_current_fa
     // ...and, accepted once, it is not accepted again.
     let login_id = pending_login_id(login(&mut g, at));
     let d = verify(&g, login_id, SecondFactorProof::Totp { secret: new_secret, code: &new_code }, at);
-    assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::CodeUsed);
 }
 
 #[test]
@@ -304,6 +305,61 @@ fn an_unconfirmed_setup_expires_after_ten_minutes() {
 }
 
 #[test]
+fn the_pending_setup_keeps_its_key_across_sign_ins_until_it_expires() {
+    let mut g = Given::customer();
+    login(&mut g, T0).unwrap();
+    let start = |g: &mut Given, sealed: &str, at: OffsetDateTime| {
+        let login_id = pending_login_id(login(g, at));
+        let d = g.state().start_totp_setup(&Auth::Mfa { login_id }, None, Uuid::new_v4(), sealed.into(), at, &POLICY);
+        g.then(at, d.events.clone());
+        d
+    };
+    let d = start(&mut g, "first", T0);
+    let first = d.outcome.unwrap();
+    assert_eq!((first.sealed_secret.as_str(), first.replaces_earlier_key), ("first", false));
+    assert_eq!(first.expires_at, T0 + Duration::minutes(10));
+    // Six minutes later, with a new sign-in (the first mfa token expired):
+    // the same key and the same deadline, and nothing to record.
+    let d = start(&mut g, "second", T0 + Duration::minutes(6));
+    assert!(d.events.is_empty(), "{:?}", d.events);
+    assert_eq!(d.outcome.unwrap(), first);
+    // Once it has expired a new key is unavoidable, and it says so.
+    let later = T0 + Duration::minutes(10);
+    let d = start(&mut g, "third", later);
+    assert!(matches!(d.events[..], [AccountEvent::TotpSetupStarted { .. }]));
+    let third = d.outcome.unwrap();
+    assert_eq!((third.sealed_secret.as_str(), third.replaces_earlier_key), ("third", true));
+    assert_eq!(third.expires_at, later + Duration::minutes(10));
+    // Shown again (a reload), the new key still carries the warning.
+    let d = start(&mut g, "fourth", later + Duration::minutes(1));
+    assert_eq!(d.outcome.unwrap(), third);
+}
+
+#[test]
+fn a_session_proves_its_factor_again_to_see_the_pending_key() {
+    let at = T0 + Duration::minutes(2);
+    let (mut g, session) = signed_in_with_totp(at);
+    let d = g.state().start_totp_setup(
+        &session,
+        Some(SecondFactorProof::RecoveryCode { hash: Some("h1") }),
+        Uuid::new_v4(),
+        "new".into(),
+        at,
+        &POLICY,
+    );
+    g.then(at, d.events);
+    // The replacement is pending; without a proof (a stolen session) its
+    // key is not shown, and a proof is used up even to see it again.
+    let later = at + Duration::minutes(1);
+    let d = g.state().start_totp_setup(&session, None, Uuid::new_v4(), "other".into(), later, &POLICY);
+    assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))), "{:?}", d.outcome);
+    let proof = Some(SecondFactorProof::RecoveryCode { hash: Some("h2") });
+    let d = g.state().start_totp_setup(&session, proof, Uuid::new_v4(), "other".into(), later, &POLICY);
+    assert_eq!(d.outcome.unwrap().sealed_secret, "new");
+    assert!(matches!(d.events[..], [AccountEvent::RecoveryCodeUsed { index: 2, .. }]), "{:?}", d.events);
+}
+
+#[test]
 fn a_totp_step_is_accepted_once_only() {
     let mut g = Given::with_totp();
     let at = T0 + Duration::minutes(2);
@@ -314,6 +370,36 @@ fn a_totp_step_is_accepted_once_only() {
     g.then(at, d.events);
     let second = pending_login_id(login(&mut g, at));
     let d = verify(&g, second, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::CodeUsed);
+    assert!(d.events.is_empty(), "a used code is no failure");
+}
+
+#[test]
+fn a_used_code_never_locks_the_owner_out_but_wrong_codes_still_count() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let first = pending_login_id(login(&mut g, at));
+    let d = verify(&g, first, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
+    g.then(at, d.events);
+    // The same code twenty times (a race lost twenty times, or sign-ins
+    // again within the step), and the previous step's code, which is below
+    // the last accepted one: each says "used", none counts.
+    let previous = totp::code_at_step(SECRET, totp::step_at(at) - 1, DIGITS);
+    for used in std::iter::repeat_n(code.as_str(), 20).chain([previous.as_str()]) {
+        let login_id = pending_login_id(login(&mut g, at));
+        let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: used }, at);
+        assert_eq!(d.outcome.unwrap_err(), Refusal::CodeUsed);
+        assert!(d.events.is_empty());
+    }
+    assert_eq!(g.state().second_factor_failures.count, 0);
+    let next = at + Duration::seconds(30);
+    let fresh = totp::code_at_step(SECRET, totp::step_at(next), DIGITS);
+    let login_id = pending_login_id(login(&mut g, next));
+    assert!(verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &fresh }, next).outcome.is_ok());
+    // A wrong code is still a failure, even in a step that was used.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: wrong }, next);
     assert_eq!(d.outcome.unwrap_err(), Refusal::InvalidCode);
     assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }]);
 }

@@ -30,8 +30,8 @@ test('every text is a non-empty string with the same placeholders in both langua
   }
 });
 
-test('every error code of the API contract has a message', () => {
-  for (const code of ['invalid_request', 'invalid_credentials', 'invalid_code', 'unauthorized', 'forbidden', 'not_found', 'email_taken', 'invalid_token', 'too_many_attempts']) {
+test('every error code of the API contract (and code_used) has a message', () => {
+  for (const code of ['invalid_request', 'invalid_credentials', 'invalid_code', 'code_used', 'unauthorized', 'forbidden', 'not_found', 'email_taken', 'invalid_token', 'too_many_attempts']) {
     assert.ok(`error.${code}` in en, `error.${code}`);
   }
   for (const unit of ['seconds', 'minutes']) {

@@ -24,6 +24,9 @@ import {
 
 const en = dict('en');
 
+/** @param {string} text */
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('English journey: password, authenticator app, recovery codes', { concurrency: 1 }, () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
@@ -124,7 +127,21 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     assert.match(grouped, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/, 'the key is shown in blocks of four');
     key = grouped.replace(/\s+/g, '');
     assert.ok(key.length >= 32, `the key holds at least 160 bits (${key.length} base32 characters)`);
+    // The time left to activate it shows (m:ss, counting down from 10 minutes).
+    const [before, after] = en['setup.app.timeLeft'].split('{time}');
+    const timeLeft = new RegExp(`^${escapeRegExp(before)}(\\d+):(\\d{2})${escapeRegExp(after)}$`);
+    const [, minutes] = ((await page.getByText(timeLeft).textContent()) || '').match(timeLeft) || [];
+    assert.ok(Number(minutes) >= 8 && Number(minutes) <= 9, `about ten minutes left, shown: ${minutes}`);
     await shot('setup');
+
+    // A reload (or a new sign-in) shows the same key: the entry the app may
+    // hold already stays good. No note about a replaced key.
+    await page.reload();
+    await heading(en['setup.title']).waitFor();
+    const again = (await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '';
+    assert.equal(again.replace(/\s+/g, ''), key, 'the same key after a reload');
+    await page.getByText(timeLeft).waitFor();
+    assert.equal(await page.getByText(en['setup.app.newKey']).count(), 0, 'no "new key" note');
 
     // Still usable on a phone-sized screen.
     await page.setViewportSize({ width: 360, height: 800 });
@@ -154,10 +171,24 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     await signIn();
     await heading(en['verify.title']).waitFor();
     await shot('verify');
-    await page.getByLabel(en['verify.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    const code = await freshTotp(key, usedSteps);
+    await page.getByLabel(en['verify.totp.code'], { exact: true }).fill(code);
     await button(en['verify.submit']).click();
     await heading(fill(en['home.title'], { name })).waitFor();
     await shot('home-after-code');
+
+    // Signed out and in again at once, the same code is used: the page says
+    // so, rather than "not correct", and nothing is locked.
+    await signOut();
+    await signIn();
+    await heading(en['verify.title']).waitFor();
+    await page.getByLabel(en['verify.totp.code'], { exact: true }).fill(code);
+    await button(en['verify.submit']).click();
+    await page.getByText(en['error.code_used']).waitFor();
+    await shot('verify-code-used');
+    await page.getByLabel(en['verify.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    await button(en['verify.submit']).click();
+    await heading(fill(en['home.title'], { name })).waitFor();
   });
 
   step('4. sign in with a recovery code: 9 remain, and the customer is told by email', async () => {

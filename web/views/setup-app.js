@@ -2,9 +2,10 @@
 
 import * as api from '../api.js';
 import { copyText } from '../clipboard.js';
-import { announce, button, h, heading, liveRegion, para } from '../dom.js';
+import { announce, button, h, heading, liveRegion, notice, para } from '../dom.js';
 import { form, sixDigitField } from '../forms.js';
 import { giveCodes } from '../handover.js';
+import { setText } from '../i18n.js';
 import { navigate } from '../router.js';
 import { startSession } from '../session.js';
 
@@ -14,6 +15,42 @@ import { startSession } from '../session.js';
  */
 export function groupKey(secret) {
   return (secret.match(/.{1,4}/g) || []).join(' ');
+}
+
+/**
+ * Seconds as "m:ss", e.g. 9:05.
+ * @param {number} seconds
+ */
+function minutesSeconds(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * How long the key stays valid, counting down each second (in the text of
+ * a plain paragraph, not a live region: screen readers are not told every
+ * second). Once it has run out it says so: a reload gives a new key.
+ * @param {number} expiresIn seconds, from the server
+ * @returns {HTMLParagraphElement}
+ */
+function timeLeft(expiresIn) {
+  const deadline = Date.now() + expiresIn * 1000;
+  const el = h('p', { class: 'setup__expiry' });
+  let seen = false;
+  const tick = () => {
+    // Stops once the steps have left the page (another method, cancel).
+    seen = seen || el.isConnected;
+    if (seen && !el.isConnected) return;
+    const left = (deadline - Date.now()) / 1000;
+    if (left <= 0) {
+      setText(el, { key: 'setup.app.expired' });
+      return;
+    }
+    setText(el, { key: 'setup.app.timeLeft', params: { time: minutesSeconds(left) } });
+    setTimeout(tick, ((left * 1000) % 1000) || 1000);
+  };
+  tick();
+  return el;
 }
 
 /** @returns {Promise<HTMLElement>} the app panel of the setup page */
@@ -31,7 +68,7 @@ export async function appSetupPanel() {
  * code. The same steps serve Settings (add or replace the app after a proof).
  * @param {api.TotpSetup} setup
  * @param {(res: api.Activation) => void} onConfirmed
- * @returns {HTMLElement} the list of steps
+ * @returns {HTMLElement} the steps, the time left, and a note when the key is new
  */
 export function appSetupSteps(setup, onConfirmed) {
   const qr = h('div', { class: 'qr', attrs: { role: 'img' }, i18nAttrs: { 'aria-label': 'setup.app.qrLabel' } });
@@ -55,7 +92,7 @@ export function appSetupSteps(setup, onConfirmed) {
     onSubmit: async () => onConfirmed(await api.totpConfirm(code.value())),
   });
 
-  return h(
+  const steps = h(
     'ol',
     { class: 'steps' },
     h('li', {}, para('setup.app.install')),
@@ -69,5 +106,13 @@ export function appSetupSteps(setup, onConfirmed) {
       copyStatus,
     ),
     h('li', {}, para('setup.app.enterCode'), confirm),
+  );
+  return h(
+    'div',
+    { class: 'setup__app' },
+    // An earlier key expired unconfirmed: its entry in the app never works.
+    setup.replaces_earlier_key ? notice('warning', para('setup.app.newKey')) : null,
+    steps,
+    timeLeft(setup.expires_in),
   );
 }

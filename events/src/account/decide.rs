@@ -32,6 +32,32 @@ impl<T, E> Decision<T, E> {
     }
 }
 
+/// Why `Account::accept` did not take a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rejected {
+    /// Not a code of this factor: a failure, counted toward the lockout.
+    Wrong,
+    /// The real authenticator code of a step accepted already. Not counted:
+    /// only someone who has the code (the owner, losing a race against their
+    /// own request or signing in again within the same 30 seconds) can
+    /// present it, and it can never be accepted again, so the answer helps
+    /// nobody; counting it would lock the owner out after a good sign-in.
+    Used,
+}
+
+impl Rejected {
+    /// The answer to a rejected proof, with the failure recorded when it
+    /// counts toward the lockout.
+    pub(super) fn decision<T>(self, method: Method) -> Decision<T> {
+        match self {
+            Rejected::Wrong => {
+                Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
+            }
+            Rejected::Used => Decision::refuse(Refusal::CodeUsed),
+        }
+    }
+}
+
 /// The result of checking a password against the stored hash (argon2 runs
 /// outside, it is CPU work with a random salt).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +119,16 @@ pub struct Verified {
     pub session: SessionGrant,
     /// Set when a recovery code was used.
     pub recovery_codes_remaining: Option<usize>,
+}
+
+/// The authenticator setup a person is shown (`Account::start_totp_setup`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpSetup {
+    pub sealed_secret: String,
+    pub expires_at: OffsetDateTime,
+    /// A new key although an earlier setup was started and never confirmed:
+    /// the entry that one left in the app will never work and should go.
+    pub replaces_earlier_key: bool,
 }
 
 /// A fresh set of recovery codes, already hashed.
@@ -248,15 +284,17 @@ impl Account {
             return Err(Decision::refuse(Refusal::VerificationRequired));
         };
         let method = proof.method();
-        self.accept(proof, &SmsPurpose::StepUp { session_id }, now).ok_or_else(|| {
-            Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
-        })
+        self.accept(proof, &SmsPurpose::StepUp { session_id }, now).map_err(|rejected| rejected.decision(method))
     }
 
-    /// A new authenticator, pending until `confirm_totp`. A signed-in user
-    /// who already has a second factor proves it (`step_up`); while the
-    /// second factor is locked out nothing starts, so the proof cannot be
-    /// guessed here either.
+    /// The authenticator setup to show, pending until `confirm_totp`: the
+    /// one already pending while it lasts (its key may be in the person's
+    /// app already; a new sign-in or a reload must not change it), else a
+    /// new one with `sealed_secret`. A signed-in user who already has a
+    /// second factor proves it (`step_up`) every time, also to see the
+    /// pending key: a stolen session must not read the owner's pending
+    /// secret and confirm it. While the second factor is locked out nothing
+    /// is shown, so the proof cannot be guessed here either.
     pub fn start_totp_setup(
         &self,
         auth: &Auth,
@@ -265,7 +303,7 @@ impl Account {
         sealed_secret: String,
         now: OffsetDateTime,
         policy: &AccountPolicy,
-    ) -> Decision<()> {
+    ) -> Decision<TotpSetup> {
         if let Err(refusal) = self.authorize_enrolment(auth, now) {
             return Decision::refuse(refusal);
         }
@@ -276,12 +314,27 @@ impl Account {
             Ok(accepted) => Vec::from_iter(accepted),
             Err(decision) => return decision,
         };
-        events.push(AccountEvent::TotpSetupStarted {
-            setup_id,
+        if let Some(pending) = self.pending_totp(now) {
+            let setup = TotpSetup {
+                sealed_secret: pending.sealed_secret.clone(),
+                expires_at: pending.expires_at,
+                replaces_earlier_key: pending.replaces_earlier_key,
+            };
+            return Decision { events, outcome: Ok(setup) };
+        }
+        let setup = TotpSetup {
             sealed_secret,
             expires_at: now + policy.totp_setup_ttl,
+            // An expired setup that was never confirmed: its key may sit in
+            // the person's app and will never work.
+            replaces_earlier_key: self.pending_totp.is_some(),
+        };
+        events.push(AccountEvent::TotpSetupStarted {
+            setup_id,
+            sealed_secret: setup.sealed_secret.clone(),
+            expires_at: setup.expires_at,
         });
-        Decision { events, outcome: Ok(()) }
+        Decision { events, outcome: Ok(setup) }
     }
 
     /// Confirms the pending authenticator with its first code. `secret` is
@@ -351,8 +404,9 @@ impl Account {
             return Decision::refuse(locked);
         }
         let method = proof.method();
-        let Some(accepted) = self.accept(proof, &SmsPurpose::Login { login_id }, now) else {
-            return Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode);
+        let accepted = match self.accept(proof, &SmsPurpose::Login { login_id }, now) {
+            Ok(accepted) => accepted,
+            Err(rejected) => return rejected.decision(method),
         };
         let remaining = (method == Method::RecoveryCode).then(|| self.recovery_codes_remaining().saturating_sub(1));
         let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
@@ -362,25 +416,37 @@ impl Account {
         }
     }
 
-    /// The event that consumes a correct proof, or `None` when it is wrong.
+    /// The event that consumes a correct proof, or why it is not accepted.
     /// An SMS code counts only for what it was sent for (`sms_purpose`).
     pub(super) fn accept(
         &self,
         proof: SecondFactorProof<'_>,
         sms_purpose: &SmsPurpose,
         now: OffsetDateTime,
-    ) -> Option<AccountEvent> {
+    ) -> Result<AccountEvent, Rejected> {
         match proof {
             SecondFactorProof::Totp { secret, code } => {
-                let step =
-                    self.totp.as_ref().and_then(|_| totp::matching_step(secret, code, now, self.last_totp_step))?;
-                Some(AccountEvent::TotpAccepted { step })
+                if self.totp.is_none() {
+                    return Err(Rejected::Wrong);
+                }
+                match totp::check_code(secret, code, now, self.last_totp_step) {
+                    totp::CodeCheck::Fresh(step) => Ok(AccountEvent::TotpAccepted { step }),
+                    totp::CodeCheck::Used => Err(Rejected::Used),
+                    totp::CodeCheck::Wrong => Err(Rejected::Wrong),
+                }
             }
-            SecondFactorProof::RecoveryCode { hash } => self.unused_recovery_code(hash?),
+            SecondFactorProof::RecoveryCode { hash } => {
+                hash.and_then(|hash| self.unused_recovery_code(hash)).ok_or(Rejected::Wrong)
+            }
             SecondFactorProof::Sms { hash } => {
-                let pending = self.pending_sms(now).filter(|p| self.sms.is_some() && p.purpose == *sms_purpose)?;
-                bool::from(pending.code_hash.as_bytes().ct_eq(hash?.as_bytes()))
+                let pending = self
+                    .pending_sms(now)
+                    .filter(|p| self.sms.is_some() && p.purpose == *sms_purpose)
+                    .ok_or(Rejected::Wrong)?;
+                let hash = hash.ok_or(Rejected::Wrong)?;
+                bool::from(pending.code_hash.as_bytes().ct_eq(hash.as_bytes()))
                     .then_some(AccountEvent::SmsCodeAccepted { code_id: pending.code_id })
+                    .ok_or(Rejected::Wrong)
             }
         }
     }

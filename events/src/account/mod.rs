@@ -14,7 +14,7 @@ pub mod state;
 
 pub use decide::{
     Auth, Decision, LoginOutcome, NewRecoveryCodes, PasswordCheck, Registration, SecondFactorProof, SessionGrant,
-    Verified, register,
+    TotpSetup, Verified, register,
 };
 pub use event::{AccountEvent, AppPasswordsRevokedReason, Locale, Method, Owed, Role, SessionEndReason};
 pub use state::{Account, AccountPolicy};

@@ -45,6 +45,9 @@ pub struct PendingTotp {
     pub setup_id: Uuid,
     pub sealed_secret: String,
     pub expires_at: OffsetDateTime,
+    /// It was started while an earlier setup was never confirmed, whose
+    /// key may still sit, void, in the person's app.
+    pub replaces_earlier_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +202,7 @@ impl Account {
                     setup_id: *setup_id,
                     sealed_secret: sealed_secret.clone(),
                     expires_at: *expires_at,
+                    replaces_earlier_key: self.pending_totp.is_some(),
                 });
             }
             AccountEvent::TotpActivated { setup_id, step } => {

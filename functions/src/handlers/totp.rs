@@ -24,17 +24,22 @@ struct SetupBody {
     verification: Option<Presented>,
 }
 
-/// `POST /api/mfa/totp/setup` (no body, or `{"verification"}`).
+/// `POST /api/mfa/totp/setup` (no body, or `{"verification"}`): the pending
+/// setup's key while it lasts (a new sign-in or a reload shows the key the
+/// app may hold already), else a new one; `expires_in` says how long it
+/// stays, `replaces_earlier_key` that an earlier, unconfirmed key is void.
 pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let body: SetupBody = request::optional_json(&req)?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
+    // Sealed before deciding (the decision stays free of I/O); unused, and
+    // dropped, when a pending setup is shown again.
     let secret = Zeroizing::new(random_bytes::<{ totp::SECRET_BYTES }>());
     let stream = account::stream_id(who.account_id);
     let sealed = app.keys.seal(&*secret, &stream).await?;
     let policy = app.settings.policy;
     let verification = body.verification.as_ref();
-    let email = app
+    let (setup, email) = app
         .decide(who.account_id, &ctx.meta, |account: Account| {
             let sealed = sealed.clone();
             async move {
@@ -43,17 +48,24 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
                 let email = account.email.clone();
                 Ok(account
                     .start_totp_setup(&who.auth, step_up, Uuid::new_v4(), sealed, ctx.now, &policy)
-                    .map(|()| email))
+                    .map(|setup| (setup, email)))
             }
         })
         .await?;
-    let uri = totp::otpauth_uri(&app.settings.issuer, &email, &*secret);
+    let shown = if setup.sealed_secret == sealed {
+        Zeroizing::new(secret.to_vec())
+    } else {
+        app.keys.open(&setup.sealed_secret, &stream).await?
+    };
+    let uri = totp::otpauth_uri(&app.settings.issuer, &email, &shown);
     Ok(response::json(
         200,
         &json!({
-            "secret": totp::secret_base32(&*secret),
+            "secret": totp::secret_base32(&shown),
             "otpauth_uri": uri,
             "qr_svg": qr_svg(&uri),
+            "expires_in": (setup.expires_at - ctx.now).whole_seconds().max(0),
+            "replaces_earlier_key": setup.replaces_earlier_key,
         }),
     ))
 }

@@ -62,6 +62,7 @@ impl From<Refusal> for ApiError {
                 ApiError::new(401, "invalid_credentials", "The email or password is not correct.")
             }
             Refusal::InvalidCode => ApiError::new(401, "invalid_code", "The code is not correct or has expired."),
+            Refusal::CodeUsed => ApiError::new(401, "code_used", "This code was just used: wait for the next one."),
             Refusal::TooManyAttempts { retry_after } => ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(429, "too_many_attempts", "Too many attempts. Please wait before trying again.")
