@@ -2,7 +2,7 @@
 //! with `PORTAL_TEST_BACKEND=aws`, on LocalStack), plus the `dav_authorizer`
 //! Lambda's decision on recorded API Gateway authorizer events.
 
-use acceptance::conformance::futures_join_all;
+use acceptance::conformance::{futures_join_all, sorted_statuses};
 use acceptance::harness::{Enrolled, PASSWORD, TestPortal};
 use base64::Engine;
 use functions::dav::{self, AuthorizerRequest};
@@ -180,15 +180,9 @@ async fn unknown_emails_answer_and_lock_like_known_ones() {
     assert_eq!(known.last().unwrap().0, 429);
 }
 
-/// The statuses of `n` parallel DAV authentications, sorted (a multiset).
+/// The statuses of `n` parallel DAV authentications, sorted.
 async fn parallel_dav_auths(p: &TestPortal, authorization: &str, n: usize) -> Vec<u16> {
-    let mut statuses: Vec<u16> = acceptance::conformance::futures_join_all((0..n).map(|_| dav_auth(p, authorization)))
-        .await
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
-    statuses.sort();
-    statuses
+    sorted_statuses((0..n).map(|_| dav_auth(p, authorization))).await
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The flows of the contract through the real router, on the embedded
 //! backend with a manual clock.
 
-use acceptance::conformance::futures_join_all;
+use acceptance::conformance::{futures_join_all, sorted_statuses};
 use acceptance::harness::{PASSWORD, TestPortal};
 use functions::password::Passwords;
 use serde_json::json;
@@ -221,15 +221,9 @@ async fn concurrent_wrong_passwords_are_all_counted() {
     assert_eq!(p.login("known@example.de", PASSWORD).await.0, 429, "all ten failures were recorded");
 }
 
-/// The statuses of `n` parallel logins, sorted (a multiset).
+/// The statuses of `n` parallel logins with a wrong password, sorted.
 async fn parallel_logins(p: &TestPortal, email: &str, n: usize) -> Vec<u16> {
-    let mut statuses: Vec<u16> = futures_join_all((0..n).map(|_| p.login(email, "Wrong-password-1")))
-        .await
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
-    statuses.sort();
-    statuses
+    sorted_statuses((0..n).map(|_| p.login(email, "Wrong-password-1"))).await
 }
 
 #[tokio::test]

@@ -299,6 +299,17 @@ pub async fn of_concurrent_takers_of_the_last_slots_only_so_many_win(views: &dyn
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
 }
 
+/// The statuses of requests sent at once, sorted: a multiset to compare
+/// between two kinds of request, or to count by status.
+pub async fn sorted_statuses<F, B>(requests: impl IntoIterator<Item = F>) -> Vec<u16>
+where
+    F: std::future::Future<Output = (u16, B)>,
+{
+    let mut statuses: Vec<u16> = futures_join_all(requests).await.into_iter().map(|(s, _)| s).collect();
+    statuses.sort_unstable();
+    statuses
+}
+
 /// Runs futures concurrently on the current task (no extra dependency).
 pub async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();
