@@ -24,7 +24,7 @@
 #    host build of the tests (whose release profile stays opt-level 3 with
 #    incremental builds).
 lambda_cargo_flags=(
-    --release --locked --package functions
+    --release --locked --package functions --features aws
     --target x86_64-unknown-linux-gnu
     --config 'profile.release.opt-level="s"'
     --config 'profile.release.lto="fat"'

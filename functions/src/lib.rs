@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dav;
 pub mod handlers;
 pub mod http;
+#[cfg(feature = "aws")]
 pub mod lambda;
 pub mod mail_text;
 pub mod password;

@@ -1,6 +1,7 @@
 //! Building the application for a backend.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod embedded;
-#[cfg(test)]
+#[cfg(all(test, feature = "aws"))]
 pub(crate) mod fake_aws;

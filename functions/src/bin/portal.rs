@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use functions::backend::aws::{Aws, AwsResources};
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::portal::config::{Backend, PortalConfig};
@@ -73,19 +72,8 @@ async fn run() -> Result<(), String> {
             (embedded.app, follower)
         }
         Backend::Aws => {
-            let aws = Aws::connect(
-                AwsResources::from_env(),
-                config.settings.clone(),
-                Arc::new(SystemClock),
-                Passwords::standard(),
-            )
-            .await?;
-            let follower = tokio::spawn(projector::stream_poller::follow(
-                aws.dynamo.clone(),
-                aws.streams.clone(),
-                aws.projector.clone(),
-                stop_rx,
-            ));
+            let aws = aws::connect(config.settings.clone()).await?;
+            let follower = tokio::spawn(aws::follow(&aws, stop_rx));
             (aws.app, follower)
         }
     };
@@ -131,15 +119,58 @@ async fn staff_add(args: &[String]) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .app
         }
-        Backend::Aws => {
-            Aws::connect(AwsResources::from_env(), config.settings, Arc::new(SystemClock), Passwords::standard())
-                .await?
-                .app
-        }
+        Backend::Aws => aws::connect(config.settings).await?.app,
     };
     let user_id = staff::add(&app, &args.email, &args.name, &password).await?;
     println!("{user_id}");
     Ok(())
+}
+
+/// The AWS backend, in a build with the SDK (`--features aws`).
+#[cfg(feature = "aws")]
+mod aws {
+    use std::sync::Arc;
+
+    use functions::app::Settings;
+    use functions::backend::aws::{Aws, AwsResources};
+    use functions::password::Passwords;
+    use functions::ports::clock::SystemClock;
+    use tokio::sync::watch;
+
+    pub async fn connect(settings: Settings) -> Result<Aws, String> {
+        Aws::connect(AwsResources::from_env(), settings, Arc::new(SystemClock), Passwords::standard()).await
+    }
+
+    /// Projects the events table's stream (on AWS the `projector` Lambda does).
+    pub fn follow(aws: &Aws, stop: watch::Receiver<bool>) -> impl Future<Output = ()> + use<> {
+        functions::projector::stream_poller::follow(
+            aws.dynamo.clone(),
+            aws.streams.clone(),
+            aws.projector.clone(),
+            stop,
+        )
+    }
+}
+
+/// Without the SDK `PortalConfig` refuses `PORTAL_BACKEND=aws`, so these
+/// are never reached; they keep `run` alike for both builds.
+#[cfg(not(feature = "aws"))]
+mod aws {
+    use functions::app::{App, Settings};
+    use functions::portal::config::NO_AWS;
+    use tokio::sync::watch;
+
+    pub struct Aws {
+        pub app: std::sync::Arc<App>,
+    }
+
+    pub async fn connect(_: Settings) -> Result<Aws, String> {
+        Err(NO_AWS.into())
+    }
+
+    pub fn follow(_: &Aws, _: watch::Receiver<bool>) -> std::future::Ready<()> {
+        std::future::ready(())
+    }
 }
 
 /// Ctrl-C or SIGTERM.

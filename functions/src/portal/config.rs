@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use crate::app::Settings;
 
+/// Why `PORTAL_BACKEND=aws` is refused by a build without the SDK.
+pub const NO_AWS: &str = "PORTAL_BACKEND=aws needs the AWS SDK, which this build leaves out \
+     (it is only needed for AWS): run `cargo run --release --features aws`";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Embedded,
@@ -55,7 +59,8 @@ impl PortalConfig {
             addr_text.parse().map_err(|_| format!("PORTAL_ADDR must be host:port, got {addr_text:?}"))?;
         let backend = match get("PORTAL_BACKEND").as_deref() {
             None | Some("embedded") => Backend::Embedded,
-            Some("aws") => Backend::Aws,
+            Some("aws") if cfg!(feature = "aws") => Backend::Aws,
+            Some("aws") => return Err(NO_AWS.into()),
             Some(other) => return Err(format!("PORTAL_BACKEND must be embedded or aws, got {other:?}")),
         };
         let public_url =

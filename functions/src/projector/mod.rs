@@ -5,6 +5,7 @@
 
 pub mod embedded;
 pub mod notifications;
+#[cfg(feature = "aws")]
 pub mod stream_poller;
 pub mod support_queue;
 
