@@ -24,7 +24,7 @@ async fn register_then_first_login_without_factor_then_setup_is_demanded() {
     assert_eq!(status, 200);
     assert_eq!(account["user_id"], id.as_str());
     assert_eq!(account["email"], "anna.muster@example.de");
-    assert_eq!(account["mfa"], json!({"totp": false, "sms": null, "recovery_codes_remaining": 0}));
+    assert_eq!(account["mfa"], json!({"totp": false, "sms": null, "recovery_codes_remaining": 0, "methods": []}));
     let (_, second) = p.login("ANNA.MUSTER@example.de", PASSWORD).await;
     assert_eq!(second["status"], "mfa_setup_required");
     assert!(second["mfa_token"].is_string());
@@ -309,6 +309,8 @@ async fn confirming_activates_and_returns_ten_recovery_codes_and_a_session() {
     let (_, login) = p.login("anna@example.de", PASSWORD).await;
     assert_eq!(login["status"], "mfa_required");
     assert_eq!(login["methods"], json!(["totp", "recovery_code"]));
+    // A step-up offers what the login offers: the page takes this list.
+    assert_eq!(account["mfa"]["methods"], login["methods"]);
 }
 
 #[tokio::test]

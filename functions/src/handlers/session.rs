@@ -36,6 +36,9 @@ fn account_body(account: &Account) -> serde_json::Value {
             "totp": account.totp.is_some(),
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
             "recovery_codes_remaining": account.recovery_codes_remaining(),
+            // What a step-up may be proven with: the rule the server applies
+            // (`Account::methods`), so the page does not work it out again.
+            "methods": account.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         },
         "app_passwords": account.app_passwords.iter().map(|p| json!({
             "id": p.id,
