@@ -1,5 +1,5 @@
-//! infra/template.yaml against the code: the HTTP API's routes against
-//! `functions::http::routes::ROUTES`, the template's functions against the
+//! infra/template.yaml against the code: the HTTP API's routes against the
+//! route lists each binary names, the template's functions against the
 //! binaries of functions/src/bin, the environment variables against what
 //! the code reads, and each function's IAM policy against
 //! infra/iam_actions.tsv. No AWS, no network: it reads files.
@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use functions::backend::aws::AwsResources;
-use functions::http::routes::ROUTES;
+use functions::handlers;
+use functions::http::routes::Route;
 use functions::portal::config::PortalConfig;
 use serde_norway::Value;
 
@@ -162,12 +163,56 @@ fn template() -> Template {
     Template { functions }
 }
 
+/// Each Lambda binary of functions/src/bin with the routes of the lists it
+/// names in `run_http(&[group::ROUTES, ...])`: the one place that says
+/// which function serves what.
+fn binary_routes() -> BTreeMap<String, Vec<&'static Route>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(root().join("functions/src/bin")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let Some(start) = source.find("run_http(&[") else { continue };
+        let named = &source[start + "run_http(&[".len()..];
+        let named = &named[..named.find(']').expect("run_http(&[...])")];
+        let routes = named
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .flat_map(|n| {
+                let group = n.strip_suffix("::ROUTES").unwrap_or_else(|| panic!("{name}: {n} is not a group's ROUTES"));
+                let list = handlers::ALL
+                    .iter()
+                    .find(|l| l.group.rsplit("::").next() == Some(group))
+                    .unwrap_or_else(|| panic!("{name}: {n} is not in handlers::ALL"));
+                list.routes.iter()
+            })
+            .collect();
+        out.insert(name, routes);
+    }
+    out
+}
+
 fn code_routes() -> BTreeSet<(String, String, String)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.function != "portal")
-        .map(|r| (r.function.to_owned(), r.method.to_owned(), r.path.to_owned()))
+    binary_routes()
+        .into_iter()
+        .flat_map(|(f, routes)| routes.into_iter().map(move |r| (f.clone(), r.method.to_owned(), r.path.to_owned())))
         .collect()
+}
+
+#[test]
+fn every_route_but_the_dev_outbox_is_served_by_exactly_one_function() {
+    let served: Vec<(String, String)> = code_routes().into_iter().map(|(_, method, path)| (method, path)).collect();
+    let mut all: Vec<(String, String)> = handlers::ALL
+        .iter()
+        .flat_map(|l| l.routes)
+        .filter(|r| r.path != "/dev/outbox")
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    all.sort();
+    let mut served_sorted = served.clone();
+    served_sorted.sort();
+    assert_eq!(served_sorted, all, "routes of the binaries' lists vs handlers::ALL");
 }
 
 #[test]
@@ -183,7 +228,7 @@ fn the_api_has_exactly_the_routes_of_the_route_table() {
     let extra: Vec<_> = in_template.difference(&code).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "(function, method, path) in routes.rs only: {missing:?}; in infra/template.yaml only: {extra:?}"
+        "(function, method, path) in the binaries' lists only: {missing:?}; in infra/template.yaml only: {extra:?}"
     );
 }
 
@@ -198,17 +243,14 @@ fn every_function_binary_is_in_the_template_and_nothing_else() {
         .collect();
     let in_template: BTreeSet<String> = t.functions.keys().cloned().collect();
     assert_eq!(in_template, binaries, "functions of infra/template.yaml vs binaries of functions/src/bin");
-    // And each route's function is one of them.
-    for r in ROUTES.iter().filter(|r| r.function != "portal") {
-        assert!(binaries.contains(r.function), "{} {} names the unknown function {}", r.method, r.path, r.function);
-    }
 }
 
 #[test]
 fn exactly_the_functions_that_run_argon2_have_reserved_concurrency() {
     let t = template();
+    let lists = binary_routes();
     let argon2: BTreeSet<&str> =
-        ROUTES.iter().filter(|r| r.function != "portal" && r.endpoint.runs_argon2()).map(|r| r.function).collect();
+        lists.iter().filter(|(_, routes)| routes.iter().any(|r| r.runs_argon2)).map(|(f, _)| f.as_str()).collect();
     let reserved: BTreeSet<&str> =
         t.functions.values().filter(|f| f.reserved_concurrency.is_some()).map(|f| f.name.as_str()).collect();
     assert_eq!(reserved, argon2, "functions with ReservedConcurrentExecutions vs functions that run argon2");

@@ -6,6 +6,7 @@
 
 use acceptance::harness::{PASSWORD, TestPortal};
 use base64::Engine;
+use events::Aggregate;
 use events::account::Role;
 use serde_json::{Value, json};
 use time::Duration;

@@ -296,7 +296,7 @@ async fn ninety_days_after_the_decision_the_form_is_shredded() {
     let (_, detail) = p.call("GET", &format!("/api/support/requests/{id}"), Some(&staff), None).await;
     assert_eq!((detail["anonymised"].as_bool(), &detail["form"]), (Some(true), &Value::Null), "{detail}");
     assert!(detail["history"].as_array().unwrap().iter().any(|h| h["what"] == "anonymised"));
-    let key = p.app().views.doc(functions::reset_requests::DATA_KEYS, &id, p.now()).await.unwrap();
+    let key = p.app().state.doc(functions::reset_requests::DATA_KEYS, &id, p.now()).await.unwrap();
     assert_eq!(key, None, "the data key is gone");
     p.project().await;
     assert_eq!(sla_watch::run(p.app(), p.now()).await.unwrap().anonymised, 0, "once");
@@ -319,12 +319,12 @@ async fn the_queue_rebuilt_from_the_log_is_the_same() {
     assert_eq!(before.len(), 2);
     for item in &before {
         p.app()
-            .views
+            .state
             .delete_doc(functions::projector::support_queue::QUEUE, item["request_id"].as_str().unwrap())
             .await
             .unwrap();
     }
-    let left = p.app().views.docs(functions::projector::support_queue::QUEUE, p.now()).await.unwrap();
+    let left = p.app().state.docs(functions::projector::support_queue::QUEUE, p.now()).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
     for event in p.events().await {
         p.projector.project(&event).await.unwrap();

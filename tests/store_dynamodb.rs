@@ -10,9 +10,9 @@ async fn dynamo() -> Dynamo {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let mut resources = AwsResources::from_env();
     resources.events_table = format!("test-events-{tag}");
-    resources.views_table = format!("test-views-{tag}");
+    resources.state_table = format!("test-state-{tag}");
     aws_tables::create(&resources).await;
-    Dynamo::new(aws_tables::client().await, resources.events_table, resources.views_table)
+    Dynamo::new(aws_tables::client().await, resources.events_table, resources.state_table)
 }
 
 acceptance::store_conformance!(ignore = "needs LocalStack; tests/run runs it"; dynamo().await);

@@ -8,18 +8,20 @@
 //! fixed clock.
 
 pub mod account;
+pub mod aggregate;
 pub mod altcha;
 pub mod codec;
 pub mod email;
+pub mod factor_reset;
 pub mod lockout;
 pub mod password_policy;
 pub mod phone;
 pub mod quota;
 pub mod refusal;
-pub mod reset;
 pub mod totp;
 pub mod working_days;
 
+pub use aggregate::{Aggregate, Decision};
 pub use codec::{EventCodec, EventRecord};
 pub use refusal::Refusal;
 pub use time::OffsetDateTime;

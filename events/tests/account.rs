@@ -1,9 +1,10 @@
 //! Given events, when a command, then new events or a refusal; no I/O.
 
+use events::Aggregate;
 use events::Refusal;
 use events::account::{
-    Account, AccountEvent, AccountPolicy, Auth, Decision, Locale, LoginOutcome, Method, NewRecoveryCodes, Owed,
-    PasswordCheck, SecondFactorProof, SessionEndReason, Verified,
+    Account, AccountEvent, AccountPolicy, Activation, Auth, Decision, Locale, LoginOutcome, Method, NewRecoveryCodes,
+    Owed, PasswordCheck, SecondFactorProof, SessionEndReason, Verified,
 };
 use events::codec::Recorded;
 use events::totp::{self, DIGITS};
@@ -199,7 +200,13 @@ fn setup_then_confirm_activates_issues_codes_and_ends_other_sessions() {
     let d = g.state().start_totp_setup(&auth, None, Uuid::new_v4(), "sealed".into(), at, &POLICY);
     g.then(at, d.events);
     let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
-    let d = g.state().confirm_totp(&auth, SECRET, &code, codes(), Uuid::new_v4(), at, &POLICY);
+    let d = g.state().confirm_totp(
+        Activation { auth: &auth, codes: codes(), session_id: Uuid::new_v4() },
+        SECRET,
+        &code,
+        at,
+        &POLICY,
+    );
     assert!(d.outcome.is_ok());
     assert!(matches!(d.events[0], AccountEvent::TotpActivated { .. }));
     assert!(matches!(d.events[1], AccountEvent::RecoveryCodesIssued { .. }));
@@ -257,7 +264,13 @@ fn a_session_replaces_or_adds_an_authenticator_only_with_proof_of_the_current_fa
     // The new app's code of the same step confirms it: another secret.
     let new_secret = b"another secret of twenty bytes!";
     let new_code = totp::code_at_step(new_secret, totp::step_at(at), DIGITS);
-    let d = g.state().confirm_totp(&session, new_secret, &new_code, codes(), Uuid::new_v4(), at, &POLICY);
+    let d = g.state().confirm_totp(
+        Activation { auth: &session, codes: codes(), session_id: Uuid::new_v4() },
+        new_secret,
+        &new_code,
+        at,
+        &POLICY,
+    );
     assert!(d.outcome.is_ok(), "{:?}", d.outcome);
     g.then(at, d.events);
     assert_eq!(g.state().totp.as_deref(), Some("new"));
@@ -563,7 +576,12 @@ mod sms {
         let auth = Auth::Mfa { login_id };
         let d = g.state().send_sms_setup_code(&auth, &number(1), None, code("111111"), T0, &POLICY);
         g.then(T0, d.events);
-        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), T0, &POLICY);
+        let d = g.state().confirm_sms(
+            Activation { auth: &auth, codes: codes(), session_id: Uuid::new_v4() },
+            Some("111111"),
+            T0,
+            &POLICY,
+        );
         assert!(d.outcome.is_ok(), "{:?}", d.outcome);
         g.then(T0, d.events);
         g
@@ -618,11 +636,26 @@ mod sms {
         assert_eq!(d.outcome.as_ref().unwrap().expires_at, T0 + Duration::minutes(5));
         g.then(T0, d.events);
         let late = T0 + Duration::minutes(5);
-        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), late, &POLICY);
+        let d = g.state().confirm_sms(
+            Activation { auth: &auth, codes: codes(), session_id: Uuid::new_v4() },
+            Some("111111"),
+            late,
+            &POLICY,
+        );
         assert!(matches!(d.outcome, Err(Refusal::InvalidRequest(_))) && d.events.is_empty());
-        let d = g.state().confirm_sms(&auth, Some("111112"), codes(), Uuid::new_v4(), late - Duration::SECOND, &POLICY);
+        let d = g.state().confirm_sms(
+            Activation { auth: &auth, codes: codes(), session_id: Uuid::new_v4() },
+            Some("111112"),
+            late - Duration::SECOND,
+            &POLICY,
+        );
         assert_eq!(d.outcome, Err(Refusal::InvalidCode));
-        let d = g.state().confirm_sms(&auth, Some("111111"), codes(), Uuid::new_v4(), late - Duration::SECOND, &POLICY);
+        let d = g.state().confirm_sms(
+            Activation { auth: &auth, codes: codes(), session_id: Uuid::new_v4() },
+            Some("111111"),
+            late - Duration::SECOND,
+            &POLICY,
+        );
         assert!(d.outcome.is_ok());
     }
 
@@ -754,7 +787,12 @@ mod sms {
         g.then(at, d.events);
         // Until confirmed, the old number stays the factor.
         assert_eq!(g.state().sms.unwrap().sealed_phone, "sealed-1");
-        let d = g.state().confirm_sms(&session, Some("888888"), codes(), Uuid::new_v4(), at, &POLICY);
+        let d = g.state().confirm_sms(
+            Activation { auth: &session, codes: codes(), session_id: Uuid::new_v4() },
+            Some("888888"),
+            at,
+            &POLICY,
+        );
         assert!(matches!(
             &d.events[0],
             AccountEvent::SmsActivated { replaced_masked_phone: Some(old), .. } if old == "+49 151 ••••0001"
@@ -783,11 +821,9 @@ mod sms {
         g.then(at, d.events);
         let totp_code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
         let d = g.state().confirm_totp(
-            &Auth::Session { session_id },
+            Activation { auth: &Auth::Session { session_id }, codes: codes(), session_id: Uuid::new_v4() },
             SECRET,
             &totp_code,
-            codes(),
-            Uuid::new_v4(),
             at,
             &POLICY,
         );

@@ -1,10 +1,11 @@
 //! The reset request (lost second factor) across its two streams: given
 //! events, when a decision, then new events or a refusal; no I/O.
 
+use events::Aggregate;
 use events::Refusal;
 use events::account::{Account, AccountEvent, Auth, Locale, Method, Owed, Role};
 use events::codec::Recorded;
-use events::reset::{
+use events::factor_reset::{
     Approval, JointDecision, MatchFlags, ResetEvent, ResetPolicy, ResetRequest, Staff, Status, Submission, match_flags,
 };
 use events::working_days::WorkCalendar;
@@ -133,8 +134,14 @@ fn submission() -> Submission {
     }
 }
 
-fn submit(account: &Account) -> JointDecision<events::reset::Submitted> {
-    events::reset::decide::submit(account, &Auth::Mfa { login_id: LOGIN }, submission(), T0, &WorkCalendar::default())
+fn submit(account: &Account) -> JointDecision<events::factor_reset::Submitted> {
+    events::factor_reset::decide::submit(
+        account,
+        &Auth::Mfa { login_id: LOGIN },
+        submission(),
+        T0,
+        &WorkCalendar::default(),
+    )
 }
 
 /// Both streams after a successful submission.
@@ -179,7 +186,7 @@ const FOUR_EYES: ResetPolicy = ResetPolicy { approvals_required: 2, retention: D
 
 #[test]
 fn stream_ids_name_the_request() {
-    assert_eq!(events::reset::stream_id(REQUEST), format!("reset#{REQUEST}"));
+    assert_eq!(events::factor_reset::stream_id(REQUEST), format!("reset#{REQUEST}"));
 }
 
 #[test]
@@ -211,7 +218,7 @@ fn a_second_submission_while_one_is_open_names_the_first() {
     let g = Given::submitted();
     let mut again = submission();
     again.request_id = Uuid::from_u128(51);
-    let d = events::reset::decide::submit(
+    let d = events::factor_reset::decide::submit(
         &g.account(),
         &Auth::Mfa { login_id: LOGIN },
         again,
@@ -235,7 +242,7 @@ fn submitting_needs_the_mfa_token_of_a_login_that_owes_a_code() {
     let account = owner();
     let calendar = WorkCalendar::default();
     let with = |auth: Auth, at: OffsetDateTime| {
-        events::reset::decide::submit(&account, &auth, submission(), at, &calendar).outcome
+        events::factor_reset::decide::submit(&account, &auth, submission(), at, &calendar).outcome
     };
     assert_eq!(with(Auth::Session { session_id: Uuid::from_u128(5) }, T0), Err(Refusal::Unauthorized));
     assert_eq!(with(Auth::Mfa { login_id: Uuid::from_u128(77) }, T0), Err(Refusal::Unauthorized));
@@ -247,7 +254,7 @@ fn submitting_needs_the_mfa_token_of_a_login_that_owes_a_code() {
         T0,
         AccountEvent::PasswordPassed { login_id: LOGIN, owed: Owed::Setup, expires_at: T0 + Duration::minutes(5) },
     ));
-    let d = events::reset::decide::submit(
+    let d = events::factor_reset::decide::submit(
         &Account::from_events(&recorded(events)),
         &Auth::Mfa { login_id: LOGIN },
         submission(),
@@ -260,7 +267,7 @@ fn submitting_needs_the_mfa_token_of_a_login_that_owes_a_code() {
 #[test]
 fn submitting_needs_privacy_consent() {
     let no_consent = Submission { privacy_consent: false, ..submission() };
-    let d = events::reset::decide::submit(
+    let d = events::factor_reset::decide::submit(
         &owner(),
         &Auth::Mfa { login_id: LOGIN },
         no_consent,

@@ -3,7 +3,7 @@
 //! schema version and an upcaster, not an edit of the golden file.
 
 use events::account::AccountEvent;
-use events::reset::ResetEvent;
+use events::factor_reset::ResetEvent;
 use events::{EventCodec, EventRecord};
 use std::collections::BTreeSet;
 

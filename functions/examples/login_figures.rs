@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use functions::app::Settings;
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::ports::clock::SystemClock;
+use functions::settings::Settings;
 use lambda_http::{Body, http};
 
 const RUNS: u32 = 30;
@@ -30,11 +30,11 @@ async fn main() {
     let register = format!(r#"{{"email":"bench@example.de","password":"{PASSWORD}","name":"B"}}"#);
     let mut req = request(&register);
     *req.uri_mut() = "/api/register".parse().unwrap();
-    assert_eq!(app.handle(req).await.status(), 201);
+    assert_eq!(functions::http::routes::serve(&app, functions::handlers::ALL, req).await.status(), 201);
     let login = format!(r#"{{"email":"bench@example.de","password":"{PASSWORD}"}}"#);
     let unknown = format!(r#"{{"email":"nobody@example.de","password":"{PASSWORD}"}}"#);
     // The first login (no factor yet) is spent here; later ones owe setup.
-    assert_eq!(app.handle(request(&login)).await.status(), 200);
+    assert_eq!(functions::http::routes::serve(&app, functions::handlers::ALL, request(&login)).await.status(), 200);
 
     let hash = app.passwords.hash(PASSWORD);
     let start = Instant::now();
@@ -51,7 +51,7 @@ async fn main() {
 
     let start = Instant::now();
     for _ in 0..RUNS {
-        assert_eq!(app.handle(request(&login)).await.status(), 200);
+        assert_eq!(functions::http::routes::serve(&app, functions::handlers::ALL, request(&login)).await.status(), 200);
     }
     let known = ms(start.elapsed());
 
@@ -59,7 +59,7 @@ async fn main() {
     for _ in 0..RUNS {
         // A fresh unknown address each time keeps it below the lockout.
         let body = unknown.replace("nobody", &format!("nobody{}", uuid::Uuid::new_v4().simple()));
-        assert_eq!(app.handle(request(&body)).await.status(), 401);
+        assert_eq!(functions::http::routes::serve(&app, functions::handlers::ALL, request(&body)).await.status(), 401);
     }
     let unknown_ms = ms(start.elapsed());
 

@@ -6,7 +6,7 @@
 //! Cheap on purpose, because clients authenticate on every request: no
 //! argon2 (the secret is random, a keyed hash suffices), the account's
 //! stream read once, and `last_used_at` written at most every five minutes
-//! into the views, never as an event.
+//! into the state store, never as an event.
 
 use base64::Engine;
 use events::Refusal;
@@ -31,7 +31,7 @@ pub struct DavUser {
     pub app_password_id: Uuid,
 }
 
-/// The views key of an app password's last use.
+/// The state key of an app password's last use.
 pub fn last_used_key(app_password_id: Uuid) -> String {
     format!("app-password#{app_password_id}")
 }
@@ -64,7 +64,7 @@ pub async fn authenticate(app: &App, authorization: Option<&str>, now: OffsetDat
         Some(id) => format!("dav-failures#{id}"),
         None => format!("dav-failures#{}", app.secret.keyed_hash("unknown-email-dav", &normalized)),
     };
-    let failures = app.views.failures(&failures_key, now).await?;
+    let failures = app.state.failures(&failures_key, now).await?;
     if let Some(retry_after) = failures.retry_after(&LOCKOUT, now) {
         return Err(Refusal::TooManyAttempts { retry_after }.into());
     }
@@ -80,19 +80,19 @@ pub async fn authenticate(app: &App, authorization: Option<&str>, now: OffsetDat
         // Counted conditionally (atomic with the lock check), so racing
         // requests are refused as the lock demands, for known and unknown
         // emails alike.
-        if let Err(retry_after) = app.views.record_failure(&failures_key, &LOCKOUT, now, now + FAILURES_KEPT).await? {
+        if let Err(retry_after) = app.state.record_failure(&failures_key, &LOCKOUT, now, now + FAILURES_KEPT).await? {
             return Err(Refusal::TooManyAttempts { retry_after }.into());
         }
         return Err(invalid());
     };
     if failures.count > 0 {
-        app.views.clear_failures(&failures_key).await?;
+        app.state.clear_failures(&failures_key).await?;
     }
     if recently_touched(user.app_password_id, now) {
         return Ok(user);
     }
     // Best effort: a missed last-used time must not turn a good login away.
-    if let Err(e) = app.views.touch(&last_used_key(user.app_password_id), now, LAST_USED_RESOLUTION).await {
+    if let Err(e) = app.state.touch(&last_used_key(user.app_password_id), now, LAST_USED_RESOLUTION).await {
         tracing::warn!(error = %e, "could not record an app password's last use");
     }
     Ok(user)
@@ -101,7 +101,7 @@ pub async fn authenticate(app: &App, authorization: Option<&str>, now: OffsetDat
 /// Whether this process recorded the app password's use within the
 /// resolution already; if not, it notes `now`. Saves the conditional write
 /// (a round trip, and a write unit even when DynamoDB refuses it) on all but
-/// one request per five minutes and Lambda instance; the views' condition
+/// one request per five minutes and Lambda instance; the state store's condition
 /// still keeps instances from writing more often between them.
 fn recently_touched(app_password_id: Uuid, now: OffsetDateTime) -> bool {
     use std::collections::HashMap;

@@ -8,13 +8,13 @@ use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::LambdaEvent;
 
-use crate::app::Settings;
 use crate::backend::aws::{Aws, AwsResources};
-use crate::http::routes::Routes;
+use crate::http::routes::{self, Routes};
 use crate::password::Passwords;
 use crate::portal::config::PortalConfig;
 use crate::ports::clock::SystemClock;
 use crate::projector::Projector;
+use crate::settings::Settings;
 
 pub type Error = lambda_runtime::Error;
 
@@ -33,14 +33,14 @@ async fn backend() -> Result<Aws, Error> {
     Ok(Aws::connect(AwsResources::from_env(), settings, Arc::new(SystemClock), Passwords::standard()).await?)
 }
 
-/// An HTTP function behind API Gateway, serving the routes of `R`
-/// (`routes::of::Login`, ...).
-pub async fn run_http<R: Routes>() -> Result<(), Error> {
+/// An HTTP function behind API Gateway, serving the routes of `lists`
+/// (e.g. `&[handlers::login::ROUTES]`): only those handlers are linked.
+pub async fn run_http(lists: &'static [Routes]) -> Result<(), Error> {
     init_logging();
     let app = backend().await?.app;
     lambda_http::run(lambda_http::service_fn(move |req| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(app.handle_for::<R>(req).await) }
+        async move { Ok::<_, Infallible>(routes::serve(&app, lists, req).await) }
     }))
     .await
 }

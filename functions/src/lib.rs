@@ -8,6 +8,7 @@ pub mod app;
 pub mod backend;
 pub mod crypto;
 pub mod dav;
+pub mod decisions;
 pub mod handlers;
 pub mod http;
 #[cfg(feature = "aws")]
@@ -18,6 +19,7 @@ pub mod portal;
 pub mod ports;
 pub mod projector;
 pub mod reset_requests;
+pub mod settings;
 pub mod sla_watch;
 pub mod sms_text;
 pub mod staff;

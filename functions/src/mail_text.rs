@@ -1,9 +1,9 @@
 //! The words of the emails, in the account's language.
 
 use events::account::{Account, AccountEvent, Locale};
-use events::reset::{ResetEvent, ResetRequest};
+use events::factor_reset::{ResetEvent, ResetRequest};
 
-use crate::app::Settings;
+use crate::settings::Settings;
 
 /// Subject and body of the email an event causes, if any.
 pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -> Option<(String, String)> {

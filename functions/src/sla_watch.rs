@@ -4,11 +4,11 @@
 //! destroys the data key of requests decided longer ago than the retention
 //! period (crypto-shredding), then records that.
 //!
-//! It finds candidates in the views (eventually consistent); each decision
+//! It finds candidates in the queue projection (eventually consistent); each decision
 //! is taken again on the request's own stream, so a stale view can cause
 //! no wrong mark, only a late one.
 
-use events::reset::ResetPolicy;
+use events::factor_reset::{ResetPolicy, ResetRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -34,12 +34,12 @@ pub async fn run(app: &App, now: OffsetDateTime) -> Result<Report, ApiError> {
     let meta = Meta { request_id: format!("sla_watch-{}", Uuid::new_v4()), at: now, source_ip: None };
     let now_text = rfc3339(now);
     let mut report = Report::default();
-    for doc in app.views.docs(QUEUE, now).await? {
+    for doc in app.state.docs(QUEUE, now).await? {
         let due = doc["due_by"].as_str().is_some_and(|due| due <= now_text.as_str());
         let Some(id) = id_of(&doc).filter(|_| doc["open"] == true && doc["marked_overdue"] != true && due) else {
             continue;
         };
-        match app.decide_reset_only(id, &meta, |request| Ok(request.mark_overdue(now))).await {
+        match app.decide(id, &meta, |request: ResetRequest| std::future::ready(Ok(request.mark_overdue(now)))).await {
             Ok(()) => report.marked_overdue += 1,
             // Decided or marked meanwhile: the view was behind.
             Err(e) if e.status < 500 => {}
@@ -47,7 +47,7 @@ pub async fn run(app: &App, now: OffsetDateTime) -> Result<Report, ApiError> {
         }
     }
     let policy: ResetPolicy = app.settings.reset_policy;
-    for doc in app.views.docs(DECIDED, now).await? {
+    for doc in app.state.docs(DECIDED, now).await? {
         let expired = doc["anonymise_after"].as_str().is_some_and(|after| after <= now_text.as_str());
         let Some(id) = id_of(&doc).filter(|_| doc["anonymised"] != true && expired) else { continue };
         // Check against the stream before destroying anything.
@@ -56,7 +56,10 @@ pub async fn run(app: &App, now: OffsetDateTime) -> Result<Report, ApiError> {
             continue;
         }
         app.destroy_form_key(id).await?;
-        match app.decide_reset_only(id, &meta, |request| Ok(request.anonymise(now, &policy))).await {
+        match app
+            .decide(id, &meta, |request: ResetRequest| std::future::ready(Ok(request.anonymise(now, &policy))))
+            .await
+        {
             Ok(()) => report.anonymised += 1,
             Err(e) if e.status < 500 => {}
             Err(e) => return Err(e),

@@ -8,10 +8,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use events::account::Role;
-use functions::app::Settings;
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::ports::clock::SystemClock;
+use functions::settings::Settings;
 
 fn staff_add(data_dir: &Path, email: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))

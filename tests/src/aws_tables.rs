@@ -103,7 +103,7 @@ pub async fn create(resources: &AwsResources) {
     created(events, "LocalStack creates the events table (is it running? tests/run starts it)");
     let views = ddb
         .create_table()
-        .table_name(&resources.views_table)
+        .table_name(&resources.state_table)
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .attribute_definitions(attr("pk", ScalarAttributeType::S))
@@ -144,7 +144,7 @@ pub async fn all_events(aws: &Aws) -> Vec<StoredEvent> {
 }
 
 pub async fn views_text(aws: &Aws) -> String {
-    scan(&aws.resources.views_table).await.iter().map(|i| format!("{i:?}\n")).collect()
+    scan(&aws.resources.state_table).await.iter().map(|i| format!("{i:?}\n")).collect()
 }
 
 fn endpoint() -> String {

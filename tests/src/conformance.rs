@@ -5,8 +5,8 @@
 use events::EventRecord;
 use events::lockout::{Failures, LockoutPolicy};
 use events::quota::Window;
+use functions::ports::state::StateStore;
 use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
-use functions::ports::views::ViewStore;
 use serde_json::json;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -184,116 +184,116 @@ pub async fn of_concurrent_joint_appends_on_one_stream_exactly_one_wins(store: &
 static EVENTS_1: std::sync::LazyLock<Vec<EventRecord>> = std::sync::LazyLock::new(|| events(10..11));
 static EVENTS_2: std::sync::LazyLock<Vec<EventRecord>> = std::sync::LazyLock::new(|| events(20..22));
 
-pub async fn uses_are_touched_at_most_once_per_resolution(views: &dyn ViewStore) {
+pub async fn uses_are_touched_at_most_once_per_resolution(state: &dyn StateStore) {
     let key = format!("app-password#{}", Uuid::new_v4());
     let other = format!("app-password#{}", Uuid::new_v4());
-    assert_eq!(views.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [None, None]);
-    assert!(views.touch(&key, AT, Duration::minutes(5)).await.unwrap());
-    assert!(!views.touch(&key, AT + Duration::minutes(4), Duration::minutes(5)).await.unwrap());
-    assert_eq!(views.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [Some(AT), None]);
-    assert!(views.touch(&key, AT + Duration::minutes(5), Duration::minutes(5)).await.unwrap());
-    assert_eq!(views.last_touched(std::slice::from_ref(&key)).await.unwrap(), [Some(AT + Duration::minutes(5))]);
+    assert_eq!(state.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [None, None]);
+    assert!(state.touch(&key, AT, Duration::minutes(5)).await.unwrap());
+    assert!(!state.touch(&key, AT + Duration::minutes(4), Duration::minutes(5)).await.unwrap());
+    assert_eq!(state.last_touched(&[key.clone(), other.clone()]).await.unwrap(), [Some(AT), None]);
+    assert!(state.touch(&key, AT + Duration::minutes(5), Duration::minutes(5)).await.unwrap());
+    assert_eq!(state.last_touched(std::slice::from_ref(&key)).await.unwrap(), [Some(AT + Duration::minutes(5))]);
 }
 
-pub async fn failures_can_be_cleared(views: &dyn ViewStore) {
+pub async fn failures_can_be_cleared(state: &dyn StateStore) {
     let key = format!("dav-failures#{}", Uuid::new_v4());
-    record(views, &key, AT).await;
-    record(views, &key, AT).await;
-    views.clear_failures(&key).await.unwrap();
-    assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
-    assert_eq!(record(views, &key, AT).await.count, 1);
+    record(state, &key, AT).await;
+    record(state, &key, AT).await;
+    state.clear_failures(&key).await.unwrap();
+    assert_eq!(state.failures(&key, AT).await.unwrap().count, 0);
+    assert_eq!(record(state, &key, AT).await.count, 1);
 }
 
-pub async fn documents_only_move_forward_and_can_be_deleted(views: &dyn ViewStore) {
+pub async fn documents_only_move_forward_and_can_be_deleted(state: &dyn StateStore) {
     let collection = format!("queue-{}", Uuid::new_v4().simple());
-    assert_eq!(views.docs(&collection, AT).await.unwrap(), Vec::<serde_json::Value>::new());
-    assert!(views.put_doc(&collection, "r1", 2, &json!({"v": 2}), None).await.unwrap());
-    assert!(!views.put_doc(&collection, "r1", 1, &json!({"v": 1}), None).await.unwrap(), "an older version");
-    assert!(!views.put_doc(&collection, "r1", 2, &json!({"v": 2.5}), None).await.unwrap(), "the same version");
-    assert_eq!(views.doc(&collection, "r1", AT).await.unwrap(), Some(json!({"v": 2})));
-    assert!(views.put_doc(&collection, "r1", 5, &json!({"v": 5}), Some(AT + Duration::hours(1))).await.unwrap());
-    assert!(views.put_doc(&collection, "r2", 1, &json!({"v": "two"}), None).await.unwrap());
-    let mut all: Vec<String> = views.docs(&collection, AT).await.unwrap().iter().map(|d| d["v"].to_string()).collect();
+    assert_eq!(state.docs(&collection, AT).await.unwrap(), Vec::<serde_json::Value>::new());
+    assert!(state.put_doc(&collection, "r1", 2, &json!({"v": 2}), None).await.unwrap());
+    assert!(!state.put_doc(&collection, "r1", 1, &json!({"v": 1}), None).await.unwrap(), "an older version");
+    assert!(!state.put_doc(&collection, "r1", 2, &json!({"v": 2.5}), None).await.unwrap(), "the same version");
+    assert_eq!(state.doc(&collection, "r1", AT).await.unwrap(), Some(json!({"v": 2})));
+    assert!(state.put_doc(&collection, "r1", 5, &json!({"v": 5}), Some(AT + Duration::hours(1))).await.unwrap());
+    assert!(state.put_doc(&collection, "r2", 1, &json!({"v": "two"}), None).await.unwrap());
+    let mut all: Vec<String> = state.docs(&collection, AT).await.unwrap().iter().map(|d| d["v"].to_string()).collect();
     all.sort();
     assert_eq!(all, ["\"two\"", "5"]);
-    assert_eq!(views.doc(&collection, "r1", AT + Duration::hours(2)).await.unwrap(), None, "expired");
-    assert_eq!(views.docs(&collection, AT + Duration::hours(2)).await.unwrap().len(), 1);
-    views.delete_doc(&collection, "r2").await.unwrap();
-    assert_eq!(views.doc(&collection, "r2", AT).await.unwrap(), None);
-    assert_eq!(views.doc("other", "r1", AT).await.unwrap(), None);
+    assert_eq!(state.doc(&collection, "r1", AT + Duration::hours(2)).await.unwrap(), None, "expired");
+    assert_eq!(state.docs(&collection, AT + Duration::hours(2)).await.unwrap().len(), 1);
+    state.delete_doc(&collection, "r2").await.unwrap();
+    assert_eq!(state.doc(&collection, "r2", AT).await.unwrap(), None);
+    assert_eq!(state.doc("other", "r1", AT).await.unwrap(), None);
 }
 
-pub async fn failure_counters_count_and_expire(views: &dyn ViewStore) {
+pub async fn failure_counters_count_and_expire(state: &dyn StateStore) {
     let key = format!("failures#{}", Uuid::new_v4());
-    assert_eq!(views.failures(&key, AT).await.unwrap().count, 0);
+    assert_eq!(state.failures(&key, AT).await.unwrap().count, 0);
     for n in 1..=3 {
-        let f = record(views, &key, AT + Duration::seconds(n)).await;
+        let f = record(state, &key, AT + Duration::seconds(n)).await;
         assert_eq!(f.count, n as u32);
     }
-    let f = views.failures(&key, AT + Duration::minutes(5)).await.unwrap();
+    let f = state.failures(&key, AT + Duration::minutes(5)).await.unwrap();
     assert_eq!((f.count, f.last_at), (3, Some(AT + Duration::seconds(3))));
-    assert_eq!(views.failures(&key, AT + Duration::hours(2)).await.unwrap().count, 0, "expired");
+    assert_eq!(state.failures(&key, AT + Duration::hours(2)).await.unwrap().count, 0, "expired");
     let later = AT + Duration::hours(2);
-    assert_eq!(record(views, &key, later).await.count, 1);
+    assert_eq!(record(state, &key, later).await.count, 1);
 }
 
 /// Counts a failure under the standard policy, expecting it counted.
-async fn record(views: &dyn ViewStore, key: &str, at: OffsetDateTime) -> Failures {
-    views.record_failure(key, &LockoutPolicy::STANDARD, at, at + Duration::hours(1)).await.unwrap().expect("not locked")
+async fn record(state: &dyn StateStore, key: &str, at: OffsetDateTime) -> Failures {
+    state.record_failure(key, &LockoutPolicy::STANDARD, at, at + Duration::hours(1)).await.unwrap().expect("not locked")
 }
 
-pub async fn a_locked_counter_refuses_without_counting(views: &dyn ViewStore) {
+pub async fn a_locked_counter_refuses_without_counting(state: &dyn StateStore) {
     let key = format!("failures#{}", Uuid::new_v4());
     let policy = LockoutPolicy::STANDARD;
     for _ in 0..10 {
-        record(views, &key, AT).await;
+        record(state, &key, AT).await;
     }
-    let refused = views.record_failure(&key, &policy, AT + Duration::seconds(30), AT + Duration::hours(1)).await;
+    let refused = state.record_failure(&key, &policy, AT + Duration::seconds(30), AT + Duration::hours(1)).await;
     assert_eq!(refused.unwrap(), Err(30));
-    assert_eq!(views.failures(&key, AT).await.unwrap(), Failures { count: 10, last_at: Some(AT) });
-    assert_eq!(record(views, &key, AT + Duration::minutes(1)).await.count, 11, "counted again once the lock is over");
+    assert_eq!(state.failures(&key, AT).await.unwrap(), Failures { count: 10, last_at: Some(AT) });
+    assert_eq!(record(state, &key, AT + Duration::minutes(1)).await.count, 11, "counted again once the lock is over");
 }
 
-pub async fn of_concurrent_failures_only_the_unlocked_ones_count(views: &dyn ViewStore) {
+pub async fn of_concurrent_failures_only_the_unlocked_ones_count(state: &dyn StateStore) {
     let key = format!("failures#{}", Uuid::new_v4());
     let policy = LockoutPolicy::STANDARD;
     let results =
-        futures_join_all((0..15).map(|_| views.record_failure(&key, &policy, AT, AT + Duration::hours(1)))).await;
+        futures_join_all((0..15).map(|_| state.record_failure(&key, &policy, AT, AT + Duration::hours(1)))).await;
     let mut counts: Vec<u32> = results.iter().filter_map(|r| r.as_ref().ok()?.as_ref().ok()).map(|f| f.count).collect();
     counts.sort();
     assert_eq!(counts, (1..=10).collect::<Vec<_>>(), "{results:?}");
     assert_eq!(results.iter().filter(|r| matches!(r, Ok(Err(60)))).count(), 5, "{results:?}");
-    assert_eq!(views.failures(&key, AT).await.unwrap().count, 10);
+    assert_eq!(state.failures(&key, AT).await.unwrap().count, 10);
 }
 
-pub async fn markers_are_set_once(views: &dyn ViewStore) {
+pub async fn markers_are_set_once(state: &dyn StateStore) {
     let marker = format!("mail#{}", Uuid::new_v4());
-    assert!(views.mark_once(&marker, AT).await.unwrap());
-    assert!(!views.mark_once(&marker, AT).await.unwrap());
-    views.unmark(&marker).await.unwrap();
-    assert!(views.mark_once(&marker, AT).await.unwrap());
+    assert!(state.mark_once(&marker, AT).await.unwrap());
+    assert!(!state.mark_once(&marker, AT).await.unwrap());
+    state.unmark(&marker).await.unwrap();
+    assert!(state.mark_once(&marker, AT).await.unwrap());
 }
 
-pub async fn quota_slots_slide_and_refuse_without_counting(views: &dyn ViewStore) {
+pub async fn quota_slots_slide_and_refuse_without_counting(state: &dyn StateStore) {
     let key = format!("sms-number#{}", Uuid::new_v4());
     let windows = [Window::new(Duration::HOUR, 2)];
-    assert_eq!(views.take_slot(&key, &windows, AT).await.unwrap(), Ok(()));
-    assert_eq!(views.take_slot(&key, &windows, AT + Duration::minutes(10)).await.unwrap(), Ok(()));
+    assert_eq!(state.take_slot(&key, &windows, AT).await.unwrap(), Ok(()));
+    assert_eq!(state.take_slot(&key, &windows, AT + Duration::minutes(10)).await.unwrap(), Ok(()));
     // Full until the first use leaves the hour; a refusal is not counted.
     for minutes in [20, 30] {
         assert_eq!(
-            views.take_slot(&key, &windows, AT + Duration::minutes(minutes)).await.unwrap(),
+            state.take_slot(&key, &windows, AT + Duration::minutes(minutes)).await.unwrap(),
             Err(3600 - 60 * minutes as u64)
         );
     }
-    assert_eq!(views.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap(), Ok(()));
-    assert!(views.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap().is_err());
+    assert_eq!(state.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap(), Ok(()));
+    assert!(state.take_slot(&key, &windows, AT + Duration::HOUR).await.unwrap().is_err());
 }
 
-pub async fn of_concurrent_takers_of_the_last_slots_only_so_many_win(views: &dyn ViewStore) {
+pub async fn of_concurrent_takers_of_the_last_slots_only_so_many_win(state: &dyn StateStore) {
     let key = format!("sms-global#{}", Uuid::new_v4());
     let windows = [Window::new(Duration::HOUR, 3)];
-    let results = futures_join_all((0..12).map(|_| views.take_slot(&key, &windows, AT))).await;
+    let results = futures_join_all((0..12).map(|_| state.take_slot(&key, &windows, AT))).await;
     let taken = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
     assert_eq!(taken, 3, "{results:?}");
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");

@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use events::totp;
 use functions::adapters::sqlite::Sqlite;
-use functions::app::{App, Settings};
+use functions::app::App;
 use functions::backend::aws::{Aws, AwsResources};
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::ports::clock::ManualClock;
 use functions::ports::store::StoredEvent;
 use functions::projector::Projector;
+use functions::settings::Settings;
 
 use crate::aws_tables;
 use lambda_http::{Body, http};
@@ -111,7 +112,7 @@ impl TestPortal {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let mut resources = AwsResources::from_env();
         resources.events_table = format!("test-events-{tag}");
-        resources.views_table = format!("test-views-{tag}");
+        resources.state_table = format!("test-state-{tag}");
         resources.mail_from = format!("portal-{tag}@portal.example");
         aws_tables::create(&resources).await;
         let aws = Aws::connect(resources, settings, clock.clone(), passwords).await.expect("LocalStack answers");
@@ -139,7 +140,7 @@ impl TestPortal {
         let old = &self.app;
         let app = App {
             store,
-            views: old.views.clone(),
+            state: old.state.clone(),
             mailer: old.mailer.clone(),
             sms: old.sms.clone(),
             keys: old.keys.clone(),
@@ -191,7 +192,12 @@ impl TestPortal {
             builder = builder.header(*k, *v);
         }
         let body = if body.is_empty() { Body::Empty } else { Body::Binary(body) };
-        let response = self.app().handle(builder.body(body).expect("valid request")).await;
+        let response = functions::http::routes::serve(
+            self.app(),
+            functions::handlers::ALL,
+            builder.body(body).expect("valid request"),
+        )
+        .await;
         assert_eq!(
             response.headers().get("cache-control").map(|v| v.to_str().unwrap()),
             Some("no-store"),

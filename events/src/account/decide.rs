@@ -2,34 +2,23 @@
 //! events to append and what to answer. A refusal may still carry events
 //! (a wrong code is recorded so that lockouts count it).
 
+use crate::Aggregate;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason, SmsPurpose};
 use super::state::{Account, AccountPolicy};
+pub use crate::aggregate::Decision;
 use crate::{Refusal, totp};
 
-/// Events to append and the answer, which holds only once they are stored.
-/// `E` is the stream's event type: the account's unless said otherwise.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decision<T, E = AccountEvent> {
-    pub events: Vec<E>,
-    pub outcome: Result<T, Refusal>,
-}
-
-impl<T, E> Decision<T, E> {
-    pub(crate) fn refuse(refusal: Refusal) -> Self {
-        Decision { events: Vec::new(), outcome: Err(refusal) }
-    }
-
-    pub(crate) fn ok(events: Vec<E>, outcome: T) -> Self {
-        Decision { events, outcome: Ok(outcome) }
-    }
-
-    pub(crate) fn record_and_refuse(event: E, refusal: Refusal) -> Self {
-        Decision { events: vec![event], outcome: Err(refusal) }
-    }
+/// What activating a second factor needs besides its first code: who
+/// asks, the recovery codes that come with the factor, and the id of the
+/// session it starts.
+pub struct Activation<'a> {
+    pub auth: &'a Auth,
+    pub codes: NewRecoveryCodes,
+    pub session_id: Uuid,
 }
 
 /// Why `Account::accept` did not take a proof.
@@ -338,24 +327,17 @@ impl Account {
     }
 
     /// Confirms the pending authenticator with its first code. `secret` is
-    /// the decrypted secret of `self.pending_totp(now)`. Activation ends all
-    /// other sessions (a factor changed) and starts the caller's.
-    #[allow(clippy::too_many_arguments)]
+    /// the decrypted secret of `self.pending_totp(now)`.
     pub fn confirm_totp(
         &self,
-        auth: &Auth,
+        activation: Activation<'_>,
         secret: &[u8],
         code: &str,
-        codes: NewRecoveryCodes,
-        session_id: Uuid,
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> Decision<SessionGrant> {
-        if let Err(refusal) = self.authorize_enrolment(auth, now) {
+        if let Err(refusal) = self.activation_allowed(activation.auth, now, policy) {
             return Decision::refuse(refusal);
-        }
-        if let Some(locked) = self.locked_out(policy, now) {
-            return Decision::refuse(locked);
         }
         let Some(pending) = self.pending_totp(now) else {
             return Decision::refuse(Refusal::InvalidRequest(
@@ -371,20 +353,48 @@ impl Account {
                 Refusal::InvalidCode,
             );
         };
-        let login_id = match *auth {
+        self.activate_factor(AccountEvent::TotpActivated { setup_id: pending.setup_id, step }, activation, now, policy)
+    }
+
+    /// What every activation asks first: may the caller enrol, and is the
+    /// second step not locked.
+    pub(super) fn activation_allowed(
+        &self,
+        auth: &Auth,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Result<(), Refusal> {
+        self.authorize_enrolment(auth, now)?;
+        match self.locked_out(policy, now) {
+            Some(locked) => Err(locked),
+            None => Ok(()),
+        }
+    }
+
+    /// A factor proven by its first code becomes the factor, the one rule
+    /// for the app and SMS: a fresh set of recovery codes, every other
+    /// session ended (a factor changed), and the caller's session started.
+    pub(super) fn activate_factor(
+        &self,
+        activated: AccountEvent,
+        activation: Activation<'_>,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<SessionGrant> {
+        let login_id = match *activation.auth {
             Auth::Mfa { login_id } => Some(login_id),
             Auth::Session { .. } => None,
         };
-        let (started, session) = self.start_session(session_id, login_id, now, policy);
-        Decision {
-            events: vec![
-                AccountEvent::TotpActivated { setup_id: pending.setup_id, step },
-                codes.issued(),
+        let (started, session) = self.start_session(activation.session_id, login_id, now, policy);
+        Decision::ok(
+            vec![
+                activated,
+                activation.codes.issued(),
                 AccountEvent::SessionsEnded { reason: SessionEndReason::SecondFactorChanged },
                 started,
             ],
-            outcome: Ok(session),
-        }
+            session,
+        )
     }
 
     /// The second step of a login that owes a code.
@@ -517,12 +527,5 @@ impl Account {
             return Decision::refuse(refusal);
         }
         Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
-    }
-}
-
-impl<T, E> Decision<T, E> {
-    /// Transforms the answer, keeping the events.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decision<U, E> {
-        Decision { events: self.events, outcome: self.outcome.map(f) }
     }
 }

@@ -13,8 +13,8 @@ pub mod sms;
 pub mod state;
 
 pub use decide::{
-    Auth, Decision, LoginOutcome, NewRecoveryCodes, PasswordCheck, Registration, SecondFactorProof, SessionGrant,
-    TotpSetup, Verified, register,
+    Activation, Auth, Decision, LoginOutcome, NewRecoveryCodes, PasswordCheck, Registration, SecondFactorProof,
+    SessionGrant, TotpSetup, Verified, register,
 };
 pub use event::{AccountEvent, AppPasswordsRevokedReason, Locale, Method, Owed, Role, SessionEndReason};
 pub use state::{Account, AccountPolicy};

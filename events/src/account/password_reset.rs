@@ -12,6 +12,7 @@
 //! A new password ends every session and pending login, but never removes
 //! a second factor: whoever reads the owner's email still needs it.
 
+use crate::Aggregate;
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

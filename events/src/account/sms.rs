@@ -12,8 +12,8 @@
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::decide::{Auth, Decision, NewRecoveryCodes, SecondFactorProof, SessionGrant};
-use super::event::{AccountEvent, Method, Owed, SessionEndReason, SmsPurpose};
+use super::decide::{Activation, Auth, Decision, SecondFactorProof, SessionGrant};
+use super::event::{AccountEvent, Method, Owed, SmsPurpose};
 use super::state::{Account, AccountPolicy};
 use crate::Refusal;
 use crate::quota::{self, Window};
@@ -195,24 +195,17 @@ impl Account {
         }
     }
 
-    /// Confirms a new number with the code sent to it. Like a new
-    /// authenticator, this issues a fresh set of recovery codes, ends every
-    /// other session and starts the caller's.
-    #[allow(clippy::too_many_arguments)]
+    /// Confirms a new number with the code sent to it; activated like a
+    /// new authenticator (`activate_factor`).
     pub fn confirm_sms(
         &self,
-        auth: &Auth,
+        activation: Activation<'_>,
         code_hash: Option<&str>,
-        codes: NewRecoveryCodes,
-        session_id: Uuid,
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> Decision<SessionGrant> {
-        if let Err(refusal) = self.authorize_enrolment(auth, now) {
+        if let Err(refusal) = self.activation_allowed(activation.auth, now, policy) {
             return Decision::refuse(refusal);
-        }
-        if let Some(locked) = self.locked_out(policy, now) {
-            return Decision::refuse(locked);
         }
         let Some(pending) = self.pending_sms(now).filter(|p| matches!(p.purpose, SmsPurpose::Setup { .. })) else {
             return Decision::refuse(Refusal::InvalidRequest(
@@ -227,24 +220,12 @@ impl Account {
                 Refusal::InvalidCode,
             );
         }
-        let login_id = match *auth {
-            Auth::Mfa { login_id } => Some(login_id),
-            Auth::Session { .. } => None,
+        let activated = AccountEvent::SmsActivated {
+            code_id: pending.code_id,
+            masked_phone: pending.masked_phone.clone(),
+            replaced_masked_phone: self.sms.as_ref().map(|f| f.masked_phone.clone()),
         };
-        let (started, session) = self.start_session(session_id, login_id, now, policy);
-        Decision {
-            events: vec![
-                AccountEvent::SmsActivated {
-                    code_id: pending.code_id,
-                    masked_phone: pending.masked_phone.clone(),
-                    replaced_masked_phone: self.sms.as_ref().map(|f| f.masked_phone.clone()),
-                },
-                codes.issued(),
-                AccountEvent::SessionsEnded { reason: SessionEndReason::SecondFactorChanged },
-                started,
-            ],
-            outcome: Ok(session),
-        }
+        self.activate_factor(activated, activation, now, policy)
     }
 
     /// Removes SMS, with a proof of a current factor, and only while an

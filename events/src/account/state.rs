@@ -136,18 +136,6 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Recorded<AccountEvent>>) -> Account {
-        let mut account = Account::default();
-        for recorded in events {
-            account.apply(recorded);
-        }
-        account
-    }
-
-    pub fn exists(&self) -> bool {
-        self.version > 0
-    }
-
     pub fn apply(&mut self, recorded: &Recorded<AccountEvent>) {
         let at = recorded.at;
         self.version = recorded.version;
@@ -353,5 +341,23 @@ impl Account {
     /// The pending TOTP setup, unless it has expired.
     pub fn pending_totp(&self, now: OffsetDateTime) -> Option<&PendingTotp> {
         self.pending_totp.as_ref().filter(|p| p.expires_at > now)
+    }
+}
+
+impl crate::Aggregate for Account {
+    type Event = AccountEvent;
+
+    const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
+
+    fn stream_id(id: uuid::Uuid) -> String {
+        super::stream_id(id)
+    }
+
+    fn apply(&mut self, recorded: &Recorded<AccountEvent>) {
+        Account::apply(self, recorded)
+    }
+
+    fn version(&self) -> u64 {
+        self.version
     }
 }

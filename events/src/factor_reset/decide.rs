@@ -3,6 +3,7 @@
 //! retention job anonymises it. A decision is final and exclusive: once
 //! approved or rejected, every further decision is a `Refusal::Conflict`.
 
+use crate::Aggregate;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 

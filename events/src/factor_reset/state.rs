@@ -2,6 +2,7 @@
 //! form's personal data is sealed, and the account's factors live in the
 //! account's stream, never here.
 
+use crate::Aggregate;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -60,18 +61,6 @@ pub struct ResetRequest {
 }
 
 impl ResetRequest {
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Recorded<ResetEvent>>) -> ResetRequest {
-        let mut request = ResetRequest::default();
-        for recorded in events {
-            request.apply(recorded);
-        }
-        request
-    }
-
-    pub fn exists(&self) -> bool {
-        self.version > 0
-    }
-
     pub fn apply(&mut self, recorded: &Recorded<ResetEvent>) {
         let at = recorded.at;
         self.version = recorded.version;
@@ -132,5 +121,23 @@ impl ResetRequest {
             }
         }
         ids
+    }
+}
+
+impl crate::Aggregate for ResetRequest {
+    type Event = ResetEvent;
+
+    const MISSING: crate::Refusal = crate::Refusal::NotFound;
+
+    fn stream_id(id: uuid::Uuid) -> String {
+        super::stream_id(id)
+    }
+
+    fn apply(&mut self, recorded: &Recorded<ResetEvent>) {
+        ResetRequest::apply(self, recorded)
+    }
+
+    fn version(&self) -> u64 {
+        self.version
     }
 }

@@ -21,17 +21,18 @@ use zeroize::Zeroizing;
 use crate::adapters::aws_messaging::{SesMailer, SnsSms};
 use crate::adapters::dynamodb::Dynamo;
 use crate::adapters::kms_keys::KmsKeyRing;
-use crate::app::{App, Settings};
+use crate::app::App;
 use crate::crypto::ServerSecret;
 use crate::password::Passwords;
 use crate::ports::clock::Clock;
 use crate::projector::Projector;
+use crate::settings::Settings;
 
 /// Names of the AWS resources, from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsResources {
     pub events_table: String,
-    pub views_table: String,
+    pub state_table: String,
     /// KMS key for TOTP secrets: id, ARN or alias.
     pub kms_key: String,
     /// Secrets Manager secret holding the base64 master secret.
@@ -49,7 +50,7 @@ impl AwsResources {
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
         AwsResources {
             events_table: or("PORTAL_EVENTS_TABLE", "portal-events"),
-            views_table: or("PORTAL_VIEWS_TABLE", "portal-views"),
+            state_table: or("PORTAL_VIEWS_TABLE", "portal-views"),
             kms_key: get("PORTAL_KMS_KEY_ID")
                 .unwrap_or_else(|| format!("alias/{}", or("PORTAL_KMS_ALIAS", "portal-totp"))),
             signing_secret: or("PORTAL_SIGNING_SECRET", "portal/token-signing-key"),
@@ -257,7 +258,7 @@ impl Aws {
         passwords: Passwords,
     ) -> Result<Self, String> {
         let sdk = sdk_config().await;
-        let dynamo = Dynamo::new(dynamodb_client(&sdk), &resources.events_table, &resources.views_table);
+        let dynamo = Dynamo::new(dynamodb_client(&sdk), &resources.events_table, &resources.state_table);
         let secret = master_secret(&aws_sdk_secretsmanager::Client::new(&sdk), &resources.signing_secret).await?;
         let store = Arc::new(dynamo.clone());
         let mailer = Arc::new(SesMailer {
@@ -268,7 +269,7 @@ impl Aws {
         });
         let app = App {
             store: store.clone(),
-            views: store.clone(),
+            state: store.clone(),
             mailer: mailer.clone(),
             sms: Arc::new(SnsSms { client: sns_client(&sdk) }),
             keys: Arc::new(KmsKeyRing {
@@ -283,7 +284,7 @@ impl Aws {
             settings: settings.clone(),
             outbox: None,
         };
-        let projector = Projector { store: store.clone(), views: store, mailer, keys: app.keys.clone(), settings };
+        let projector = Projector { store: store.clone(), state: store, mailer, keys: app.keys.clone(), settings };
         Ok(Aws {
             app: Arc::new(app),
             projector,
@@ -382,7 +383,7 @@ mod tests {
     fn resource_names_default_to_what_localstack_up_creates() {
         let r = AwsResources::from_lookup(|_| None);
         assert_eq!(r.events_table, "portal-events");
-        assert_eq!(r.views_table, "portal-views");
+        assert_eq!(r.state_table, "portal-views");
         assert_eq!(r.kms_key, "alias/portal-totp");
         let r = AwsResources::from_lookup(|n| (n == "PORTAL_KMS_ALIAS").then(|| "other".to_owned()));
         assert_eq!(r.kms_key, "alias/other");

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use crate::adapters::local_keys::{LocalKeyRing, load_or_create_key};
 use crate::adapters::sqlite::Sqlite;
-use crate::app::{App, Settings};
+use crate::app::App;
 use crate::crypto::ServerSecret;
 use crate::password::Passwords;
 use crate::ports::clock::Clock;
 use crate::projector::Projector;
+use crate::settings::Settings;
 
 pub struct Embedded {
     pub app: Arc<App>,
@@ -63,7 +64,7 @@ impl Embedded {
         let store = Arc::new(db.clone());
         let app = App {
             store: store.clone(),
-            views: store.clone(),
+            state: store.clone(),
             mailer: store.clone(),
             sms: store.clone(),
             keys: Arc::new(LocalKeyRing::new(data_key)),
@@ -74,7 +75,7 @@ impl Embedded {
             outbox: Some(Arc::new(db.clone())),
         };
         let projector =
-            Projector { store: store.clone(), views: store.clone(), mailer: store, keys: app.keys.clone(), settings };
+            Projector { store: store.clone(), state: store.clone(), mailer: store, keys: app.keys.clone(), settings };
         Embedded { app: Arc::new(app), db, projector }
     }
 }

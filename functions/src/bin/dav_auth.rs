@@ -1,7 +1,11 @@
-//! The `dav_auth` Lambda function: `GET /api/dav/auth` for DAV servers that
-//! ask an endpoint (routes: see `http::routes::ROUTES`).
+//! The `dav_auth` Lambda function.
+//!
+//! `GET /api/dav/auth` for DAV servers that ask an endpoint (e.g. nginx
+//! `auth_request`).
+
+use functions::handlers::dav_auth;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::DavAuth>().await
+    functions::lambda::run_http(&[dav_auth::ROUTES]).await
 }

@@ -1,6 +1,10 @@
-//! The `login` Lambda function (routes: see `http::routes::ROUTES`).
+//! The `login` Lambda function.
+//!
+//! The password step of a sign-in: `POST /api/login`.
+
+use functions::handlers::login;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::Login>().await
+    functions::lambda::run_http(&[login::ROUTES]).await
 }

@@ -1,6 +1,10 @@
-//! The `password` Lambda function (routes: see `http::routes::ROUTES`).
+//! The `password` Lambda function.
+//!
+//! Password forgotten: `POST /api/password/forgot` and `/api/password/reset`.
+
+use functions::handlers::password_reset;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::Password>().await
+    functions::lambda::run_http(&[password_reset::ROUTES]).await
 }

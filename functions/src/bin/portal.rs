@@ -131,10 +131,10 @@ async fn staff_add(args: &[String]) -> Result<(), String> {
 mod aws {
     use std::sync::Arc;
 
-    use functions::app::Settings;
     use functions::backend::aws::{Aws, AwsResources};
     use functions::password::Passwords;
     use functions::ports::clock::SystemClock;
+    use functions::settings::Settings;
     use tokio::sync::watch;
 
     pub async fn connect(settings: Settings) -> Result<Aws, String> {
@@ -156,8 +156,9 @@ mod aws {
 /// are never reached; they keep `run` alike for both builds.
 #[cfg(not(feature = "aws"))]
 mod aws {
-    use functions::app::{App, Settings};
+    use functions::app::App;
     use functions::portal::config::NO_AWS;
+    use functions::settings::Settings;
     use tokio::sync::watch;
 
     pub struct Aws {

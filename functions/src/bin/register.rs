@@ -1,6 +1,10 @@
-//! The `register` Lambda function (routes: see `http::routes::ROUTES`).
+//! The `register` Lambda function.
+//!
+//! Registration: `POST /api/register`.
+
+use functions::handlers::register;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::Register>().await
+    functions::lambda::run_http(&[register::ROUTES]).await
 }

@@ -1,6 +1,10 @@
-//! The `support` Lambda function (routes: see `http::routes::ROUTES`).
+//! The `support` Lambda function.
+//!
+//! The support console's API: the queue of reset requests and the decisions.
+
+use functions::handlers::support;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::Support>().await
+    functions::lambda::run_http(&[support::ROUTES]).await
 }

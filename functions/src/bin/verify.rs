@@ -1,6 +1,10 @@
-//! The `verify` Lambda function (routes: see `http::routes::ROUTES`).
+//! The `verify` Lambda function.
+//!
+//! The second step of a sign-in: `POST /api/mfa/verify`.
+
+use functions::handlers::verify;
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http::<functions::http::routes::of::Verify>().await
+    functions::lambda::run_http(&[verify::ROUTES]).await
 }

@@ -1,10 +1,9 @@
 //! App passwords under Settings > Security: `POST /api/app-passwords`,
-//! `GET /api/app-passwords`, `DELETE /api/app-passwords/{id}`, and
-//! `GET /api/dav/auth` for DAV servers.
+//! `GET /api/app-passwords`, `DELETE /api/app-passwords/{id}`. DAV servers
+//! check them at `dav_auth`.
 
 use events::account::app_password::{self, NewAppPassword};
 use events::account::{Account, Auth};
-use lambda_http::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -14,8 +13,16 @@ use super::proof::{self, Presented};
 use crate::app::App;
 use crate::crypto::random_bytes;
 use crate::dav;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::routes;
 use crate::time_fmt::rfc3339;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/app-passwords" => create;
+    GET "/api/app-passwords" => list;
+    DELETE "/api/app-passwords/{id}" => revoke;
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +87,7 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let account = app.load_account(account_id).await?;
     account.authorize(&Auth::Session { session_id }, ctx.now)?;
     let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
-    let last_used = app.views.last_touched(&keys).await?;
+    let last_used = app.state.last_touched(&keys).await?;
     let items: Vec<_> = account
         .app_passwords
         .iter()
@@ -106,22 +113,4 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     })
     .await?;
     Ok(response::no_content())
-}
-
-pub async fn dav_auth(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let now = app.clock.now();
-    let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match dav::authenticate(app, authorization, now).await {
-        Ok(user) => Ok(response::json(200, &json!({ "user_id": user.account_id }))),
-        Err(e) if e.status == 401 => {
-            // Lets a DAV client (behind nginx `auth_request`) ask for credentials.
-            let mut response = response::error(&e);
-            let realm = format!("Basic realm=\"{} DAV\", charset=\"UTF-8\"", app.settings.issuer.replace('"', "'"));
-            if let Ok(value) = realm.parse() {
-                response.headers_mut().insert(WWW_AUTHENTICATE, value);
-            }
-            Ok(response)
-        }
-        Err(e) => Err(e),
-    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Unknown emails and wrong passwords answer alike: the same 401 body, one
 //! argon2 verification on both paths (a dummy hash for unknown emails), and
-//! the same lockout rule, counted for unknown emails in a views counter so
+//! the same lockout rule, counted for unknown emails in a state counter so
 //! that a lockout does not tell that an account exists.
 
 use events::account::{Account, LoginOutcome, PasswordCheck};
@@ -16,7 +16,13 @@ use uuid::Uuid;
 
 use super::auth::{expires_in, mfa_token, session_body};
 use crate::app::{App, Ctx};
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/login" => handle, runs_argon2;
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,9 +105,9 @@ async fn known(app: &App, ctx: &Ctx, account_id: Uuid, password: String) -> Resu
 
 async fn unknown(app: &App, ctx: &Ctx, normalized: &str, password: &str) -> Result<Response<Body>, ApiError> {
     let policy = app.settings.policy.password_lockout;
-    // Keyed, so the views table does not collect a list of probed addresses.
+    // Keyed, so the state table does not collect a list of probed addresses.
     let key = format!("login-failures#{}", app.secret.keyed_hash("unknown-email", normalized));
-    let failures = app.views.failures(&key, ctx.now).await?;
+    let failures = app.state.failures(&key, ctx.now).await?;
     if let Some(retry_after) = failures.retry_after(&policy, ctx.now) {
         return Err(Refusal::TooManyAttempts { retry_after }.into());
     }
@@ -109,7 +115,7 @@ async fn unknown(app: &App, ctx: &Ctx, normalized: &str, password: &str) -> Resu
     // The check above saves the hash while locked; this conditional count
     // decides, so that racing requests get what an account's stream gives
     // them (the first ten counted as 401, the rest 429), not ten 401s each.
-    if let Err(retry_after) = app.views.record_failure(&key, &policy, ctx.now, ctx.now + Duration::days(1)).await? {
+    if let Err(retry_after) = app.state.record_failure(&key, &policy, ctx.now, ctx.now + Duration::days(1)).await? {
         return Err(Refusal::TooManyAttempts { retry_after }.into());
     }
     Err(Refusal::InvalidCredentials.into())

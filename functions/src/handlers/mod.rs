@@ -1,8 +1,11 @@
-//! One module per group of endpoints; each handler reads its request,
-//! lets the account decide, and shapes the answer.
+//! One module per group of endpoints, each with its `ROUTES`; each handler
+//! reads its request, lets the account decide, and shapes the answer.
+
+use crate::http::routes::Routes;
 
 pub mod app_passwords;
 pub mod auth;
+pub mod dav_auth;
 pub mod dev;
 pub mod login;
 pub mod password_reset;
@@ -12,6 +15,26 @@ pub mod register;
 pub mod reset_form;
 pub mod session;
 pub mod sms;
+pub mod sms_factor;
 pub mod support;
 pub mod totp;
 pub mod verify;
+
+/// Every route of the contract: what the portal mounts. A Lambda binary
+/// names its own lists instead (`src/bin/`), so it links only those handlers.
+pub const ALL: &[Routes] = &[
+    register::ROUTES,
+    login::ROUTES,
+    session::ROUTES,
+    totp::ROUTES,
+    verify::ROUTES,
+    recovery_codes::ROUTES,
+    sms::ROUTES,
+    sms_factor::ROUTES,
+    app_passwords::ROUTES,
+    dav_auth::ROUTES,
+    reset_form::ROUTES,
+    support::ROUTES,
+    password_reset::ROUTES,
+    dev::ROUTES,
+];

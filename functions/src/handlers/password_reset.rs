@@ -14,6 +14,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use events::Aggregate;
 use events::account::Account;
 use events::account::password_reset::ResetLink;
 use events::quota::Window;
@@ -25,9 +26,16 @@ use zeroize::Zeroizing;
 
 use crate::app::App;
 use crate::crypto::random_bytes;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::mail_text;
 use crate::ports::mail::Mail;
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/password/forgot" => forgot;
+    POST "/api/password/reset" => reset, runs_argon2;
+];
 
 pub const HASH_PURPOSE: &str = "password-reset";
 const TOKEN_BYTES: usize = 48;
@@ -145,8 +153,8 @@ async fn send_link(app: &App, req: &Request, raw_email: &str) -> Result<Response
 /// known path's work moved after the answer: on Lambda nothing is promised
 /// to run once the response is out. So both pay the same: a token and its
 /// keyed hash, one stream read, one conditional write (a per-address hourly
-/// quota in the views, the limit an account's stream keeps, under a keyed
-/// hash so the views collect no list of probed addresses) and, while under
+/// quota in the state store, the limit an account's stream keeps, under a keyed
+/// hash so the state store collects no list of probed addresses) and, while under
 /// that limit, the mail and one more store write (the outbox entry the
 /// known path writes); only the delivery itself is left out, since no mail
 /// goes to an address without an account.
@@ -156,13 +164,13 @@ async fn unknown(app: &App, now: time::OffsetDateTime, raw_email: &str) -> Resul
     let account = app.load_account(token.account_id).await?;
     let key = format!("password-reset#{}", app.secret.keyed_hash("unknown-email-reset", &normalized));
     let limit = [Window::new(time::Duration::HOUR, app.settings.policy.password_reset.per_hour)];
-    if app.views.take_slot(&key, &limit, now).await?.is_ok() {
+    if app.state.take_slot(&key, &limit, now).await?.is_ok() {
         let (subject, body) = mail_text::password_reset_link(&account, &reset_link(app, &text), &app.settings);
         // In the place of the mail's delivery (the outbox's write when
         // embedded): a write of the same size, the last ask for this
         // address, kept the hour the limit looks back.
         let doc = json!({ "at": crate::time_fmt::rfc3339(now), "subject": subject, "body": body.len() });
-        app.views
+        app.state
             .put_doc("unknown-reset", &key, now.unix_timestamp() as u64, &doc, Some(now + time::Duration::HOUR))
             .await?;
     }

@@ -10,7 +10,13 @@ use super::auth::{Accepts, caller};
 use super::proof::{self, Presented};
 use crate::app::App;
 use crate::crypto::random_bytes;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/mfa/recovery-codes" => regenerate;
+];
 
 pub const HASH_PURPOSE: &str = "recovery-code";
 

@@ -7,8 +7,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::App;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::ports::store::{Claim, Meta, StoreError};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/register" => handle, runs_argon2;
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,7 @@
 //! expires, and the privacy consent. Its personal data is sealed under the
 //! request's own data key before anything is stored.
 
-use events::reset::{self, Submission};
+use events::factor_reset::{self, Submission};
 use events::{altcha, email, phone::Phone};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,9 +15,16 @@ use uuid::Uuid;
 use super::auth::{Accepts, caller};
 use crate::app::App;
 use crate::crypto::random_bytes;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::reset_requests::Form;
+use crate::routes;
 use crate::time_fmt::rfc3339;
+
+pub const ROUTES: Routes = routes![
+    GET "/api/altcha/challenge" => challenge;
+    POST "/api/reset-requests" => submit;
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +37,7 @@ struct FormBody {
     altcha: String,
 }
 
-pub async fn challenge(app: &App) -> Result<Response<Body>, ApiError> {
+pub async fn challenge(app: &App, _: Request) -> Result<Response<Body>, ApiError> {
     let now = app.clock.now();
     let secret_number = u64::from_le_bytes(random_bytes::<8>());
     let challenge = altcha::make_challenge(
@@ -83,7 +90,7 @@ pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         ),
         None => None,
     };
-    let matches = reset::match_flags(
+    let matches = factor_reset::match_flags(
         &form.first_name,
         &form.last_name,
         Some(&form.phone),
@@ -92,17 +99,17 @@ pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         account_phone.as_deref(),
     );
     // Single use: of two posts of one solution, one gets here first.
-    if !app.views.mark_once(&format!("altcha#{}", solved.replay_key), ctx.now).await? {
+    if !app.state.mark_once(&format!("altcha#{}", solved.replay_key), ctx.now).await? {
         return Err(ApiError::invalid_request("altcha: this solution was used already; solve a new challenge"));
     }
     let request_id = Uuid::new_v4();
     let sealed_form = app.seal_form(request_id, &form).await?;
     let calendar = &app.settings.calendar;
     let submitted = app
-        .decide_reset(who.account_id, request_id, &ctx.meta, |account, _| {
+        .decide_joint(who.account_id, request_id, &ctx.meta, |account, _| {
             let submission =
                 Submission { request_id, sealed_form: sealed_form.clone(), matches, privacy_consent: true };
-            let decision = reset::decide::submit(&account, &who.auth, submission, ctx.now, calendar);
+            let decision = factor_reset::decide::submit(&account, &who.auth, submission, ctx.now, calendar);
             async move { Ok(decision) }
         })
         .await?;

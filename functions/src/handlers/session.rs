@@ -5,7 +5,14 @@ use serde_json::json;
 
 use super::auth::{Accepts, caller};
 use crate::app::App;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, response};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/logout" => logout;
+    GET "/api/account" => account;
+];
 
 pub async fn logout(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);

@@ -1,10 +1,9 @@
-//! SMS as a second factor. The `sms_send` function sends codes
-//! (`POST /api/mfa/sms/setup`, `POST /api/mfa/sms/send`) and lists the
-//! countries numbers may come from; `enroll` confirms a number
-//! (`POST /api/mfa/sms/confirm`) and removes it (`DELETE /api/mfa/sms`).
+//! SMS codes, the `sms_send` function: `POST /api/mfa/sms/setup`,
+//! `POST /api/mfa/sms/send`, and the countries numbers may come from.
+//! `sms_factor` (the `enroll` function) confirms a number and removes it.
 //!
 //! Order of a send: the account decides (auth, lockout, spacing, its daily
-//! cap); then the number's and the service's quotas are taken in the views;
+//! cap); then the number's and the service's quotas are taken in the state store;
 //! then the code's hash is appended; only then does SNS publish. Every
 //! refusal on the way sends nothing. A code is random, six digits, stored
 //! as a keyed hash bound to its id, and never logged.
@@ -13,22 +12,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use events::OffsetDateTime;
 use events::account::sms::{NewNumber, NewSmsCode, SmsCodeSent};
-use events::account::{self, Account, Auth};
+use events::account::{self, Account};
 use events::phone::{self, Phone};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::auth::{Accepts, Caller, caller, expires_in, session_body};
-use super::proof::{self, MethodName, Presented};
-use super::recovery_codes;
-use super::totp::CodeBody;
+use super::auth::{Accepts, Caller, caller, expires_in};
+use super::proof::{self, Presented};
 use crate::app::{App, Ctx};
 use crate::crypto::random_bytes;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::ports::sms::Sms;
+use crate::routes;
 use crate::sms_text;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/mfa/sms/setup" => setup;
+    POST "/api/mfa/sms/send" => send_code;
+    GET "/api/mfa/sms/countries" => countries;
+];
 
 const CODE_PURPOSE: &str = "sms-code";
 const NUMBER_PURPOSE: &str = "sms-number";
@@ -93,7 +98,7 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     };
     let (code, new) = new_code(app);
     let verification = body.verification.as_ref();
-    let sent = send(app, &ctx, &who, None, phone.e164(), &code, |account: Account| {
+    let sent = send(app, &ctx, &who, None, Outgoing { to: phone.e164(), code: &code }, |account: Account| {
         let (number, new) = (&number, new.clone());
         async move {
             let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
@@ -125,7 +130,7 @@ pub async fn send_code(app: &App, req: Request) -> Result<Response<Body>, ApiErr
         })?,
     );
     let (code, new) = new_code(app);
-    let sent = send(app, &ctx, &who, Some(account), &e164, &code, |account: Account| {
+    let sent = send(app, &ctx, &who, Some(account), Outgoing { to: &e164, code: &code }, |account: Account| {
         let new = new.clone();
         async move { Ok(account.send_sms_code(&who.auth, new, ctx.now, &app.settings.policy)) }
     })
@@ -144,7 +149,13 @@ fn sent_response(sent: &SmsCodeSent, now: OffsetDateTime) -> Response<Body> {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// An SMS code on its way out: the number and the code, in plaintext only
+/// here and in the message to SNS.
+struct Outgoing<'a> {
+    to: &'a str,
+    code: &'a str,
+}
+
 /// Decides (with `decide`), takes the quotas once the account allows a
 /// send, appends, and only then publishes the SMS.
 async fn send<F, Fut>(
@@ -152,8 +163,7 @@ async fn send<F, Fut>(
     ctx: &Ctx,
     who: &Caller,
     loaded: Option<Account>,
-    to: &str,
-    code: &str,
+    Outgoing { to, code }: Outgoing<'_>,
     mut decide: F,
 ) -> Result<SmsCodeSent, ApiError>
 where
@@ -191,12 +201,12 @@ where
 
 /// The number's limits (5 an hour, 10 a day, across accounts) and the
 /// service's hourly ceiling. The number is keyed by its keyed hash, so the
-/// views hold no phone numbers.
+/// state store holds no phone numbers.
 async fn take_quotas(app: &App, e164: &str, now: OffsetDateTime) -> Result<(), ApiError> {
     let policy = &app.settings.policy.sms;
     let number_key = format!("sms-number#{}", app.secret.keyed_hash(NUMBER_PURPOSE, e164));
     for (key, windows) in [(number_key.as_str(), &policy.per_number[..]), ("sms-global", &policy.global()[..])] {
-        if let Err(retry_after) = app.views.take_slot(key, windows, now).await? {
+        if let Err(retry_after) = app.state.take_slot(key, windows, now).await? {
             if key == "sms-global" {
                 tracing::warn!(limit = policy.hourly_ceiling, "hourly SMS ceiling reached; SMS refused");
             }
@@ -206,70 +216,8 @@ async fn take_quotas(app: &App, e164: &str, now: OffsetDateTime) -> Result<(), A
     Ok(())
 }
 
-/// `POST /api/mfa/sms/confirm` `{"code"}`: the new number is the factor.
-pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let CodeBody { code } = request::json(&req)?;
-    let ctx = app.ctx(&req);
-    let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
-    let policy = app.settings.policy;
-    let code = &code;
-    let (grant, codes) = app
-        .decide(who.account_id, &ctx.meta, |account: Account| async move {
-            let hash = presented_hash(app, &account, code, ctx.now);
-            let (plain, hashed) = recovery_codes::generate(app);
-            Ok(account
-                .confirm_sms(&who.auth, hash.as_deref(), hashed, Uuid::new_v4(), ctx.now, &policy)
-                .map(|grant| (grant, plain)))
-        })
-        .await?;
-    let mut body = session_body(app, who.account_id, &grant, ctx.now);
-    body["recovery_codes"] = json!(codes);
-    Ok(response::json(200, &body))
-}
-
-/// `DELETE /api/mfa/sms` `{"method", "code"}` (session): proof of a
-/// current factor; refused while SMS is the only one.
-pub async fn remove(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let body: RemoveBody = request::optional_json(&req)?;
-    let presented = body.proof()?;
-    let ctx = app.ctx(&req);
-    let who = caller(app, &req, Accepts::Session, ctx.now)?;
-    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
-    let policy = app.settings.policy;
-    let presented = presented.as_ref();
-    app.decide(who.account_id, &ctx.meta, |account: Account| async move {
-        let prepared = proof::prepare_optional(presented, app, &account, ctx.now).await?;
-        let step_up = prepared.as_ref().map(|p| p.proof());
-        Ok(account.remove_sms(session_id, step_up, ctx.now, &policy))
-    })
-    .await?;
-    Ok(response::no_content())
-}
-
-/// `DELETE /api/mfa/sms`: the step-up proof as `{"verification": {...}}`,
-/// as every change of a credential sends it, or bare (`{"method", "code"}`),
-/// as this endpoint took it before the contract named the field.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RemoveBody {
-    verification: Option<Presented>,
-    method: Option<MethodName>,
-    code: Option<String>,
-}
-
-impl RemoveBody {
-    /// The proof, if any; half of a bare one, or both forms at once, is malformed.
-    fn proof(self) -> Result<Option<Presented>, ApiError> {
-        match (self.verification, self.method, self.code) {
-            (verification, None, None) => Ok(verification),
-            (None, Some(method), Some(code)) => Ok(Some(Presented { method, code })),
-            _ => Err(ApiError::invalid_request("send the proof as \"verification\": {\"method\", \"code\"}")),
-        }
-    }
-}
-
 /// `GET /api/mfa/sms/countries`: what the page offers in its list.
-pub async fn countries(app: &App) -> Result<Response<Body>, ApiError> {
+pub async fn countries(app: &App, _: Request) -> Result<Response<Body>, ApiError> {
     let countries: Vec<_> = app
         .settings
         .sms_countries

@@ -3,10 +3,11 @@
 //! sessions of accounts with the `support` role; staff see the form and
 //! facts about the account, never a secret or a hash.
 
+use events::Aggregate;
 use std::collections::HashMap;
 
 use events::account::{Account, Auth};
-use events::reset::{Approval, ResetEvent, ResetRequest, Staff, Status};
+use events::factor_reset::{Approval, ResetEvent, ResetRequest, Staff, Status};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -14,9 +15,19 @@ use uuid::Uuid;
 
 use super::auth::{Accepts, caller};
 use crate::app::{App, Ctx};
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::projector::support_queue::QUEUE;
+use crate::routes;
 use crate::time_fmt::rfc3339;
+
+pub const ROUTES: Routes = routes![
+    GET "/api/support/queue" => queue;
+    GET "/api/support/requests/{id}" => detail;
+    POST "/api/support/requests/{id}/take" => take;
+    POST "/api/support/requests/{id}/approve" => approve;
+    POST "/api/support/requests/{id}/reject" => reject;
+];
 
 /// The signed-in staff member.
 async fn staff(app: &App, req: &Request, now: OffsetDateTime) -> Result<(Staff, Account), ApiError> {
@@ -41,7 +52,7 @@ fn status(request: &ResetRequest) -> &'static str {
 pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let now = app.clock.now();
     staff(app, &req, now).await?;
-    let mut items: Vec<Value> = app.views.docs(QUEUE, now).await?.into_iter().filter(|d| d["open"] == true).collect();
+    let mut items: Vec<Value> = app.state.docs(QUEUE, now).await?.into_iter().filter(|d| d["open"] == true).collect();
     items.sort_by(|a, b| a["due_by"].as_str().cmp(&b["due_by"].as_str()));
     for item in &mut items {
         let overdue = item["due_by"].as_str().is_some_and(|due| due <= rfc3339(now).as_str());
@@ -142,7 +153,7 @@ async fn earlier_requests(
 ) -> Result<Vec<Value>, ApiError> {
     let mut rows = Vec::new();
     for collection in [QUEUE, crate::projector::support_queue::DECIDED] {
-        for doc in app.views.docs(collection, now).await? {
+        for doc in app.state.docs(collection, now).await? {
             if doc["account_id"] == json!(account.id)
                 && doc["request_id"] != json!(this)
                 && doc["submitted_at"].is_string()
@@ -160,7 +171,7 @@ pub async fn detail(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let (staff, _) = staff(app, &req, ctx.now).await?;
     let id = request_id(&req)?;
     // Who looked is part of the request's history.
-    app.decide_reset_only(id, &ctx.meta, |request| Ok(request.view(&staff))).await?;
+    app.decide(id, &ctx.meta, |request: ResetRequest| std::future::ready(Ok(request.view(&staff)))).await?;
     Ok(response::json(200, &detail_body(app, &ctx, id).await?))
 }
 
@@ -168,7 +179,7 @@ pub async fn take(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);
     let (staff, _) = staff(app, &req, ctx.now).await?;
     let id = request_id(&req)?;
-    app.decide_reset_only(id, &ctx.meta, |request| Ok(request.take(&staff))).await?;
+    app.decide(id, &ctx.meta, |request: ResetRequest| std::future::ready(Ok(request.take(&staff)))).await?;
     Ok(response::json(200, &detail_body(app, &ctx, id).await?))
 }
 
@@ -208,7 +219,7 @@ pub async fn approve(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let policy = app.settings.reset_policy;
     let account_id = owner(app, id).await?;
     let approval = app
-        .decide_reset(account_id, id, &ctx.meta, |account, request| {
+        .decide_joint(account_id, id, &ctx.meta, |account: Account, request: ResetRequest| {
             let decision = request.approve(&account, &staff, note.clone(), &policy);
             async move { Ok(decision) }
         })
@@ -231,7 +242,7 @@ pub async fn reject(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let id = request_id(&req)?;
     let reason = bounded("reason", &body.reason)?;
     let account_id = owner(app, id).await?;
-    app.decide_reset(account_id, id, &ctx.meta, |account, request| {
+    app.decide_joint(account_id, id, &ctx.meta, |account: Account, request: ResetRequest| {
         let decision = request.reject(&account, &staff, reason.clone());
         async move { Ok(decision) }
     })

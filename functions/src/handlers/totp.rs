@@ -1,6 +1,6 @@
 //! `POST /api/mfa/totp/setup` and `POST /api/mfa/totp/confirm`.
 
-use events::account::{self, Account};
+use events::account::{self, Account, Activation};
 use events::totp;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -14,7 +14,14 @@ use super::proof::{self, Presented};
 use super::recovery_codes;
 use crate::app::App;
 use crate::crypto::random_bytes;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/mfa/totp/setup" => setup;
+    POST "/api/mfa/totp/confirm" => confirm;
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +107,13 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
                 };
                 let (plain, hashed) = recovery_codes::generate(app);
                 Ok(account
-                    .confirm_totp(&who.auth, &secret, &code, hashed, Uuid::new_v4(), ctx.now, &policy)
+                    .confirm_totp(
+                        Activation { auth: &who.auth, codes: hashed, session_id: Uuid::new_v4() },
+                        &secret,
+                        &code,
+                        ctx.now,
+                        &policy,
+                    )
                     .map(|grant| (grant, plain)))
             }
         })

@@ -5,7 +5,13 @@ use events::account::{Account, Auth};
 use super::auth::{Accepts, caller, session_body};
 use super::proof::Presented;
 use crate::app::App;
+use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/mfa/verify" => handle;
+];
 
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let presented: Presented = request::json(&req)?;

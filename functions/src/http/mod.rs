@@ -2,6 +2,7 @@
 //! (one Lambda per function) and behind the local portal's router.
 
 pub mod error;
+pub mod path;
 pub mod request;
 pub mod response;
 pub mod routes;

@@ -71,5 +71,5 @@ pub fn accept_language(req: &Request) -> Option<Locale> {
 
 /// A path parameter as the router extracted it.
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.extensions().get::<super::routes::PathParams>()?.get(name)
+    req.extensions().get::<super::path::PathParams>()?.get(name)
 }

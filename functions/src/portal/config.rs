@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::app::Settings;
+use crate::settings::Settings;
 
 /// Why `PORTAL_BACKEND=aws` is refused by a build without the SDK.
 pub const NO_AWS: &str = "PORTAL_BACKEND=aws needs the AWS SDK, which this build leaves out \
@@ -77,8 +77,9 @@ impl PortalConfig {
                 .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
         }
         settings.dav_url = get("PORTAL_DAV_URL").map(|url| http_url("PORTAL_DAV_URL", url)).transpose()?;
-        settings.reset_policy = events::reset::ResetPolicy::from_setting(get("PORTAL_RESET_APPROVALS").as_deref())
-            .map_err(|e| format!("PORTAL_RESET_APPROVALS: {}", e.0))?;
+        settings.reset_policy =
+            events::factor_reset::ResetPolicy::from_setting(get("PORTAL_RESET_APPROVALS").as_deref())
+                .map_err(|e| format!("PORTAL_RESET_APPROVALS: {}", e.0))?;
         settings.calendar = events::working_days::WorkCalendar::from_settings(
             get("PORTAL_HOLIDAYS").as_deref(),
             get("PORTAL_TIME_ZONE").as_deref(),

@@ -95,7 +95,7 @@ async fn api(server: &Server, peer: SocketAddr, req: axum::extract::Request) -> 
     let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
     let mut req = lambda_http::Request::from_parts(parts, body);
     req.extensions_mut().insert(ClientIp(peer.ip().to_string()));
-    to_axum(server.app.handle(req).await)
+    to_axum(crate::http::routes::serve(&server.app, crate::handlers::ALL, req).await)
 }
 
 fn to_axum(res: lambda_http::Response<Body>) -> Response {

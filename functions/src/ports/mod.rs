@@ -7,5 +7,5 @@ pub mod keys;
 pub mod mail;
 pub mod outbox;
 pub mod sms;
+pub mod state;
 pub mod store;
-pub mod views;

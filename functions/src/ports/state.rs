@@ -1,6 +1,26 @@
-//! The views port: eventually consistent read models and small counters.
-//! Decisions never read these; projections write them and the support
-//! console and notifications read them.
+//! The state port: everything beside the event log that is not an event.
+//! Lockout counters, quotas and single-use markers, which decisions read
+//! and write with conditions (so they hold under concurrency); the sealed
+//! data keys of reset forms (crypto-shredding); and the projections' read
+//! models (the support queue), which are eventually consistent. On AWS it
+//! is the DynamoDB table named by `PORTAL_VIEWS_TABLE` (its deployed name
+//! stays: renaming the CloudFormation resource would replace the table and
+//! with it the data keys), on the embedded backend tables of the SQLite file.
+//!
+//! Every key, in one place. The adapter prefixes the caller's key by kind
+//! (DynamoDB `pk`; SQLite keeps each kind in its own table):
+//!
+//! | kind (`pk` prefix) | method | callers' keys |
+//! | --- | --- | --- |
+//! | `counter#` | `record_failure`, `failures`, `clear_failures` | `login-failures#<keyed hash of an unknown email>` (login), `dav-failures#<account id or keyed hash>` (DAV), `password-reset#<keyed hash>` (forgot-password limit for unknown emails) |
+//! | `quota#` | `take_slot` | `sms-number#<keyed hash of the number>`, `sms-global` (the hourly SMS ceiling) |
+//! | `marker#` | `mark_once`, `unmark` | `altcha#<replay key>` (a solved challenge), `mail#<stream>#<version>` (a notification sent) |
+//! | `used#` | `touch`, `last_touched` | `app-password#<id>` (last use, at most every five minutes) |
+//! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key) |
+//! | `claim#` (events store) | `EventStore::append` claims | `email#<normalised email>` (`events::account::email_claim`), owned by `account#<id>` |
+//!
+//! Event streams are `account#<id>` and `reset#<id>` (the lost-factor
+//! process), in the events table.
 
 use async_trait::async_trait;
 use events::lockout::{Failures, LockoutPolicy};
@@ -10,7 +30,7 @@ use time::OffsetDateTime;
 use super::store::StoreError;
 
 #[async_trait]
-pub trait ViewStore: Send + Sync {
+pub trait StateStore: Send + Sync {
     /// Counts one more failure under `key` (kept until `expires_at`) unless
     /// the failures so far lock it at `at` (`Failures::try_record`): read,
     /// decide and write as one atomic step, so of racing callers exactly as

@@ -9,13 +9,14 @@ pub mod notifications;
 pub mod stream_poller;
 pub mod support_queue;
 
+use events::Aggregate;
 use std::sync::Arc;
 
-use crate::app::Settings;
 use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
+use crate::ports::state::StateStore;
 use crate::ports::store::{EventStore, StoreError, StoredEvent};
-use crate::ports::views::ViewStore;
+use crate::settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -28,7 +29,7 @@ pub enum ProjectionError {
 #[derive(Clone)]
 pub struct Projector {
     pub store: Arc<dyn EventStore>,
-    pub views: Arc<dyn ViewStore>,
+    pub state: Arc<dyn StateStore>,
     pub mailer: Arc<dyn Mailer>,
     /// Opens reset forms for the support queue (names of the requester).
     pub keys: Arc<dyn KeyRing>,

@@ -2,9 +2,10 @@
 //! marker (`mail#<stream>#<version>`) is set before sending and removed
 //! again only if sending failed, so a replayed stream sends nothing twice.
 
+use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
-use events::reset::{ResetEvent, ResetRequest};
+use events::factor_reset::{ResetEvent, ResetRequest};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
@@ -78,11 +79,11 @@ async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), Proje
 
 async fn deliver_once(p: &Projector, stored: &StoredEvent, mail: Mail) -> Result<(), ProjectionError> {
     let marker = format!("mail#{}#{}", stored.stream, stored.version);
-    if !p.views.mark_once(&marker, stored.meta.at).await? {
+    if !p.state.mark_once(&marker, stored.meta.at).await? {
         return Ok(());
     }
     if let Err(e) = p.mailer.send(&mail).await {
-        p.views.unmark(&marker).await?;
+        p.state.unmark(&marker).await?;
         return Err(ProjectionError::Delivery(e.to_string()));
     }
     Ok(())

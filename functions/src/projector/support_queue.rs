@@ -8,7 +8,8 @@
 //! an index of decided requests (`DECIDED`) tells the SLA watch when each
 //! one's data key is due for destruction.
 
-use events::reset::{ResetRequest, Status};
+use events::Aggregate;
+use events::factor_reset::{ResetRequest, Status};
 use serde_json::json;
 use time::Duration;
 
@@ -44,7 +45,7 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     });
     if request.is_open() {
         let email = p.account(request.account_id).await?.email;
-        let form = open_form(&*p.views, &*p.keys, &request, at).await?;
+        let form = open_form(&*p.state, &*p.keys, &request, at).await?;
         let taken_by = match request.taken_by {
             Some(staff) => Some(json!({ "id": staff, "name": p.account(staff).await?.name })),
             None => None,
@@ -57,19 +58,19 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         row["status"] = json!(if request.taken_by.is_some() { "taken" } else { "pending" });
         row["marked_overdue"] = json!(request.marked_overdue);
         row["taken_by"] = json!(taken_by);
-        p.views.put_doc(QUEUE, &id, request.version, &row, None).await?;
+        p.state.put_doc(QUEUE, &id, request.version, &row, None).await?;
         return Ok(());
     }
     let mut closed = base;
     closed["open"] = json!(false);
     closed["status"] = json!(request.status.as_str());
-    p.views.put_doc(QUEUE, &id, request.version, &closed, Some(at + CLOSED_ROW_KEPT)).await?;
+    p.state.put_doc(QUEUE, &id, request.version, &closed, Some(at + CLOSED_ROW_KEPT)).await?;
     if request.status != Status::Pending {
         let mut decided = closed;
         decided["decided_at"] = json!(request.decided_at.map(rfc3339));
         decided["anonymise_after"] = json!(request.anonymise_after(&p.settings.reset_policy).map(rfc3339));
         decided["anonymised"] = json!(request.anonymised);
-        p.views.put_doc(DECIDED, &id, request.version, &decided, None).await?;
+        p.state.put_doc(DECIDED, &id, request.version, &decided, None).await?;
     }
     Ok(())
 }

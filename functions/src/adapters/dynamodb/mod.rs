@@ -1,12 +1,12 @@
 //! The DynamoDB adapter: the event store (`events` table: partition key
-//! `stream`, sort key `version`, streams NEW_IMAGE) and the views
-//! (`views` table: `pk`, `sk`, TTL on `expires_at`). Uniqueness claims live
-//! in the views table and are written in the same transaction as the events
-//! that need them.
+//! `stream`, sort key `version`, streams NEW_IMAGE) and the state (the
+//! table of `PORTAL_VIEWS_TABLE`: `pk`, `sk`, TTL on `expires_at`; its keys
+//! are listed in `ports::state`). Uniqueness claims live in the state table
+//! and are written in the same transaction as the events that need them.
 
 mod item;
+mod state;
 mod store;
-mod views;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -24,12 +24,12 @@ type Item = std::collections::HashMap<String, AttributeValue>;
 pub struct Dynamo {
     client: Client,
     events_table: String,
-    views_table: String,
+    state_table: String,
 }
 
 impl Dynamo {
-    pub fn new(client: Client, events_table: impl Into<String>, views_table: impl Into<String>) -> Self {
-        Dynamo { client, events_table: events_table.into(), views_table: views_table.into() }
+    pub fn new(client: Client, events_table: impl Into<String>, state_table: impl Into<String>) -> Self {
+        Dynamo { client, events_table: events_table.into(), state_table: state_table.into() }
     }
 
     pub fn client(&self) -> &Client {
@@ -77,11 +77,11 @@ mod tests {
     use super::*;
     use crate::backend::aws::{MAX_ATTEMPTS, dynamodb_client};
     use crate::backend::fake_aws::{Answer, FakeAws};
+    use crate::ports::state::StateStore;
     use crate::ports::store::{Claim, EventStore, Meta, StreamAppend};
-    use crate::ports::views::ViewStore;
 
     fn dynamo(fake: &FakeAws) -> Dynamo {
-        Dynamo::new(dynamodb_client(&fake.sdk()), "events", "views")
+        Dynamo::new(dynamodb_client(&fake.sdk()), "events", "state")
     }
 
     /// Appends one event after version 1 with one claim: the transaction's

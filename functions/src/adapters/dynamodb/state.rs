@@ -8,8 +8,8 @@ use events::quota::{self, Window};
 use time::OffsetDateTime;
 
 use super::{Dynamo, query_all, unavailable};
+use crate::ports::state::StateStore;
 use crate::ports::store::StoreError;
-use crate::ports::views::ViewStore;
 
 fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk.to_owned()))])
@@ -51,7 +51,7 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: 
 }
 
 #[async_trait]
-impl ViewStore for Dynamo {
+impl StateStore for Dynamo {
     async fn record_failure(
         &self,
         counter: &str,
@@ -69,7 +69,7 @@ impl ViewStore for Dynamo {
             let out = self
                 .client
                 .get_item()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .set_key(Some(k()))
                 .consistent_read(true)
                 .send()
@@ -89,7 +89,7 @@ impl ViewStore for Dynamo {
                 Some(last_at) => self
                     .client
                     .update_item()
-                    .table_name(&self.views_table)
+                    .table_name(&self.state_table)
                     .set_key(Some(k()))
                     .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
                     .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
@@ -112,7 +112,7 @@ impl ViewStore for Dynamo {
                     item.insert("expires_at".into(), epoch(expires_at));
                     self.client
                         .put_item()
-                        .table_name(&self.views_table)
+                        .table_name(&self.state_table)
                         .set_item(Some(item))
                         .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
                         .expression_attribute_values(":now", epoch(at))
@@ -132,7 +132,7 @@ impl ViewStore for Dynamo {
         let out = self
             .client
             .get_item()
-            .table_name(&self.views_table)
+            .table_name(&self.state_table)
             .set_key(Some(key(format!("counter#{counter}"), "counter")))
             .consistent_read(true)
             .send()
@@ -170,7 +170,7 @@ impl ViewStore for Dynamo {
             let out = self
                 .client
                 .get_item()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .set_key(Some(key(format!("used#{used}"), "used")))
                 .send()
                 .await
@@ -219,7 +219,7 @@ impl ViewStore for Dynamo {
         let out = self
             .client
             .get_item()
-            .table_name(&self.views_table)
+            .table_name(&self.state_table)
             .set_key(Some(key(format!("doc#{collection}"), id)))
             .consistent_read(true)
             .send()
@@ -232,7 +232,7 @@ impl ViewStore for Dynamo {
         let items = query_all(
             self.client
                 .query()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", AttributeValue::S(format!("doc#{collection}"))),
         )
@@ -272,7 +272,7 @@ impl ViewStore for Dynamo {
             let out = self
                 .client
                 .get_item()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .set_key(Some(k()))
                 .consistent_read(true)
                 .send()
@@ -296,7 +296,7 @@ impl ViewStore for Dynamo {
             let written = self
                 .client
                 .put_item()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR #rev = :rev")
                 .expression_attribute_names("#rev", "rev")
@@ -314,7 +314,7 @@ impl ViewStore for Dynamo {
 }
 
 impl Dynamo {
-    /// Puts an item into the views table if `condition` holds: true when
+    /// Puts an item into the state table if `condition` holds: true when
     /// written, false when the condition refused it (nothing changed).
     async fn put_view_if(
         &self,
@@ -324,7 +324,7 @@ impl Dynamo {
         values: &[(&str, AttributeValue)],
     ) -> Result<bool, StoreError> {
         let mut put =
-            self.client.put_item().table_name(&self.views_table).set_item(Some(item)).condition_expression(condition);
+            self.client.put_item().table_name(&self.state_table).set_item(Some(item)).condition_expression(condition);
         if let Some((placeholder, attribute)) = name {
             put = put.expression_attribute_names(placeholder, attribute);
         }
@@ -341,7 +341,7 @@ impl Dynamo {
     async fn delete_view(&self, key: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
         self.client
             .delete_item()
-            .table_name(&self.views_table)
+            .table_name(&self.state_table)
             .set_key(Some(key))
             .send()
             .await

@@ -36,7 +36,7 @@ impl Dynamo {
             let mut item = claim_key(&claim.key);
             item.insert("owner".into(), s(&claim.owner));
             let put = Put::builder()
-                .table_name(&self.views_table)
+                .table_name(&self.state_table)
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -124,7 +124,7 @@ impl EventStore for Dynamo {
         let out = self
             .client
             .get_item()
-            .table_name(&self.views_table)
+            .table_name(&self.state_table)
             .set_key(Some(claim_key(key)))
             .consistent_read(true)
             .send()

@@ -1,5 +1,5 @@
 //! The embedded backend: one SQLite file (WAL) under `PORTAL_DATA_DIR`
-//! holding the event log, the views, and the local outbox.
+//! holding the event log, the state (counters, markers, documents), and the local outbox.
 //!
 //! One connection behind a mutex: SQLite serialises writers anyway, and the
 //! mutex makes "read version, check, insert" one critical section, which is
@@ -7,8 +7,9 @@
 //! DynamoDB's conditional transactions.
 
 mod outbox;
+mod schema;
+mod state;
 mod store;
-mod views;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -17,36 +18,6 @@ use rusqlite::Connection;
 use tokio::sync::Notify;
 
 use crate::ports::store::StoreError;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    event_type TEXT NOT NULL,
-    schema_version INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (
-    key TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at TEXT NOT NULL, expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS markers (key TEXT PRIMARY KEY, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS last_used (key TEXT PRIMARY KEY, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS docs (
-    collection TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL, expires_at TEXT,
-    PRIMARY KEY (collection, id)
-);
-CREATE TABLE IF NOT EXISTS quotas (key TEXT PRIMARY KEY, uses TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    channel TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL,
-    body TEXT NOT NULL, sent_at TEXT NOT NULL
-);
-";
 
 #[derive(Clone)]
 pub struct Sqlite {
@@ -68,11 +39,11 @@ impl Sqlite {
         Self::init(Connection::open_in_memory().map_err(unavailable)?)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         conn.pragma_update(None, "busy_timeout", 5000).map_err(unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        schema::migrate(&mut conn)?;
         Ok(Sqlite { conn: Arc::new(Mutex::new(conn)), appended: Arc::new(Notify::new()), page_size: 500 })
     }
 

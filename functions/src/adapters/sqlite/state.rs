@@ -5,11 +5,11 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use super::{Sqlite, parse_time, rfc3339, unavailable};
+use crate::ports::state::StateStore;
 use crate::ports::store::StoreError;
-use crate::ports::views::ViewStore;
 
 #[async_trait]
-impl ViewStore for Sqlite {
+impl StateStore for Sqlite {
     async fn record_failure(
         &self,
         key: &str,
