@@ -1,0 +1,17 @@
+//! Every acceptance test, one module per file (see tests/README.md for
+//! which need LocalStack). One binary: the files share the harness, and
+//! each would otherwise be a compile and link of the whole program.
+
+mod app_passwords;
+mod aws;
+mod bad_input;
+mod faults;
+mod flows;
+mod infra;
+mod password_reset;
+mod projector_lambda;
+mod reset_requests;
+mod round_trips;
+mod sms;
+mod store_dynamodb;
+mod store_sqlite;
