@@ -67,11 +67,7 @@ impl Failures {
     /// Seconds to wait (rounded up, at least 1) while locked, else `None`.
     pub fn retry_after(&self, policy: &LockoutPolicy, now: OffsetDateTime) -> Option<u64> {
         let until = self.locked_until(policy)?;
-        (until > now).then(|| {
-            let left = until - now;
-            let secs = left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0);
-            secs.max(1) as u64
-        })
+        (until > now).then(|| crate::refusal::retry_after_secs(until - now))
     }
 }
 

@@ -35,7 +35,7 @@ pub fn admit(used: &[OffsetDateTime], windows: &[Window], now: OffsetDateTime) -
                 0 => now + window.length,
                 _ => inside[must_leave - 1] + window.length,
             };
-            let wait = (free_at - now).whole_seconds().max(1) as u64;
+            let wait = crate::refusal::retry_after_secs(free_at - now);
             retry_after = retry_after.max(wait);
         }
     }
@@ -108,6 +108,14 @@ mod tests {
             Err((first + Duration::DAY - after_midnight).whole_seconds() as u64)
         );
         assert!(admit(&used, &HOURLY_5_DAILY_10, first + Duration::DAY).is_ok());
+    }
+
+    #[test]
+    fn a_wait_with_a_fraction_of_a_second_is_rounded_up_like_a_lockout() {
+        let now = datetime!(2026-03-01 12:00:00 UTC);
+        let used = [now - Duration::milliseconds(30_500)];
+        // Free again at now + 29.5 s: 29 would send the client back too early.
+        assert_eq!(admit(&used, &[Window::new(Duration::seconds(60), 1)], now), Err(30));
     }
 
     #[test]

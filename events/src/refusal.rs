@@ -44,6 +44,14 @@ pub enum Refusal {
     InvalidToken,
 }
 
+/// Whole seconds until a wait is over, rounded up and at least 1: the one
+/// rule for every `retry_after`. Rounding down would tell a client to come
+/// back a fraction of a second early, into the same refusal.
+pub fn retry_after_secs(wait: time::Duration) -> u64 {
+    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
+    secs.max(1) as u64
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -63,5 +71,22 @@ impl fmt::Display for Refusal {
             Refusal::InvalidToken => f.write_str("invalid token"),
             Refusal::VerificationRequired => f.write_str("verification required"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::retry_after_secs;
+
+    #[test]
+    fn a_wait_is_rounded_up_to_whole_seconds_and_never_zero() {
+        assert_eq!(retry_after_secs(Duration::seconds(20)), 20);
+        assert_eq!(retry_after_secs(Duration::milliseconds(19_200)), 20);
+        assert_eq!(retry_after_secs(Duration::milliseconds(59_500)), 60);
+        assert_eq!(retry_after_secs(Duration::milliseconds(200)), 1);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::seconds(-3)), 1);
     }
 }

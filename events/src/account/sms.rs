@@ -104,7 +104,7 @@ impl Account {
             && std::mem::discriminant(&last.purpose) == std::mem::discriminant(purpose)
             && last.issued_at + policy.sms.resend_after > now
         {
-            let retry_after = (last.issued_at + policy.sms.resend_after - now).whole_seconds().max(1) as u64;
+            let retry_after = crate::refusal::retry_after_secs(last.issued_at + policy.sms.resend_after - now);
             return Err(Refusal::TooManyAttempts { retry_after });
         }
         quota::admit(&self.sms_sent, &policy.sms.per_account(), now)
