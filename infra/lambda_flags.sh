@@ -23,6 +23,11 @@
 #    in $CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release, apart from the
 #    host build of the tests (whose release profile stays opt-level 3 with
 #    incremental builds).
+#  - their own target directory: flags and profile differ from the host
+#    build's anyway, and cargo locks a target directory while it builds, so
+#    sharing one would keep tests/run from building the Lambdas in the
+#    background while the host's tests run.
+lambda_target_dir=${PORTAL_LAMBDA_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/lambda-build}
 lambda_cargo_flags=(
     --release --locked --package functions --features aws
     --target x86_64-unknown-linux-gnu

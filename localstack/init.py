@@ -6,7 +6,7 @@ Run by localstack/up with the boto3 of the LocalStack venv. Never overwrites wha
 Environment (defaults in brackets):
   LOCALSTACK_ENDPOINT [http://127.0.0.1:4566]   AWS_REGION [eu-central-1]
   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [test / test]
-  PORTAL_EVENTS_TABLE [portal-events]   PORTAL_VIEWS_TABLE [portal-views]
+  PORTAL_EVENTS_TABLE [portal-events]   PORTAL_STATE_TABLE [portal-state]
   PORTAL_MAIL_FROM [no-reply@portal.example]   PORTAL_KMS_ALIAS [portal-totp]
   PORTAL_SIGNING_SECRET [portal/token-signing-key]
 """
@@ -27,7 +27,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 
 EVENTS_TABLE = os.environ.get("PORTAL_EVENTS_TABLE") or "portal-events"
-VIEWS_TABLE = os.environ.get("PORTAL_VIEWS_TABLE") or "portal-views"
+STATE_TABLE = os.environ.get("PORTAL_STATE_TABLE") or "portal-state"
 MAIL_FROM = os.environ.get("PORTAL_MAIL_FROM") or "no-reply@portal.example"
 KMS_ALIAS = "alias/" + (os.environ.get("PORTAL_KMS_ALIAS") or "portal-totp").removeprefix("alias/")
 SIGNING_SECRET = os.environ.get("PORTAL_SIGNING_SECRET") or "portal/token-signing-key"
@@ -199,7 +199,7 @@ def main():
     )
     ensure_table(
         ddb,
-        VIEWS_TABLE,
+        STATE_TABLE,
         [("pk", "S", "HASH"), ("sk", "S", "RANGE")],
         ttl_attribute="expires_at",
     )
@@ -217,7 +217,7 @@ def main():
 
     # ---- summary
     print("[init] ---- resources ----", flush=True)
-    for name in (EVENTS_TABLE, VIEWS_TABLE):
+    for name in (EVENTS_TABLE, STATE_TABLE):
         t = ddb.describe_table(TableName=name)["Table"]
         keys = ", ".join(
             f"{k['AttributeName']} ({k['KeyType']})" for k in t["KeySchema"]

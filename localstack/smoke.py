@@ -4,7 +4,7 @@ Checks, against the resources localstack/up created:
   - DynamoDB TransactWriteItems with a conditional Put succeeds; the same Put again fails with
     TransactionCanceledException / ConditionalCheckFailed
   - DynamoDB Streams: DescribeStream + GetShardIterator + GetRecords return the NEW_IMAGE
-  - the views table has TTL enabled on expires_at
+  - the state table has TTL enabled on expires_at
   - SNS publish(PhoneNumber=...) shows up at GET /_aws/sns/sms-messages
   - SES send_email from the verified identity shows up at GET /_aws/ses
   - KMS encrypt/decrypt round trip through the alias
@@ -33,7 +33,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 
 EVENTS_TABLE = os.environ.get("PORTAL_EVENTS_TABLE") or "portal-events"
-VIEWS_TABLE = os.environ.get("PORTAL_VIEWS_TABLE") or "portal-views"
+STATE_TABLE = os.environ.get("PORTAL_STATE_TABLE") or "portal-state"
 MAIL_FROM = os.environ.get("PORTAL_MAIL_FROM") or "no-reply@portal.example"
 KMS_ALIAS = "alias/" + (os.environ.get("PORTAL_KMS_ALIAS") or "portal-totp").removeprefix("alias/")
 SIGNING_SECRET = os.environ.get("PORTAL_SIGNING_SECRET") or "portal/token-signing-key"
@@ -120,16 +120,16 @@ def check_stream(ctx):
     raise Failed(f"INSERT record of run {RUN} not found in the stream ({seen} records read)")
 
 
-def check_views_ttl(ctx):
+def check_state_ttl(ctx):
     ddb = client("dynamodb")
-    ttl = ddb.describe_time_to_live(TableName=VIEWS_TABLE)["TimeToLiveDescription"]
+    ttl = ddb.describe_time_to_live(TableName=STATE_TABLE)["TimeToLiveDescription"]
     check(ttl.get("TimeToLiveStatus") == "ENABLED" and ttl.get("AttributeName") == "expires_at", f"TTL {ttl}")
     key = {"pk": {"S": f"smoke-{RUN}"}, "sk": {"S": "view"}}
-    ddb.put_item(TableName=VIEWS_TABLE, Item={**key, "expires_at": {"N": str(int(time.time()) + 600)}})
-    got = ddb.get_item(TableName=VIEWS_TABLE, Key=key, ConsistentRead=True).get("Item")
-    ddb.delete_item(TableName=VIEWS_TABLE, Key=key)
-    check(got is not None, "put/get on the views table failed")
-    return f"{VIEWS_TABLE}: TTL ENABLED on expires_at, put/get ok"
+    ddb.put_item(TableName=STATE_TABLE, Item={**key, "expires_at": {"N": str(int(time.time()) + 600)}})
+    got = ddb.get_item(TableName=STATE_TABLE, Key=key, ConsistentRead=True).get("Item")
+    ddb.delete_item(TableName=STATE_TABLE, Key=key)
+    check(got is not None, "put/get on the state table failed")
+    return f"{STATE_TABLE}: TTL ENABLED on expires_at, put/get ok"
 
 
 def check_sms(ctx):
@@ -212,7 +212,7 @@ def main():
     checks = [
         ("dynamodb transactions", check_transactions),
         ("dynamodb streams", check_stream),
-        ("dynamodb views ttl", check_views_ttl),
+        ("dynamodb state ttl", check_state_ttl),
         ("sns sms", check_sms),
         ("ses mail", check_mail),
         ("kms", check_kms),

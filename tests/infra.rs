@@ -79,7 +79,7 @@ fn resource_token(v: &Value, own_logs: &str) -> String {
         Some((tag, value)) if tag == "GetAtt" => match str_of(value).as_str() {
             "EventsTable.Arn" => "events".into(),
             "EventsTable.StreamArn" => "events-stream".into(),
-            "ViewsTable.Arn" => "views".into(),
+            "StateTable.Arn" => "state".into(),
             "TotpKey.Arn" => "totp-key".into(),
             "ProjectorFailures.Arn" => "projector-dlq".into(),
             other if other == format!("{own_logs}.Arn") => "log-group".into(),

@@ -1,6 +1,7 @@
 //! The event-store conformance suite on the DynamoDB adapter, against
 //! LocalStack (tests/run starts it; run by hand with `localstack/up`,
-//! `source localstack/env`, then `cargo test -- --include-ignored`).
+//! `source localstack/env`, then
+//! `cargo test --release -p acceptance --test all -- --include-ignored store_dynamodb::`).
 
 use acceptance::aws_tables;
 use functions::adapters::dynamodb::Dynamo;

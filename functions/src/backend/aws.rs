@@ -50,7 +50,7 @@ impl AwsResources {
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
         AwsResources {
             events_table: or("PORTAL_EVENTS_TABLE", "portal-events"),
-            state_table: or("PORTAL_VIEWS_TABLE", "portal-views"),
+            state_table: or("PORTAL_STATE_TABLE", "portal-state"),
             kms_key: get("PORTAL_KMS_KEY_ID")
                 .unwrap_or_else(|| format!("alias/{}", or("PORTAL_KMS_ALIAS", "portal-totp"))),
             signing_secret: or("PORTAL_SIGNING_SECRET", "portal/token-signing-key"),
@@ -383,7 +383,7 @@ mod tests {
     fn resource_names_default_to_what_localstack_up_creates() {
         let r = AwsResources::from_lookup(|_| None);
         assert_eq!(r.events_table, "portal-events");
-        assert_eq!(r.state_table, "portal-views");
+        assert_eq!(r.state_table, "portal-state");
         assert_eq!(r.kms_key, "alias/portal-totp");
         let r = AwsResources::from_lookup(|n| (n == "PORTAL_KMS_ALIAS").then(|| "other".to_owned()));
         assert_eq!(r.kms_key, "alias/other");

@@ -3,9 +3,8 @@
 //! and write with conditions (so they hold under concurrency); the sealed
 //! data keys of reset forms (crypto-shredding); and the projections' read
 //! models (the support queue), which are eventually consistent. On AWS it
-//! is the DynamoDB table named by `PORTAL_VIEWS_TABLE` (its deployed name
-//! stays: renaming the CloudFormation resource would replace the table and
-//! with it the data keys), on the embedded backend tables of the SQLite file.
+//! is the DynamoDB table `PORTAL_STATE_TABLE`, on the embedded backend
+//! tables of the SQLite file.
 //!
 //! Every key, in one place. The adapter prefixes the caller's key by kind
 //! (DynamoDB `pk`; SQLite keeps each kind in its own table):

@@ -1,6 +1,6 @@
 //! The DynamoDB adapter: the event store (`events` table: partition key
 //! `stream`, sort key `version`, streams NEW_IMAGE) and the state (the
-//! table of `PORTAL_VIEWS_TABLE`: `pk`, `sk`, TTL on `expires_at`; its keys
+//! table of `PORTAL_STATE_TABLE`: `pk`, `sk`, TTL on `expires_at`; its keys
 //! are listed in `ports::state`). Uniqueness claims live in the state table
 //! and are written in the same transaction as the events that need them.
 
