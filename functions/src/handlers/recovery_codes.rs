@@ -1,12 +1,13 @@
 //! `POST /api/mfa/recovery-codes`: a new set; the old one stops working.
 
+use events::OffsetDateTime;
 use events::account::recovery::{self, COUNT};
-use events::account::{Account, Auth, NewRecoveryCodes};
+use events::account::{Account, Activation, Auth, NewRecoveryCodes, SessionGrant};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{Accepts, caller};
+use super::auth::{Accepts, caller, session_body};
 use super::proof::{self, Presented};
 use crate::app::App;
 use crate::crypto::random_bytes;
@@ -28,6 +29,27 @@ pub fn generate(app: &App) -> (Vec<String>, NewRecoveryCodes) {
         .map(|c| app.secret.keyed_hash(HASH_PURPOSE, &recovery::normalize(c).expect("generated codes are valid")))
         .collect();
     (codes, NewRecoveryCodes { set_id: Uuid::new_v4(), hashes })
+}
+
+/// What activating a factor needs besides its code: fresh recovery codes
+/// (plaintext for the answer, hashed for the event) and a new session.
+pub fn activation<'a>(app: &App, auth: &'a Auth) -> (Vec<String>, Activation<'a>) {
+    let (plain, codes) = generate(app);
+    (plain, Activation { auth, codes, session_id: Uuid::new_v4() })
+}
+
+/// The answer to an activation: the new session and the recovery codes,
+/// shown this once.
+pub fn activated(
+    app: &App,
+    account_id: Uuid,
+    grant: &SessionGrant,
+    codes: &[String],
+    now: OffsetDateTime,
+) -> Response<Body> {
+    let mut body = session_body(app, account_id, grant, now);
+    body["recovery_codes"] = json!(codes);
+    response::json(200, &body)
 }
 
 #[derive(Deserialize, Default)]

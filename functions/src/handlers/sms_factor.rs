@@ -2,12 +2,10 @@
 //! `POST /api/mfa/sms/confirm` makes a number with a sent code the factor,
 //! `DELETE /api/mfa/sms` removes it. `sms` sends the codes.
 
-use events::account::{Account, Activation, Auth};
+use events::account::{Account, Auth};
 use serde::Deserialize;
-use serde_json::json;
-use uuid::Uuid;
 
-use super::auth::{Accepts, caller, session_body};
+use super::auth::{Accepts, caller};
 use super::proof::{self, MethodName, Presented};
 use super::recovery_codes;
 use super::sms::presented_hash;
@@ -32,20 +30,11 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let (grant, codes) = app
         .decide(who.account_id, &ctx.meta, |account: Account| async move {
             let hash = presented_hash(app, &account, code, ctx.now);
-            let (plain, hashed) = recovery_codes::generate(app);
-            Ok(account
-                .confirm_sms(
-                    Activation { auth: &who.auth, codes: hashed, session_id: Uuid::new_v4() },
-                    hash.as_deref(),
-                    ctx.now,
-                    &policy,
-                )
-                .map(|grant| (grant, plain)))
+            let (plain, activation) = recovery_codes::activation(app, &who.auth);
+            Ok(account.confirm_sms(activation, hash.as_deref(), ctx.now, &policy).map(|grant| (grant, plain)))
         })
         .await?;
-    let mut body = session_body(app, who.account_id, &grant, ctx.now);
-    body["recovery_codes"] = json!(codes);
-    Ok(response::json(200, &body))
+    Ok(recovery_codes::activated(app, who.account_id, &grant, &codes, ctx.now))
 }
 
 /// `DELETE /api/mfa/sms` `{"method", "code"}` (session): proof of a

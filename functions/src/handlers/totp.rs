@@ -1,6 +1,6 @@
 //! `POST /api/mfa/totp/setup` and `POST /api/mfa/totp/confirm`.
 
-use events::account::{self, Account, Activation};
+use events::account::{self, Account};
 use events::totp;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::auth::{Accepts, caller, session_body};
+use super::auth::{Accepts, caller};
 use super::proof::{self, Presented};
 use super::recovery_codes;
 use crate::app::App;
@@ -105,20 +105,10 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
                     Some(pending) => app.keys.open(&pending.sealed_secret, &stream).await?,
                     None => Zeroizing::new(Vec::new()),
                 };
-                let (plain, hashed) = recovery_codes::generate(app);
-                Ok(account
-                    .confirm_totp(
-                        Activation { auth: &who.auth, codes: hashed, session_id: Uuid::new_v4() },
-                        &secret,
-                        &code,
-                        ctx.now,
-                        &policy,
-                    )
-                    .map(|grant| (grant, plain)))
+                let (plain, activation) = recovery_codes::activation(app, &who.auth);
+                Ok(account.confirm_totp(activation, &secret, &code, ctx.now, &policy).map(|grant| (grant, plain)))
             }
         })
         .await?;
-    let mut body = session_body(app, who.account_id, &grant, ctx.now);
-    body["recovery_codes"] = json!(codes);
-    Ok(response::json(200, &body))
+    Ok(recovery_codes::activated(app, who.account_id, &grant, &codes, ctx.now))
 }
