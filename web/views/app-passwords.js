@@ -55,7 +55,7 @@ const NEW_TITLE_ID = 'app-passwords-new-title';
 export function appPasswordsSection(account) {
   const titleId = 'app-passwords-title';
   /** @type {Section} */
-  const s = {
+  const section = {
     account,
     items: [],
     davUrl: null,
@@ -77,15 +77,15 @@ export function appPasswordsSection(account) {
     para('settings.appPasswords.explain'),
     para('settings.appPasswords.notForSignIn'),
     h('p', { class: 'muted', text: 'settings.appPasswords.revokedWhen' }),
-    s.listTitle,
-    s.status,
-    s.errors,
-    s.listSlot,
+    section.listTitle,
+    section.status,
+    section.errors,
+    section.listSlot,
   );
-  root.append(h('h4', { text: 'settings.appPasswords.newTitle', attrs: { id: NEW_TITLE_ID } }), createForm(s));
-  refreshWhenVisible(s, root);
+  root.append(h('h4', { text: 'settings.appPasswords.newTitle', attrs: { id: NEW_TITLE_ID } }), createForm(section));
+  refreshWhenVisible(section, root);
 
-  void load(s).then((ok) => {
+  void load(section).then((ok) => {
     // Opened from the hint after setting up a second factor: go to this section.
     if (ok && new URLSearchParams(location.search).get('section') === SECTION_PARAM) {
       requestAnimationFrame(() => {
@@ -99,54 +99,54 @@ export function appPasswordsSection(account) {
 /**
  * Reads the list, and shows it when it changed; a failure is shown in its
  * place, with a button to try again.
- * @param {Section} s
+ * @param {Section} section
  * @returns {Promise<boolean>} whether the list could be read
  */
-async function load(s) {
+async function load(section) {
   try {
     const res = await api.appPasswords();
-    const changed = !s.loaded || JSON.stringify(res.items) !== JSON.stringify(s.items);
-    s.items = res.items;
-    s.davUrl = res.dav_url;
-    s.username = res.username || s.account.email;
-    s.loaded = true;
-    if (changed) showList(s);
+    const changed = !section.loaded || JSON.stringify(res.items) !== JSON.stringify(section.items);
+    section.items = res.items;
+    section.davUrl = res.dav_url;
+    section.username = res.username || section.account.email;
+    section.loaded = true;
+    if (changed) showList(section);
     return true;
   } catch (err) {
     if (err instanceof api.ApiError && err.handled) return false;
-    s.listSlot.replaceChildren(
+    section.listSlot.replaceChildren(
       h('div', { class: 'notice notice--error' }, para(errorMessage(err))),
-      button('settings.appPasswords.retry', () => void load(s)),
+      button('settings.appPasswords.retry', () => void load(section)),
     );
     return false;
   }
 }
 
-/** @param {Section} s */
-function showList(s) {
-  s.listSlot.replaceChildren(
-    s.items.length === 0
+/** @param {Section} section */
+function showList(section) {
+  section.listSlot.replaceChildren(
+    section.items.length === 0
       ? para('settings.appPasswords.none', 'muted')
       : h(
           'ul',
           { class: 'app-passwords', attrs: { 'aria-labelledby': LIST_TITLE_ID } },
-          ...s.items.map((item) => itemRow(item, () => void revoke(s, item))),
+          ...section.items.map((item) => itemRow(item, () => void revoke(section, item))),
         ),
   );
-  const full = s.items.length >= MAX_APP_PASSWORDS;
-  s.limitNote.hidden = !full;
-  announce(s.limitNote, full ? { key: 'settings.appPasswords.tooMany', params: { max: MAX_APP_PASSWORDS } } : null);
+  const full = section.items.length >= MAX_APP_PASSWORDS;
+  section.limitNote.hidden = !full;
+  announce(section.limitNote, full ? { key: 'settings.appPasswords.tooMany', params: { max: MAX_APP_PASSWORDS } } : null);
 }
 
 /**
  * Revokes one after asking; already revoked (another tab, a password change)
  * is said as such, and the list is read again either way.
- * @param {Section} s
+ * @param {Section} section
  * @param {AppPasswordItem} item
  */
-async function revoke(s, item) {
-  announce(s.errors, null);
-  announce(s.status, null);
+async function revoke(section, item) {
+  announce(section.errors, null);
+  announce(section.status, null);
   const ok = await confirmDialog({
     title: { key: 'settings.appPasswords.revokeTitle', params: { name: item.name } },
     text: 'settings.appPasswords.revokeText',
@@ -156,27 +156,27 @@ async function revoke(s, item) {
   if (!ok) return;
   try {
     await api.revokeAppPassword(item.id);
-    announce(s.status, { key: 'settings.appPasswords.revoked', params: { name: item.name } });
+    announce(section.status, { key: 'settings.appPasswords.revoked', params: { name: item.name } });
   } catch (err) {
     if (err instanceof api.ApiError && err.handled) return;
     if (!(err instanceof api.ApiError && err.code === 'not_found')) {
-      announce(s.errors, errorMessage(err));
+      announce(section.errors, errorMessage(err));
       return;
     }
     // Revoked meanwhile (another tab, or a password change): the list was stale.
-    announce(s.status, { key: 'settings.appPasswords.alreadyRevoked', params: { name: item.name } });
+    announce(section.status, { key: 'settings.appPasswords.alreadyRevoked', params: { name: item.name } });
   }
-  await load(s);
+  await load(section);
   // The row and its button are gone: continue at the list.
-  s.listTitle.focus();
+  section.listTitle.focus();
 }
 
 /**
  * The form that names and creates one (after the step-up), then shows it once.
- * @param {Section} s
+ * @param {Section} section
  * @returns {HTMLFormElement}
  */
-function createForm(s) {
+function createForm(section) {
   const name = field({
     label: 'settings.appPasswords.name',
     name: 'app-password-name',
@@ -193,23 +193,23 @@ function createForm(s) {
     submit: 'settings.appPasswords.create',
     label: NEW_TITLE_ID,
     focusOnError: name,
-    before: [s.limitNote],
+    before: [section.limitNote],
     onSubmit: async () => {
-      if (s.loaded && s.items.length >= MAX_APP_PASSWORDS) {
+      if (section.loaded && section.items.length >= MAX_APP_PASSWORDS) {
         tooMany();
         return;
       }
-      const created = await create(s, name, tooMany);
+      const created = await create(section, name, tooMany);
       if (!created) return;
       name.input.value = '';
       name.setError(null);
-      s.dialogOpen = true;
+      section.dialogOpen = true;
       // Shown now, as the list refreshes behind the dialog.
-      const closed = createdDialog(created, created.dav_url ?? s.davUrl, created.username || s.username);
-      await load(s);
+      const closed = createdDialog(created, created.dav_url ?? section.davUrl, created.username || section.username);
+      await load(section);
       await closed;
-      s.dialogOpen = false;
-      announce(s.status, { key: 'settings.appPasswords.createdStatus', params: { name: created.name } });
+      section.dialogOpen = false;
+      announce(section.status, { key: 'settings.appPasswords.createdStatus', params: { name: created.name } });
     },
   });
   return el;
@@ -218,15 +218,15 @@ function createForm(s) {
 /**
  * Creates one with the name typed, after the step-up. A refused name or the
  * limit reached meanwhile is shown here; any other failure is thrown for the form.
- * @param {Section} s
+ * @param {Section} section
  * @param {Field} name
  * @param {() => void} tooMany shows that the limit is reached
  * @returns {Promise<NewAppPassword | null>} null when the step-up was cancelled
  */
-async function create(s, name, tooMany) {
+async function create(section, name, tooMany) {
   try {
     const done = await withStepUp(
-      s.account,
+      section.account,
       { text: 'stepUp.appPassword', submit: 'settings.appPasswords.create' },
       (verification) => api.createAppPassword(name.value(), verification),
     );
@@ -234,8 +234,8 @@ async function create(s, name, tooMany) {
   } catch (err) {
     if (err instanceof api.ApiError && err.code === 'invalid_request') {
       // Either the name (checked here too, but the server decides) or the limit.
-      await load(s);
-      if (s.items.length >= MAX_APP_PASSWORDS) {
+      await load(section);
+      if (section.items.length >= MAX_APP_PASSWORDS) {
         tooMany();
       } else {
         name.setError({ key: 'settings.appPasswords.nameInvalid', params: { max: MAX_NAME_CHARS } });
@@ -249,16 +249,16 @@ async function create(s, name, tooMany) {
 
 /**
  * Back from setting up the app in another window: show "last used" fresh.
- * @param {Section} s
+ * @param {Section} section
  * @param {HTMLElement} root stops listening once it left the page
  */
-function refreshWhenVisible(s, root) {
+function refreshWhenVisible(section, root) {
   const onVisible = () => {
     if (!root.isConnected) {
       document.removeEventListener('visibilitychange', onVisible);
       return;
     }
-    if (document.visibilityState === 'visible' && s.loaded && !s.dialogOpen) void load(s);
+    if (document.visibilityState === 'visible' && section.loaded && !section.dialogOpen) void load(section);
   };
   document.addEventListener('visibilitychange', onVisible);
 }
