@@ -38,8 +38,10 @@ import { mfaToken, rememberRoles, sessionToken } from './session.js';
  * @typedef {{ method: Method, code: string }} Presented
  */
 /**
+ * The signed-in account. `mfa.methods`: what a step-up may be proven with, by
+ * the server's rule (the app, SMS, recovery codes while one is left), in that order.
  * @typedef {{ user_id: string, email: string, name: string, roles: string[],
- *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
+ *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: Method[] },
  *   app_passwords: unknown[] }} Account
  */
 

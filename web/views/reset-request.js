@@ -13,6 +13,7 @@ import { clearAll } from '../session.js';
 
 /** @typedef {import('../api.js').ResetRequestSent} ResetRequestSent */
 /** @typedef {{ first_name: string, last_name: string, phone: string, email: string }} Draft */
+/** @typedef {import('../forms.js').Field} Field */
 
 /**
  * What was typed, kept in memory only (personal data) when the five minutes
@@ -33,7 +34,13 @@ export function compactPhone(typed) {
   return compact.startsWith('00') ? `+${compact.slice(2)}` : compact;
 }
 
-export function resetRequestView() {
+/** @typedef {{ firstName: Field, lastName: Field, phone: Field, email: Field }} Fields */
+
+/**
+ * The fields compared with the account, filled in from the draft if there is one.
+ * @returns {Fields}
+ */
+function requestFields() {
   const firstName = field({ label: 'reset.firstName', name: 'first-name', autocomplete: 'given-name', maxlength: 100, attrs: { autocapitalize: 'words' } });
   const lastName = field({ label: 'reset.lastName', name: 'last-name', autocomplete: 'family-name', maxlength: 100, attrs: { autocapitalize: 'words' } });
   const phone = field({
@@ -48,7 +55,19 @@ export function resetRequestView() {
     validate: (v) => (/^\+[1-9][0-9]{5,14}$/.test(v) ? null : { key: 'reset.phoneInvalid' }),
   });
   const email = emailField('reset.email', 'email');
-  const consent = checkField({
+  if (draft) {
+    firstName.input.value = draft.first_name;
+    lastName.input.value = draft.last_name;
+    phone.input.value = draft.phone;
+    email.input.value = draft.email;
+    draft = null;
+  }
+  return { firstName, lastName, phone, email };
+}
+
+/** @returns {Field} */
+function consentField() {
+  return checkField({
     label: 'reset.consent',
     name: 'privacy-consent',
     required: { key: 'reset.consentRequired' },
@@ -60,23 +79,46 @@ export function resetRequestView() {
       h('span', { text: 'reset.newTab' }),
     ),
   });
-  if (draft) {
-    firstName.input.value = draft.first_name;
-    lastName.input.value = draft.last_name;
-    phone.input.value = draft.phone;
-    email.input.value = draft.email;
-    draft = null;
+}
+
+/**
+ * Says what the server refused where it belongs, and marks it handled: a
+ * request already open in the form's alert, a refused field at the field.
+ * @param {unknown} err
+ * @param {Fields} f
+ * @param {HTMLElement} alert
+ */
+function showRefusal(err, f, alert) {
+  if (err instanceof api.ApiError && err.status === 409 && typeof err.body.request_id === 'string') {
+    announce(alert, { key: 'reset.alreadyOpen', params: { id: err.body.request_id } });
+    err.handled = true;
   }
+  if (err instanceof api.ApiError && err.code === 'invalid_request') {
+    // The portal names the field first ("phone: ..."); beyond the contract, so only a hint.
+    const target = new Map([['first_name', f.firstName], ['last_name', f.lastName], ['phone', f.phone], ['email', f.email]]).get(
+      err.serverMessage.split(':')[0],
+    );
+    if (target) {
+      target.setError({ key: target === f.phone ? 'reset.phoneRefused' : 'reset.fieldRefused' });
+      target.input.focus();
+      err.handled = true;
+    }
+  }
+}
+
+export function resetRequestView() {
+  const f = requestFields();
+  const consent = consentField();
   const check = altchaCheck();
 
   const { form: el, alert } = form({
-    fields: [firstName, lastName, phone, email, consent],
+    fields: [f.firstName, f.lastName, f.phone, f.email, consent],
     beforeSubmit: [check.el],
     submit: 'reset.submit',
     errors: { invalid_request: 'reset.invalid', altcha_failed: 'reset.altchaFailed' },
     onSubmit: async () => {
       /** @type {Draft} */
-      const typed = { first_name: firstName.value(), last_name: lastName.value(), phone: phone.value(), email: email.value() };
+      const typed = { first_name: f.firstName.value(), last_name: f.lastName.value(), phone: f.phone.value(), email: f.email.value() };
       const altcha = await check.payload();
       let res;
       try {
@@ -85,21 +127,7 @@ export function resetRequestView() {
         // A solution is accepted once: whatever went wrong, the next attempt needs a new one.
         check.renew();
         if (err instanceof api.ApiError && err.status === 401) draft = typed;
-        if (err instanceof api.ApiError && err.status === 409 && typeof err.body.request_id === 'string') {
-          announce(alert, { key: 'reset.alreadyOpen', params: { id: err.body.request_id } });
-          err.handled = true;
-        }
-        if (err instanceof api.ApiError && err.code === 'invalid_request') {
-          // The portal names the field first ("phone: ..."); beyond the contract, so only a hint.
-          const target = new Map([['first_name', firstName], ['last_name', lastName], ['phone', phone], ['email', email]]).get(
-            err.serverMessage.split(':')[0],
-          );
-          if (target) {
-            target.setError({ key: target === phone ? 'reset.phoneRefused' : 'reset.fieldRefused' });
-            target.input.focus();
-            err.handled = true;
-          }
-        }
+        showRefusal(err, f, alert);
         throw err;
       }
       // Nothing more to do with this sign-in: the five minutes would run out anyway.

@@ -15,6 +15,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
+/** @typedef {{ panel: HTMLElement, actions: HTMLElement, close: () => void }} ChangePanel */
 
 /**
  * The parts of the security settings, in order.
@@ -48,6 +49,7 @@ function subsection(titleKey, ...children) {
 /**
  * The buttons of a setting and the panel that takes their place while a
  * change is under way; `close` empties the panel and brings the buttons back.
+ * @returns {ChangePanel}
  */
 function changePanel() {
   const panel = h('div', { class: 'setting__panel' });
@@ -163,73 +165,17 @@ function recoveryCodesSection(account) {
 function phoneSection(account) {
   const masked = account.mfa.sms;
   const hasFactor = account.mfa.totp || masked !== null;
-  const { panel, actions, close } = changePanel();
+  const change = changePanel();
+  const { panel, actions } = change;
   const errors = liveRegion('alert', 'form__alert');
-
-  /** Add or change the number: the same steps as at setup, with a proof first. */
-  const enrol = async () => {
-    announce(errors, null);
-    let countries;
-    try {
-      ({ countries } = await api.smsCountries());
-    } catch (err) {
-      if (err instanceof api.ApiError && err.handled) return;
-      announce(errors, errorMessage(err));
-      return;
-    }
-    actions.hidden = true;
-    panel.replaceChildren(
-      h('h4', { class: 'setting__panel-title', text: masked === null ? 'settings.sms.addTitle' : 'settings.sms.changeTitle' }),
-      smsEnrolment({
-        countries,
-        verification: currentFactorProof(account),
-        onCancel: close,
-        onConfirmed: (res) => {
-          // Confirming ends every session and starts this one; new recovery codes come with it.
-          startSession(res.session_token);
-          giveCodes({
-            codes: res.recovery_codes,
-            done: masked === null ? 'settings.sms.added' : 'settings.sms.changed',
-            next: '/settings',
-          });
-          navigate('/recovery-codes', { replace: true });
-        },
-      }),
-    );
-    const first = panel.querySelector('input, button');
-    if (first instanceof HTMLElement) first.focus();
-  };
-
-  const remove = () => {
-    announce(errors, null);
-    actions.hidden = true;
-    const proof = currentFactorProof(account, { allowSms: false })();
-    const { form: el } = form({
-      fields: [proof.field],
-      before: [para('settings.sms.removeText')],
-      submit: 'settings.sms.removeConfirm',
-      errors: { invalid_code: 'setup.sms.invalidProof' },
-      fieldErrors: { invalid_code: proof.field },
-      focusOnError: proof.field,
-      after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
-      onSubmit: async () => {
-        await api.smsRemove(proof.presented());
-        flash('settings.sms.removed', 'success');
-        navigate('/settings', { replace: true });
-      },
-    });
-    panel.replaceChildren(h('h4', { class: 'setting__panel-title', text: 'settings.sms.removeTitle' }), el);
-    proof.field.input.focus();
-  };
 
   if (masked === null) {
     // Without any factor yet, the setup page (no proof needed) is the way.
-    actions.append(
-      button('settings.sms.add', () => (hasFactor ? void enrol() : navigate('/setup?method=sms')), { variant: hasFactor ? 'secondary' : 'primary' }),
-    );
+    const add = () => (hasFactor ? void enrolPhone(account, change, errors) : navigate('/setup?method=sms'));
+    actions.append(button('settings.sms.add', add, { variant: hasFactor ? 'secondary' : 'primary' }));
   } else {
-    actions.append(button('settings.sms.change', () => void enrol()));
-    if (account.mfa.totp) actions.append(button('settings.sms.remove', remove));
+    actions.append(button('settings.sms.change', () => void enrolPhone(account, change, errors)));
+    if (account.mfa.totp) actions.append(button('settings.sms.remove', () => removePhone(account, change, errors)));
   }
 
   return subsection(
@@ -243,4 +189,73 @@ function phoneSection(account) {
     actions,
     panel,
   );
+}
+
+/**
+ * Add or change the number: the same steps as at setup, with a proof first.
+ * @param {Account} account
+ * @param {ChangePanel} change
+ * @param {HTMLElement} errors
+ */
+async function enrolPhone(account, { panel, actions, close }, errors) {
+  const masked = account.mfa.sms;
+  announce(errors, null);
+  let countries;
+  try {
+    ({ countries } = await api.smsCountries());
+  } catch (err) {
+    if (err instanceof api.ApiError && err.handled) return;
+    announce(errors, errorMessage(err));
+    return;
+  }
+  actions.hidden = true;
+  panel.replaceChildren(
+    h('h4', { class: 'setting__panel-title', text: masked === null ? 'settings.sms.addTitle' : 'settings.sms.changeTitle' }),
+    smsEnrolment({
+      countries,
+      verification: currentFactorProof(account),
+      onCancel: close,
+      onConfirmed: (res) => {
+        // Confirming ends every session and starts this one; new recovery codes come with it.
+        startSession(res.session_token);
+        giveCodes({
+          codes: res.recovery_codes,
+          done: masked === null ? 'settings.sms.added' : 'settings.sms.changed',
+          next: '/settings',
+        });
+        navigate('/recovery-codes', { replace: true });
+      },
+    }),
+  );
+  const first = panel.querySelector('input, button');
+  if (first instanceof HTMLElement) first.focus();
+}
+
+/**
+ * Remove the number, proven by the app or a recovery code (not by the number
+ * that goes).
+ * @param {Account} account
+ * @param {ChangePanel} change
+ * @param {HTMLElement} errors
+ */
+function removePhone(account, { panel, actions, close }, errors) {
+  announce(errors, null);
+  actions.hidden = true;
+  const proof = currentFactorProof(account, { allowSms: false })();
+  const { form: el } = form({
+    fields: [proof.field],
+    before: [para('settings.sms.removeText')],
+    submit: 'settings.sms.removeConfirm',
+    errors: { invalid_code: 'setup.sms.invalidProof' },
+    fieldErrors: { invalid_code: proof.field },
+    focusOnError: proof.field,
+    after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
+    onSubmit: async () => {
+      await api.smsRemove(proof.presented());
+      flash('settings.sms.removed', 'success');
+      navigate('/settings', { replace: true });
+    },
+  });
+  panel.replaceChildren(h('h4', { class: 'setting__panel-title', text: 'settings.sms.removeTitle' }), el);
+  proof.field.input.focus();
 }

@@ -35,19 +35,15 @@ const INTRO = { totp: 'stepUp.totp.intro', sms: 'stepUp.sms.intro', recovery_cod
 const SWITCH_TO = { totp: 'stepUp.useApp', sms: 'stepUp.useSms', recovery_code: 'stepUp.useRecovery' };
 
 /**
- * A fresh proof each time it is called: the factors of `account`, the app
- * first. The returned field stands for whichever method is shown.
+ * A fresh proof each time it is called: the methods the server accepts for
+ * `account` (`mfa.methods`, the app first). The returned field stands for
+ * whichever method is shown.
  * @param {api.Account} account
  * @param {{ allowSms?: boolean }} [opts] allowSms false: not the number being removed
  * @returns {() => Verification}
  */
 export function currentFactorProof(account, opts = {}) {
-  /** @type {Method[]} */
-  const methods = [];
-  if (account.mfa.totp) methods.push('totp');
-  if (account.mfa.sms !== null && opts.allowSms !== false) methods.push('sms');
-  // Offered only while one is left: a used-up set proves nothing.
-  if (account.mfa.recovery_codes_remaining > 0) methods.push('recovery_code');
+  const methods = account.mfa.methods.filter((m) => m !== 'sms' || opts.allowSms !== false);
 
   return () => {
     const box = h('div', { class: 'step-up' });

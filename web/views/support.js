@@ -398,6 +398,112 @@ function textareaField(spec) {
   return { wrap, input, value, setError, check };
 }
 
+/** @typedef {'approve' | 'reject'} DecisionKind */
+
+/**
+ * What tells approving and rejecting apart: the texts, the field (a note may
+ * stay empty, a reason may not), which button is primary and the endpoint.
+ * @typedef {{
+ *   button: string,
+ *   primaryWhenTaken: boolean,
+ *   title: string,
+ *   explain: string,
+ *   field: { label: string, name: string, hint: string, required: boolean },
+ *   submit: string,
+ *   confirm: { title: string, text: string, confirm: string },
+ *   send: (requestId: string, text: string) => Promise<void>,
+ * }} Decision
+ */
+
+/** @type {Record<DecisionKind, Decision>} */
+const DECISIONS = {
+  approve: {
+    button: 'support.approve',
+    // Once taken, approving is the likely next step.
+    primaryWhenTaken: true,
+    title: 'support.approve.title',
+    explain: 'support.approve.explain',
+    field: { label: 'support.approve.note', name: 'note', hint: 'support.approve.noteHint', required: false },
+    submit: 'support.approve.submit',
+    confirm: { title: 'support.approve.confirmTitle', text: 'support.approve.confirmText', confirm: 'support.approve.confirm' },
+    send: async (id, note) => {
+      const res = await api.approveRequest(id, note);
+      // Short of the approvals required, this one is counted but decides nothing yet.
+      if (res.status === 'approved') flash('support.approved', 'success');
+      else flash({ key: 'support.approvalGiven', params: { given: res.approvals.given, required: res.approvals.required } }, 'success');
+    },
+  },
+  reject: {
+    button: 'support.reject',
+    primaryWhenTaken: false,
+    title: 'support.reject.title',
+    explain: 'support.reject.explain',
+    field: { label: 'support.reject.reason', name: 'reason', hint: 'support.reject.reasonHint', required: true },
+    submit: 'support.reject.submit',
+    confirm: { title: 'support.reject.confirmTitle', text: 'support.reject.confirmText', confirm: 'support.reject.confirm' },
+    send: async (id, reason) => {
+      await api.rejectRequest(id, reason);
+      flash('support.rejected', 'success');
+    },
+  },
+};
+
+/**
+ * Shows a refused action: decided by someone else meanwhile (409) reloads the
+ * request, a missing role (403) and anything else is said in `errors`.
+ * @param {HTMLElement} errors
+ * @returns {(err: unknown) => void}
+ */
+function failureReport(errors) {
+  return (err) => {
+    if (err instanceof api.ApiError && err.handled) return;
+    if (err instanceof api.ApiError && err.code === 'conflict') {
+      flash('support.decidedElsewhere', 'warning');
+      reload();
+      return;
+    }
+    if (err instanceof api.ApiError && err.code === 'forbidden') {
+      announce(errors, { key: 'support.notAllowed' });
+      return;
+    }
+    announce(errors, errorMessage(err));
+  };
+}
+
+/**
+ * The form that approves with a note or rejects with a reason, after a
+ * confirmation naming the person.
+ * @param {RequestDetail} d
+ * @param {Decision} decision
+ * @param {{ failed: (err: unknown) => void, cancel: () => void }} on
+ * @returns {{ panel: Node[], field: Field }} the panel's content, and its field to focus
+ */
+function decisionForm(d, decision, on) {
+  const text = textareaField(decision.field);
+  const { form: el } = form({
+    fields: [text],
+    before: [para(decision.explain)],
+    submit: decision.submit,
+    after: [h('div', { class: 'form__actions' }, button('support.cancel', on.cancel, { variant: 'link' }))],
+    onSubmit: async () => {
+      const name = d.form ? `${d.form.first_name} ${d.form.last_name}` : d.request_id;
+      const { title, text: confirmText, confirm } = decision.confirm;
+      const ok = await confirmDialog({ title, text: { key: confirmText, params: { name } }, confirm, cancel: 'support.cancel' });
+      if (!ok) return;
+      try {
+        await decision.send(d.request_id, text.value());
+      } catch (err) {
+        // Thrown on purpose so forms.js stops its busy state; failed() has shown it.
+        on.failed(err);
+        if (err instanceof api.ApiError) err.handled = true;
+        throw err;
+      }
+      reload();
+    },
+  });
+  return { panel: [h('h3', { class: 'setting__panel-title', text: decision.title }), el], field: text };
+}
+
 /**
  * The staff member's choices for this request.
  * @param {Account} me
@@ -419,28 +525,7 @@ function actions(me, d, onTaken) {
   const errors = liveRegion('alert', 'form__alert');
   const panel = h('div', { class: 'setting__panel' });
   const buttons = h('div', { class: 'button-row' });
-
-  /** @param {unknown} err */
-  const failed = (err) => {
-    if (err instanceof api.ApiError && err.handled) return;
-    if (err instanceof api.ApiError && err.code === 'conflict') {
-      flash('support.decidedElsewhere', 'warning');
-      reload();
-      return;
-    }
-    if (err instanceof api.ApiError && err.code === 'forbidden') {
-      announce(errors, { key: 'support.notAllowed' });
-      return;
-    }
-    announce(errors, errorMessage(err));
-  };
-  // The forms throw on purpose so forms.js stops its busy state; failed() has shown it.
-  /** @param {unknown} err */
-  const handled = (err) => {
-    failed(err);
-    if (err instanceof api.ApiError) err.handled = true;
-    return err;
-  };
+  const failed = failureReport(errors);
 
   const closePanel = () => {
     panel.replaceChildren();
@@ -457,55 +542,26 @@ function actions(me, d, onTaken) {
     }
   };
 
-  /**
-   * @param {'approve' | 'reject'} kind
-   */
-  const decide = (kind) => {
+  /** @param {Decision} decision */
+  const decide = (decision) => {
     announce(errors, null);
     buttons.hidden = true;
-    const text = textareaField(
-      kind === 'approve'
-        ? { label: 'support.approve.note', name: 'note', hint: 'support.approve.noteHint', required: false }
-        : { label: 'support.reject.reason', name: 'reason', hint: 'support.reject.reasonHint', required: true },
-    );
-    const { form: el } = form({
-      fields: [text],
-      before: [para(kind === 'approve' ? 'support.approve.explain' : 'support.reject.explain')],
-      submit: kind === 'approve' ? 'support.approve.submit' : 'support.reject.submit',
-      after: [h('div', { class: 'form__actions' }, button('support.cancel', closePanel, { variant: 'link' }))],
-      onSubmit: async () => {
-        const name = d.form ? `${d.form.first_name} ${d.form.last_name}` : d.request_id;
-        const ok = await confirmDialog(
-          kind === 'approve'
-            ? { title: 'support.approve.confirmTitle', text: { key: 'support.approve.confirmText', params: { name } }, confirm: 'support.approve.confirm', cancel: 'support.cancel' }
-            : { title: 'support.reject.confirmTitle', text: { key: 'support.reject.confirmText', params: { name } }, confirm: 'support.reject.confirm', cancel: 'support.cancel' },
-        );
-        if (!ok) return;
-        try {
-          if (kind === 'approve') {
-            const res = await api.approveRequest(d.request_id, text.value());
-            if (res.status === 'approved') flash('support.approved', 'success');
-            else flash({ key: 'support.approvalGiven', params: { given: res.approvals.given, required: res.approvals.required } }, 'success');
-          } else {
-            await api.rejectRequest(d.request_id, text.value());
-            flash('support.rejected', 'success');
-          }
-        } catch (err) {
-          throw handled(err);
-        }
-        reload();
-      },
-    });
-    panel.replaceChildren(h('h3', { class: 'setting__panel-title', text: kind === 'approve' ? 'support.approve.title' : 'support.reject.title' }), el);
-    text.input.focus();
+    const { panel: content, field } = decisionForm(d, decision, { failed, cancel: closePanel });
+    panel.replaceChildren(...content);
+    field.input.focus();
   };
 
   const takenByMe = Boolean(d.taken_by && d.taken_by.id === me.user_id);
   // Taken by someone else (on leave, say): it can be taken over.
   if (!takenByMe) buttons.append(button(d.taken_by ? 'support.takeOver' : 'support.take', () => void take(), { variant: 'primary' }));
+  /** @param {DecisionKind} kind */
+  const decisionButton = (kind) => {
+    const decision = DECISIONS[kind];
+    return button(decision.button, () => decide(decision), { variant: decision.primaryWhenTaken && takenByMe ? 'primary' : 'secondary' });
+  };
   if (approvedByMe) section.append(para('support.actions.approvedByMe'));
-  else buttons.append(button('support.approve', () => decide('approve'), { variant: takenByMe ? 'primary' : 'secondary' }));
-  buttons.append(button('support.reject', () => decide('reject')));
+  else buttons.append(decisionButton('approve'));
+  buttons.append(decisionButton('reject'));
   if (d.taken_by && !takenByMe) section.append(para({ key: 'support.actions.takenByOther', params: { name: d.taken_by.name } }));
   section.append(errors, buttons, panel);
   return section;

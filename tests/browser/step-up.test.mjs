@@ -1,0 +1,71 @@
+// The step-up proof offers the methods GET /api/account names in
+// `mfa.methods` (the server's rule), in its order, the first one shown; when
+// the number is being removed, SMS is left out. Built in the page from the
+// page's own module with given accounts, so each case needs no sign-in.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PORTAL_URL, dict, launchBrowser } from './support.mjs';
+
+const en = dict('en');
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {import('playwright-core').Page} */
+let page;
+
+before(async () => {
+  browser = await launchBrowser();
+  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  page.setDefaultTimeout(10_000);
+  // Any page: the translations are loaded once it shows.
+  await page.goto(`${PORTAL_URL}/login`);
+  await page.getByRole('heading', { level: 1, name: en['login.title'], exact: true }).waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/**
+ * The method a fresh proof shows first, and the other methods it offers.
+ * @param {{ totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: string[] }} mfa
+ * @param {{ allowSms?: boolean }} [opts]
+ */
+async function offered(mfa, opts) {
+  return page.evaluate(
+    async ({ mfa, opts }) => {
+      const { currentFactorProof } = await import('/views/step-up.js');
+      const account = { user_id: 'u', email: 'a@example.com', name: 'A', roles: [], mfa, app_passwords: [] };
+      const proof = currentFactorProof(account, opts)();
+      return {
+        shown: proof.presented().method,
+        others: [...proof.field.wrap.querySelectorAll('.step-up__other button')].map((b) => b.textContent),
+      };
+    },
+    { mfa, opts },
+  );
+}
+
+const phone = '+49 151 ****12';
+
+test('step-up: all three methods, the app shown first, SMS and recovery code offered', async () => {
+  const mfa = { totp: true, sms: phone, recovery_codes_remaining: 10, methods: ['totp', 'sms', 'recovery_code'] };
+  assert.deepEqual(await offered(mfa), { shown: 'totp', others: [en['stepUp.useSms'], en['stepUp.useRecovery']] });
+});
+
+test('step-up: removing the number leaves SMS out', async () => {
+  const mfa = { totp: true, sms: phone, recovery_codes_remaining: 10, methods: ['totp', 'sms', 'recovery_code'] };
+  assert.deepEqual(await offered(mfa, { allowSms: false }), { shown: 'totp', others: [en['stepUp.useRecovery']] });
+});
+
+test('step-up: SMS without the app is shown first', async () => {
+  const mfa = { totp: false, sms: phone, recovery_codes_remaining: 10, methods: ['sms', 'recovery_code'] };
+  assert.deepEqual(await offered(mfa), { shown: 'sms', others: [en['stepUp.useRecovery']] });
+});
+
+test('step-up: the methods the server names, not the page reading the factors again', async () => {
+  // The server's list decides (it applies the rule): here it names only the app.
+  const mfa = { totp: true, sms: phone, recovery_codes_remaining: 3, methods: ['totp'] };
+  assert.deepEqual(await offered(mfa), { shown: 'totp', others: [] });
+});
