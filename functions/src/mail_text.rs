@@ -209,3 +209,118 @@ pub fn for_reset_event(
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use events::account::state::RecoverySet;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    /// Every mail the portal sends, in both languages, as it reads today:
+    /// a change to any word shows up here. Names and app names with braces
+    /// in them must come out as typed, never as a placeholder's value.
+    const GOLDEN: &str = include_str!("mail_text.golden.txt");
+
+    fn settings() -> Settings {
+        Settings::new("Beispiel {url} GmbH", "https://portal.example")
+    }
+
+    fn account(locale: Locale) -> Account {
+        let used = vec![true, false, true, false, false, false, false, false, false, false];
+        let recovery = RecoverySet { set_id: Uuid::nil(), hashes: vec![String::new(); 10], used };
+        Account { name: "Erika {issuer} Mustermann".into(), locale, recovery: Some(recovery), ..Account::default() }
+    }
+
+    fn request(due_by: Option<time::OffsetDateTime>) -> ResetRequest {
+        let request_id = Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0001);
+        let mut request = ResetRequest::default();
+        (request.request_id, request.due_by) = (request_id, due_by);
+        request
+    }
+
+    fn rendered(locale: Locale) -> Vec<(&'static str, (String, String))> {
+        let (s, a) = (settings(), account(locale));
+        let phone = "+49 151 ••••5678".to_owned();
+        let old = Some("+49 160 ••••1234".to_owned());
+        let id = Uuid::nil();
+        let due = Some(datetime!(2026-12-04 17:00:30.25 UTC));
+        let account_event = |event: AccountEvent| for_event(&event, &a, &s).expect("a mail");
+        let reset_event = |event: ResetEvent, r: ResetRequest| for_reset_event(&event, &r, &a, &s).expect("a mail");
+        vec![
+            ("recovery_code_used", account_event(AccountEvent::RecoveryCodeUsed { set_id: id, index: 2 })),
+            ("totp_activated", account_event(AccountEvent::TotpActivated { setup_id: id, step: 1 })),
+            (
+                "sms_activated",
+                account_event(AccountEvent::SmsActivated {
+                    code_id: id,
+                    masked_phone: phone.clone(),
+                    replaced_masked_phone: None,
+                }),
+            ),
+            (
+                "sms_replaced",
+                account_event(AccountEvent::SmsActivated {
+                    code_id: id,
+                    masked_phone: phone.clone(),
+                    replaced_masked_phone: old,
+                }),
+            ),
+            ("sms_removed", account_event(AccountEvent::SmsRemoved { masked_phone: phone })),
+            (
+                "app_password_created",
+                account_event(AccountEvent::AppPasswordCreated {
+                    app_password_id: id,
+                    name: "Kalender {name} „Büro“".into(),
+                    hash: String::new(),
+                }),
+            ),
+            (
+                "password_reset",
+                account_event(AccountEvent::PasswordReset { token_id: id, password_hash: String::new() }),
+            ),
+            ("password_reset_link", password_reset_link(&a, "https://portal.example/#reset=abc{id}", &s)),
+            (
+                "reset_submitted",
+                reset_event(
+                    ResetEvent::Submitted {
+                        request_id: id,
+                        account_id: id,
+                        due_by: due.unwrap(),
+                        sealed_form: String::new(),
+                        matches: Default::default(),
+                    },
+                    request(due),
+                ),
+            ),
+            ("reset_approved", reset_event(ResetEvent::Approved {}, request(due))),
+            (
+                "reset_rejected",
+                reset_event(
+                    ResetEvent::Rejected {
+                        staff_id: id,
+                        reason: "Die Angaben {due} passen nicht.\nBitte erneut.".into(),
+                    },
+                    request(due),
+                ),
+            ),
+            ("reset_overdue", reset_event(ResetEvent::MarkedOverdue {}, request(due))),
+            ("reset_overdue_without_deadline", reset_event(ResetEvent::MarkedOverdue {}, request(None))),
+        ]
+    }
+
+    fn all_mails() -> String {
+        let mut out = String::new();
+        for locale in [Locale::De, Locale::En] {
+            for (label, (subject, body)) in rendered(locale) {
+                out.push_str(&format!("=== {label} {locale:?}\nSubject: {subject}\n\n{body}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_mail_in_both_languages_reads_as_the_golden_file() {
+        assert_eq!(all_mails(), GOLDEN);
+    }
+}
