@@ -7,7 +7,7 @@ use events::Aggregate;
 use std::collections::HashMap;
 
 use events::account::{Account, Auth};
-use events::factor_reset::{Approval, ResetEvent, ResetRequest, Staff, Status};
+use events::factor_reset::{Approval, QueueStatus, ResetEvent, ResetRequest, Staff};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -17,7 +17,7 @@ use super::auth::{Accepts, caller};
 use crate::app::{App, Ctx};
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
-use crate::projector::support_queue::QUEUE;
+use crate::projector::support_queue::{QUEUE, status_of_row};
 use crate::routes;
 use crate::time_fmt::rfc3339;
 
@@ -41,24 +41,16 @@ fn request_id(req: &Request) -> Result<Uuid, ApiError> {
     request::path_param(req, "id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(ApiError::not_found)
 }
 
-/// `pending`, or `taken` while someone works on it; then the decision.
-fn status(request: &ResetRequest) -> &'static str {
-    match (request.status, request.taken_by) {
-        (Status::Pending, Some(_)) => "taken",
-        (status, _) => status.as_str(),
-    }
-}
-
 pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let now = app.clock.now();
     staff(app, &req, now).await?;
     let mut items: Vec<Value> = app.state.docs(QUEUE, now).await?.into_iter().filter(|d| d["open"] == true).collect();
     items.sort_by(|a, b| a["due_by"].as_str().cmp(&b["due_by"].as_str()));
     for item in &mut items {
-        let overdue = item["due_by"].as_str().is_some_and(|due| due <= rfc3339(now).as_str());
+        let overdue = status_of_row(item, now).overdue;
         let row = item.as_object_mut().expect("queue rows are objects");
         row.remove("open");
-        row.insert("overdue".into(), json!(overdue || row.get("marked_overdue") == Some(&json!(true))));
+        row.insert("overdue".into(), json!(overdue));
         row.remove("marked_overdue");
     }
     Ok(response::json(200, &json!({ "items": items })))
@@ -113,10 +105,12 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
         })
         .collect();
     let earlier: Vec<Value> = earlier_requests(app, &account, id, ctx.now).await?;
+    let queue = request.queue_status(ctx.now);
     Ok(json!({
         "request_id": request.request_id,
-        "status": status(&request),
-        "overdue": request.is_overdue(ctx.now),
+        // `pending` or `taken` while open, then the decision.
+        "status": queue.map_or(request.status.as_str(), QueueStatus::as_str),
+        "overdue": queue.is_some_and(|q| q.overdue),
         "submitted_at": request.submitted_at.map(rfc3339),
         "due_by": request.due_by.map(rfc3339),
         "anonymised": request.anonymised,
