@@ -7,6 +7,7 @@ use events::Aggregate;
 use std::collections::HashMap;
 
 use events::account::{Account, Auth};
+use events::codec::Recorded;
 use events::factor_reset::{Approval, QueueStatus, ResetEvent, ResetRequest, Staff};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -74,36 +75,9 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
     }
     let account = app.load_account(request.account_id).await?;
     let form = app.open_form(&request, ctx.now).await?;
-    let staff_ids: Vec<Uuid> = history
-        .iter()
-        .filter_map(|r| match &r.event {
-            ResetEvent::Viewed { staff_id }
-            | ResetEvent::Taken { staff_id }
-            | ResetEvent::ApprovalGiven { staff_id, .. }
-            | ResetEvent::Rejected { staff_id, .. } => Some(*staff_id),
-            _ => None,
-        })
-        .collect();
-    let names = names(app, staff_ids).await?;
+    let names = names(app, staff_ids(&history)).await?;
     let by = |id: &Uuid| json!({ "id": id, "name": names.get(id) });
-    let entries: Vec<Value> = history
-        .iter()
-        .map(|r| {
-            let (what, who, note, reason) = match &r.event {
-                ResetEvent::Submitted { .. } => ("submitted", None, None, None),
-                ResetEvent::Viewed { staff_id } => ("viewed", Some(by(staff_id)), None, None),
-                ResetEvent::Taken { staff_id } => ("taken", Some(by(staff_id)), None, None),
-                ResetEvent::ApprovalGiven { staff_id, note } => {
-                    ("approval_given", Some(by(staff_id)), Some(note), None)
-                }
-                ResetEvent::Approved {} => ("approved", None, None, None),
-                ResetEvent::Rejected { staff_id, reason } => ("rejected", Some(by(staff_id)), None, Some(reason)),
-                ResetEvent::MarkedOverdue {} => ("marked_overdue", None, None, None),
-                ResetEvent::Anonymised {} => ("anonymised", None, None, None),
-            };
-            json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
-        })
-        .collect();
+    let entries: Vec<Value> = history.iter().map(|r| history_entry(r, by)).collect();
     let earlier: Vec<Value> = earlier_requests(app, &account, id, ctx.now).await?;
     let queue = request.queue_status(ctx.now);
     Ok(json!({
@@ -116,25 +90,59 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
         "anonymised": request.anonymised,
         "form": form,
         "matches": request.matches,
-        "account": {
-            "user_id": account.id,
-            "email": account.email,
-            "name": account.name,
-            "created_at": account.created_at.map(rfc3339),
-            "last_login_at": account.last_login_at.map(rfc3339),
-            "failed_password_attempts": account.password_failures.count,
-            "failed_second_factor_attempts": account.second_factor_failures.count,
-            "factors": {
-                "totp": account.totp.is_some(),
-                "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
-                "recovery_codes_remaining": account.recovery_codes_remaining(),
-            },
-        },
+        "account": account_facts(&account),
         "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
         "taken_by": request.taken_by.map(|id| by(&id)),
         "history": entries,
         "earlier_requests": earlier,
     }))
+}
+
+/// The staff members a request's history mentions (repeats included).
+fn staff_ids(history: &[Recorded<ResetEvent>]) -> Vec<Uuid> {
+    history
+        .iter()
+        .filter_map(|r| match &r.event {
+            ResetEvent::Viewed { staff_id }
+            | ResetEvent::Taken { staff_id }
+            | ResetEvent::ApprovalGiven { staff_id, .. }
+            | ResetEvent::Rejected { staff_id, .. } => Some(*staff_id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One line of the request's history; `by` names a staff member.
+fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value {
+    let (what, who, note, reason) = match &r.event {
+        ResetEvent::Submitted { .. } => ("submitted", None, None, None),
+        ResetEvent::Viewed { staff_id } => ("viewed", Some(by(staff_id)), None, None),
+        ResetEvent::Taken { staff_id } => ("taken", Some(by(staff_id)), None, None),
+        ResetEvent::ApprovalGiven { staff_id, note } => ("approval_given", Some(by(staff_id)), Some(note), None),
+        ResetEvent::Approved {} => ("approved", None, None, None),
+        ResetEvent::Rejected { staff_id, reason } => ("rejected", Some(by(staff_id)), None, Some(reason)),
+        ResetEvent::MarkedOverdue {} => ("marked_overdue", None, None, None),
+        ResetEvent::Anonymised {} => ("anonymised", None, None, None),
+    };
+    json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
+}
+
+/// Facts about the owner's account that help decide: never a secret or a hash.
+fn account_facts(account: &Account) -> Value {
+    json!({
+        "user_id": account.id,
+        "email": account.email,
+        "name": account.name,
+        "created_at": account.created_at.map(rfc3339),
+        "last_login_at": account.last_login_at.map(rfc3339),
+        "failed_password_attempts": account.password_failures.count,
+        "failed_second_factor_attempts": account.second_factor_failures.count,
+        "factors": {
+            "totp": account.totp.is_some(),
+            "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
+            "recovery_codes_remaining": account.recovery_codes_remaining(),
+        },
+    })
 }
 
 /// The account's other requests, from the queue view (open ones) and the
