@@ -14,6 +14,7 @@ pub mod codec;
 pub mod email;
 pub mod factor_reset;
 pub mod lockout;
+pub mod notice;
 pub mod password_policy;
 pub mod phone;
 pub mod quota;

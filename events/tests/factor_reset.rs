@@ -6,7 +6,8 @@ use events::Refusal;
 use events::account::{Account, AccountEvent, Auth, Locale, Method, Owed, Role};
 use events::codec::Recorded;
 use events::factor_reset::{
-    Approval, JointDecision, MatchFlags, ResetEvent, ResetPolicy, ResetRequest, Staff, Status, Submission, match_flags,
+    Approval, JointDecision, MatchFlags, QueueStatus, ResetEvent, ResetPolicy, ResetRequest, Staff, Status, Submission,
+    match_flags,
 };
 use events::working_days::WorkCalendar;
 use time::macros::datetime;
@@ -503,6 +504,22 @@ fn overdue_is_marked_once_and_only_after_the_deadline() {
     let again = g.request().mark_overdue(due + Duration::hours(1));
     assert!(matches!(again.outcome, Err(Refusal::Conflict(_))));
     assert!(again.events.is_empty());
+}
+
+#[test]
+fn the_queue_shows_pending_taken_and_overdue_until_the_decision() {
+    let mut g = Given::submitted();
+    let due = g.request().due_by.unwrap();
+    let before = due - Duration::seconds(1);
+    assert_eq!(g.request().queue_status(before), Some(QueueStatus { taken: false, overdue: false }));
+    g.then_reset(T0, g.request().take(&alice())).unwrap();
+    assert_eq!(g.request().queue_status(before), Some(QueueStatus { taken: true, overdue: false }));
+    assert_eq!(g.request().queue_status(due), Some(QueueStatus { taken: true, overdue: true }));
+    g.then_reset(due, g.request().mark_overdue(due)).unwrap();
+    assert_eq!(g.request().queue_status(before).map(|q| q.overdue), Some(true), "a recorded mark stays");
+    let d = g.request().reject(&g.account(), &alice(), "The phone number does not match.".into());
+    g.then(due, d).unwrap();
+    assert_eq!(g.request().queue_status(due), None, "decided: out of the queue");
 }
 
 #[test]

@@ -1,211 +1,290 @@
-//! The words of the emails, in the account's language.
+//! The words of the emails, in the recipient account's language. Which
+//! event sends which mail is decided in `events::notice`; here a `Notice`
+//! only becomes a subject and a body, from one table of templates.
 
-use events::account::{Account, AccountEvent, Locale};
-use events::factor_reset::{ResetEvent, ResetRequest};
+use events::account::{Account, Locale};
+use events::notice::{Notice, NoticeKind};
 
 use crate::settings::Settings;
 
-/// Subject and body of the email an event causes, if any.
-pub fn for_event(event: &AccountEvent, account: &Account, settings: &Settings) -> Option<(String, String)> {
-    let issuer = &settings.issuer;
-    let name = &account.name;
-    let url = &settings.public_url;
-    let de = account.locale == Locale::De;
-    match event {
-        AccountEvent::RecoveryCodeUsed { .. } => {
-            let left = account.recovery_codes_remaining();
-            Some(if de {
-                (
-                    format!("{issuer}: Ein Wiederherstellungscode wurde verwendet"),
-                    format!(
-                        "Hallo {name},\n\nsoeben wurde mit einem Ihrer Wiederherstellungscodes eine Anmeldung bei {issuer} abgeschlossen. Es bleiben {left} Codes.\n\nWaren Sie das nicht, ändern Sie sofort Ihr Passwort und erzeugen Sie neue Wiederherstellungscodes unter Einstellungen > Sicherheit: {url}\n"
-                    ),
-                )
-            } else {
-                (
-                    format!("{issuer}: A recovery code was used"),
-                    format!(
-                        "Hello {name},\n\none of your recovery codes was just used to sign in to {issuer}. {left} codes remain.\n\nIf this was not you, change your password at once and create new recovery codes under Settings > Security: {url}\n"
-                    ),
-                )
-            })
-        }
-        AccountEvent::TotpActivated { .. } => Some(if de {
-            (
-                format!("{issuer}: Authenticator-App eingerichtet"),
-                format!(
-                    "Hallo {name},\n\nfür Ihr Konto bei {issuer} ist jetzt eine Authenticator-App als zweiter Faktor eingerichtet. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: Authenticator app set up"),
-                format!(
-                    "Hello {name},\n\nan authenticator app is now set up as the second factor of your {issuer} account. If this was not you, please contact support at once.\n"
-                ),
-            )
-        }),
-        AccountEvent::SmsActivated { masked_phone, replaced_masked_phone: None, .. } => Some(if de {
-            (
-                format!("{issuer}: SMS als zweiter Faktor eingerichtet"),
-                format!(
-                    "Hallo {name},\n\nfür Ihr Konto bei {issuer} werden Anmeldecodes jetzt per SMS an {masked_phone} gesendet. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: SMS set up as second factor"),
-                format!(
-                    "Hello {name},\n\nsign-in codes for your {issuer} account now go by SMS to {masked_phone}. If this was not you, please contact support at once.\n"
-                ),
-            )
-        }),
-        AccountEvent::SmsActivated { masked_phone, replaced_masked_phone: Some(old), .. } => Some(if de {
-            (
-                format!("{issuer}: Ihre Telefonnummer für SMS-Codes wurde geändert"),
-                format!(
-                    "Hallo {name},\n\nAnmeldecodes für Ihr Konto bei {issuer} gehen ab jetzt an {masked_phone} statt an {old}. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: Your phone number for SMS codes changed"),
-                format!(
-                    "Hello {name},\n\nsign-in codes for your {issuer} account now go to {masked_phone} instead of {old}. If this was not you, please contact support at once.\n"
-                ),
-            )
-        }),
-        AccountEvent::SmsRemoved { masked_phone } => Some(if de {
-            (
-                format!("{issuer}: SMS als zweiter Faktor entfernt"),
-                format!(
-                    "Hallo {name},\n\nan {masked_phone} werden keine Anmeldecodes für {issuer} mehr gesendet; Ihre Authenticator-App bleibt Ihr zweiter Faktor. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: SMS removed as second factor"),
-                format!(
-                    "Hello {name},\n\nsign-in codes for {issuer} no longer go to {masked_phone}; your authenticator app remains your second factor. If this was not you, please contact support at once.\n"
-                ),
-            )
-        }),
-        AccountEvent::AppPasswordCreated { name: app, .. } => Some(if de {
-            (
-                format!("{issuer}: Neues App-Passwort „{app}“"),
-                format!(
-                    "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde das App-Passwort „{app}“ für einen Kalender- oder Kontakte-Client erstellt. Waren Sie das nicht, widerrufen Sie es unter Einstellungen > Sicherheit ({url}) und ändern Sie Ihr Passwort.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: New app password \"{app}\""),
-                format!(
-                    "Hello {name},\n\nthe app password \"{app}\" for a calendar or contacts client was created for your {issuer} account. If this was not you, revoke it under Settings > Security ({url}) and change your password.\n"
-                ),
-            )
-        }),
-        // Never the password, never the token: only that it happened.
-        AccountEvent::PasswordReset { .. } => Some(if de {
-            (
-                format!("{issuer}: Ihr Passwort wurde geändert"),
-                format!(
-                    "Hallo {name},\n\ndas Passwort Ihres Kontos bei {issuer} wurde soeben über den Link „Passwort vergessen?“ neu gesetzt. Alle Anmeldungen wurden beendet und alle App-Passwörter widerrufen; Ihr zweiter Faktor bleibt unverändert.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort sofort neu ({url}) und wenden Sie sich an den Support.\n"
-                ),
-            )
-        } else {
-            (
-                format!("{issuer}: Your password was changed"),
-                format!(
-                    "Hello {name},\n\nthe password of your {issuer} account was just set anew through the \"Password forgotten?\" link. Every sign-in was ended and every app password revoked; your second factor stays as it was.\n\nIf this was not you, reset your password at once ({url}) and contact support.\n"
-                ),
-            )
-        }),
-        _ => None,
-    }
+/// A notice's subject and body templates in each language. `{name}`
+/// stands for a value (see `values`); nothing else in a template is special.
+struct Template {
+    kind: NoticeKind,
+    de: (&'static str, &'static str),
+    en: (&'static str, &'static str),
+}
+
+use NoticeKind as K;
+
+/// The overdue alert goes to support, in English whatever the owner's language.
+const TO_SUPPORT_OVERDUE: (&str, &str) = (
+    "{issuer}: reset request {id} is overdue",
+    "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n",
+);
+
+const TEMPLATES: [Template; 12] = [
+    Template {
+        kind: K::RecoveryCodeUsed,
+        de: (
+            "{issuer}: Ein Wiederherstellungscode wurde verwendet",
+            "Hallo {name},\n\nsoeben wurde mit einem Ihrer Wiederherstellungscodes eine Anmeldung bei {issuer} abgeschlossen. Es bleiben {left} Codes.\n\nWaren Sie das nicht, ändern Sie sofort Ihr Passwort und erzeugen Sie neue Wiederherstellungscodes unter Einstellungen > Sicherheit: {url}\n",
+        ),
+        en: (
+            "{issuer}: A recovery code was used",
+            "Hello {name},\n\none of your recovery codes was just used to sign in to {issuer}. {left} codes remain.\n\nIf this was not you, change your password at once and create new recovery codes under Settings > Security: {url}\n",
+        ),
+    },
+    Template {
+        kind: K::TotpActivated,
+        de: (
+            "{issuer}: Authenticator-App eingerichtet",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} ist jetzt eine Authenticator-App als zweiter Faktor eingerichtet. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Authenticator app set up",
+            "Hello {name},\n\nan authenticator app is now set up as the second factor of your {issuer} account. If this was not you, please contact support at once.\n",
+        ),
+    },
+    Template {
+        kind: K::SmsActivated,
+        de: (
+            "{issuer}: SMS als zweiter Faktor eingerichtet",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} werden Anmeldecodes jetzt per SMS an {masked_phone} gesendet. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: SMS set up as second factor",
+            "Hello {name},\n\nsign-in codes for your {issuer} account now go by SMS to {masked_phone}. If this was not you, please contact support at once.\n",
+        ),
+    },
+    Template {
+        kind: K::SmsReplaced,
+        de: (
+            "{issuer}: Ihre Telefonnummer für SMS-Codes wurde geändert",
+            "Hallo {name},\n\nAnmeldecodes für Ihr Konto bei {issuer} gehen ab jetzt an {masked_phone} statt an {old}. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your phone number for SMS codes changed",
+            "Hello {name},\n\nsign-in codes for your {issuer} account now go to {masked_phone} instead of {old}. If this was not you, please contact support at once.\n",
+        ),
+    },
+    Template {
+        kind: K::SmsRemoved,
+        de: (
+            "{issuer}: SMS als zweiter Faktor entfernt",
+            "Hallo {name},\n\nan {masked_phone} werden keine Anmeldecodes für {issuer} mehr gesendet; Ihre Authenticator-App bleibt Ihr zweiter Faktor. Waren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: SMS removed as second factor",
+            "Hello {name},\n\nsign-in codes for {issuer} no longer go to {masked_phone}; your authenticator app remains your second factor. If this was not you, please contact support at once.\n",
+        ),
+    },
+    Template {
+        kind: K::AppPasswordCreated,
+        de: (
+            "{issuer}: Neues App-Passwort „{app}“",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde das App-Passwort „{app}“ für einen Kalender- oder Kontakte-Client erstellt. Waren Sie das nicht, widerrufen Sie es unter Einstellungen > Sicherheit ({url}) und ändern Sie Ihr Passwort.\n",
+        ),
+        en: (
+            "{issuer}: New app password \"{app}\"",
+            "Hello {name},\n\nthe app password \"{app}\" for a calendar or contacts client was created for your {issuer} account. If this was not you, revoke it under Settings > Security ({url}) and change your password.\n",
+        ),
+    },
+    Template {
+        kind: K::PasswordReset,
+        de: (
+            "{issuer}: Ihr Passwort wurde geändert",
+            "Hallo {name},\n\ndas Passwort Ihres Kontos bei {issuer} wurde soeben über den Link „Passwort vergessen?“ neu gesetzt. Alle Anmeldungen wurden beendet und alle App-Passwörter widerrufen; Ihr zweiter Faktor bleibt unverändert.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort sofort neu ({url}) und wenden Sie sich an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your password was changed",
+            "Hello {name},\n\nthe password of your {issuer} account was just set anew through the \"Password forgotten?\" link. Every sign-in was ended and every app password revoked; your second factor stays as it was.\n\nIf this was not you, reset your password at once ({url}) and contact support.\n",
+        ),
+    },
+    Template {
+        kind: K::PasswordResetLink,
+        de: (
+            "{issuer}: Passwort zurücksetzen",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde ein neues Passwort angefordert. Über diesen Link setzen Sie es:\n\n{link}\n\nDer Link gilt eine Stunde und nur einmal; ein neuerer Link macht ihn ungültig. Ihr zweiter Faktor bleibt unverändert.\n\nHaben Sie das nicht angefordert, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.\n",
+        ),
+        en: (
+            "{issuer}: Reset your password",
+            "Hello {name},\n\na new password was requested for your {issuer} account. Set it through this link:\n\n{link}\n\nThe link works for one hour and only once; a newer link makes it invalid. Your second factor stays as it is.\n\nIf you did not ask for this, ignore this email; your password stays as it is.\n",
+        ),
+    },
+    Template {
+        kind: K::ResetSubmitted,
+        de: (
+            "{issuer}: Ihre Anfrage {id} ist eingegangen",
+            "Hallo {name},\n\nwir haben Ihre Anfrage erhalten, den zweiten Faktor Ihres Kontos bei {issuer} zurückzusetzen (Nummer {id}). Der Support prüft sie und antwortet bis {due}.\n\nHaben Sie diese Anfrage nicht gestellt, ändern Sie bitte sofort Ihr Passwort: {url}\n",
+        ),
+        en: (
+            "{issuer}: We received your request {id}",
+            "Hello {name},\n\nwe received your request to reset the second factor of your {issuer} account (number {id}). Support will check it and answer by {due}.\n\nIf you did not make this request, please change your password at once: {url}\n",
+        ),
+    },
+    Template {
+        kind: K::ResetApproved,
+        de: (
+            "{issuer}: Ihr zweiter Faktor wurde zurückgesetzt",
+            "Hallo {name},\n\nder Support hat Ihre Anfrage {id} genehmigt: Der zweite Faktor und die Wiederherstellungscodes Ihres Kontos wurden entfernt, alle Sitzungen beendet. Bei der nächsten Anmeldung richten Sie einen neuen zweiten Faktor ein: {url}\n",
+        ),
+        en: (
+            "{issuer}: Your second factor was reset",
+            "Hello {name},\n\nsupport approved your request {id}: the second factor and the recovery codes of your account were removed and every session ended. At your next sign-in you will set up a new second factor: {url}\n",
+        ),
+    },
+    Template {
+        kind: K::ResetRejected,
+        de: (
+            "{issuer}: Ihre Anfrage {id} wurde abgelehnt",
+            "Hallo {name},\n\nder Support hat Ihre Anfrage {id}, den zweiten Faktor zurückzusetzen, abgelehnt. Begründung:\n\n{reason}\n\nIhr Konto bleibt unverändert.\n",
+        ),
+        en: (
+            "{issuer}: Your request {id} was declined",
+            "Hello {name},\n\nsupport declined your request {id} to reset your second factor. The reason:\n\n{reason}\n\nNothing about your account has changed.\n",
+        ),
+    },
+    Template { kind: K::ResetOverdue, de: TO_SUPPORT_OVERDUE, en: TO_SUPPORT_OVERDUE },
+];
+
+/// Subject and body of `notice` to `account`, in its language.
+pub fn render(notice: &Notice, account: &Account, settings: &Settings) -> (String, String) {
+    let kind = notice.kind();
+    let template = TEMPLATES.iter().find(|t| t.kind == kind).expect("every notice has a template");
+    let (subject, body) = if account.locale == Locale::De { template.de } else { template.en };
+    let values = values(notice, account, settings);
+    (fill(subject, &values), fill(body, &values))
 }
 
 /// The email with a password-reset link. Sent by the `forgot` handler
 /// itself, not by the projection: the link holds the token, which never
 /// enters an event. `link` is built from `PORTAL_PUBLIC_URL`.
 pub fn password_reset_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
-    let issuer = &settings.issuer;
-    let name = &account.name;
-    if account.locale == Locale::De {
-        (
-            format!("{issuer}: Passwort zurücksetzen"),
-            format!(
-                "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde ein neues Passwort angefordert. Über diesen Link setzen Sie es:\n\n{link}\n\nDer Link gilt eine Stunde und nur einmal; ein neuerer Link macht ihn ungültig. Ihr zweiter Faktor bleibt unverändert.\n\nHaben Sie das nicht angefordert, ignorieren Sie diese E-Mail; Ihr Passwort bleibt, wie es ist.\n"
-            ),
-        )
-    } else {
-        (
-            format!("{issuer}: Reset your password"),
-            format!(
-                "Hello {name},\n\na new password was requested for your {issuer} account. Set it through this link:\n\n{link}\n\nThe link works for one hour and only once; a newer link makes it invalid. Your second factor stays as it is.\n\nIf you did not ask for this, ignore this email; your password stays as it is.\n"
-            ),
-        )
-    }
+    render(&Notice::PasswordResetLink { link: link.to_owned() }, account, settings)
 }
 
-/// Subject and body of the mail a reset-request event causes: to the owner
-/// (`account`) for the submission and the decision, to support for a
-/// missed deadline.
-pub fn for_reset_event(
-    event: &ResetEvent,
-    request: &ResetRequest,
-    account: &Account,
-    settings: &Settings,
-) -> Option<(String, String)> {
-    let issuer = &settings.issuer;
-    let name = &account.name;
-    let url = &settings.public_url;
-    let id = request.request_id;
-    let due = request.due_by.map(|d| settings.calendar.local_text(d)).unwrap_or_default();
-    let de = account.locale == Locale::De;
-    Some(match event {
-        ResetEvent::Submitted { .. } if de => (
-            format!("{issuer}: Ihre Anfrage {id} ist eingegangen"),
-            format!(
-                "Hallo {name},\n\nwir haben Ihre Anfrage erhalten, den zweiten Faktor Ihres Kontos bei {issuer} zurückzusetzen (Nummer {id}). Der Support prüft sie und antwortet bis {due}.\n\nHaben Sie diese Anfrage nicht gestellt, ändern Sie bitte sofort Ihr Passwort: {url}\n"
-            ),
-        ),
-        ResetEvent::Submitted { .. } => (
-            format!("{issuer}: We received your request {id}"),
-            format!(
-                "Hello {name},\n\nwe received your request to reset the second factor of your {issuer} account (number {id}). Support will check it and answer by {due}.\n\nIf you did not make this request, please change your password at once: {url}\n"
-            ),
-        ),
-        ResetEvent::Approved {} if de => (
-            format!("{issuer}: Ihr zweiter Faktor wurde zurückgesetzt"),
-            format!(
-                "Hallo {name},\n\nder Support hat Ihre Anfrage {id} genehmigt: Der zweite Faktor und die Wiederherstellungscodes Ihres Kontos wurden entfernt, alle Sitzungen beendet. Bei der nächsten Anmeldung richten Sie einen neuen zweiten Faktor ein: {url}\n"
-            ),
-        ),
-        ResetEvent::Approved {} => (
-            format!("{issuer}: Your second factor was reset"),
-            format!(
-                "Hello {name},\n\nsupport approved your request {id}: the second factor and the recovery codes of your account were removed and every session ended. At your next sign-in you will set up a new second factor: {url}\n"
-            ),
-        ),
-        ResetEvent::Rejected { reason, .. } if de => (
-            format!("{issuer}: Ihre Anfrage {id} wurde abgelehnt"),
-            format!(
-                "Hallo {name},\n\nder Support hat Ihre Anfrage {id}, den zweiten Faktor zurückzusetzen, abgelehnt. Begründung:\n\n{reason}\n\nIhr Konto bleibt unverändert.\n"
-            ),
-        ),
-        ResetEvent::Rejected { reason, .. } => (
-            format!("{issuer}: Your request {id} was declined"),
-            format!(
-                "Hello {name},\n\nsupport declined your request {id} to reset your second factor. The reason:\n\n{reason}\n\nNothing about your account has changed.\n"
-            ),
-        ),
-        ResetEvent::MarkedOverdue {} => (
-            format!("{issuer}: reset request {id} is overdue"),
-            format!(
-                "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n"
-            ),
-        ),
-        _ => return None,
-    })
+/// What each placeholder stands for in `notice`'s texts to `account`.
+fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'static str, String)> {
+    let mut values =
+        vec![("issuer", settings.issuer.clone()), ("name", account.name.clone()), ("url", settings.public_url.clone())];
+    let local = |due: &Option<time::OffsetDateTime>| due.map(|d| settings.calendar.local_text(d)).unwrap_or_default();
+    match notice {
+        Notice::RecoveryCodeUsed => values.push(("left", account.recovery_codes_remaining().to_string())),
+        Notice::SmsActivated { masked_phone } | Notice::SmsRemoved { masked_phone } => {
+            values.push(("masked_phone", masked_phone.clone()))
+        }
+        Notice::SmsReplaced { masked_phone, old } => {
+            values.extend([("masked_phone", masked_phone.clone()), ("old", old.clone())])
+        }
+        Notice::AppPasswordCreated { app } => values.push(("app", app.clone())),
+        Notice::PasswordResetLink { link } => values.push(("link", link.clone())),
+        Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
+            values.extend([("id", id.to_string()), ("due", local(due))])
+        }
+        Notice::ResetApproved { id } => values.push(("id", id.to_string())),
+        Notice::ResetRejected { id, reason } => values.extend([("id", id.to_string()), ("reason", reason.clone())]),
+        Notice::TotpActivated | Notice::PasswordReset => {}
+    }
+    values
+}
+
+/// `template` with each `{placeholder}` replaced by its value, in one pass:
+/// a value with braces in it (a name, an app's name, a reason) stays as
+/// typed instead of being filled in turn.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 128);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after.find('}').and_then(|close| {
+            let value = values.iter().find(|(key, _)| *key == &after[..close])?;
+            Some((close, &value.1))
+        });
+        match known {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use events::account::state::RecoverySet;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    /// Every mail the portal sends, in both languages, as it reads today:
+    /// a change to any word shows up here. Names and app names with braces
+    /// in them must come out as typed, never as a placeholder's value.
+    const GOLDEN: &str = include_str!("mail_text.golden.txt");
+
+    fn settings() -> Settings {
+        Settings::new("Beispiel {url} GmbH", "https://portal.example")
+    }
+
+    fn account(locale: Locale) -> Account {
+        let used = vec![true, false, true, false, false, false, false, false, false, false];
+        let recovery = RecoverySet { set_id: Uuid::nil(), hashes: vec![String::new(); 10], used };
+        Account { name: "Erika {issuer} Mustermann".into(), locale, recovery: Some(recovery), ..Account::default() }
+    }
+
+    fn rendered(locale: Locale) -> Vec<(&'static str, (String, String))> {
+        let (s, a) = (settings(), account(locale));
+        let masked_phone = "+49 151 ••••5678".to_owned();
+        let old = "+49 160 ••••1234".to_owned();
+        let id = Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0001);
+        let due = Some(datetime!(2026-12-04 17:00:30.25 UTC));
+        let reason = "Die Angaben {due} passen nicht.\nBitte erneut.".to_owned();
+        let link = "https://portal.example/#reset=abc{id}".to_owned();
+        [
+            ("recovery_code_used", Notice::RecoveryCodeUsed),
+            ("totp_activated", Notice::TotpActivated),
+            ("sms_activated", Notice::SmsActivated { masked_phone: masked_phone.clone() }),
+            ("sms_replaced", Notice::SmsReplaced { masked_phone: masked_phone.clone(), old }),
+            ("sms_removed", Notice::SmsRemoved { masked_phone }),
+            ("app_password_created", Notice::AppPasswordCreated { app: "Kalender {name} „Büro“".into() }),
+            ("password_reset", Notice::PasswordReset),
+            ("password_reset_link", Notice::PasswordResetLink { link }),
+            ("reset_submitted", Notice::ResetSubmitted { id, due }),
+            ("reset_approved", Notice::ResetApproved { id }),
+            ("reset_rejected", Notice::ResetRejected { id, reason }),
+            ("reset_overdue", Notice::ResetOverdue { id, due }),
+            ("reset_overdue_without_deadline", Notice::ResetOverdue { id, due: None }),
+        ]
+        .into_iter()
+        .map(|(label, notice)| (label, render(&notice, &a, &s)))
+        .collect()
+    }
+
+    fn all_mails() -> String {
+        let mut out = String::new();
+        for locale in [Locale::De, Locale::En] {
+            for (label, (subject, body)) in rendered(locale) {
+                out.push_str(&format!("=== {label} {locale:?}\nSubject: {subject}\n\n{body}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_mail_in_both_languages_reads_as_the_golden_file() {
+        assert_eq!(all_mails(), GOLDEN);
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_unknown_ones_stay_as_typed() {
+        let values = [("a", "{b}".to_owned()), ("b", "B".to_owned())];
+        assert_eq!(fill("{a}-{b}-{c}-{", &values), "{b}-B-{c}-{");
+    }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::ApiError;
 use crate::ports::store::Meta;
-use crate::projector::support_queue::{DECIDED, QUEUE};
+use crate::projector::support_queue::{DECIDED, QUEUE, status_of_row};
 use crate::time_fmt::rfc3339;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,7 +35,7 @@ pub async fn run(app: &App, now: OffsetDateTime) -> Result<Report, ApiError> {
     let now_text = rfc3339(now);
     let mut report = Report::default();
     for doc in app.state.docs(QUEUE, now).await? {
-        let due = doc["due_by"].as_str().is_some_and(|due| due <= now_text.as_str());
+        let due = status_of_row(&doc, now).overdue;
         let Some(id) = id_of(&doc).filter(|_| doc["open"] == true && doc["marked_overdue"] != true && due) else {
             continue;
         };

@@ -137,9 +137,40 @@ pub struct Account {
 
 impl Account {
     pub fn apply(&mut self, recorded: &Recorded<AccountEvent>) {
-        let at = recorded.at;
+        use AccountEvent as E;
+        let (at, event) = (recorded.at, &recorded.event);
         self.version = recorded.version;
-        match &recorded.event {
+        match event {
+            E::Registered { .. }
+            | E::PasswordRehashed { .. }
+            | E::PasswordFailed { .. }
+            | E::PasswordPassed { .. }
+            | E::SessionStarted { .. }
+            | E::SessionEnded { .. }
+            | E::SessionsEnded { .. } => self.apply_sign_in(event, at),
+            E::TotpSetupStarted { .. }
+            | E::TotpActivated { .. }
+            | E::TotpAccepted { .. }
+            | E::SecondFactorFailed { .. }
+            | E::RecoveryCodesIssued { .. }
+            | E::RecoveryCodeUsed { .. } => self.apply_totp_and_recovery(event, at),
+            E::SmsCodeIssued { .. } | E::SmsActivated { .. } | E::SmsCodeAccepted { .. } | E::SmsRemoved { .. } => {
+                self.apply_sms(event, at)
+            }
+            E::AppPasswordCreated { .. } | E::AppPasswordRevoked { .. } | E::AppPasswordsRevoked { .. } => {
+                self.apply_app_passwords(event, at)
+            }
+            E::ResetRequested { .. }
+            | E::SecondFactorsReset { .. }
+            | E::ResetRequestClosed { .. }
+            | E::PasswordResetRequested { .. }
+            | E::PasswordReset { .. } => self.apply_ways_back_in(event, at),
+        }
+    }
+
+    /// Registration, the password and sessions.
+    fn apply_sign_in(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
             AccountEvent::Registered {
                 account_id,
                 email,
@@ -185,6 +216,14 @@ impl Account {
                 self.sessions.clear();
                 self.logins.clear();
             }
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    /// The authenticator app, recovery codes and second-factor failures.
+    fn apply_totp_and_recovery(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
             AccountEvent::TotpSetupStarted { setup_id, sealed_secret, expires_at } => {
                 self.pending_totp = Some(PendingTotp {
                     setup_id: *setup_id,
@@ -217,6 +256,14 @@ impl Account {
                 }
                 self.second_factor_failures.reset();
             }
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    /// SMS codes and SMS as a second factor.
+    fn apply_sms(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
             AccountEvent::SmsCodeIssued { code_id, code_hash, expires_at, masked_phone, purpose } => {
                 self.sms_sent.retain(|t| *t > at - Duration::DAY);
                 self.sms_sent.push(at);
@@ -242,6 +289,14 @@ impl Account {
                 self.second_factor_failures.reset();
             }
             AccountEvent::SmsRemoved { .. } => self.sms = None,
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    /// App passwords for CalDAV/CardDAV clients.
+    fn apply_app_passwords(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
             AccountEvent::AppPasswordCreated { app_password_id, name, hash } => {
                 self.app_passwords.push(AppPassword {
                     id: *app_password_id,
@@ -254,6 +309,14 @@ impl Account {
                 self.app_passwords.retain(|p| p.id != *app_password_id);
             }
             AccountEvent::AppPasswordsRevoked { .. } => self.app_passwords.clear(),
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    /// The two ways back into an account: support's reset of the second factor and the password-reset link.
+    fn apply_ways_back_in(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
             AccountEvent::ResetRequested { request_id } => self.open_reset_request = Some(*request_id),
             AccountEvent::SecondFactorsReset { request_id } => {
                 self.totp = None;
@@ -286,6 +349,8 @@ impl Account {
                 self.password_failures.reset();
                 self.pending_password_reset.take_if(|p| p.token_id == *token_id);
             }
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
         }
     }
 

@@ -15,10 +15,12 @@
 
 pub mod decide;
 pub mod event;
+pub mod queue;
 pub mod state;
 
 pub use decide::{Approval, JointDecision, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags};
 pub use event::{MatchFlags, ResetEvent};
+pub use queue::QueueStatus;
 pub use state::{ResetRequest, Status};
 
 use uuid::Uuid;

@@ -6,10 +6,12 @@
 //! expires, and the privacy consent. Its personal data is sealed under the
 //! request's own data key before anything is stored.
 
-use events::factor_reset::{self, Submission};
+use events::account::Account;
+use events::factor_reset::{self, MatchFlags, Submission};
 use events::{altcha, email, phone::Phone};
 use serde::Deserialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::auth::{Accepts, caller};
@@ -64,44 +66,14 @@ pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let body: FormBody = request::json(&req)?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::Mfa, ctx.now)?;
-    if !body.privacy_consent {
-        return Err(ApiError::invalid_request("privacy_consent: the privacy notice must be accepted"));
-    }
-    let form = Form {
-        first_name: name("first_name", &body.first_name)?,
-        last_name: name("last_name", &body.last_name)?,
-        phone: Phone::parse_any(&body.phone)
-            .map_err(|e| ApiError::invalid_request(format!("phone: {e}")))?
-            .e164()
-            .to_owned(),
-        email: email::normalize(&body.email).ok_or_else(|| ApiError::invalid_request("email: not an email address"))?,
-    };
+    let form = checked_form(&body)?;
     let solved = altcha::verify(app.secret.altcha_key(), &body.altcha, ctx.now)
         .map_err(|e| ApiError::invalid_request(format!("altcha: {e}; solve a new challenge")))?;
     // Checked before the ALTCHA is spent, so a wrong token costs nothing.
     let account = app.load_account(who.account_id).await?;
     account.authorize(&who.auth, ctx.now)?;
-    let account_phone = match &account.sms {
-        Some(factor) => Some(
-            String::from_utf8_lossy(
-                &app.keys.open(&factor.sealed_phone, &events::account::stream_id(account.id)).await?,
-            )
-            .into_owned(),
-        ),
-        None => None,
-    };
-    let matches = factor_reset::match_flags(
-        &form.first_name,
-        &form.last_name,
-        Some(&form.phone),
-        Some(&form.email),
-        &account,
-        account_phone.as_deref(),
-    );
-    // Single use: of two posts of one solution, one gets here first.
-    if !app.state.mark_once(&format!("altcha#{}", solved.replay_key), ctx.now).await? {
-        return Err(ApiError::invalid_request("altcha: this solution was used already; solve a new challenge"));
-    }
+    let matches = matches(app, &form, &account).await?;
+    spend_altcha(app, &solved, ctx.now).await?;
     let request_id = Uuid::new_v4();
     let sealed_form = app.seal_form(request_id, &form).await?;
     let calendar = &app.settings.calendar;
@@ -117,4 +89,50 @@ pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         202,
         &json!({ "request_id": submitted.request_id, "status": "pending", "due_by": rfc3339(submitted.due_by) }),
     ))
+}
+
+/// The form's fields, each checked and normalised; the privacy consent first.
+fn checked_form(body: &FormBody) -> Result<Form, ApiError> {
+    if !body.privacy_consent {
+        return Err(ApiError::invalid_request("privacy_consent: the privacy notice must be accepted"));
+    }
+    Ok(Form {
+        first_name: name("first_name", &body.first_name)?,
+        last_name: name("last_name", &body.last_name)?,
+        phone: Phone::parse_any(&body.phone)
+            .map_err(|e| ApiError::invalid_request(format!("phone: {e}")))?
+            .e164()
+            .to_owned(),
+        email: email::normalize(&body.email).ok_or_else(|| ApiError::invalid_request("email: not an email address"))?,
+    })
+}
+
+/// Whether the form agrees with the account, for staff to judge; the
+/// account's SMS number is opened only for this comparison.
+async fn matches(app: &App, form: &Form, account: &Account) -> Result<MatchFlags, ApiError> {
+    let account_phone = match &account.sms {
+        Some(factor) => Some(
+            String::from_utf8_lossy(
+                &app.keys.open(&factor.sealed_phone, &events::account::stream_id(account.id)).await?,
+            )
+            .into_owned(),
+        ),
+        None => None,
+    };
+    Ok(factor_reset::match_flags(
+        &form.first_name,
+        &form.last_name,
+        Some(&form.phone),
+        Some(&form.email),
+        account,
+        account_phone.as_deref(),
+    ))
+}
+
+/// Single use: of two posts of one solution, one gets here first.
+async fn spend_altcha(app: &App, solved: &altcha::Solved, now: OffsetDateTime) -> Result<(), ApiError> {
+    if !app.state.mark_once(&format!("altcha#{}", solved.replay_key), now).await? {
+        return Err(ApiError::invalid_request("altcha: this solution was used already; solve a new challenge"));
+    }
+    Ok(())
 }

@@ -7,7 +7,8 @@ use events::Aggregate;
 use std::collections::HashMap;
 
 use events::account::{Account, Auth};
-use events::factor_reset::{Approval, ResetEvent, ResetRequest, Staff, Status};
+use events::codec::Recorded;
+use events::factor_reset::{Approval, QueueStatus, ResetEvent, ResetRequest, Staff};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -17,7 +18,7 @@ use super::auth::{Accepts, caller};
 use crate::app::{App, Ctx};
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
-use crate::projector::support_queue::QUEUE;
+use crate::projector::support_queue::{QUEUE, status_of_row};
 use crate::routes;
 use crate::time_fmt::rfc3339;
 
@@ -41,24 +42,16 @@ fn request_id(req: &Request) -> Result<Uuid, ApiError> {
     request::path_param(req, "id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(ApiError::not_found)
 }
 
-/// `pending`, or `taken` while someone works on it; then the decision.
-fn status(request: &ResetRequest) -> &'static str {
-    match (request.status, request.taken_by) {
-        (Status::Pending, Some(_)) => "taken",
-        (status, _) => status.as_str(),
-    }
-}
-
 pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let now = app.clock.now();
     staff(app, &req, now).await?;
     let mut items: Vec<Value> = app.state.docs(QUEUE, now).await?.into_iter().filter(|d| d["open"] == true).collect();
     items.sort_by(|a, b| a["due_by"].as_str().cmp(&b["due_by"].as_str()));
     for item in &mut items {
-        let overdue = item["due_by"].as_str().is_some_and(|due| due <= rfc3339(now).as_str());
+        let overdue = status_of_row(item, now).overdue;
         let row = item.as_object_mut().expect("queue rows are objects");
         row.remove("open");
-        row.insert("overdue".into(), json!(overdue || row.get("marked_overdue") == Some(&json!(true))));
+        row.insert("overdue".into(), json!(overdue));
         row.remove("marked_overdue");
     }
     Ok(response::json(200, &json!({ "items": items })))
@@ -82,7 +75,32 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
     }
     let account = app.load_account(request.account_id).await?;
     let form = app.open_form(&request, ctx.now).await?;
-    let staff_ids: Vec<Uuid> = history
+    let names = names(app, staff_ids(&history)).await?;
+    let by = |id: &Uuid| json!({ "id": id, "name": names.get(id) });
+    let entries: Vec<Value> = history.iter().map(|r| history_entry(r, by)).collect();
+    let earlier: Vec<Value> = earlier_requests(app, &account, id, ctx.now).await?;
+    let queue = request.queue_status(ctx.now);
+    Ok(json!({
+        "request_id": request.request_id,
+        // `pending` or `taken` while open, then the decision.
+        "status": queue.map_or(request.status.as_str(), QueueStatus::as_str),
+        "overdue": queue.is_some_and(|q| q.overdue),
+        "submitted_at": request.submitted_at.map(rfc3339),
+        "due_by": request.due_by.map(rfc3339),
+        "anonymised": request.anonymised,
+        "form": form,
+        "matches": request.matches,
+        "account": account_facts(&account),
+        "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
+        "taken_by": request.taken_by.map(|id| by(&id)),
+        "history": entries,
+        "earlier_requests": earlier,
+    }))
+}
+
+/// The staff members a request's history mentions (repeats included).
+fn staff_ids(history: &[Recorded<ResetEvent>]) -> Vec<Uuid> {
+    history
         .iter()
         .filter_map(|r| match &r.event {
             ResetEvent::Viewed { staff_id }
@@ -91,56 +109,40 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
             | ResetEvent::Rejected { staff_id, .. } => Some(*staff_id),
             _ => None,
         })
-        .collect();
-    let names = names(app, staff_ids).await?;
-    let by = |id: &Uuid| json!({ "id": id, "name": names.get(id) });
-    let entries: Vec<Value> = history
-        .iter()
-        .map(|r| {
-            let (what, who, note, reason) = match &r.event {
-                ResetEvent::Submitted { .. } => ("submitted", None, None, None),
-                ResetEvent::Viewed { staff_id } => ("viewed", Some(by(staff_id)), None, None),
-                ResetEvent::Taken { staff_id } => ("taken", Some(by(staff_id)), None, None),
-                ResetEvent::ApprovalGiven { staff_id, note } => {
-                    ("approval_given", Some(by(staff_id)), Some(note), None)
-                }
-                ResetEvent::Approved {} => ("approved", None, None, None),
-                ResetEvent::Rejected { staff_id, reason } => ("rejected", Some(by(staff_id)), None, Some(reason)),
-                ResetEvent::MarkedOverdue {} => ("marked_overdue", None, None, None),
-                ResetEvent::Anonymised {} => ("anonymised", None, None, None),
-            };
-            json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
-        })
-        .collect();
-    let earlier: Vec<Value> = earlier_requests(app, &account, id, ctx.now).await?;
-    Ok(json!({
-        "request_id": request.request_id,
-        "status": status(&request),
-        "overdue": request.is_overdue(ctx.now),
-        "submitted_at": request.submitted_at.map(rfc3339),
-        "due_by": request.due_by.map(rfc3339),
-        "anonymised": request.anonymised,
-        "form": form,
-        "matches": request.matches,
-        "account": {
-            "user_id": account.id,
-            "email": account.email,
-            "name": account.name,
-            "created_at": account.created_at.map(rfc3339),
-            "last_login_at": account.last_login_at.map(rfc3339),
-            "failed_password_attempts": account.password_failures.count,
-            "failed_second_factor_attempts": account.second_factor_failures.count,
-            "factors": {
-                "totp": account.totp.is_some(),
-                "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
-                "recovery_codes_remaining": account.recovery_codes_remaining(),
-            },
+        .collect()
+}
+
+/// One line of the request's history; `by` names a staff member.
+fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value {
+    let (what, who, note, reason) = match &r.event {
+        ResetEvent::Submitted { .. } => ("submitted", None, None, None),
+        ResetEvent::Viewed { staff_id } => ("viewed", Some(by(staff_id)), None, None),
+        ResetEvent::Taken { staff_id } => ("taken", Some(by(staff_id)), None, None),
+        ResetEvent::ApprovalGiven { staff_id, note } => ("approval_given", Some(by(staff_id)), Some(note), None),
+        ResetEvent::Approved {} => ("approved", None, None, None),
+        ResetEvent::Rejected { staff_id, reason } => ("rejected", Some(by(staff_id)), None, Some(reason)),
+        ResetEvent::MarkedOverdue {} => ("marked_overdue", None, None, None),
+        ResetEvent::Anonymised {} => ("anonymised", None, None, None),
+    };
+    json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
+}
+
+/// Facts about the owner's account that help decide: never a secret or a hash.
+fn account_facts(account: &Account) -> Value {
+    json!({
+        "user_id": account.id,
+        "email": account.email,
+        "name": account.name,
+        "created_at": account.created_at.map(rfc3339),
+        "last_login_at": account.last_login_at.map(rfc3339),
+        "failed_password_attempts": account.password_failures.count,
+        "failed_second_factor_attempts": account.second_factor_failures.count,
+        "factors": {
+            "totp": account.totp.is_some(),
+            "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
+            "recovery_codes_remaining": account.recovery_codes_remaining(),
         },
-        "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
-        "taken_by": request.taken_by.map(|id| by(&id)),
-        "history": entries,
-        "earlier_requests": earlier,
-    }))
+    })
 }
 
 /// The account's other requests, from the queue view (open ones) and the

@@ -65,34 +65,53 @@ impl PortalConfig {
         };
         let public_url =
             http_url("PORTAL_PUBLIC_URL", get("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}")))?;
-        let mut settings =
-            Settings::new(&get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()), &public_url);
-        if let Some(list) = get("PORTAL_SMS_COUNTRIES") {
-            settings.sms_countries = sms_countries(&list)?;
-        }
-        if let Some(limit) = get("PORTAL_SMS_HOURLY_LIMIT") {
-            settings.policy.sms.hourly_ceiling = limit
-                .trim()
-                .parse()
-                .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
-        }
-        settings.dav_url = get("PORTAL_DAV_URL").map(|url| http_url("PORTAL_DAV_URL", url)).transpose()?;
-        settings.reset_policy =
-            events::factor_reset::ResetPolicy::from_setting(get("PORTAL_RESET_APPROVALS").as_deref())
-                .map_err(|e| format!("PORTAL_RESET_APPROVALS: {}", e.0))?;
-        settings.calendar = events::working_days::WorkCalendar::from_settings(
-            get("PORTAL_HOLIDAYS").as_deref(),
-            get("PORTAL_TIME_ZONE").as_deref(),
-        )
-        .map_err(|e| format!("PORTAL_HOLIDAYS / PORTAL_TIME_ZONE: {e}"))?;
-        settings.support_email = get("PORTAL_SUPPORT_EMAIL")
-            .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
-            .transpose()?;
+        let settings = settings(&get, &public_url)?;
         let dev_outbox = match get("PORTAL_DEV_OUTBOX").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
             Some(other) => return Err(format!("PORTAL_DEV_OUTBOX must be on or off, got {other:?}")),
         };
+        let limits = ConnectionLimits::from_lookup(&get)?;
+        Ok(PortalConfig {
+            addr,
+            data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            backend,
+            settings,
+            web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
+            dev_outbox,
+            limits,
+        })
+    }
+}
+
+/// What users see (`Settings`), from `PORTAL_ISSUER` and the settings after it.
+fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Settings, String> {
+    let mut settings = Settings::new(&get("PORTAL_ISSUER").unwrap_or_else(|| "Customer Portal".into()), public_url);
+    if let Some(list) = get("PORTAL_SMS_COUNTRIES") {
+        settings.sms_countries = sms_countries(&list)?;
+    }
+    if let Some(limit) = get("PORTAL_SMS_HOURLY_LIMIT") {
+        settings.policy.sms.hourly_ceiling = limit
+            .trim()
+            .parse()
+            .map_err(|_| format!("PORTAL_SMS_HOURLY_LIMIT must be a whole number of SMS, got {limit:?}"))?;
+    }
+    settings.dav_url = get("PORTAL_DAV_URL").map(|url| http_url("PORTAL_DAV_URL", url)).transpose()?;
+    settings.reset_policy = events::factor_reset::ResetPolicy::from_setting(get("PORTAL_RESET_APPROVALS").as_deref())
+        .map_err(|e| format!("PORTAL_RESET_APPROVALS: {}", e.0))?;
+    settings.calendar = events::working_days::WorkCalendar::from_settings(
+        get("PORTAL_HOLIDAYS").as_deref(),
+        get("PORTAL_TIME_ZONE").as_deref(),
+    )
+    .map_err(|e| format!("PORTAL_HOLIDAYS / PORTAL_TIME_ZONE: {e}"))?;
+    settings.support_email = get("PORTAL_SUPPORT_EMAIL")
+        .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
+        .transpose()?;
+    Ok(settings)
+}
+
+impl ConnectionLimits {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut limits = ConnectionLimits::default();
         if let Some(secs) = get("PORTAL_READ_TIMEOUT_SECS") {
             limits.read_timeout =
@@ -108,15 +127,7 @@ impl PortalConfig {
                 .filter(|m| *m > 0)
                 .ok_or(format!("PORTAL_MAX_CONNECTIONS must be a whole number above 0, got {max:?}"))?;
         }
-        Ok(PortalConfig {
-            addr,
-            data_dir: PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into())),
-            backend,
-            settings,
-            web_dir: get("PORTAL_WEB_DIR").map(PathBuf::from),
-            dev_outbox,
-            limits,
-        })
+        Ok(limits)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Emails that events cause, each sent at most once per event: a delivery
+//! Emails that events cause (which ones, and to whom, `events::notice`
+//! decides), each sent at most once per event: a delivery
 //! marker (`mail#<stream>#<version>`) is set before sending and removed
 //! again only if sending failed, so a replayed stream sends nothing twice.
 
@@ -6,6 +7,7 @@ use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
+use events::notice::{Recipient, notice_for_account_event, notice_for_reset_event};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
@@ -24,56 +26,37 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
         return Ok(());
     };
-    if !matches!(
-        event,
-        AccountEvent::RecoveryCodeUsed { .. }
-            | AccountEvent::TotpActivated { .. }
-            | AccountEvent::SmsActivated { .. }
-            | AccountEvent::SmsRemoved { .. }
-            | AccountEvent::AppPasswordCreated { .. }
-            | AccountEvent::PasswordReset { .. }
-    ) {
+    let Some(notice) = notice_for_account_event(&event) else {
         return Ok(());
-    }
+    };
     // The account as it was right after this event (for the address and
     // the number of codes left then, not now).
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
-    let Some((subject, body)) = mail_text::for_event(&event, &account, &p.settings) else {
-        return Ok(());
-    };
+    let (subject, body) = mail_text::render(&notice, &account, &p.settings);
     deliver_once(p, stored, Mail { to: account.email.clone(), subject, body }).await
 }
 
-/// The reset process's mails: the owner hears of the submission and of the
-/// decision; support hears of a request past its deadline.
+/// The reset process's mails, in the owner's language.
 async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), ProjectionError> {
     let Ok(event) = ResetEvent::decode(&stored.record) else {
         tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
         return Ok(());
     };
-    if !matches!(
-        event,
-        ResetEvent::Submitted { .. }
-            | ResetEvent::Approved {}
-            | ResetEvent::Rejected { .. }
-            | ResetEvent::MarkedOverdue {}
-    ) {
-        return Ok(());
-    }
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let request = ResetRequest::from_events(history.iter().take_while(|e| e.version <= stored.version));
+    let Some((notice, recipient)) = notice_for_reset_event(&event, &request) else {
+        return Ok(());
+    };
     let owner = p.account(request.account_id).await?;
-    let to = match event {
-        ResetEvent::MarkedOverdue {} => match &p.settings.support_email {
+    let to = match recipient {
+        Recipient::Owner => owner.email.clone(),
+        Recipient::Support => match &p.settings.support_email {
             Some(support) => support.clone(),
             None => return Ok(()),
         },
-        _ => owner.email.clone(),
     };
-    let Some((subject, body)) = mail_text::for_reset_event(&event, &request, &owner, &p.settings) else {
-        return Ok(());
-    };
+    let (subject, body) = mail_text::render(&notice, &owner, &p.settings);
     deliver_once(p, stored, Mail { to, subject, body }).await
 }
 

@@ -9,9 +9,10 @@
 //! one's data key is due for destruction.
 
 use events::Aggregate;
-use events::factor_reset::{ResetRequest, Status};
-use serde_json::json;
-use time::Duration;
+use events::factor_reset::{QueueStatus, ResetRequest, Status};
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use super::{ProjectionError, Projector};
 use crate::ports::store::StoredEvent;
@@ -43,7 +44,8 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         "submitted_at": request.submitted_at.map(rfc3339),
         "due_by": request.due_by.map(rfc3339),
     });
-    if request.is_open() {
+    // Only `taken` is kept: whether it is overdue depends on when the row is read.
+    if let Some(status) = request.queue_status(at) {
         let email = p.account(request.account_id).await?.email;
         let form = open_form(&*p.state, &*p.keys, &request, at).await?;
         let taken_by = match request.taken_by {
@@ -55,7 +57,7 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         row["email"] = json!(email);
         row["first_name"] = json!(form.as_ref().map(|f| f.first_name.clone()));
         row["last_name"] = json!(form.as_ref().map(|f| f.last_name.clone()));
-        row["status"] = json!(if request.taken_by.is_some() { "taken" } else { "pending" });
+        row["status"] = json!(status.as_str());
         row["marked_overdue"] = json!(request.marked_overdue);
         row["taken_by"] = json!(taken_by);
         p.state.put_doc(QUEUE, &id, request.version, &row, None).await?;
@@ -73,4 +75,31 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
         p.state.put_doc(DECIDED, &id, request.version, &decided, None).await?;
     }
     Ok(())
+}
+
+/// An open request's row as the queue shows it at `now`: its deadline read
+/// back as an instant, not compared as text.
+pub fn status_of_row(row: &Value, now: OffsetDateTime) -> QueueStatus {
+    let due_by = row["due_by"].as_str().and_then(|due| OffsetDateTime::parse(due, &Rfc3339).ok());
+    QueueStatus::of_open(row["status"] == "taken", due_by, row["marked_overdue"] == true, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    /// As text, `…10:30:00+01:00` sorts after `…09:45:00Z` and `…09:45:00.5Z`
+    /// before it: the row's deadline must be read back as an instant.
+    #[test]
+    fn a_rows_deadline_is_compared_as_an_instant() {
+        let row = |due: &str| json!({ "status": "pending", "due_by": due, "marked_overdue": false });
+        let now = datetime!(2026-12-02 09:45:00 UTC);
+        assert!(status_of_row(&row("2026-12-02T10:30:00+01:00"), now).overdue);
+        assert!(!status_of_row(&row("2026-12-02T09:45:00.5Z"), now).overdue);
+        assert!(status_of_row(&row("2026-12-02T09:45:00Z"), now).overdue);
+        assert!(!status_of_row(&row("2026-12-02T09:45:01Z"), now).overdue);
+        let marked = json!({ "status": "taken", "due_by": "2026-12-03T09:00:00Z", "marked_overdue": true });
+        assert_eq!(status_of_row(&marked, now), QueueStatus { taken: true, overdue: true });
+    }
 }

@@ -84,43 +84,7 @@ impl StateStore for Dynamo {
             if let Err(retry_after) = after.try_record(policy, at) {
                 return Ok(Err(retry_after));
             }
-            let written = match before.last_at {
-                // Count on while the counter lives and is as read ...
-                Some(last_at) => self
-                    .client
-                    .update_item()
-                    .table_name(&self.state_table)
-                    .set_key(Some(k()))
-                    .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
-                    .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
-                    .expression_attribute_names("#c", "count")
-                    .expression_attribute_values(":count", AttributeValue::N(after.count.to_string()))
-                    .expression_attribute_values(":before", AttributeValue::N(before.count.to_string()))
-                    .expression_attribute_values(":last", epoch(last_at))
-                    .expression_attribute_values(":at", epoch(at))
-                    .expression_attribute_values(":exp", epoch(expires_at))
-                    .expression_attribute_values(":now", epoch(at))
-                    .send()
-                    .await
-                    .map_or_else(|e| conditional(&e), |_| Ok(true)),
-                // ... else start again from one (missing, or expired but not
-                // yet removed by TTL).
-                None => {
-                    let mut item = k();
-                    item.insert("count".into(), AttributeValue::N(after.count.to_string()));
-                    item.insert("last_at".into(), epoch(at));
-                    item.insert("expires_at".into(), epoch(expires_at));
-                    self.client
-                        .put_item()
-                        .table_name(&self.state_table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                        .expression_attribute_values(":now", epoch(at))
-                        .send()
-                        .await
-                        .map_or_else(|e| conditional(&e), |_| Ok(true))
-                }
-            };
+            let written = self.write_count(&k, before, after, at, expires_at).await;
             if written? {
                 return Ok(Ok(after));
             }
@@ -314,6 +278,48 @@ impl StateStore for Dynamo {
 }
 
 impl Dynamo {
+    /// Writes the count `after` over `before`, as the counter was read:
+    /// false when another writer came first (the caller reads again).
+    async fn write_count(
+        &self,
+        k: &impl Fn() -> HashMap<String, AttributeValue>,
+        before: Failures,
+        after: Failures,
+        at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        match before.last_at {
+            // Count on while the counter lives and is as read ...
+            Some(last_at) => self
+                .client
+                .update_item()
+                .table_name(&self.state_table)
+                .set_key(Some(k()))
+                .update_expression("SET #c = :count, last_at = :at, expires_at = :exp")
+                .condition_expression("#c = :before AND last_at = :last AND expires_at > :now")
+                .expression_attribute_names("#c", "count")
+                .expression_attribute_values(":count", AttributeValue::N(after.count.to_string()))
+                .expression_attribute_values(":before", AttributeValue::N(before.count.to_string()))
+                .expression_attribute_values(":last", epoch(last_at))
+                .expression_attribute_values(":at", epoch(at))
+                .expression_attribute_values(":exp", epoch(expires_at))
+                .expression_attribute_values(":now", epoch(at))
+                .send()
+                .await
+                .map_or_else(|e| conditional(&e), |_| Ok(true)),
+            // ... else start again from one (missing, or expired but not
+            // yet removed by TTL).
+            None => {
+                let mut item = k();
+                item.insert("count".into(), AttributeValue::N(after.count.to_string()));
+                item.insert("last_at".into(), epoch(at));
+                item.insert("expires_at".into(), epoch(expires_at));
+                self.put_view_if(item, "attribute_not_exists(pk) OR expires_at <= :now", None, &[(":now", epoch(at))])
+                    .await
+            }
+        }
+    }
+
     /// Puts an item into the state table if `condition` holds: true when
     /// written, false when the condition refused it (nothing changed).
     async fn put_view_if(

@@ -26,6 +26,72 @@ fn decode(raw: RawEvent) -> Result<StoredEvent, StoreError> {
     })
 }
 
+/// One stream's new events, as stored, owned for the connection's thread.
+struct NewEvents {
+    stream: String,
+    expected_version: u64,
+    /// Event type, schema version, payload.
+    rows: Vec<(String, u32, String)>,
+}
+
+impl NewEvents {
+    fn of(append: &StreamAppend<'_>) -> NewEvents {
+        let rows =
+            append.events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
+        NewEvents { stream: append.stream.to_owned(), expected_version: append.expected_version, rows }
+    }
+}
+
+/// Optimistic concurrency: each stream must still be at the version its
+/// events were decided on.
+fn check_versions(tx: &rusqlite::Transaction<'_>, streams: &[NewEvents]) -> Result<(), StoreError> {
+    for new in streams {
+        let current: u64 = tx
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [&new.stream], |r| r.get(0))
+            .map_err(unavailable)?;
+        if current != new.expected_version {
+            return Err(StoreError::Conflict);
+        }
+    }
+    Ok(())
+}
+
+/// Uniqueness claims (an email to its account): each must be free.
+fn take_claims(tx: &rusqlite::Transaction<'_>, claims: &[Claim]) -> Result<(), StoreError> {
+    for claim in claims {
+        let holder: Option<String> = tx
+            .query_row("SELECT owner FROM claims WHERE key = ?1", [&claim.key], |r| r.get(0))
+            .optional()
+            .map_err(unavailable)?;
+        if holder.is_some() {
+            return Err(StoreError::ClaimTaken(claim.key.clone()));
+        }
+        tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Writes the events after each stream's version; the new last version of
+/// each stream, in order.
+fn insert_events(tx: &rusqlite::Transaction<'_>, streams: &[NewEvents], meta: &str) -> Result<Vec<u64>, StoreError> {
+    let mut versions = Vec::with_capacity(streams.len());
+    for new in streams {
+        let mut version = new.expected_version;
+        for (event_type, schema_version, payload) in &new.rows {
+            version += 1;
+            tx.execute(
+                "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![new.stream, version, event_type, schema_version, payload, meta],
+            )
+            .map_err(unavailable)?;
+        }
+        versions.push(version);
+    }
+    Ok(versions)
+}
+
 #[async_trait]
 impl EventStore for Sqlite {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
@@ -66,54 +132,16 @@ impl EventStore for Sqlite {
     ) -> Result<Vec<u64>, StoreError> {
         check_append_size(appends, claims)?;
         let meta = serde_json::to_string(meta).expect("meta serializes");
-        let streams: Vec<(String, u64, Vec<(String, u32, String)>)> = appends
-            .iter()
-            .map(|a| {
-                let rows =
-                    a.events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
-                (a.stream.to_owned(), a.expected_version, rows)
-            })
-            .collect();
+        let streams: Vec<NewEvents> = appends.iter().map(NewEvents::of).collect();
         let claims = claims.to_vec();
         let versions = self
             .with_conn(move |conn| {
+                // One transaction: every check and every write, or none.
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
-                for (stream, expected_version, _) in &streams {
-                    let current: u64 = tx
-                        .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1", [stream], |r| {
-                            r.get(0)
-                        })
-                        .map_err(unavailable)?;
-                    if current != *expected_version {
-                        return Err(StoreError::Conflict);
-                    }
-                }
-                for claim in &claims {
-                    let holder: Option<String> = tx
-                        .query_row("SELECT owner FROM claims WHERE key = ?1", [&claim.key], |r| r.get(0))
-                        .optional()
-                        .map_err(unavailable)?;
-                    if holder.is_some() {
-                        return Err(StoreError::ClaimTaken(claim.key.clone()));
-                    }
-                    tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
-                        .map_err(unavailable)?;
-                }
-                let mut versions = Vec::with_capacity(streams.len());
-                for (stream, expected_version, rows) in &streams {
-                    let mut version = *expected_version;
-                    for (event_type, schema_version, payload) in rows {
-                        version += 1;
-                        tx.execute(
-                            "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            params![stream, version, event_type, schema_version, payload, meta],
-                        )
-                        .map_err(unavailable)?;
-                    }
-                    versions.push(version);
-                }
+                check_versions(&tx, &streams)?;
+                take_claims(&tx, &claims)?;
+                let versions = insert_events(&tx, &streams, &meta)?;
                 tx.commit().map_err(unavailable)?;
                 Ok(versions)
             })
