@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use events::lockout::{Failures, LockoutPolicy};
 use events::quota::{self, Window};
@@ -66,15 +67,7 @@ impl StateStore for Dynamo {
         // refused attempts too and lengthen the lock, which an account's
         // stream does not.)
         for _ in 0..CAS_ATTEMPTS {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.state_table)
-                .set_key(Some(k()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| unavailable(&e))?;
+            let out = self.get_state(k()).await?;
             let live = out.item().filter(|item| !counter_expired(item, at));
             let before = match live {
                 Some(item) => failures_of(item)?,
@@ -93,15 +86,7 @@ impl StateStore for Dynamo {
     }
 
     async fn failures(&self, counter: &str, now: OffsetDateTime) -> Result<Failures, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.state_table)
-            .set_key(Some(key(format!("counter#{counter}"), "counter")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
+        let out = self.get_state(key(format!("counter#{counter}"), "counter")).await?;
         match out.item() {
             Some(item) if !counter_expired(item, now) => failures_of(item),
             _ => Ok(Failures::default()),
@@ -180,15 +165,7 @@ impl StateStore for Dynamo {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<Option<serde_json::Value>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.state_table)
-            .set_key(Some(key(format!("doc#{collection}"), id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
+        let out = self.get_state(key(format!("doc#{collection}"), id)).await?;
         out.item().map(|item| doc_of(item, now)).transpose().map(Option::flatten)
     }
 
@@ -233,15 +210,7 @@ impl StateStore for Dynamo {
         // Optimistic: read the uses and their revision, decide, write only
         // if nobody wrote in between; a lost race reads again.
         for _ in 0..CAS_ATTEMPTS {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.state_table)
-                .set_key(Some(k()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| unavailable(&e))?;
+            let out = self.get_state(k()).await?;
             let (uses, rev) = match out.item() {
                 Some(item) => quota_of(item)?,
                 None => (Vec::new(), 0),
@@ -342,6 +311,19 @@ impl Dynamo {
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(unavailable(&e)),
         }
+    }
+
+    /// One item of the state table, read consistently: decisions read these
+    /// counters, quotas and documents, so a read must see the last write.
+    async fn get_state(&self, key: HashMap<String, AttributeValue>) -> Result<GetItemOutput, StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.state_table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))
     }
 
     async fn delete_view(&self, key: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
