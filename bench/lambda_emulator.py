@@ -28,7 +28,7 @@ MIB = 1024 * 1024
 
 
 def functions():
-    names = sorted(p.stem for p in (ROOT / "functions/src/bin").glob("*.rs") if p.stem != "portal")
+    names = sorted(p.stem for p in (ROOT / "lambdas/src/bin").glob("*.rs"))
     routes = re.findall(
         r'route\("(\w+)", "([^"]+)", Endpoint::\w+, "(\w+)"\)',
         (ROOT / "functions/src/http/routes.rs").read_text(),

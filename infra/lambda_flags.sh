@@ -29,7 +29,7 @@
 #    background while the host's tests run.
 lambda_target_dir=${PORTAL_LAMBDA_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/lambda-build}
 lambda_cargo_flags=(
-    --release --locked --package functions --features aws
+    --release --locked --package lambdas
     --target x86_64-unknown-linux-gnu
     --config 'profile.release.opt-level="s"'
     --config 'profile.release.lto="fat"'

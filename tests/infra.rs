@@ -1,6 +1,6 @@
 //! infra/template.yaml against the code: the HTTP API's routes against the
 //! route lists each binary names, the template's functions against the
-//! binaries of functions/src/bin, the environment variables against what
+//! binaries of lambdas/src/bin, the environment variables against what
 //! the code reads, and each function's IAM policy against
 //! infra/iam_actions.tsv. No AWS, no network: it reads files.
 
@@ -163,12 +163,12 @@ fn template() -> Template {
     Template { functions }
 }
 
-/// Each Lambda binary of functions/src/bin with the routes of the lists it
+/// Each Lambda binary of lambdas/src/bin with the routes of the lists it
 /// names in `run_http(&[group::ROUTES, ...])`: the one place that says
 /// which function serves what.
 fn binary_routes() -> BTreeMap<String, Vec<&'static Route>> {
     let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(root().join("functions/src/bin")).unwrap() {
+    for entry in std::fs::read_dir(root().join("lambdas/src/bin")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let source = std::fs::read_to_string(&path).unwrap();
@@ -235,14 +235,13 @@ fn the_api_has_exactly_the_routes_of_the_route_table() {
 #[test]
 fn every_function_binary_is_in_the_template_and_nothing_else() {
     let t = template();
-    let binaries: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
+    let binaries: BTreeSet<String> = std::fs::read_dir(root().join("lambdas/src/bin"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter_map(|n| n.strip_suffix(".rs").map(str::to_owned))
-        .filter(|n| n != "portal")
         .collect();
     let in_template: BTreeSet<String> = t.functions.keys().cloned().collect();
-    assert_eq!(in_template, binaries, "functions of infra/template.yaml vs binaries of functions/src/bin");
+    assert_eq!(in_template, binaries, "functions of infra/template.yaml vs binaries of lambdas/src/bin");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Entry points of the Lambda functions: each binary in `src/bin/` calls
+//! Entry points of the Lambda functions: each binary in `lambdas/src/bin/` calls
 //! one of these, which build the AWS backend once per cold start.
 
 use std::convert::Infallible;

@@ -1,6 +1,7 @@
 //! What runs: the ports and their adapters, the HTTP handlers, the
-//! projections, and the wiring for each backend. `src/bin/` holds one small
-//! binary per Lambda function and `portal`, the local server.
+//! projections, and the wiring for each backend. `src/bin/portal.rs` is the
+//! local server; the Lambda functions' small binaries are the `lambdas`
+//! package (lambdas/src/bin).
 
 pub mod accounts;
 pub mod adapters;

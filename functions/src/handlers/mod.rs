@@ -21,7 +21,7 @@ pub mod totp;
 pub mod verify;
 
 /// Every route of the contract: what the portal mounts. A Lambda binary
-/// names its own lists instead (`src/bin/`), so it links only those handlers.
+/// names its own lists instead (`lambdas/src/bin/`), so it links only those handlers.
 pub const ALL: &[Routes] = &[
     register::ROUTES,
     login::ROUTES,
