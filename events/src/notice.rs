@@ -152,15 +152,26 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
 /// of the submission and of the decision, support of a missed deadline.
 /// `request` is the request as it was right after the event.
 pub fn notice_for_reset_event(event: &ResetEvent, request: &ResetRequest) -> Option<(Notice, Recipient)> {
+    let recipient = recipient_of_reset_event(event)?;
     let id = request.request_id;
     let due = request.due_by;
+    let notice = match event {
+        ResetEvent::Submitted { .. } => Notice::ResetSubmitted { id, due },
+        ResetEvent::Approved {} => Notice::ResetApproved { id },
+        ResetEvent::Rejected { reason, .. } => Notice::ResetRejected { id, reason: reason.clone() },
+        ResetEvent::MarkedOverdue {} => Notice::ResetOverdue { id, due },
+        _ => return None,
+    };
+    Some((notice, recipient))
+}
+
+/// Who hears of a reset request's event, if anyone: decided by the event's
+/// kind alone, so the projector loads the request's stream only for the
+/// four kinds that send mail (most of a request's events send none).
+pub fn recipient_of_reset_event(event: &ResetEvent) -> Option<Recipient> {
     match event {
-        ResetEvent::Submitted { .. } => Some((Notice::ResetSubmitted { id, due }, Recipient::Owner)),
-        ResetEvent::Approved {} => Some((Notice::ResetApproved { id }, Recipient::Owner)),
-        ResetEvent::Rejected { reason, .. } => {
-            Some((Notice::ResetRejected { id, reason: reason.clone() }, Recipient::Owner))
-        }
-        ResetEvent::MarkedOverdue {} => Some((Notice::ResetOverdue { id, due }, Recipient::Support)),
+        ResetEvent::Submitted { .. } | ResetEvent::Approved {} | ResetEvent::Rejected { .. } => Some(Recipient::Owner),
+        ResetEvent::MarkedOverdue {} => Some(Recipient::Support),
         ResetEvent::Viewed { .. }
         | ResetEvent::Taken { .. }
         | ResetEvent::ApprovalGiven { .. }
@@ -289,6 +300,8 @@ mod tests {
             (ResetEvent::Anonymised {}, None),
         ];
         for (event, expected) in cases {
+            // The projector's choice before it loads the stream says the same.
+            assert_eq!(recipient_of_reset_event(&event), expected.as_ref().map(|(_, r)| *r), "{event:?}");
             assert_eq!(notice_for_reset_event(&event, &request), expected, "{event:?}");
         }
     }

@@ -7,7 +7,7 @@ use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
-use events::notice::{Recipient, notice_for_account_event, notice_for_reset_event};
+use events::notice::{Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
@@ -43,6 +43,9 @@ async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), Proje
         tracing::error!(stream = %stored.stream, version = stored.version, "undecodable event skipped");
         return Ok(());
     };
+    if recipient_of_reset_event(&event).is_none() {
+        return Ok(());
+    }
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let request = ResetRequest::from_events(history.iter().take_while(|e| e.version <= stored.version));
     let Some((notice, recipient)) = notice_for_reset_event(&event, &request) else {
