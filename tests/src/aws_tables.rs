@@ -112,8 +112,13 @@ pub async fn create(resources: &AwsResources) {
         .send()
         .await;
     created(views, "LocalStack creates the views table");
+    // Set-up, not the product under test: no 4 s operation timeout, like the
+    // tables' client above (a busy LocalStack once took longer and failed a run).
     let sdk = functions::backend::aws::sdk_config().await;
-    aws_sdk_ses::Client::new(&sdk)
+    let ses = aws_sdk_ses::config::Builder::from(&sdk)
+        .timeout_config(aws_sdk_ses::config::timeout::TimeoutConfig::disabled())
+        .build();
+    aws_sdk_ses::Client::from_conf(ses)
         .verify_email_identity()
         .email_address(&resources.mail_from)
         .send()
