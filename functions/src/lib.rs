@@ -11,6 +11,7 @@ pub mod dav;
 pub mod decisions;
 pub mod handlers;
 pub mod http;
+pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod mail_text;
