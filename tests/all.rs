@@ -9,6 +9,7 @@ mod faults;
 mod flows;
 mod infra;
 mod kms_signing;
+mod oidc;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;

@@ -156,7 +156,10 @@ mod tests {
         let forged_claims = B64.encode(json!({"iss": "https://p.example", "sub": "b"}).to_string());
         let (header, _) = input.split_once('.').unwrap();
         let signature = token.rsplit_once('.').unwrap().1;
-        assert_eq!(verify(&keys, Typ::AccessToken, &format!("{header}.{forged_claims}.{signature}")).unwrap_err(), JwtError::Signature);
+        assert_eq!(
+            verify(&keys, Typ::AccessToken, &format!("{header}.{forged_claims}.{signature}")).unwrap_err(),
+            JwtError::Signature
+        );
         assert_eq!(verify(&signer_keys_of_another().await, Typ::AccessToken, &token), Err(JwtError::UnknownKey));
         for junk in ["", "a.b", "a.b.c.d", "..."] {
             assert!(verify(&keys, Typ::AccessToken, junk).is_err());

@@ -15,6 +15,8 @@ pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod mail_text;
+pub mod oidc;
+pub mod oidc_clients;
 pub mod password;
 pub mod portal;
 pub mod ports;

@@ -194,7 +194,8 @@ pub fn register(new: NewClient) -> Result<Vec<ClientEvent>, Refusal> {
     if new.redirect_uris.is_empty() {
         return Err(Refusal::InvalidRequest("A client needs at least one redirect URI.".into()));
     }
-    if let Some(bad) = new.redirect_uris.iter().chain(&new.post_logout_redirect_uris).find(|u| !acceptable_redirect_uri(u))
+    if let Some(bad) =
+        new.redirect_uris.iter().chain(&new.post_logout_redirect_uris).find(|u| !acceptable_redirect_uri(u))
     {
         return Err(Refusal::InvalidRequest(format!(
             "{bad:?} is no acceptable redirect URI (absolute, no fragment, http only on the loopback)."
@@ -256,7 +257,9 @@ mod tests {
     fn redirect_uris_must_match_exactly() {
         let c = client(Some("h"), &["https://app.example/cb"]);
         assert!(c.redirect_uri_registered("https://app.example/cb"));
-        for other in ["https://app.example/cb/", "https://app.example/cb?x=1", "https://APP.example/cb", "http://app.example/cb"] {
+        for other in
+            ["https://app.example/cb/", "https://app.example/cb?x=1", "https://APP.example/cb", "http://app.example/cb"]
+        {
             assert!(!c.redirect_uri_registered(other), "{other}");
         }
     }
@@ -273,10 +276,24 @@ mod tests {
 
     #[test]
     fn only_acceptable_redirect_uris_are_registered() {
-        for ok in ["https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb", "http://[::1]/cb", "com.example.app:/oauth2redirect"] {
+        for ok in [
+            "https://app.example/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://localhost/cb",
+            "http://[::1]/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
             assert!(acceptable_redirect_uri(ok), "{ok}");
         }
-        for bad in ["/cb", "app.example/cb", "http://app.example/cb", "https://app.example/cb#x", "javascript:alert(1)", "https:///cb", "https://a b/"] {
+        for bad in [
+            "/cb",
+            "app.example/cb",
+            "http://app.example/cb",
+            "https://app.example/cb#x",
+            "javascript:alert(1)",
+            "https:///cb",
+            "https://a b/",
+        ] {
             assert!(!acceptable_redirect_uri(bad), "{bad}");
         }
     }

@@ -71,9 +71,7 @@ pub enum GrantEvent {
         refresh_expires_at: OffsetDateTime,
     },
     /// Nothing of this grant works any more.
-    Revoked {
-        reason: RevokeReason,
-    },
+    Revoked { reason: RevokeReason },
 }
 
 impl EventCodec for GrantEvent {
@@ -273,7 +271,10 @@ impl Grant {
                 if now >= *expires_at {
                     return Decision::ok(vec![], Err(INVALID_REFRESH));
                 }
-                let event = GrantEvent::Refreshed { refresh_hash: new_hash, refresh_expires_at: now + policy.refresh_token_ttl };
+                let event = GrantEvent::Refreshed {
+                    refresh_hash: new_hash,
+                    refresh_expires_at: now + policy.refresh_token_ttl,
+                };
                 Decision::ok(vec![event], Ok(Issued { refresh: true }))
             }
             _ if self.rotated_out.iter().any(|old| same(presented_hash, old)) => Decision::ok(
@@ -370,7 +371,15 @@ mod tests {
             exchange(&g, "code", wrong, T0),
             exchange(&g, "other", VERIFIER, T0),
             g.exchange("code", Uuid::from_u128(8), Some(URI), Some(VERIFIER), "r".into(), T0, &OidcPolicy::default()),
-            g.exchange("code", CLIENT, Some("https://app.example/x"), Some(VERIFIER), "r".into(), T0, &OidcPolicy::default()),
+            g.exchange(
+                "code",
+                CLIENT,
+                Some("https://app.example/x"),
+                Some(VERIFIER),
+                "r".into(),
+                T0,
+                &OidcPolicy::default(),
+            ),
             g.exchange("code", CLIENT, Some(URI), None, "r".into(), T0, &OidcPolicy::default()),
         ] {
             assert!(d.events.is_empty());
@@ -393,7 +402,11 @@ mod tests {
         assert_eq!(d.events, [GrantEvent::Revoked { reason: RevokeReason::RefreshTokenReused }]);
         events.extend(d.events);
         let g = fold(&events);
-        assert_eq!(g.refresh("r2", CLIENT, "r3".into(), T0, &p).outcome, Ok(Err(INVALID_REFRESH)), "the family is gone");
+        assert_eq!(
+            g.refresh("r2", CLIENT, "r3".into(), T0, &p).outcome,
+            Ok(Err(INVALID_REFRESH)),
+            "the family is gone"
+        );
         assert!(g.revoked.is_some());
     }
 

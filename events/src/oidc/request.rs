@@ -238,8 +238,14 @@ mod tests {
 
     #[test]
     fn a_valid_request_keeps_what_it_asked() {
-        let r = check(&[("state", "s1"), ("nonce", "n1"), ("prompt", "login"), ("max_age", "300"), ("ui_locales", "de en")])
-            .unwrap();
+        let r = check(&[
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("prompt", "login"),
+            ("max_age", "300"),
+            ("ui_locales", "de en"),
+        ])
+        .unwrap();
         assert_eq!(r.scope, ["openid", "email"]);
         assert_eq!((r.state.as_deref(), r.nonce.as_deref()), (Some("s1"), Some("n1")));
         assert_eq!((r.prompt, r.max_age), (Some(Prompt::Login), Some(300)));

@@ -125,7 +125,8 @@ impl LocalSigner {
 }
 
 fn read_key(path: &Path) -> std::io::Result<Key> {
-    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
     let kid = path.file_stem().and_then(|s| s.to_str()).ok_or_else(|| invalid("not a key name"))?.to_owned();
     let created = kid
         .split_once('-')

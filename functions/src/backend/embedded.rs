@@ -45,7 +45,8 @@ impl Embedded {
         make_private(data_dir).map_err(io)?;
         let data_key = load_or_create_key(&data_dir.join("data.key")).map_err(io)?;
         let server_key = load_or_create_key(&data_dir.join("server.key")).map_err(io)?;
-        let signer = LocalSigner::open(&data_dir.join("signing"), clock.clone(), RotationPolicy::default()).map_err(io)?;
+        let signer =
+            LocalSigner::open(&data_dir.join("signing"), clock.clone(), RotationPolicy::default()).map_err(io)?;
         Ok(Self::assemble(db, &data_key, &server_key, Arc::new(signer), settings, clock, passwords))
     }
 
