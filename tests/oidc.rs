@@ -267,6 +267,30 @@ async fn a_password_reset_ends_the_grants_refresh_tokens_included() {
 }
 
 #[tokio::test]
+async fn an_approved_factor_reset_ends_the_grants() {
+    let p = TestPortal::new().await;
+    let rp = Rp::register(&p, false).await;
+    let (tokens, _) = signed_in(&p, &rp, "anna@example.de").await;
+    let token = p.mfa_token("anna@example.de").await;
+    let form = json!({
+        "first_name": "Anna", "last_name": "Muster", "phone": "+4915123456789", "email": "anna@example.de",
+        "privacy_consent": true, "altcha": p.altcha().await,
+    });
+    let (status, body) = p.call("POST", "/api/reset-requests", Some(&token), Some(form)).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["request_id"].as_str().unwrap().to_owned();
+    let (staff, _) = p.staff("sam@support.example", "Sam Support").await;
+    p.project().await;
+    let take = format!("/api/support/requests/{id}/take");
+    assert_eq!(p.call("POST", &take, Some(&staff), Some(json!({}))).await.0, 200);
+    let approve = format!("/api/support/requests/{id}/approve");
+    let (status, body) = p.call("POST", &approve, Some(&staff), Some(json!({"note": "ID checked"}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rp.refresh(&p, tokens["refresh_token"].as_str().unwrap()).await.0, 400);
+    assert_eq!(userinfo(&p, tokens["access_token"].as_str().unwrap()).await.0, 401);
+}
+
+#[tokio::test]
 async fn a_removed_client_loses_its_grants_and_its_sign_in() {
     let p = TestPortal::new().await;
     let rp = Rp::register(&p, false).await;

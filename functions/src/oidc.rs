@@ -164,25 +164,35 @@ pub fn sso_of(app: &App, req: &Request, now: OffsetDateTime) -> Option<(Uuid, Uu
     (claims.kind == TokenKind::Sso).then_some((claims.account_id, claims.id))
 }
 
-/// Whether a grant still stands: not revoked, its client not removed, and
-/// its session not ended (logout, password reset, factor change or reset).
-/// When the client or session ended, the grant's end is recorded.
-pub async fn grant_stands(app: &App, ctx: &Ctx, grant: &Grant) -> Result<bool, ApiError> {
+/// The grant's account while the grant stands: not revoked, its client not
+/// removed, and its session not ended (logout, password reset, factor
+/// change or reset). When the client or session ended, the grant's end is
+/// recorded. `client`: the grant's client if the caller loaded it already
+/// (saves a read).
+pub async fn grant_stands(
+    app: &App,
+    ctx: &Ctx,
+    grant: &Grant,
+    client: Option<&Client>,
+) -> Result<Option<Account>, ApiError> {
     if grant.revoked.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
-    let client = app.load_client(grant.client_id).await?;
+    let client_active = match client.filter(|c| c.id == grant.client_id) {
+        Some(client) => client.active(),
+        None => app.load_client(grant.client_id).await?.active(),
+    };
     let account = app.load_account(grant.account_id).await?;
     let auth_time = grant.auth_time.unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let reason = if !client.active() {
+    let reason = if !client_active {
         oidc::RevokeReason::ClientRemoved
     } else if !account.exists() || account.session_was_ended(grant.session_id, auth_time) {
         oidc::RevokeReason::SessionEnded
     } else {
-        return Ok(true);
+        return Ok(Some(account));
     };
     app.decide_from(Some(grant.clone()), grant.id, &ctx.meta, |g: Grant| async move { Ok(g.revoke(reason)) }).await?;
-    Ok(false)
+    Ok(None)
 }
 
 /// The tokens of a grant: an access token (RFC 9068) and an ID token,

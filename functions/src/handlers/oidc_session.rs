@@ -42,10 +42,10 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response<Body>, ApiErro
         return Ok(invalid_token());
     };
     let grant = app.load::<Grant>(grant_id).await?;
-    if !grant.exists() || !grant_stands(app, &ctx, &grant).await? {
+    if !grant.exists() {
         return Ok(invalid_token());
     }
-    let account: Account = app.load_account(grant.account_id).await?;
+    let Some(account) = grant_stands(app, &ctx, &grant, None).await? else { return Ok(invalid_token()) };
     let mut claims = json!({ "sub": account.id });
     add_profile_claims(&mut claims, &grant, &account);
     Ok(response::json(200, &claims))

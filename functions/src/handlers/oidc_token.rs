@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use events::account::Account;
 use events::oidc::{Client, Grant, Issued, RevokeReason, TokenError};
 use lambda_http::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use uuid::Uuid;
@@ -149,7 +150,9 @@ async fn code_exchange(
         (Ok(None), ..) => return Ok(Err(Refused::invalid_request("code is missing."))),
         _ => return Ok(Err(Refused::invalid_request("A parameter is repeated."))),
     };
-    let Some(grant) = load_grant(app, ctx, code).await? else { return Ok(Err(Refused::invalid_grant(BAD_CODE))) };
+    let Some((grant, account)) = load_grant(app, ctx, client, code).await? else {
+        return Ok(Err(Refused::invalid_grant(BAD_CODE)));
+    };
     let code_hash = app.secret.keyed_hash(CODE_HASH, code);
     let refresh_token = new_grant_secret(grant.id);
     let refresh_hash = app.secret.keyed_hash(REFRESH_HASH, &refresh_token);
@@ -160,7 +163,7 @@ async fn code_exchange(
             async move { Ok(decision) }
         })
         .await?;
-    finish(app, ctx, &grant, issued, &refresh_token).await
+    finish(app, ctx, &grant, &account, issued, &refresh_token).await
 }
 
 async fn refresh(
@@ -174,7 +177,7 @@ async fn refresh(
         Ok(None) => return Ok(Err(Refused::invalid_request("refresh_token is missing."))),
         Err(refused) => return Ok(Err(refused)),
     };
-    let Some(grant) = load_grant(app, ctx, presented).await? else {
+    let Some((grant, account)) = load_grant(app, ctx, client, presented).await? else {
         return Ok(Err(Refused::invalid_grant(BAD_REFRESH)));
     };
     let presented_hash = app.secret.keyed_hash(REFRESH_HASH, presented);
@@ -187,18 +190,19 @@ async fn refresh(
             async move { Ok(decision) }
         })
         .await?;
-    finish(app, ctx, &grant, issued, &refresh_token).await
+    finish(app, ctx, &grant, &account, issued, &refresh_token).await
 }
 
-/// The grant a code or refresh token names, if it exists and stands: a
-/// grant whose session or client has ended gives nothing (and ends).
-async fn load_grant(app: &App, ctx: &Ctx, secret: &str) -> Result<Option<Grant>, ApiError> {
+/// The grant a code or refresh token names and its account, if it exists
+/// and stands: a grant whose session or client has ended gives nothing
+/// (and ends).
+async fn load_grant(app: &App, ctx: &Ctx, client: &Client, secret: &str) -> Result<Option<(Grant, Account)>, ApiError> {
     let Some(grant_id) = grant_id_of(secret) else { return Ok(None) };
     let grant = app.load::<Grant>(grant_id).await?;
-    if !events::Aggregate::exists(&grant) || !grant_stands(app, ctx, &grant).await? {
+    if !events::Aggregate::exists(&grant) {
         return Ok(None);
     }
-    Ok(Some(grant))
+    Ok(grant_stands(app, ctx, &grant, Some(client)).await?.map(|account| (grant, account)))
 }
 
 /// After the grant's decision: the tokens. What they say (account,
@@ -209,6 +213,7 @@ async fn finish(
     app: &App,
     ctx: &Ctx,
     grant: &Grant,
+    account: &Account,
     issued: Result<Issued, TokenError>,
     refresh_token: &str,
 ) -> Result<Result<serde_json::Value, Refused>, ApiError> {
@@ -216,9 +221,8 @@ async fn finish(
         Ok(issued) => issued,
         Err(e) => return Ok(Err(Refused::invalid_grant(e))),
     };
-    let account = app.load_account(grant.account_id).await?;
     let refresh = issued.refresh.then_some(refresh_token);
-    Ok(Ok(token_response(app, grant, &account, refresh, ctx.now).await?))
+    Ok(Ok(token_response(app, grant, account, refresh, ctx.now).await?))
 }
 
 /// `POST /oidc/revoke`: a refresh token or access token of the
