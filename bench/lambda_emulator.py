@@ -28,14 +28,18 @@ MIB = 1024 * 1024
 
 
 def functions():
+    """The Lambda binaries, and each HTTP one's first route: the first entry of
+    the first route list its `run_http(&[group::ROUTES, ...])` names
+    (`routes![METHOD "path" => handler; ...]` in functions/src/handlers/<group>.rs)."""
     names = sorted(p.stem for p in (ROOT / "lambdas/src/bin").glob("*.rs"))
-    routes = re.findall(
-        r'route\("(\w+)", "([^"]+)", Endpoint::\w+, "(\w+)"\)',
-        (ROOT / "functions/src/http/routes.rs").read_text(),
-    )
     first = {}
-    for method, path, fn in routes:
-        first.setdefault(fn, (method, path.replace("{id}", "00000000-0000-4000-8000-000000000000")))
+    for fn in names:
+        listed = re.search(r"run_http\(&\[\s*(\w+)::ROUTES", (ROOT / f"lambdas/src/bin/{fn}.rs").read_text())
+        if not listed:
+            continue
+        handlers = (ROOT / f"functions/src/handlers/{listed.group(1)}.rs").read_text()
+        method, path = re.search(r'routes!\[\s*(\w+)\s+"([^"]+)"', handlers).groups()
+        first[fn] = (method, path.replace("{id}", "00000000-0000-4000-8000-000000000000"))
     return names, first
 
 

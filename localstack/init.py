@@ -8,7 +8,7 @@ Environment (defaults in brackets):
   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY [test / test]
   PORTAL_EVENTS_TABLE [portal-events]   PORTAL_STATE_TABLE [portal-state]
   PORTAL_MAIL_FROM [no-reply@portal.example]   PORTAL_KMS_ALIAS [portal-totp]
-  PORTAL_SIGNING_SECRET [portal/token-signing-key]
+  PORTAL_SIGNING_SECRET [portal/token-signing-key]   PORTAL_OIDC_KEY_ALIAS [portal-oidc]
 """
 
 import base64
@@ -31,6 +31,7 @@ STATE_TABLE = os.environ.get("PORTAL_STATE_TABLE") or "portal-state"
 MAIL_FROM = os.environ.get("PORTAL_MAIL_FROM") or "no-reply@portal.example"
 KMS_ALIAS = "alias/" + (os.environ.get("PORTAL_KMS_ALIAS") or "portal-totp").removeprefix("alias/")
 SIGNING_SECRET = os.environ.get("PORTAL_SIGNING_SECRET") or "portal/token-signing-key"
+OIDC_ALIAS = "alias/" + (os.environ.get("PORTAL_OIDC_KEY_ALIAS") or "portal-oidc").removeprefix("alias/")
 
 # The first DynamoDB call starts DynamoDB Local, the first stream-enabled table installs and
 # starts kinesis-local: allow for slow first responses.
@@ -141,7 +142,8 @@ def ensure_ses_identity(ses, address):
     return attrs["VerificationAttributes"].get(address, {}).get("VerificationStatus", "?")
 
 
-def ensure_kms_alias(kms, alias):
+def ensure_kms_alias(kms, alias, spec="SYMMETRIC_DEFAULT", usage="ENCRYPT_DECRYPT",
+                     description="portal TOTP secret encryption (LocalStack)"):
     try:
         meta = kms.describe_key(KeyId=alias)["KeyMetadata"]
         say(f"kms {alias}: exists")
@@ -149,12 +151,8 @@ def ensure_kms_alias(kms, alias):
     except ClientError as exc:
         if error_code(exc) != "NotFoundException":
             raise
-    say(f"kms {alias}: creating symmetric key + alias")
-    key = kms.create_key(
-        KeySpec="SYMMETRIC_DEFAULT",
-        KeyUsage="ENCRYPT_DECRYPT",
-        Description="portal TOTP secret encryption (LocalStack)",
-    )["KeyMetadata"]
+    say(f"kms {alias}: creating {spec} key + alias")
+    key = kms.create_key(KeySpec=spec, KeyUsage=usage, Description=description)["KeyMetadata"]
     try:
         kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
     except ClientError as exc:
@@ -208,6 +206,12 @@ def main():
     ses_status = ensure_ses_identity(client("ses"), MAIL_FROM)
     say(f"ses identity {MAIL_FROM}: {ses_status}")
     key = ensure_kms_alias(client("kms"), KMS_ALIAS)
+    # The OpenID Connect token signing key (ES256); the -next and -previous
+    # aliases of a rotation are not made here.
+    oidc_key = ensure_kms_alias(
+        client("kms"), OIDC_ALIAS, "ECC_NIST_P256", "SIGN_VERIFY",
+        "portal OpenID Connect token signing (LocalStack)",
+    )
     secret_arn = ensure_secret(client("secretsmanager"), SIGNING_SECRET)
 
     # Touch the remaining services so their first real request is not slowed by lazy loading.
@@ -235,6 +239,7 @@ def main():
     print(f"  dynamodb stream  {stream_arn}")
     print(f"  ses identity     {MAIL_FROM}: {ses_status}")
     print(f"  kms key          {KMS_ALIAS} -> {key['KeyId']} ({key.get('KeySpec', '?')}, {key.get('KeyState', '?')})")
+    print(f"  kms key          {OIDC_ALIAS} -> {oidc_key['KeyId']} ({oidc_key.get('KeySpec', '?')}, {oidc_key.get('KeyState', '?')})")
     print(f"  secret           {SIGNING_SECRET}: {secret_arn}")
     print(f"[init] done in {time.time() - started:.1f} s", flush=True)
 

@@ -14,6 +14,7 @@ Cleans up what it wrote (items, SMS/mail records, queue, parameter). Exits 1 on 
 """
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -36,6 +37,7 @@ EVENTS_TABLE = os.environ.get("PORTAL_EVENTS_TABLE") or "portal-events"
 STATE_TABLE = os.environ.get("PORTAL_STATE_TABLE") or "portal-state"
 MAIL_FROM = os.environ.get("PORTAL_MAIL_FROM") or "no-reply@portal.example"
 KMS_ALIAS = "alias/" + (os.environ.get("PORTAL_KMS_ALIAS") or "portal-totp").removeprefix("alias/")
+OIDC_ALIAS = "alias/" + (os.environ.get("PORTAL_OIDC_KEY_ALIAS") or "portal-oidc").removeprefix("alias/")
 SIGNING_SECRET = os.environ.get("PORTAL_SIGNING_SECRET") or "portal/token-signing-key"
 
 CFG = Config(region_name=REGION, connect_timeout=10, read_timeout=60, retries={"max_attempts": 3})
@@ -173,6 +175,20 @@ def check_kms(ctx):
     return f"KMS {KMS_ALIAS}: encrypt/decrypt round trip ({len(blob)}-byte ciphertext)"
 
 
+def check_oidc_key(ctx):
+    """ES256 as the portal signs its tokens: a SHA-256 digest, ECDSA_SHA_256, DER back."""
+    kms = client("kms")
+    public = kms.get_public_key(KeyId=OIDC_ALIAS)
+    check(public.get("KeySpec") == "ECC_NIST_P256", f"{OIDC_ALIAS} is {public.get('KeySpec')}")
+    digest = hashlib.sha256(b"header.payload").digest()
+    sig = kms.sign(KeyId=public["KeyId"], Message=digest, MessageType="DIGEST",
+                   SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    valid = kms.verify(KeyId=public["KeyId"], Message=digest, MessageType="DIGEST", Signature=sig,
+                       SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
+    check(valid and sig[0] == 0x30, "KMS did not verify its own ES256 signature")
+    return f"KMS {OIDC_ALIAS}: ES256 sign/verify of a digest ({len(sig)}-byte DER signature)"
+
+
 def check_secret(ctx):
     value = client("secretsmanager").get_secret_value(SecretId=SIGNING_SECRET)["SecretString"]
     raw = base64.b64decode(value, validate=True)
@@ -216,6 +232,7 @@ def main():
         ("sns sms", check_sms),
         ("ses mail", check_mail),
         ("kms", check_kms),
+        ("kms es256", check_oidc_key),
         ("secrets manager", check_secret),
         ("sqs + ssm", check_sqs_ssm),
     ]

@@ -8,6 +8,8 @@ mod bad_input;
 mod faults;
 mod flows;
 mod infra;
+mod kms_signing;
+mod oidc;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;

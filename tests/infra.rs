@@ -87,6 +87,9 @@ fn resource_token(v: &Value, own_logs: &str) -> String {
         },
         Some((tag, value)) if tag == "Ref" && str_of(value) == "SigningSecret" => "signing-secret".into(),
         Some((tag, value)) if tag == "Sub" && str_of(value).contains(":ses:") => "ses-identity".into(),
+        // Keys by their aliases: only with a kms:ResourceAliases condition
+        // (`oidc_signing_keys_are_reached_only_through_their_aliases`).
+        Some((tag, value)) if tag == "Sub" && str_of(value).contains(":kms:") => "oidc-keys".into(),
         None if str_of(v) == "*" => "sms".into(),
         _ => panic!("a policy names an unknown resource {v:?}"),
     }
@@ -337,4 +340,126 @@ fn the_worst_case_of_one_aws_call_fits_well_inside_every_function_timeout() {
             f.timeout
         );
     }
+}
+
+fn template_doc() -> Value {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    serde_norway::from_str(&text).expect("infra/template.yaml parses as YAML")
+}
+
+/// `!Ref <name>`'s name.
+fn ref_name(v: &Value) -> Option<String> {
+    tagged(v).filter(|(tag, _)| tag == "Ref").map(|(_, name)| str_of(name))
+}
+
+/// `!Sub <text>`'s text.
+fn sub_text(v: &Value) -> Option<String> {
+    tagged(v).filter(|(tag, _)| tag == "Sub").map(|(_, text)| str_of(text))
+}
+
+/// The issuer is PublicUrl, the CloudFront origin: whatever path the HTTP
+/// API serves must be forwarded there, or discovery, the OpenID Connect
+/// endpoints and the JWKS (and with them API Gateway's JWT authorizer)
+/// would get the page instead.
+#[test]
+fn cloudfront_forwards_every_route_of_the_api_to_the_api() {
+    let doc = template_doc();
+    let behaviors = doc["Resources"]["Web"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+        .as_sequence()
+        .expect("CacheBehaviors");
+    let to_api: Vec<String> = behaviors
+        .iter()
+        .filter(|b| b["TargetOriginId"].as_str() == Some("api"))
+        .map(|b| str_of(&b["PathPattern"]))
+        .collect();
+    let forwarded = |path: &str| {
+        to_api.iter().any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => path == pattern,
+        })
+    };
+    let missing: Vec<_> = template()
+        .functions
+        .values()
+        .flat_map(|f| f.routes.iter().map(|(_, path)| path.clone()))
+        .filter(|path| !forwarded(path))
+        .collect();
+    assert!(missing.is_empty(), "routes CloudFront serves from the page bucket, not the API: {missing:?}");
+}
+
+/// The example route of a customer's own API: API Gateway's built-in JWT
+/// authorizer trusts the portal (issuer PublicUrl) for an audience the
+/// deployer names, and reads the Bearer token.
+#[test]
+fn the_example_api_route_is_guarded_by_a_jwt_authorizer_for_the_portals_issuer() {
+    let doc = template_doc();
+    let resources = &doc["Resources"];
+    let route = resources
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|r| {
+            r["Type"].as_str() == Some("AWS::ApiGatewayV2::Route")
+                && r["Properties"]["AuthorizationType"].as_str() == Some("JWT")
+        })
+        .expect("a route with AuthorizationType JWT");
+    let authorizer_id = ref_name(&route["Properties"]["AuthorizerId"]).expect("AuthorizerId: !Ref <authorizer>");
+    let authorizer = &resources[authorizer_id.as_str()];
+    assert_eq!(authorizer["Type"].as_str(), Some("AWS::ApiGatewayV2::Authorizer"));
+    let props = &authorizer["Properties"];
+    assert_eq!(props["AuthorizerType"].as_str(), Some("JWT"));
+    assert_eq!(ref_name(&props["ApiId"]).as_deref(), Some("Api"));
+    assert_eq!(
+        list_of(&props["IdentitySource"]).iter().map(|v| str_of(v)).collect::<Vec<_>>(),
+        ["$request.header.Authorization"]
+    );
+    assert_eq!(
+        ref_name(&props["JwtConfiguration"]["Issuer"]).as_deref(),
+        Some("PublicUrl"),
+        "the issuer is the portal's"
+    );
+    let audience = list_of(&props["JwtConfiguration"]["Audience"]);
+    assert_eq!(audience.len(), 1);
+    let parameter = ref_name(audience[0]).expect("the audience is a parameter");
+    assert!(doc["Parameters"].get(parameter.as_str()).is_some(), "{parameter} is not a parameter");
+}
+
+/// The OpenID Connect signing key is an ES256 key in KMS, named by the
+/// alias the functions read (PORTAL_OIDC_KEY_ALIAS), and a role reaches
+/// keys of the account only through the signing keys' three aliases.
+#[test]
+fn oidc_signing_keys_are_reached_only_through_their_aliases() {
+    let doc = template_doc();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let key = &doc["Resources"]["OidcSigningKey"]["Properties"];
+    assert_eq!(key["KeySpec"].as_str(), Some("ECC_NIST_P256"));
+    assert_eq!(key["KeyUsage"].as_str(), Some("SIGN_VERIFY"));
+    let base = sub_text(&doc["Globals"]["Function"]["Environment"]["Variables"]["PORTAL_OIDC_KEY_ALIAS"])
+        .expect("PORTAL_OIDC_KEY_ALIAS: !Sub ...");
+    let alias = &doc["Resources"]["OidcSigningKeyAlias"]["Properties"];
+    assert_eq!(sub_text(&alias["AliasName"]), Some(format!("alias/{base}")));
+    assert_eq!(ref_name(&alias["TargetKeyId"]).as_deref(), Some("OidcSigningKey"));
+    let aliases: BTreeSet<String> =
+        ["", "-next", "-previous"].iter().map(|suffix| format!("alias/{base}{suffix}")).collect();
+    let mut seen = 0;
+    for role in resources.values().filter(|r| r["Type"].as_str() == Some("AWS::IAM::Role")) {
+        for p in list_of(&role["Properties"]["Policies"]) {
+            for statement in list_of(&p["PolicyDocument"]["Statement"]) {
+                if !list_of(&statement["Resource"]).iter().any(|r| sub_text(r).is_some_and(|t| t.contains(":kms:"))) {
+                    continue;
+                }
+                seen += 1;
+                let named: BTreeSet<String> =
+                    list_of(&statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"])
+                        .into_iter()
+                        .map(|v| sub_text(v).unwrap_or_else(|| str_of(v)))
+                        .collect();
+                assert_eq!(named, aliases, "keys of the account by ARN pattern only under the signing aliases");
+                for action in list_of(&statement["Action"]) {
+                    assert!(["kms:GetPublicKey", "kms:Sign"].contains(&str_of(action).as_str()), "{action:?}");
+                }
+            }
+        }
+    }
+    assert!(seen > 0, "some role signs tokens");
 }

@@ -6,5 +6,8 @@ pub mod aws_messaging;
 pub mod dynamodb;
 #[cfg(feature = "aws")]
 pub mod kms_keys;
+#[cfg(feature = "aws")]
+pub mod kms_signing;
 pub mod local_keys;
+pub mod local_signing;
 pub mod sqlite;

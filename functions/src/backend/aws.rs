@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::adapters::aws_messaging::{SesMailer, SnsSms};
 use crate::adapters::dynamodb::Dynamo;
 use crate::adapters::kms_keys::KmsKeyRing;
+use crate::adapters::kms_signing::{KmsSigner, SigningAliases};
 use crate::app::App;
 use crate::crypto::ServerSecret;
 use crate::password::Passwords;
@@ -35,6 +36,9 @@ pub struct AwsResources {
     pub state_table: String,
     /// KMS key for TOTP secrets: id, ARN or alias.
     pub kms_key: String,
+    /// The name of the OpenID Connect signing keys' aliases
+    /// (`adapters::kms_signing::SigningAliases::named`).
+    pub oidc_key_alias: String,
     /// Secrets Manager secret holding the base64 master secret.
     pub signing_secret: String,
     /// The verified SES sender.
@@ -53,6 +57,7 @@ impl AwsResources {
             state_table: or("PORTAL_STATE_TABLE", "portal-state"),
             kms_key: get("PORTAL_KMS_KEY_ID")
                 .unwrap_or_else(|| format!("alias/{}", or("PORTAL_KMS_ALIAS", "portal-totp"))),
+            oidc_key_alias: or("PORTAL_OIDC_KEY_ALIAS", "portal-oidc"),
             signing_secret: or("PORTAL_SIGNING_SECRET", "portal/token-signing-key"),
             mail_from: or("PORTAL_MAIL_FROM", "no-reply@portal.example"),
         }
@@ -230,6 +235,11 @@ pub fn dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client 
     aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountCalls).build())
 }
 
+/// The KMS client: the shared configuration, calls counted.
+pub fn kms_client(sdk: &aws_config::SdkConfig) -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(CountCalls).build())
+}
+
 /// The SNS client: the shared configuration but one attempt per publish
 /// (`sms_retry_config`).
 pub fn sns_client(sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
@@ -272,13 +282,11 @@ impl Aws {
             state: store.clone(),
             mailer: mailer.clone(),
             sms: Arc::new(SnsSms { client: sns_client(&sdk) }),
-            keys: Arc::new(KmsKeyRing {
-                client: aws_sdk_kms::Client::from_conf(
-                    aws_sdk_kms::config::Builder::from(&sdk).interceptor(CountCalls).build(),
-                ),
-                key_id: resources.kms_key.clone(),
-            }),
+            keys: Arc::new(KmsKeyRing { client: kms_client(&sdk), key_id: resources.kms_key.clone() }),
             secret,
+            // Reads its keys at the first token or JWKS, not here: the
+            // functions that never sign make no KMS call at a cold start.
+            signer: Arc::new(KmsSigner::new(kms_client(&sdk), SigningAliases::named(&resources.oidc_key_alias))),
             clock,
             passwords,
             settings: settings.clone(),
@@ -385,6 +393,7 @@ mod tests {
         assert_eq!(r.events_table, "portal-events");
         assert_eq!(r.state_table, "portal-state");
         assert_eq!(r.kms_key, "alias/portal-totp");
+        assert_eq!(r.oidc_key_alias, "portal-oidc");
         let r = AwsResources::from_lookup(|n| (n == "PORTAL_KMS_ALIAS").then(|| "other".to_owned()));
         assert_eq!(r.kms_key, "alias/other");
     }

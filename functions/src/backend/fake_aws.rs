@@ -38,6 +38,11 @@ impl Answer {
         Answer::dynamodb(status, body)
     }
 
+    /// A KMS (JSON 1.1 protocol) answer; an error is `{"__type": "<code>"}`.
+    pub fn kms(status: u16, body: serde_json::Value) -> Answer {
+        Answer::Reply(status, "application/x-amz-json-1.1", body.to_string())
+    }
+
     /// An SNS (query protocol, XML) error.
     pub fn sns_error(status: u16, code: &str) -> Answer {
         Answer::Reply(
