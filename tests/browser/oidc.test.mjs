@@ -353,4 +353,32 @@ describe('OpenID Connect with openid-client: the page, tokens, refresh, single s
     await assert.rejects(silent.exchange(page.url()), oauthError('login_required'));
     await shot('after-logout');
   });
+
+  step('8. an app\'s sign-in left for the portal\'s own sign-in page ends in the portal, not at the app', async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 900 } });
+    const left = await context.newPage();
+    left.setDefaultTimeout(15_000);
+    /** @type {string[]} */
+    const seen = [];
+    left.on('framenavigated', (frame) => {
+      if (frame === left.mainFrame()) seen.push(frame.url());
+    });
+    try {
+      const auth = await authorization(confidential, callback());
+      await left.goto(auth.url);
+      await heading(left, fill(en['signIn.title'], { app: ventilation })).waitFor();
+      await left.goto(`${PORTAL_URL}/login`);
+      await heading(left, en['login.title']).waitFor();
+      await left.getByLabel(en['login.email'], { exact: true }).fill(customer.email);
+      await left.getByLabel(en['login.password'], { exact: true }).fill(customer.password);
+      await left.getByRole('button', { name: en['login.submit'], exact: true }).click();
+      await heading(left, en['verify.title']).waitFor();
+      await left.getByLabel(en['verify.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+      await left.getByRole('button', { name: en['verify.submit'], exact: true }).click();
+      await heading(left, fill(en['home.title'], { name: customer.name })).waitFor();
+      assert.deepEqual(seen.filter((u) => u.startsWith(app.base)), [], 'never sent to the app');
+    } finally {
+      await context.close();
+    }
+  });
 });
