@@ -8,6 +8,7 @@ mod bad_input;
 mod faults;
 mod flows;
 mod infra;
+mod oidc;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;

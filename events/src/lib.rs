@@ -15,6 +15,7 @@ pub mod email;
 pub mod factor_reset;
 pub mod lockout;
 pub mod notice;
+pub mod oidc;
 pub mod password_policy;
 pub mod phone;
 pub mod quota;

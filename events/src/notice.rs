@@ -231,7 +231,7 @@ mod tests {
             AccountEvent::PasswordRehashed { password_hash: "p".into() },
             AccountEvent::PasswordFailed {},
             AccountEvent::PasswordPassed { login_id: ID, owed: Owed::Verify, expires_at: T },
-            AccountEvent::SessionStarted { session_id: ID, login_id: None, expires_at: T },
+            AccountEvent::SessionStarted { session_id: ID, login_id: None, expires_at: T, second_factor: None },
             AccountEvent::SessionEnded { session_id: ID },
             AccountEvent::SessionsEnded { reason: SessionEndReason::PasswordChanged },
             AccountEvent::TotpSetupStarted { setup_id: ID, sealed_secret: "s".into(), expires_at: T },

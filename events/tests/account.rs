@@ -548,6 +548,53 @@ fn logout_ends_only_that_session() {
     assert_eq!(g.state().logout(first, T0).outcome, Err(Refusal::Unauthorized));
 }
 
+#[test]
+fn a_session_knows_when_it_started_and_with_which_factor() {
+    let mut g = Given::customer();
+    let first = match login(&mut g, T0) {
+        Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
+        other => panic!("{other:?}"),
+    };
+    let s = *g.state().session(first, T0).unwrap();
+    assert_eq!((s.started_at, s.second_factor), (T0, None), "the first login has no second factor");
+    let (g, auth) = signed_in_with_totp(T0 + Duration::minutes(3));
+    let Auth::Session { session_id } = auth else { unreachable!() };
+    let s = *g.state().session(session_id, T0 + Duration::minutes(4)).unwrap();
+    assert_eq!((s.started_at, s.second_factor), (T0 + Duration::minutes(3), Some(Method::RecoveryCode)));
+}
+
+#[test]
+fn an_ended_session_is_told_apart_from_an_expired_one() {
+    let at = T0 + Duration::minutes(2);
+    let (mut g, auth) = signed_in_with_totp(at);
+    let Auth::Session { session_id } = auth else { unreachable!() };
+    let later = at + Duration::hours(9);
+    assert!(!g.state().session_active(session_id, later), "expired");
+    assert!(!g.state().session_was_ended(session_id, at), "expiry ends no grant");
+    let d = g.state().logout(session_id, at);
+    g.then(at, d.events);
+    assert!(g.state().session_was_ended(session_id, at), "logout does");
+    // Everything ending at once ends the live sessions and those before,
+    // not one started right after in the same decision.
+    let (mut g, auth) = signed_in_with_totp(at);
+    let Auth::Session { session_id } = auth else { unreachable!() };
+    let other = Uuid::new_v4();
+    g.then(
+        later,
+        vec![
+            AccountEvent::SessionsEnded { reason: SessionEndReason::PasswordChanged },
+            AccountEvent::SessionStarted {
+                session_id: other,
+                login_id: None,
+                expires_at: later + Duration::hours(8),
+                second_factor: Some(Method::Totp),
+            },
+        ],
+    );
+    assert!(g.state().session_was_ended(session_id, at));
+    assert!(!g.state().session_was_ended(other, later));
+}
+
 /// SMS: setting up a number, logging in with it, changing and removing it.
 mod sms {
     use super::*;

@@ -77,6 +77,7 @@ fn owner_events() -> Vec<(OffsetDateTime, AccountEvent)> {
                 session_id: Uuid::from_u128(5),
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
+                second_factor: None,
             },
         ),
         (
@@ -113,7 +114,15 @@ fn staff(id: Uuid, roles: Vec<Role>) -> Staff {
                 first_login_without_second_factor: false,
             },
         ),
-        (T0, AccountEvent::SessionStarted { session_id, login_id: None, expires_at: T0 + Duration::hours(8) }),
+        (
+            T0,
+            AccountEvent::SessionStarted {
+                session_id,
+                login_id: None,
+                expires_at: T0 + Duration::hours(8),
+                second_factor: None,
+            },
+        ),
     ]));
     Staff::authorize(&account, session_id, T0).unwrap()
 }

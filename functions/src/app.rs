@@ -11,6 +11,7 @@ use crate::ports::clock::Clock;
 use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
 use crate::ports::outbox::Outbox;
+use crate::ports::signing::TokenSigner;
 use crate::ports::sms::SmsSender;
 use crate::ports::state::StateStore;
 use crate::ports::store::{EventStore, Meta};
@@ -22,6 +23,8 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
     pub keys: Arc<dyn KeyRing>,
+    /// Signs the OpenID Connect tokens (ES256).
+    pub signer: Arc<dyn TokenSigner>,
     pub secret: ServerSecret,
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,

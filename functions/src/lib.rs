@@ -11,9 +11,12 @@ pub mod dav;
 pub mod decisions;
 pub mod handlers;
 pub mod http;
+pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod mail_text;
+pub mod oidc;
+pub mod oidc_clients;
 pub mod password;
 pub mod portal;
 pub mod ports;

@@ -20,6 +20,11 @@ pub enum TokenKind {
     Mfa,
     #[serde(rename = "s")]
     Session,
+    /// The single sign-on cookie of the OpenID Provider (`portal_sso`): it
+    /// names a session but is no bearer token (`handlers::auth::caller`
+    /// refuses it), so a cookie read by some script cannot call the API.
+    #[serde(rename = "o")]
+    Sso,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -144,6 +144,7 @@ impl TestPortal {
             mailer: old.mailer.clone(),
             sms: old.sms.clone(),
             keys: old.keys.clone(),
+            signer: old.signer.clone(),
             secret: old.secret.clone(),
             clock: old.clock.clone(),
             passwords,

@@ -7,3 +7,4 @@ pub mod conformance;
 pub mod faulty;
 pub mod flow_costs;
 pub mod harness;
+pub mod oidc_rp;

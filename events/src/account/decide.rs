@@ -162,11 +162,15 @@ impl Account {
         &self,
         session_id: Uuid,
         login_id: Option<Uuid>,
+        second_factor: Option<Method>,
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> (AccountEvent, SessionGrant) {
         let expires_at = now + policy.session_ttl;
-        (AccountEvent::SessionStarted { session_id, login_id, expires_at }, SessionGrant { session_id, expires_at })
+        (
+            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor },
+            SessionGrant { session_id, expires_at },
+        )
     }
 
     pub(super) fn locked_out(&self, policy: &AccountPolicy, now: OffsetDateTime) -> Option<Refusal> {
@@ -208,7 +212,7 @@ impl Account {
         events.push(AccountEvent::PasswordPassed { login_id, owed, expires_at });
         let outcome = match owed {
             Owed::Nothing => {
-                let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
+                let (started, session) = self.start_session(session_id, Some(login_id), None, now, policy);
                 events.push(started);
                 LoginOutcome::Authenticated { session, mfa_setup_due: true }
             }
@@ -385,7 +389,11 @@ impl Account {
             Auth::Mfa { login_id } => Some(login_id),
             Auth::Session { .. } => None,
         };
-        let (started, session) = self.start_session(activation.session_id, login_id, now, policy);
+        let method = match activated {
+            AccountEvent::SmsActivated { .. } => Method::Sms,
+            _ => Method::Totp,
+        };
+        let (started, session) = self.start_session(activation.session_id, login_id, Some(method), now, policy);
         Decision::ok(
             vec![
                 activated,
@@ -419,7 +427,7 @@ impl Account {
             Err(rejected) => return rejected.decision(method),
         };
         let remaining = (method == Method::RecoveryCode).then(|| self.recovery_codes_remaining().saturating_sub(1));
-        let (started, session) = self.start_session(session_id, Some(login_id), now, policy);
+        let (started, session) = self.start_session(session_id, Some(login_id), Some(method), now, policy);
         Decision {
             events: vec![accepted, started],
             outcome: Ok(Verified { session, recovery_codes_remaining: remaining }),

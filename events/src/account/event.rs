@@ -133,6 +133,13 @@ pub enum AccountEvent {
         login_id: Option<Uuid>,
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
+        /// The second factor this session was made with; `None` for the
+        /// first login without one, and in sessions stored before it was
+        /// recorded (they count as made with the password alone, so no app
+        /// is told `mfa` that was not proven here). What an ID token's
+        /// `amr` says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        second_factor: Option<Method>,
     },
     /// One session ended (logout).
     SessionEnded {

@@ -17,7 +17,7 @@ pub use decide::{
     SessionGrant, TotpSetup, Verified, register,
 };
 pub use event::{AccountEvent, AppPasswordsRevokedReason, Locale, Method, Owed, Role, SessionEndReason};
-pub use state::{Account, AccountPolicy};
+pub use state::{Account, AccountPolicy, Session};
 
 use uuid::Uuid;
 

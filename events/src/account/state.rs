@@ -90,6 +90,21 @@ pub struct PendingPasswordReset {
     pub expires_at: OffsetDateTime,
 }
 
+/// A live session: what an ID token says of the sign-in it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub expires_at: OffsetDateTime,
+    /// When the sign-in completed: the ID token's `auth_time`.
+    pub started_at: OffsetDateTime,
+    /// The second factor it was made with (`None`: the password alone).
+    pub second_factor: Option<Method>,
+}
+
+/// How long the account remembers that a session was ended (rather than
+/// expired): as long as a grant made in it may still be refreshed
+/// (`oidc::OidcPolicy::refresh_token_ttl` is at most this).
+pub const ENDED_SESSIONS_KEPT: Duration = Duration::days(30);
+
 /// A correct password waiting for its second factor (the mfa token's state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingLogin {
@@ -120,7 +135,14 @@ pub struct Account {
     pub last_totp_step: Option<u64>,
     pub recovery: Option<RecoverySet>,
     pub logins: HashMap<Uuid, PendingLogin>,
-    pub sessions: HashMap<Uuid, OffsetDateTime>,
+    pub sessions: HashMap<Uuid, Session>,
+    /// Sessions ended by logout over the last `ENDED_SESSIONS_KEPT`, and
+    /// when: a grant of an app made in one of them ends with it.
+    pub ended_sessions: HashMap<Uuid, OffsetDateTime>,
+    /// When every session last ended at once (a password or factor
+    /// change, an approved factor reset): grants made in a session that
+    /// started before end with them.
+    pub all_sessions_ended_at: Option<OffsetDateTime>,
     pub last_login_at: Option<OffsetDateTime>,
     pub sms: Option<SmsFactor>,
     pub pending_sms: Option<PendingSmsCode>,
@@ -202,20 +224,21 @@ impl Account {
                 self.logins.retain(|_, l| l.expires_at > at);
                 self.logins.insert(*login_id, PendingLogin { owed: *owed, expires_at: *expires_at, completed: false });
             }
-            AccountEvent::SessionStarted { session_id, login_id, expires_at } => {
-                self.sessions.retain(|_, exp| *exp > at);
-                self.sessions.insert(*session_id, *expires_at);
+            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor } => {
+                self.sessions.retain(|_, s| s.expires_at > at);
+                self.sessions.insert(
+                    *session_id,
+                    Session { expires_at: *expires_at, started_at: at, second_factor: *second_factor },
+                );
                 if let Some(login) = login_id.and_then(|id| self.logins.get_mut(&id)) {
                     login.completed = true;
                 }
             }
             AccountEvent::SessionEnded { session_id } => {
                 self.sessions.remove(session_id);
+                self.remember_ended([*session_id], at);
             }
-            AccountEvent::SessionsEnded { .. } => {
-                self.sessions.clear();
-                self.logins.clear();
-            }
+            AccountEvent::SessionsEnded { .. } => self.end_all_sessions(at),
             // Applied by the other `apply_*` (see `apply`).
             _ => {}
         }
@@ -328,8 +351,7 @@ impl Account {
                 self.pending_sms = None;
                 self.recovery = None;
                 self.second_factor_failures.reset();
-                self.sessions.clear();
-                self.logins.clear();
+                self.end_all_sessions(at);
                 self.open_reset_request.take_if(|id| id == request_id);
             }
             AccountEvent::ResetRequestClosed { request_id } => {
@@ -352,6 +374,34 @@ impl Account {
             // Applied by the other `apply_*` (see `apply`).
             _ => {}
         }
+    }
+
+    /// Live sessions are remembered by id; those expired already started
+    /// strictly before `at` (a session lasts hours), which
+    /// `all_sessions_ended_at` covers. A session started later in the same
+    /// decision (the caller's fresh one after a factor change) is neither.
+    fn end_all_sessions(&mut self, at: OffsetDateTime) {
+        let live: Vec<Uuid> = self.sessions.drain().map(|(id, _)| id).collect();
+        self.remember_ended(live, at);
+        self.logins.clear();
+        self.all_sessions_ended_at = Some(at);
+    }
+
+    fn remember_ended(&mut self, ended: impl IntoIterator<Item = Uuid>, at: OffsetDateTime) {
+        self.ended_sessions.retain(|_, when| *when + ENDED_SESSIONS_KEPT > at);
+        self.ended_sessions.extend(ended.into_iter().map(|id| (id, at)));
+    }
+
+    /// The live session `session_id`, if it is one.
+    pub fn session(&self, session_id: Uuid, now: OffsetDateTime) -> Option<&Session> {
+        self.sessions.get(&session_id).filter(|s| s.expires_at > now)
+    }
+
+    /// Whether a session that started at `started_at` was ended by logout,
+    /// or by everything ending at once (rather than simply expiring): what
+    /// ends the grants apps got in it, refresh tokens included.
+    pub fn session_was_ended(&self, session_id: Uuid, started_at: OffsetDateTime) -> bool {
+        self.ended_sessions.contains_key(&session_id) || self.all_sessions_ended_at.is_some_and(|t| started_at < t)
     }
 
     pub fn has_second_factor(&self) -> bool {
@@ -382,7 +432,7 @@ impl Account {
     }
 
     pub fn session_active(&self, session_id: Uuid, now: OffsetDateTime) -> bool {
-        self.sessions.get(&session_id).is_some_and(|exp| *exp > now)
+        self.session(session_id, now).is_some()
     }
 
     /// The pending login an mfa token stands for, while it is still usable.

@@ -7,4 +7,5 @@ pub mod dynamodb;
 #[cfg(feature = "aws")]
 pub mod kms_keys;
 pub mod local_keys;
+pub mod local_signing;
 pub mod sqlite;

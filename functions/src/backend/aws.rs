@@ -279,6 +279,16 @@ impl Aws {
                 key_id: resources.kms_key.clone(),
             }),
             secret,
+            // Until the KMS signer lands (adapters/kms_signing.rs, branch
+            // oidc-aws): the local key file signer, under PORTAL_DATA_DIR.
+            signer: Arc::new(
+                crate::adapters::local_signing::LocalSigner::open(
+                    &interim_signing_dir(),
+                    clock.clone(),
+                    crate::adapters::local_signing::RotationPolicy::default(),
+                )
+                .map_err(|e| format!("cannot use the signing key directory: {e}"))?,
+            ),
             clock,
             passwords,
             settings: settings.clone(),
@@ -293,6 +303,12 @@ impl Aws {
             resources,
         })
     }
+}
+
+/// Interim: where the AWS backend keeps its signing key until KMS signs.
+fn interim_signing_dir() -> std::path::PathBuf {
+    let data = std::env::var("PORTAL_DATA_DIR").ok().filter(|d| !d.is_empty());
+    data.map_or_else(|| std::env::temp_dir().join("portal-signing"), |d| std::path::Path::new(&d).join("signing"))
 }
 
 async fn master_secret(client: &aws_sdk_secretsmanager::Client, id: &str) -> Result<ServerSecret, String> {

@@ -5,11 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::adapters::local_keys::{LocalKeyRing, load_or_create_key};
+use crate::adapters::local_signing::{LocalSigner, RotationPolicy};
 use crate::adapters::sqlite::Sqlite;
 use crate::app::App;
 use crate::crypto::ServerSecret;
 use crate::password::Passwords;
 use crate::ports::clock::Clock;
+use crate::ports::signing::TokenSigner;
 use crate::projector::Projector;
 use crate::settings::Settings;
 
@@ -43,20 +45,24 @@ impl Embedded {
         make_private(data_dir).map_err(io)?;
         let data_key = load_or_create_key(&data_dir.join("data.key")).map_err(io)?;
         let server_key = load_or_create_key(&data_dir.join("server.key")).map_err(io)?;
-        Ok(Self::assemble(db, &data_key, &server_key, settings, clock, passwords))
+        let signer =
+            LocalSigner::open(&data_dir.join("signing"), clock.clone(), RotationPolicy::default()).map_err(io)?;
+        Ok(Self::assemble(db, &data_key, &server_key, Arc::new(signer), settings, clock, passwords))
     }
 
     /// Everything in memory, with random keys: for tests.
     pub fn in_memory(settings: Settings, clock: Arc<dyn Clock>, passwords: Passwords) -> Result<Self, OpenError> {
         let db = Sqlite::in_memory()?;
         let (data_key, server_key) = (crate::crypto::random_bytes::<32>(), crate::crypto::random_bytes::<32>());
-        Ok(Self::assemble(db, &data_key, &server_key, settings, clock, passwords))
+        let signer = Arc::new(LocalSigner::in_memory(clock.clone(), RotationPolicy::default()));
+        Ok(Self::assemble(db, &data_key, &server_key, signer, settings, clock, passwords))
     }
 
     fn assemble(
         db: Sqlite,
         data_key: &[u8; 32],
         server_key: &[u8; 32],
+        signer: Arc<dyn TokenSigner>,
         settings: Settings,
         clock: Arc<dyn Clock>,
         passwords: Passwords,
@@ -69,6 +75,7 @@ impl Embedded {
             sms: store.clone(),
             keys: Arc::new(LocalKeyRing::new(data_key)),
             secret: ServerSecret::from_master(server_key),
+            signer,
             clock,
             passwords,
             settings: settings.clone(),

@@ -2,7 +2,9 @@
 //! it with the embedded backend; see the README for its settings.
 //!
 //! `portal staff add --email <email> --name <name>` instead creates a support
-//! account on the configured backend, the password read from standard input.
+//! account on the configured backend, the password read from standard input;
+//! `portal client add|list|remove` manages the apps that sign in with the
+//! portal (OpenID Connect clients) there.
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use functions::portal::config::{Backend, PortalConfig};
 use functions::portal::server::{self, Server};
 use functions::ports::clock::SystemClock;
 use functions::projector;
-use functions::staff;
+use functions::{oidc_clients, staff};
 use tokio::sync::watch;
 
 #[tokio::main]
@@ -46,7 +48,10 @@ async fn main() -> std::process::ExitCode {
     let result = match command.as_slice() {
         [] => run().await,
         ["staff", "add"] => staff_add(&args[2..]).await,
-        _ => Err(format!("unknown command {:?}\n{}", args.join(" "), staff::USAGE)),
+        ["client", "add"] => client_add(&args[2..]).await,
+        ["client", "list"] if args.len() == 2 => client_list().await,
+        ["client", "remove"] if args.len() == 3 => client_remove(&args[2]).await,
+        _ => Err(format!("unknown command {:?}\n{}\n{}", args.join(" "), staff::USAGE, oidc_clients::USAGE)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -112,18 +117,45 @@ async fn sla_watch_timer(app: std::sync::Arc<functions::app::App>, mut stop: wat
 async fn staff_add(args: &[String]) -> Result<(), String> {
     let args = staff::parse_add_args(args)?;
     let password = staff::read_password(&mut std::io::stdin().lock())?;
+    let app = configured_app().await?;
+    let user_id = staff::add(&app, &args.email, &args.name, &password).await?;
+    println!("{user_id}");
+    Ok(())
+}
+
+/// The application on the configured backend, for a command.
+async fn configured_app() -> Result<Arc<functions::app::App>, String> {
     let config = PortalConfig::from_env()?;
-    let app = match config.backend {
+    Ok(match config.backend {
         Backend::Embedded => {
             Embedded::open(&config.data_dir, config.settings, Arc::new(SystemClock), Passwords::standard())
                 .map_err(|e| e.to_string())?
                 .app
         }
         Backend::Aws => aws::connect(config.settings).await?.app,
-    };
-    let user_id = staff::add(&app, &args.email, &args.name, &password).await?;
-    println!("{user_id}");
+    })
+}
+
+/// `portal client add`: prints `{"client_id", "client_secret"}` on one line.
+async fn client_add(args: &[String]) -> Result<(), String> {
+    let args = oidc_clients::parse_add_args(args)?;
+    let app = configured_app().await?;
+    println!("{}", oidc_clients::add(&app, args).await?);
     Ok(())
+}
+
+/// `portal client list`: one JSON line per client.
+async fn client_list() -> Result<(), String> {
+    let app = configured_app().await?;
+    for client in oidc_clients::list(&app).await? {
+        println!("{client}");
+    }
+    Ok(())
+}
+
+async fn client_remove(client_id: &str) -> Result<(), String> {
+    let app = configured_app().await?;
+    oidc_clients::remove(&app, client_id).await
 }
 
 /// The AWS backend, in a build with the SDK (`--features aws`).

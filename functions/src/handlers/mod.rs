@@ -8,6 +8,10 @@ pub mod auth;
 pub mod dav_auth;
 pub mod dev;
 pub mod login;
+pub mod oidc_authorize;
+pub mod oidc_discovery;
+pub mod oidc_session;
+pub mod oidc_token;
 pub mod password_reset;
 pub mod proof;
 pub mod recovery_codes;
@@ -36,5 +40,9 @@ pub const ALL: &[Routes] = &[
     reset_form::ROUTES,
     support::ROUTES,
     password_reset::ROUTES,
+    oidc_discovery::ROUTES,
+    oidc_authorize::ROUTES,
+    oidc_token::ROUTES,
+    oidc_session::ROUTES,
     dev::ROUTES,
 ];

@@ -53,7 +53,7 @@ async fn serve(
     let path = req.uri().path();
     let mut response = if path.starts_with("/dev/") && !dev_allowed(server.dev_outbox, peer.ip()) {
         to_axum(response::error(&ApiError::not_found()))
-    } else if path.starts_with("/api/") || path.starts_with("/dev/") {
+    } else if ["/api/", "/dev/", "/oidc/", "/.well-known/"].iter().any(|prefix| path.starts_with(prefix)) {
         api(&server, peer, req).await
     } else {
         web(&server, path)

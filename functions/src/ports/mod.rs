@@ -6,6 +6,7 @@ pub mod clock;
 pub mod keys;
 pub mod mail;
 pub mod outbox;
+pub mod signing;
 pub mod sms;
 pub mod state;
 pub mod store;
