@@ -350,3 +350,35 @@ export const approveRequest = (id, note) => request('POST', `${supportPath(id)}/
  * @returns {Promise<{ status: 'rejected' }>}
  */
 export const rejectRequest = (id, reason) => request('POST', `${supportPath(id)}/reject`, { auth: 'session', body: { reason } });
+
+/**
+ * A sign-in asked for by one of the customer's own apps (OpenID Connect),
+ * kept by the server for ten minutes after /oidc/authorize.
+ * @typedef {{ client_name: string, ui_locales: string[], login_hint: string | null, prompt: 'login' | 'none' | null }} OidcRequest
+ * @typedef {{ redirect_to: string }} OidcRedirect the app's redirect URI with the code, or with `error=access_denied`
+ */
+
+/** @param {string} id */
+const oidcPath = (id) => `/api/oidc/requests/${encodeURIComponent(id)}`;
+
+/**
+ * 404 `not_found` once it expired or was used.
+ * @param {string} id
+ * @returns {Promise<OidcRequest>}
+ */
+export const oidcRequest = (id) => request('GET', oidcPath(id));
+
+/**
+ * Hand the session to the request. 401 `login_required`: this session does
+ * not satisfy the app (`prompt=login`, `max_age`): sign in afresh.
+ * @param {string} id
+ * @returns {Promise<OidcRedirect>}
+ */
+export const oidcComplete = (id) => request('POST', `${oidcPath(id)}/complete`, { auth: 'session', body: {} });
+
+/**
+ * The person declined: the app hears `access_denied`.
+ * @param {string} id
+ * @returns {Promise<OidcRedirect>}
+ */
+export const oidcCancel = (id) => request('POST', `${oidcPath(id)}/cancel`, { body: {} });

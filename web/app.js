@@ -3,6 +3,7 @@
 import './auth.js';
 import { chooseLang, setLang } from './i18n.js';
 import { startLayout } from './layout.js';
+import { pendingSignIn } from './session.js';
 import { addRoute, render, startRouter } from './router.js';
 import { homeView } from './views/home.js';
 import { loginView } from './views/login.js';
@@ -13,11 +14,15 @@ import { registerView } from './views/register.js';
 import { resetRequestView, resetSentView } from './views/reset-request.js';
 import { resetPasswordView } from './views/reset-password.js';
 import { settingsView } from './views/settings.js';
+import { signInView } from './views/sign-in.js';
 import { setupView } from './views/setup.js';
 import { supportQueueView, supportRequestView } from './views/support.js';
 import { verifyView } from './views/verify.js';
 
 addRoute('/login', { title: 'login.title', access: 'guest', render: loginView });
+// An app's sign-in (OpenID Connect): signed-in people too, whose session may
+// be enough for the app.
+addRoute('/sign-in', { title: 'login.title', access: 'anyone', render: signInView });
 addRoute('/register', { title: 'register.title', access: 'guest', render: registerView });
 // Anyone: a signed-in person may follow an emailed link too (the reset ends
 // their sessions), and from a dead link ask for a new one.
@@ -36,7 +41,8 @@ addRoute('/support', { title: 'support.title', access: 'session', render: suppor
 addRoute('/support/request', { title: 'support.request.pageTitle', access: 'session', render: supportRequestView });
 
 async function start() {
-  await setLang(chooseLang());
+  // During an app's sign-in, the language the app asked for, after a reload too.
+  await setLang(pendingSignIn()?.lang || chooseLang());
   startLayout();
   startRouter();
   await render();

@@ -2,7 +2,7 @@
 
 import * as api from './api.js';
 import { flash, navigate } from './router.js';
-import { clearAll, startMfa, startSession } from './session.js';
+import { afterSignInPath, clearAll, signInPath, startMfa, startSession } from './session.js';
 
 /**
  * Follow the answer to a correct password.
@@ -13,8 +13,9 @@ export function afterPassword(res) {
     case 'authenticated':
       startSession(res.session_token);
       // The home page reads the account and shows the "set up now" notice
-      // while no second factor is active (res.mfa_setup_due).
-      navigate('/', { replace: true });
+      // while no second factor is active (res.mfa_setup_due). An app's
+      // sign-in goes back to the app, whose token then says "no mfa".
+      navigate(afterSignInPath(), { replace: true });
       return;
     case 'mfa_setup_required':
       startMfa(res.mfa_token, res.methods);
@@ -45,5 +46,5 @@ export async function signOut() {
 api.setUnauthorizedHandler((kind) => {
   clearAll();
   flash(kind === 'mfa' ? 'login.mfaExpired' : 'login.sessionExpired', 'warning');
-  navigate('/login', { replace: true });
+  navigate(signInPath(), { replace: true });
 });

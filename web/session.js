@@ -5,6 +5,7 @@ const SESSION = 'portal:session-token';
 const MFA = 'portal:mfa-token';
 const METHODS = 'portal:mfa-methods';
 const ROLES = 'portal:roles';
+const SIGN_IN = 'portal:oidc-request';
 
 /** @typedef {'totp' | 'sms' | 'recovery_code'} Method */
 
@@ -94,4 +95,40 @@ export function sessionRoles() {
 /** @param {string[]} roles */
 export function rememberRoles(roles) {
   if (sessionToken() !== null) put(ROLES, JSON.stringify(Array.isArray(roles) ? roles : []));
+}
+
+/**
+ * A sign-in for one of the customer's own apps (OpenID Connect) under way:
+ * the request id from /oidc/authorize, the app's name and the language it
+ * asked for. Kept here, not in memory, so it survives the pages after the
+ * password (second factor, setup, recovery codes) and a reload; it is no
+ * secret (the request is single-use and bound to the app's redirect URI).
+ * @typedef {{ id: string, clientName: string, lang: 'en' | 'de' | null }} PendingSignIn
+ */
+
+/** @returns {PendingSignIn | null} */
+export function pendingSignIn() {
+  try {
+    const parsed = JSON.parse(get(SIGN_IN) || 'null');
+    return parsed && typeof parsed.id === 'string' && typeof parsed.clientName === 'string'
+      ? { id: parsed.id, clientName: parsed.clientName, lang: parsed.lang === 'de' || parsed.lang === 'en' ? parsed.lang : null }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {PendingSignIn | null} value null: the app's sign-in is over (done, cancelled, expired or left) */
+export function keepPendingSignIn(value) {
+  put(SIGN_IN, value === null ? null : JSON.stringify(value));
+}
+
+/** @returns {string} where the page goes once every factor is done: back to the app, or home */
+export function afterSignInPath() {
+  return pendingSignIn() ? '/sign-in' : '/';
+}
+
+/** @returns {string} where to sign in (again): the app's sign-in while one is under way */
+export function signInPath() {
+  return pendingSignIn() ? '/sign-in' : '/login';
 }

@@ -8,18 +8,17 @@
 // next sign-in demands a new second factor. Also: the form's German heading.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import {
+  DATA_DIR,
   PORTAL_URL,
-  REPO_ROOT,
+  customerWithApp,
   dict,
   fill,
   freshTotp,
   horizontalOverflow,
   launchBrowser,
+  portalCommand,
   screenshots,
   strongPassword,
   uniqueEmail,
@@ -30,49 +29,7 @@ import {
 const en = dict('en');
 const de = dict('de');
 
-const DATA_DIR = process.env.PORTAL_DATA_DIR || '';
-const PORTAL_BIN =
-  process.env.PORTAL_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'release', 'portal');
 const TIME_ZONE = 'America/New_York';
-
-/**
- * @param {string} method
- * @param {string} apiPath
- * @param {unknown} [body]
- * @param {string} [token]
- */
-async function call(method, apiPath, body, token) {
-  /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${PORTAL_URL}${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
-  return data;
-}
-
-/**
- * A customer whose second factor is an authenticator app, set up through the
- * API (the journey test covers doing it in the page).
- * @param {{ name: string, email: string, password: string }} who
- * @param {Set<number>} usedSteps
- */
-async function customerWithApp(who, usedSteps) {
-  await call('POST', '/api/register', { ...who, locale: 'en' });
-  const first = await call('POST', '/api/login', { email: who.email, password: who.password });
-  let mfaToken = first.mfa_token;
-  if (first.status === 'authenticated') {
-    // The first sign-in lets a new account in; the next one demands setup.
-    const second = await call('POST', '/api/login', { email: who.email, password: who.password });
-    assert.equal(second.status, 'mfa_setup_required');
-    mfaToken = second.mfa_token;
-  }
-  const setup = await call('POST', '/api/mfa/totp/setup', {}, mfaToken);
-  await call('POST', '/api/mfa/totp/confirm', { code: await freshTotp(setup.secret, usedSteps) }, mfaToken);
-  return setup.secret;
-}
 
 describe('Lost phone: reset form, support console, new second factor', { concurrency: 1, skip: DATA_DIR ? false : 'needs PORTAL_DATA_DIR (the running portal\'s data dir) for `portal staff add`' }, () => {
   /** @type {import('playwright-core').Browser} */
@@ -139,13 +96,7 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
 
   step('1. setup: a customer with an authenticator app, and a staff account (portal staff add)', async () => {
     await customerWithApp(customer, customerSteps);
-    assert.ok(existsSync(PORTAL_BIN), `the portal binary is needed for "portal staff add": ${PORTAL_BIN} (set PORTAL_BIN)`);
-    execFileSync(PORTAL_BIN, ['staff', 'add', '--email', staff.email, '--name', staff.name], {
-      input: `${staff.password}\n`,
-      env: { ...process.env, PORTAL_DATA_DIR: DATA_DIR },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    portalCommand(['staff', 'add', '--email', staff.email, '--name', staff.name], `${staff.password}\n`);
   });
 
   step('2. German: the link on the code prompt opens the form, 360 px wide', async () => {

@@ -1,8 +1,9 @@
 // Shared helpers for the browser tests: paths, the portal's address, Chromium,
 // screenshots, authenticator codes (oathtool) and the local outbox.
 
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,10 @@ export const REPO_ROOT = path.resolve(here, '..', '..');
 export const WEB_DIR = path.join(REPO_ROOT, 'web');
 export const SHOT_DIR = path.join(REPO_ROOT, 'target', 'browser');
 export const PORTAL_URL = (process.env.PORTAL_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+/** The running portal's data dir, for `portal staff add` and `portal client add` ('' when not given). */
+export const DATA_DIR = process.env.PORTAL_DATA_DIR || '';
+const PORTAL_BIN =
+  process.env.PORTAL_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'release', 'portal');
 
 /** Flags without which Chromium hangs on a closed network. */
 const CHROMIUM_ARGS = [
@@ -94,6 +99,64 @@ export function totpAt(key, ms) {
   return execFileSync('oathtool', ['--totp', '-b', key, '--now', when], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * Run the portal binary's command line against the running portal's data
+ * (e.g. `staff add`, `client add`).
+ * @param {string[]} args
+ * @param {string} [input] standard input
+ * @returns {string} standard output
+ */
+export function portalCommand(args, input = '') {
+  assert.ok(existsSync(PORTAL_BIN), `the portal binary is needed for "portal ${args[0]}": ${PORTAL_BIN} (set PORTAL_BIN)`);
+  return execFileSync(PORTAL_BIN, args, {
+    input,
+    env: { ...process.env, PORTAL_DATA_DIR: DATA_DIR },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+/**
+ * A JSON call to the portal's API; fails on any error answer.
+ * @param {string} method
+ * @param {string} apiPath
+ * @param {unknown} [body]
+ * @param {string} [token]
+ */
+export async function call(method, apiPath, body, token) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${PORTAL_URL}${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
+  return data;
+}
+
+/**
+ * A customer whose second factor is an authenticator app, set up through the
+ * API (the journey test covers doing it in the page).
+ * @param {{ name: string, email: string, password: string }} who
+ * @param {Set<number>} usedSteps
+ * @returns {Promise<string>} the app's key (base32)
+ */
+export async function customerWithApp(who, usedSteps) {
+  await call('POST', '/api/register', { ...who, locale: 'en' });
+  const first = await call('POST', '/api/login', { email: who.email, password: who.password });
+  let mfaToken = first.mfa_token;
+  if (first.status === 'authenticated') {
+    // The first sign-in lets a new account in; the next one demands setup.
+    const second = await call('POST', '/api/login', { email: who.email, password: who.password });
+    assert.equal(second.status, 'mfa_setup_required');
+    mfaToken = second.mfa_token;
+  }
+  const setup = await call('POST', '/api/mfa/totp/setup', {}, mfaToken);
+  await call('POST', '/api/mfa/totp/confirm', { code: await freshTotp(setup.secret, usedSteps) }, mfaToken);
+  return setup.secret;
+}
+
 const STEP_MS = 30_000;
 
 /**
@@ -144,6 +207,26 @@ export async function waitForOutbox(match, timeoutMs = 5_000) {
     }
     await sleep(250);
   }
+}
+
+/**
+ * The WCAG 2.1 A/AA rules axe-core finds broken on the page as it is now:
+ * `[]` when none. Each entry names the rule and the elements.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string[]>}
+ */
+export async function axeViolations(page) {
+  // Evaluated through the DevTools protocol: the page's Content-Security-Policy
+  // (script-src 'self') stays in force and would refuse an added script tag.
+  await page.evaluate(readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+  return page.evaluate(async () => {
+    // @ts-ignore axe is the script just added
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map(
+      (/** @type {{ id: string, help: string, nodes: Array<{ target: unknown }> }} */ v) =>
+        `${v.id} (${v.help}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`,
+    );
+  });
 }
 
 /**

@@ -5,11 +5,17 @@ import { afterPassword } from '../auth.js';
 import { h, heading } from '../dom.js';
 import { emailField, field, form } from '../forms.js';
 import { takeSignInEmail } from '../handover.js';
+import { keepPendingSignIn } from '../session.js';
 
-export function loginView() {
+/**
+ * The email and password form; the answer leads on (second factor, setup, or
+ * signed in). The sign-in for another app (sign-in.js) uses it too.
+ * @param {string | null} prefill the email to start with
+ * @returns {HTMLFormElement}
+ */
+export function passwordForm(prefill) {
   const email = emailField('login.email', 'username');
   const password = field({ label: 'login.password', name: 'password', type: 'password', autocomplete: 'current-password' });
-  const prefill = takeSignInEmail();
   if (prefill) email.input.value = prefill;
 
   const { form: el } = form({
@@ -20,13 +26,20 @@ export function loginView() {
       afterPassword(await api.login(email.value(), password.value()));
     },
   });
+  return el;
+}
 
-  return h(
-    'section',
-    { class: 'card' },
-    heading(1, 'login.title'),
-    el,
+/** The links below the form: a forgotten password, a new account. */
+export function loginAsides() {
+  return [
     h('p', { class: 'aside' }, h('a', { text: 'login.forgot', attrs: { href: '/password-forgot' } })),
     h('p', { class: 'aside' }, h('span', { text: 'login.noAccount' }), ' ', h('a', { text: 'login.register', attrs: { href: '/register' } })),
-  );
+  ];
+}
+
+export function loginView() {
+  // The portal's own sign-in: an app's sign-in left unfinished in this tab
+  // is abandoned, so this one does not end at that app.
+  keepPendingSignIn(null);
+  return h('section', { class: 'card' }, heading(1, 'login.title'), passwordForm(takeSignInEmail()), ...loginAsides());
 }

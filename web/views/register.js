@@ -6,6 +6,7 @@ import { emailField, field, form } from '../forms.js';
 import { giveSignInEmail } from '../handover.js';
 import { lang } from '../i18n.js';
 import { flash, navigate } from '../router.js';
+import { signInPath } from '../session.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -31,7 +32,7 @@ export function registerView() {
       await api.register({ name: name.value(), email: email.value(), password: password.value(), locale: lang() });
       giveSignInEmail(email.value());
       flash('login.registered', 'success');
-      navigate('/login');
+      navigate(signInPath());
     },
   });
 

@@ -7,7 +7,7 @@ import { form, sixDigitField } from '../forms.js';
 import { giveCodes } from '../handover.js';
 import { setText } from '../i18n.js';
 import { navigate } from '../router.js';
-import { startSession } from '../session.js';
+import { afterSignInPath, startSession } from '../session.js';
 
 /**
  * "ABCDEFGHIJ" -> "ABCD EFGH IJ", easier to read and type.
@@ -57,7 +57,7 @@ function timeLeft(expiresIn) {
 export async function appSetupPanel() {
   const steps = appSetupSteps(await api.totpSetup(), (res) => {
     startSession(res.session_token);
-    giveCodes({ codes: res.recovery_codes, done: 'setup.app.activated', next: '/', activated: true });
+    giveCodes({ codes: res.recovery_codes, done: 'setup.app.activated', next: afterSignInPath(), activated: true });
     navigate('/recovery-codes', { replace: true });
   });
   return h('div', { class: 'method' }, heading(2, 'setup.app.title'), steps);

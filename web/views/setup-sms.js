@@ -9,7 +9,7 @@ import { form, phoneField, sixDigitField } from '../forms.js';
 import { giveCodes } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
-import { startSession } from '../session.js';
+import { afterSignInPath, startSession } from '../session.js';
 
 /** @typedef {import('../api.js').Activation} Activation */
 /** @typedef {import('../api.js').SmsCountry} SmsCountry */
@@ -117,7 +117,7 @@ export async function smsSetupPanel() {
       countries,
       onConfirmed: (res) => {
         startSession(res.session_token);
-        giveCodes({ codes: res.recovery_codes, done: 'setup.sms.activated', next: '/', activated: true });
+        giveCodes({ codes: res.recovery_codes, done: 'setup.sms.activated', next: afterSignInPath(), activated: true });
         navigate('/recovery-codes', { replace: true });
       },
     }),

@@ -7,7 +7,7 @@ import { field, form, sixDigitField } from '../forms.js';
 import { giveRecoveryRemaining } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
-import { clearAll, mfaMethods, startSession } from '../session.js';
+import { afterSignInPath, clearAll, mfaMethods, signInPath, startSession } from '../session.js';
 
 /** @typedef {import('../session.js').Method} Method */
 /**
@@ -91,7 +91,7 @@ export function verifyView() {
         const res = await api.verify(method, code.value());
         startSession(res.session_token);
         if (typeof res.recovery_codes_remaining === 'number') giveRecoveryRemaining(res.recovery_codes_remaining);
-        navigate('/', { replace: true });
+        navigate(afterSignInPath(), { replace: true });
       },
     });
     const others = offered.filter((m) => m !== method);
@@ -120,7 +120,7 @@ export function verifyView() {
         'verify.cancel',
         () => {
           clearAll();
-          navigate('/login', { replace: true });
+          navigate(signInPath(), { replace: true });
         },
         { variant: 'link' },
       ),
