@@ -8,6 +8,7 @@
 
 pub mod claims;
 pub mod client;
+pub mod cors;
 pub mod grant;
 pub mod request;
 
