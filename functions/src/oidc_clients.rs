@@ -4,15 +4,16 @@
 //! state store (`oidc-client`), written beside each change, because an
 //! event store cannot list its streams.
 
-use events::oidc::{Client, NewClient, client};
+use events::oidc::{Client, ClientKind, NewClient, client, cors};
 use events::{Aggregate, EventCodec};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::crypto::random_bytes;
 use crate::oidc::CLIENT_SECRET_HASH;
-use crate::ports::store::Meta;
+use crate::ports::store::{Meta, StoreError};
 
 const LIST: &str = "oidc-client";
 
@@ -97,6 +98,26 @@ pub async fn list(app: &App) -> Result<Vec<Value>, String> {
     let mut docs = app.state.docs(LIST, app.clock.now()).await.map_err(|e| e.to_string())?;
     docs.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     Ok(docs)
+}
+
+/// What `origin_allowed` reads of a client's document.
+#[derive(Deserialize)]
+struct Origins {
+    public: bool,
+    redirect_uris: Vec<String>,
+}
+
+/// Whether a page on `origin` may read the answers of the token,
+/// revocation and userinfo endpoints (the rule: `events::oidc::cors`), by
+/// the documents `portal client list` reads: a removed client's document is
+/// deleted, and its origins are no longer allowed. One read of the list per
+/// cross-origin request, no cache, so an added or removed app counts at
+/// once on every Lambda.
+pub async fn origin_allowed(app: &App, origin: &str) -> Result<bool, StoreError> {
+    let docs = app.state.docs(LIST, app.clock.now()).await?;
+    let clients: Vec<Origins> = docs.into_iter().filter_map(|doc| serde_json::from_value(doc).ok()).collect();
+    let kind = |c: &Origins| if c.public { ClientKind::Public } else { ClientKind::Confidential };
+    Ok(cors::origin_allowed(origin, clients.iter().map(|c| (kind(c), c.redirect_uris.as_slice()))))
 }
 
 /// Removes a client: its grants end at their next use (refresh, userinfo).

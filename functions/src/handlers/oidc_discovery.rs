@@ -10,8 +10,8 @@ use crate::jwt;
 use crate::routes;
 
 pub const ROUTES: Routes = routes![
-    GET "/.well-known/openid-configuration" => discovery;
-    GET "/oidc/jwks" => jwks;
+    GET "/.well-known/openid-configuration" => discovery, cors_any;
+    GET "/oidc/jwks" => jwks, cors_any;
 ];
 
 pub async fn discovery(app: &App, _req: Request) -> Result<Response<Body>, ApiError> {

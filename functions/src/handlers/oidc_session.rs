@@ -10,14 +10,15 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::http::routes::Routes;
-use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::http::{ApiError, Body, Request, Response, cors, request, response};
 use crate::jwt::{self, Typ};
 use crate::oidc::{add_profile_claims, clear_sso_cookie, grant_stands, not_redirected, see_other, sso_of, with_cookie};
 use crate::routes;
 
 pub const ROUTES: Routes = routes![
-    GET "/oidc/userinfo" => userinfo;
-    POST "/oidc/userinfo" => userinfo;
+    GET "/oidc/userinfo" => userinfo, cors_apps;
+    POST "/oidc/userinfo" => userinfo, cors_apps;
+    OPTIONS "/oidc/userinfo" => cors::preflight, cors_apps;
     GET "/oidc/logout" => logout;
 ];
 

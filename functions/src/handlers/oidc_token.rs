@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::{App, Ctx};
 use crate::http::request::MAX_BODY_BYTES;
 use crate::http::routes::Routes;
-use crate::http::{ApiError, Body, Request, Response, response};
+use crate::http::{ApiError, Body, Request, Response, cors, response};
 use crate::jwt::{self, Typ};
 use crate::oidc::{
     CLIENT_SECRET_HASH, CODE_HASH, REFRESH_HASH, grant_id_of, grant_stands, new_grant_secret, oauth_error, policy,
@@ -22,8 +22,10 @@ use crate::oidc::{
 use crate::routes;
 
 pub const ROUTES: Routes = routes![
-    POST "/oidc/token" => token;
-    POST "/oidc/revoke" => revoke;
+    POST "/oidc/token" => token, cors_apps;
+    OPTIONS "/oidc/token" => cors::preflight, cors_apps;
+    POST "/oidc/revoke" => revoke, cors_apps;
+    OPTIONS "/oidc/revoke" => cors::preflight, cors_apps;
 ];
 
 /// A refused token request: status, RFC 6749 error code, description.

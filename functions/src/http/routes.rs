@@ -5,8 +5,10 @@
 
 use std::pin::Pin;
 
+use lambda_http::http::Method;
 use lambda_http::http::header::{CACHE_CONTROL, HeaderValue};
 
+use super::cors::{self, Cors};
 use super::path::{PathParams, matches};
 use super::{ApiError, Body, Request, Response, response};
 use crate::app::App;
@@ -27,6 +29,8 @@ pub struct Route {
     /// tests/infra.rs) so that a storm of these cannot take the account's
     /// whole concurrency.
     pub runs_argon2: bool,
+    /// Which other origins' pages may read its answers (`http::cors`).
+    pub cors: Cors,
 }
 
 /// The routes of one handler group. A binary that names no group's list
@@ -45,8 +49,14 @@ pub struct Routes {
 /// ```ignore
 /// pub const ROUTES: Routes = routes![
 ///     POST "/api/login" => handle, runs_argon2;
+///     GET "/oidc/jwks" => jwks, cors_any;
+///     POST "/oidc/token" => token, cors_apps;
 /// ];
 /// ```
+///
+/// One flag at most: `runs_argon2`, `cors_any` (every origin) or
+/// `cors_apps` (the registered single-page apps' origins); any other word
+/// does not compile.
 #[macro_export]
 macro_rules! routes {
     ($($method:ident $path:literal => $handler:path $(, $flag:ident)?;)*) => {
@@ -61,22 +71,35 @@ macro_rules! routes {
                     }
                     serve
                 },
-                runs_argon2: $crate::routes!(@flag $($flag)?),
+                runs_argon2: $crate::routes!(@argon2 $($flag)?),
+                cors: $crate::routes!(@cors $($flag)?),
             }),*],
         }
     };
-    (@flag) => { false };
-    (@flag runs_argon2) => { true };
+    (@argon2) => { false };
+    (@argon2 runs_argon2) => { true };
+    (@argon2 cors_any) => { false };
+    (@argon2 cors_apps) => { false };
+    (@cors) => { $crate::http::cors::Cors::SameOrigin };
+    (@cors runs_argon2) => { $crate::http::cors::Cors::SameOrigin };
+    (@cors cors_any) => { $crate::http::cors::Cors::AnyOrigin };
+    (@cors cors_apps) => { $crate::http::cors::Cors::AppOrigins };
 }
 
 /// Answers a request with the route of `lists` that matches it: a Lambda
 /// function's own lists, or `handlers::ALL` in the portal.
 pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Body> {
+    let preflight = req.method() == Method::OPTIONS;
+    let mut cors_headers = None;
     let result = match find(lists, req.method().as_str(), req.uri().path()) {
-        Ok((route, params)) => {
-            req.extensions_mut().insert(params);
-            (route.handler)(app, req).await
-        }
+        Ok((route, params)) => match cors::decide(app, route.cors, &req).await {
+            Ok(headers) => {
+                cors_headers = Some(headers);
+                req.extensions_mut().insert(params);
+                (route.handler)(app, req).await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     let mut response = result.unwrap_or_else(|e| {
@@ -85,6 +108,9 @@ pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Bo
         }
         response::error(&e)
     });
+    if let Some(headers) = cors_headers {
+        headers.apply(response.headers_mut(), preflight);
+    }
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -129,6 +155,24 @@ mod tests {
         assert_eq!(endpoint(&[login::ROUTES], "GET", "/api/account"), Err(404));
         assert_eq!(endpoint(&[login::ROUTES], "POST", "/api/account"), Err(404));
         assert_eq!(endpoint(&[session::ROUTES], "POST", "/api/account"), Err(405));
+    }
+
+    #[test]
+    fn every_route_an_app_calls_from_its_page_answers_the_preflight() {
+        let all: Vec<&Route> = handlers::ALL.iter().flat_map(|l| l.routes).collect();
+        let from_pages: Vec<&&Route> = all.iter().filter(|r| r.cors == Cors::AppOrigins).collect();
+        let paths = |method: &str| {
+            let mut p: Vec<&str> = from_pages.iter().filter(|r| r.method == method).map(|r| r.path).collect();
+            p.dedup();
+            p
+        };
+        assert_eq!(paths("OPTIONS"), ["/oidc/token", "/oidc/revoke", "/oidc/userinfo"]);
+        assert_eq!(paths("POST"), paths("OPTIONS"));
+        assert_eq!(endpoint(handlers::ALL, "OPTIONS", "/oidc/token"), Ok("/oidc/token"));
+        assert_eq!(endpoint(handlers::ALL, "OPTIONS", "/oidc/jwks"), Err(405), "a simple GET needs no preflight");
+        for r in all.iter().filter(|r| r.path == "/oidc/jwks" || r.path.starts_with("/.well-known/")) {
+            assert_eq!(r.cors, Cors::AnyOrigin, "{}", r.path);
+        }
     }
 
     #[test]
