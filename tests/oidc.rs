@@ -4,6 +4,9 @@
 //! rotation, what ends a grant, and the checks API Gateway's JWT
 //! authorizer makes on our access tokens.
 
+/// CORS for single-page apps (`tests/oidc/cors.rs`).
+mod cors;
+
 use acceptance::conformance::futures_join_all;
 use acceptance::harness::{PASSWORD, TestPortal};
 use acceptance::oidc_rp::{AFTER_LOGOUT, REDIRECT, Rp, claims, location, param, userinfo};
