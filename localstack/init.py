@@ -146,8 +146,15 @@ def ensure_kms_alias(kms, alias, spec="SYMMETRIC_DEFAULT", usage="ENCRYPT_DECRYP
                      description="portal TOTP secret encryption (LocalStack)"):
     try:
         meta = kms.describe_key(KeyId=alias)["KeyMetadata"]
-        say(f"kms {alias}: exists")
-        return meta
+        if meta.get("KeySpec", spec) == spec:
+            say(f"kms {alias}: exists")
+            return meta
+        # A key of another spec (the ES256 key of before, in a LocalStack
+        # still running): the alias moves to a new key of the right one.
+        say(f"kms {alias}: names a {meta.get('KeySpec')} key; moving it to a new {spec} key")
+        key = kms.create_key(KeySpec=spec, KeyUsage=usage, Description=description)["KeyMetadata"]
+        kms.update_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+        return kms.describe_key(KeyId=alias)["KeyMetadata"]
     except ClientError as exc:
         if error_code(exc) != "NotFoundException":
             raise
@@ -206,10 +213,11 @@ def main():
     ses_status = ensure_ses_identity(client("ses"), MAIL_FROM)
     say(f"ses identity {MAIL_FROM}: {ses_status}")
     key = ensure_kms_alias(client("kms"), KMS_ALIAS)
-    # The OpenID Connect token signing key (ES256); the -next and -previous
-    # aliases of a rotation are not made here.
+    # The OpenID Connect token signing key (RS256, the one algorithm API
+    # Gateway's JWT authorizer takes); the -next and -previous aliases of a
+    # rotation are not made here.
     oidc_key = ensure_kms_alias(
-        client("kms"), OIDC_ALIAS, "ECC_NIST_P256", "SIGN_VERIFY",
+        client("kms"), OIDC_ALIAS, "RSA_2048", "SIGN_VERIFY",
         "portal OpenID Connect token signing (LocalStack)",
     )
     secret_arn = ensure_secret(client("secretsmanager"), SIGNING_SECRET)

@@ -8,6 +8,7 @@ Checks, against the resources localstack/up created:
   - SNS publish(PhoneNumber=...) shows up at GET /_aws/sns/sms-messages
   - SES send_email from the verified identity shows up at GET /_aws/ses
   - KMS encrypt/decrypt round trip through the alias
+  - the OpenID Connect key signs RS256 (a SHA-256 digest) that KMS and its public key verify
   - the signing secret holds 32 base64-encoded bytes
   - SQS send/receive through the returned QueueUrl, SSM put/get parameter
 Cleans up what it wrote (items, SMS/mail records, queue, parameter). Exits 1 on any failure.
@@ -176,17 +177,46 @@ def check_kms(ctx):
 
 
 def check_oidc_key(ctx):
-    """ES256 as the portal signs its tokens: a SHA-256 digest, ECDSA_SHA_256, DER back."""
+    """RS256 as the portal signs its tokens: a SHA-256 digest, RSASSA_PKCS1_V1_5_SHA_256, the raw
+    256-byte signature back, verified by KMS and, from the public key alone, here."""
     kms = client("kms")
     public = kms.get_public_key(KeyId=OIDC_ALIAS)
-    check(public.get("KeySpec") == "ECC_NIST_P256", f"{OIDC_ALIAS} is {public.get('KeySpec')}")
+    check(public.get("KeySpec") == "RSA_2048", f"{OIDC_ALIAS} is {public.get('KeySpec')}")
+    check("RSASSA_PKCS1_V1_5_SHA_256" in public.get("SigningAlgorithms", []), "the key cannot sign RS256")
     digest = hashlib.sha256(b"header.payload").digest()
     sig = kms.sign(KeyId=public["KeyId"], Message=digest, MessageType="DIGEST",
-                   SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+                   SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
     valid = kms.verify(KeyId=public["KeyId"], Message=digest, MessageType="DIGEST", Signature=sig,
-                       SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
-    check(valid and sig[0] == 0x30, "KMS did not verify its own ES256 signature")
-    return f"KMS {OIDC_ALIAS}: ES256 sign/verify of a digest ({len(sig)}-byte DER signature)"
+                       SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["SignatureValid"]
+    check(valid and len(sig) == 256, "KMS did not verify its own RS256 signature")
+    n, e = rsa_public_numbers(public["PublicKey"])
+    check(n.bit_length() == 2048 and e == 65537, f"not a 2048-bit key with e 65537 ({n.bit_length()}, {e})")
+    # RSASSA-PKCS1-v1_5 (RFC 8017 8.2.2): s^e mod n is 00 01 FF..FF 00, the
+    # SHA-256 DigestInfo prefix, then the digest.
+    em = pow(int.from_bytes(sig, "big"), e, n).to_bytes(256, "big")
+    prefix = bytes.fromhex("3031300d060960864801650304020105000420")
+    check(em == b"\x00\x01" + b"\xff" * (256 - 3 - len(prefix) - 32) + b"\x00" + prefix + digest,
+          "the signature does not verify with the public key")
+    return f"KMS {OIDC_ALIAS}: RS256 sign/verify of a digest ({len(sig)}-byte signature)"
+
+
+def rsa_public_numbers(spki):
+    """n and e of an RSA SubjectPublicKeyInfo DER (as GetPublicKey gives it)."""
+    def read(der, at):
+        tag, length, at = der[at], der[at + 1], at + 2
+        if length & 0x80:
+            count = length & 0x7F
+            length, at = int.from_bytes(der[at:at + count], "big"), at + count
+        return tag, der[at:at + length], at + length
+
+    _, spki_body, _ = read(spki, 0)               # SEQUENCE SubjectPublicKeyInfo
+    _, _, at = read(spki_body, 0)                  # SEQUENCE AlgorithmIdentifier
+    tag, bits, _ = read(spki_body, at)             # BIT STRING
+    check(tag == 0x03 and bits[0] == 0, "no BIT STRING in the public key")
+    _, rsa_key, _ = read(bits[1:], 0)              # SEQUENCE RSAPublicKey
+    _, n, at = read(rsa_key, 0)                    # INTEGER n
+    _, e, _ = read(rsa_key, at)                    # INTEGER e
+    return int.from_bytes(n, "big"), int.from_bytes(e, "big")
 
 
 def check_secret(ctx):
@@ -232,7 +262,7 @@ def main():
         ("sns sms", check_sms),
         ("ses mail", check_mail),
         ("kms", check_kms),
-        ("kms es256", check_oidc_key),
+        ("kms rs256", check_oidc_key),
         ("secrets manager", check_secret),
         ("sqs + ssm", check_sqs_ssm),
     ]

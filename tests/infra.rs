@@ -424,7 +424,8 @@ fn the_example_api_route_is_guarded_by_a_jwt_authorizer_for_the_portals_issuer()
     assert!(doc["Parameters"].get(parameter.as_str()).is_some(), "{parameter} is not a parameter");
 }
 
-/// The OpenID Connect signing key is an ES256 key in KMS, named by the
+/// The OpenID Connect signing key is an RS256 key in KMS (RSA_2048: the JWT
+/// authorizer of an HTTP API takes RSA keys only), named by the
 /// alias the functions read (PORTAL_OIDC_KEY_ALIAS), and a role reaches
 /// keys of the account only through the signing keys' three aliases.
 #[test]
@@ -432,7 +433,7 @@ fn oidc_signing_keys_are_reached_only_through_their_aliases() {
     let doc = template_doc();
     let resources = doc["Resources"].as_mapping().unwrap();
     let key = &doc["Resources"]["OidcSigningKey"]["Properties"];
-    assert_eq!(key["KeySpec"].as_str(), Some("ECC_NIST_P256"));
+    assert_eq!(key["KeySpec"].as_str(), Some("RSA_2048"));
     assert_eq!(key["KeyUsage"].as_str(), Some("SIGN_VERIFY"));
     let base = sub_text(&doc["Globals"]["Function"]["Environment"]["Variables"]["PORTAL_OIDC_KEY_ALIAS"])
         .expect("PORTAL_OIDC_KEY_ALIAS: !Sub ...");

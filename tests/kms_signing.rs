@@ -1,7 +1,8 @@
 //! The OpenID Connect signer on KMS (`adapters::kms_signing`), against
-//! LocalStack: keys of the test's own under aliases of its own, the
-//! signatures checked with `p256` against the JWKS coordinates alone, the
-//! way a relying party checks them, through a rotation of the aliases.
+//! LocalStack: keys of the test's own under aliases of its own, the RS256
+//! signatures checked with the `rsa` crate against the JWKS modulus and
+//! exponent alone, the way a relying party checks them, through a rotation
+//! of the aliases.
 
 use std::time::Duration;
 
@@ -10,18 +11,16 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use functions::adapters::kms_signing::{KmsSigner, SigningAliases};
 use functions::ports::signing::{PublicKey, TokenSigner};
-use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, VerifyingKey};
 
 async fn kms() -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::new(&functions::backend::aws::sdk_config().await)
 }
 
-/// A new ECC_NIST_P256 SIGN_VERIFY key; its id.
+/// A new RSA_2048 SIGN_VERIFY key; its id.
 async fn new_key(kms: &aws_sdk_kms::Client) -> String {
     let out = kms
         .create_key()
-        .key_spec(KeySpec::EccNistP256)
+        .key_spec(KeySpec::Rsa2048)
         .key_usage(KeyUsageType::SignVerify)
         .description("portal test: OpenID Connect signing")
         .send()
@@ -37,22 +36,30 @@ async fn point(kms: &aws_sdk_kms::Client, alias: &str, key: &str) {
     }
 }
 
-/// The key of a JWKS entry, from its coordinates alone.
-fn from_jwks(k: &PublicKey) -> VerifyingKey {
-    let mut point = vec![4u8];
-    point.extend(B64URL.decode(&k.x).unwrap());
-    point.extend(B64URL.decode(&k.y).unwrap());
-    VerifyingKey::from_sec1_bytes(&point).expect("the JWKS coordinates are a P-256 point")
+/// The key of a JWKS entry, from its modulus and exponent alone: a 2048-bit
+/// modulus, exponent 65537.
+fn from_jwks(k: &PublicKey) -> rsa::PublicKey {
+    let n = B64URL.decode(&k.n).unwrap();
+    assert!(n.len() == 256 && n[0] >= 0x80, "a 2048-bit modulus without leading zeros");
+    assert_eq!(k.e, "AQAB");
+    rsa::PublicKey::new(rsa::BoxedUint::from_be_slice_vartime(&n), rsa::BoxedUint::from_be_slice_vartime(&[1, 0, 1]))
+        .expect("the JWKS entry is an RSA key")
+}
+
+fn verify(key: &rsa::PublicKey, input: &[u8], signature: &[u8]) -> bool {
+    key.pkcs1v15_verify::<sha2::Sha256>(input, signature).is_ok()
 }
 
 /// Signs with the current key and checks the signature with the JWKS entry
 /// of its kid; the kid.
 async fn sign_and_verify(signer: &KmsSigner, input: &[u8]) -> String {
     let kid = signer.current_kid().await.unwrap();
-    let signature = Signature::from_slice(&signer.sign(&kid, input).await.unwrap()).unwrap();
+    let signature = signer.sign(&kid, input).await.unwrap();
+    assert_eq!(signature.len(), 256);
     let jwks = signer.public_keys().await.unwrap();
     let published = jwks.iter().find(|k| k.kid == kid).expect("the signing key is in the JWKS");
-    from_jwks(published).verify(input, &signature).expect("the JWKS key verifies the KMS signature");
+    assert!(verify(&from_jwks(published), input, &signature), "the JWKS key verifies the KMS signature");
+    assert!(!verify(&from_jwks(published), b"another input", &signature));
     kid
 }
 
@@ -62,7 +69,7 @@ fn kids(keys: &[PublicKey]) -> Vec<String> {
 
 #[tokio::test]
 #[ignore = "needs LocalStack; tests/run runs it"]
-async fn kms_signs_es256_that_the_jwks_verifies_through_a_rotation_of_the_aliases() {
+async fn kms_signs_rs256_that_the_jwks_verifies_through_a_rotation_of_the_aliases() {
     let kms = kms().await;
     let name = format!("test-oidc-{}", uuid::Uuid::new_v4().simple());
     let aliases = SigningAliases::named(&name);
@@ -73,7 +80,7 @@ async fn kms_signs_es256_that_the_jwks_verifies_through_a_rotation_of_the_aliase
 
     // One key: it signs, and the JWKS holds it alone. A long signing input
     // (over KMS's 4 KiB for a raw message) signs too: KMS gets the digest.
-    let input = b"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImEifQ.eyJzdWIiOiIxIn0";
+    let input = b"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImEifQ.eyJzdWIiOiIxIn0";
     assert_eq!(sign_and_verify(&signer, input).await, a);
     assert_eq!(sign_and_verify(&signer, &[b'x'; 6000]).await, a);
     assert_eq!(kids(&signer.public_keys().await.unwrap()), [a.as_str()]);
@@ -89,9 +96,9 @@ async fn kms_signs_es256_that_the_jwks_verifies_through_a_rotation_of_the_aliase
     kms.delete_alias().alias_name(&aliases.next).send().await.unwrap();
     assert_eq!(kids(&signer.public_keys().await.unwrap()), [b.as_str(), a.as_str()]);
     assert_eq!(sign_and_verify(&signer, input).await, b);
-    let old = Signature::from_slice(&signer.sign(&a, input).await.unwrap()).unwrap();
+    let old = signer.sign(&a, input).await.unwrap();
     let jwks = signer.public_keys().await.unwrap();
-    from_jwks(jwks.iter().find(|k| k.kid == a).unwrap()).verify(input, &old).expect("A still verifies");
+    assert!(verify(&from_jwks(jwks.iter().find(|k| k.kid == a).unwrap()), input, &old), "A still verifies");
 
     // Step 3, after A's tokens expired: A leaves the JWKS.
     kms.delete_alias().alias_name(&aliases.previous).send().await.unwrap();

@@ -12,7 +12,6 @@ use acceptance::harness::{PASSWORD, TestPortal};
 use acceptance::oidc_rp::{AFTER_LOGOUT, REDIRECT, Rp, claims, location, param, userinfo};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use p256::ecdsa::signature::Verifier;
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -86,7 +85,7 @@ async fn discovery_names_every_endpoint_under_the_issuer() {
         assert_eq!(d[field], format!("http://portal.test{path}"));
     }
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(d["id_token_signing_alg_values_supported"], json!(["ES256"]));
+    assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256"]));
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
 }
 
@@ -330,9 +329,30 @@ async fn a_second_app_signs_in_from_the_session_unless_prompt_login_or_max_age_s
 
 // --- API Gateway's JWT authorizer ------------------------------------------
 
-/// What API Gateway's JWT authorizer checks, done here with `p256` and the
-/// published JWKS only: the signature by the `kid` of the header, `iss`,
-/// `aud` (or `client_id`), `exp` and `nbf`.
+/// The published JWKS, fetched as a relying party does (discovery, then `jwks_uri`).
+async fn jwks(p: &TestPortal) -> Value {
+    let (_, discovery) = p.call("GET", "/.well-known/openid-configuration", None, None).await;
+    let jwks_path = discovery["jwks_uri"].as_str().unwrap().strip_prefix("http://portal.test").unwrap().to_owned();
+    let (status, jwks) = p.call("GET", &jwks_path, None, None).await;
+    assert_eq!(status, 200);
+    jwks
+}
+
+/// The RSA public key of a JWK, from its `n` and `e` alone, with the `rsa`
+/// crate (the portal signs and verifies with `ring`: another implementation).
+fn rsa_key(jwk: &Value) -> rsa::PublicKey {
+    let int = |field: &str| rsa::BoxedUint::from_be_slice_vartime(&B64.decode(jwk[field].as_str().unwrap()).unwrap());
+    rsa::PublicKey::new(int("n"), int("e")).expect("an RSA public key")
+}
+
+fn jose_header(token: &str) -> Value {
+    serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+/// What API Gateway's JWT authorizer checks, done here with the `rsa` crate
+/// and the published JWKS only: the RS256 signature by the `kid` of the
+/// header, `iss`, `aud` (or `client_id`), `exp` and `nbf`. The authorizer
+/// takes RSA keys only.
 #[tokio::test]
 async fn our_access_tokens_pass_the_checks_of_api_gateways_jwt_authorizer() {
     let p = TestPortal::new().await;
@@ -340,25 +360,28 @@ async fn our_access_tokens_pass_the_checks_of_api_gateways_jwt_authorizer() {
     let (tokens, _) = signed_in(&p, &rp, "anna@example.de").await;
     let token = tokens["access_token"].as_str().unwrap();
     let (_, discovery) = p.call("GET", "/.well-known/openid-configuration", None, None).await;
-    let jwks_path = discovery["jwks_uri"].as_str().unwrap().strip_prefix("http://portal.test").unwrap().to_owned();
-    let (status, jwks) = p.call("GET", &jwks_path, None, None).await;
-    assert_eq!(status, 200);
+    let jwks = jwks(&p).await;
     let parts: Vec<&str> = token.split('.').collect();
-    let header: Value = serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
-    assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("ES256"), Some("at+jwt")));
+    let header = jose_header(token);
+    assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("RS256"), Some("at+jwt")));
     let jwk =
         jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("the kid is in the JWKS");
-    assert_eq!((jwk["kty"].as_str(), jwk["crv"].as_str()), (Some("EC"), Some("P-256")));
-    let mut point = vec![4u8];
-    point.extend(B64.decode(jwk["x"].as_str().unwrap()).unwrap());
-    point.extend(B64.decode(jwk["y"].as_str().unwrap()).unwrap());
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
-    let signature = p256::ecdsa::Signature::from_slice(&B64.decode(parts[2]).unwrap()).unwrap();
+    assert_eq!(
+        (jwk["kty"].as_str(), jwk["alg"].as_str(), jwk["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
+    assert_eq!(jwk["e"], "AQAB");
+    let n = B64.decode(jwk["n"].as_str().unwrap()).unwrap();
+    assert!(n.len() == 256 && n[0] >= 0x80, "a 2048-bit modulus, no leading zero");
+    assert!(jwk.get("crv").is_none() && jwk.get("x").is_none(), "no EC members: {jwk}");
+    let key = rsa_key(jwk);
+    let signature = B64.decode(parts[2]).unwrap();
+    assert_eq!(signature.len(), 256);
     let input = format!("{}.{}", parts[0], parts[1]);
-    assert!(key.verify(input.as_bytes(), &signature).is_ok(), "the signature verifies");
+    assert!(key.pkcs1v15_verify::<sha2::Sha256>(input.as_bytes(), &signature).is_ok(), "the signature verifies");
     let mut tampered = input.clone();
     tampered.push('x');
-    assert!(key.verify(tampered.as_bytes(), &signature).is_err());
+    assert!(key.pkcs1v15_verify::<sha2::Sha256>(tampered.as_bytes(), &signature).is_err());
     let c = claims(token);
     let now = p.now().unix_timestamp();
     assert_eq!(c["iss"], discovery["issuer"]);
@@ -366,4 +389,66 @@ async fn our_access_tokens_pass_the_checks_of_api_gateways_jwt_authorizer() {
     assert!(c["exp"].as_i64().unwrap() > now && c["exp"].as_i64().unwrap() <= now + 900, "at most 15 minutes");
     assert!(c["nbf"].as_i64().unwrap() <= now);
     assert!(c["sub"].is_string() && c["jti"].is_string() && c["iat"].is_i64(), "RFC 9068");
+    // The ID token too: RS256, OpenID Connect's default, by a published key.
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let id_header = jose_header(id_token);
+    assert_eq!((id_header["alg"].as_str(), id_header["typ"].as_str()), (Some("RS256"), Some("JWT")));
+    let id_parts: Vec<&str> = id_token.split('.').collect();
+    let id_jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == id_header["kid"]).unwrap();
+    rsa_key(id_jwk)
+        .pkcs1v15_verify::<sha2::Sha256>(
+            format!("{}.{}", id_parts[0], id_parts[1]).as_bytes(),
+            &B64.decode(id_parts[2]).unwrap(),
+        )
+        .expect("the ID token verifies");
+}
+
+/// Our access token's claims under another header and signature: what an
+/// attacker can make without our private key.
+fn forged(token: &str, header: Value, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let input = format!("{}.{}", B64.encode(header.to_string()), token.split('.').nth(1).unwrap());
+    let signature = sign(input.as_bytes());
+    format!("{input}.{}", B64.encode(signature))
+}
+
+#[tokio::test]
+async fn userinfo_refuses_an_access_token_signed_by_another_key_or_with_another_algorithm() {
+    use hmac::{KeyInit, Mac};
+    let p = TestPortal::new().await;
+    let rp = Rp::register(&p, false).await;
+    let (tokens, _) = signed_in(&p, &rp, "anna@example.de").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let kid = jose_header(token)["kid"].as_str().unwrap().to_owned();
+    let jwks = jwks(&p).await;
+    let our_n = B64.decode(jwks["keys"][0]["n"].as_str().unwrap()).unwrap();
+    let foreign = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let foreign_rs256 = |input: &[u8]| foreign.pkcs1v15_sign::<sha2::Sha256>(input).unwrap();
+    let p256_key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let es256 = |input: &[u8]| {
+        use p256::ecdsa::signature::Signer;
+        let signature: p256::ecdsa::Signature = p256_key.sign(input);
+        signature.to_bytes().to_vec()
+    };
+    // HS256 keyed with our public modulus: the classic algorithm confusion.
+    let hs256 = |input: &[u8]| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&our_n).unwrap();
+        mac.update(input);
+        mac.finalize().into_bytes().to_vec()
+    };
+    let rs256 = |kid: &str| json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
+    let other = |alg: &str| json!({"alg": alg, "typ": "at+jwt", "kid": kid});
+    let before = p.event_count().await;
+    for (what, forgery) in [
+        ("a foreign RSA key under our kid", forged(token, rs256(&kid), foreign_rs256)),
+        ("a foreign RSA key under its own kid", forged(token, rs256("attacker-1"), foreign_rs256)),
+        ("ES256", forged(token, other("ES256"), es256)),
+        ("HS256 keyed with our modulus", forged(token, other("HS256"), hs256)),
+        ("none", forged(token, other("none"), |_| Vec::new())),
+    ] {
+        let (status, body) = userinfo(&p, &forgery).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(body["error"], "invalid_token", "{what}");
+    }
+    assert_eq!(p.event_count().await, before, "nothing changed");
+    assert_eq!(userinfo(&p, token).await.0, 200, "the real token still works");
 }

@@ -23,7 +23,7 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
     pub keys: Arc<dyn KeyRing>,
-    /// Signs the OpenID Connect tokens (ES256).
+    /// Signs the OpenID Connect tokens (RS256).
     pub signer: Arc<dyn TokenSigner>,
     pub secret: ServerSecret,
     pub clock: Arc<dyn Clock>,

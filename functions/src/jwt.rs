@@ -1,13 +1,12 @@
-//! JSON Web Tokens signed with ES256 (RFC 7515/7519/7518): the one place
+//! JSON Web Tokens signed with RS256 (RFC 7515/7519/7518): the one place
 //! that encodes them, for ID tokens (`typ: JWT`) and access tokens
-//! (`typ: at+jwt`, RFC 9068), and that checks them (userinfo, the tests).
-//! The signature is made by the `TokenSigner` port, so the private key
-//! stays in its adapter (a key file, or KMS).
+//! (`typ: at+jwt`, RFC 9068), and that checks them (userinfo, logout's
+//! `id_token_hint`). The signature is made by the `TokenSigner` port, so the
+//! private key stays in its adapter (a key file, or KMS).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, VerifyingKey};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
@@ -36,10 +35,13 @@ impl Typ {
     }
 }
 
+/// The one JWS algorithm signed and accepted (see `ports::signing`).
+pub const ALG: &str = "RS256";
+
 /// Signs `claims` with the signer's current key.
 pub async fn encode(signer: &dyn TokenSigner, typ: Typ, claims: &Value) -> Result<String, KeyError> {
     let kid = signer.current_kid().await?;
-    let header = json!({ "alg": "ES256", "typ": typ.as_str(), "kid": kid });
+    let header = json!({ "alg": ALG, "typ": typ.as_str(), "kid": kid });
     let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
     let signature = signer.sign(&kid, signing_input.as_bytes()).await?;
     Ok(format!("{signing_input}.{}", B64.encode(signature)))
@@ -49,7 +51,7 @@ pub async fn encode(signer: &dyn TokenSigner, typ: Typ, claims: &Value) -> Resul
 pub enum JwtError {
     #[error("not a compact JWS")]
     Malformed,
-    #[error("not ES256 or not the expected typ")]
+    #[error("not RS256 or not the expected typ")]
     Header,
     #[error("signed by no key of the JWKS")]
     UnknownKey,
@@ -66,8 +68,9 @@ pub struct Verified {
     pub claims: Value,
 }
 
-/// Checks the header (`alg` ES256, `typ`) and the signature by the key the
-/// header's `kid` names among `keys`. Claims are not looked at: see `check_time`.
+/// Checks the header (`alg` RS256 and nothing else, `typ`) and the signature
+/// by the key the header's `kid` names among `keys`. Claims are not looked
+/// at: see `check_time`.
 pub fn verify(keys: &[PublicKey], typ: Typ, token: &str) -> Result<Verified, JwtError> {
     let mut parts = token.split('.');
     let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
@@ -78,16 +81,22 @@ pub fn verify(keys: &[PublicKey], typ: Typ, token: &str) -> Result<Verified, Jwt
         serde_json::from_slice(&B64.decode(part).map_err(|_| JwtError::Malformed)?).map_err(|_| JwtError::Malformed)
     };
     let header_json = decode(header)?;
-    if header_json["alg"] != "ES256" || header_json["typ"] != typ.as_str() {
+    // Only the algorithm of our keys: a token that names another (none,
+    // HS256 keyed with the public key, ES256) is refused before any key is
+    // looked at.
+    if header_json["alg"] != ALG || header_json["typ"] != typ.as_str() {
         return Err(JwtError::Header);
     }
     let kid = header_json["kid"].as_str().ok_or(JwtError::Header)?;
     let key = keys.iter().find(|k| k.kid == kid).ok_or(JwtError::UnknownKey)?;
-    let key = verifying_key(key).ok_or(JwtError::UnknownKey)?;
+    let (n, e) =
+        (B64.decode(&key.n).map_err(|_| JwtError::UnknownKey)?, B64.decode(&key.e).map_err(|_| JwtError::UnknownKey)?);
     let signature = B64.decode(signature).map_err(|_| JwtError::Malformed)?;
-    let signature = Signature::from_slice(&signature).map_err(|_| JwtError::Signature)?;
     let signing_input = &token[..header.len() + 1 + claims.len()];
-    key.verify(signing_input.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
+    // ring also refuses moduli under 2048 bits.
+    RsaPublicKeyComponents { n, e }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, signing_input.as_bytes(), &signature)
+        .map_err(|_| JwtError::Signature)?;
     Ok(Verified { header: header_json, claims: decode(claims)? })
 }
 
@@ -104,27 +113,14 @@ pub fn check_time_and_issuer(claims: &Value, issuer: &str, now: OffsetDateTime) 
 
 /// The JWK (RFC 7517/7518) of a public key, as the JWKS lists it.
 pub fn jwk(key: &PublicKey) -> Value {
-    json!({ "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": key.kid, "x": key.x, "y": key.y })
+    json!({ "kty": "RSA", "use": "sig", "alg": ALG, "kid": key.kid, "n": key.n, "e": key.e })
 }
 
-/// The coordinates of a P-256 public key, for the JWKS.
-pub fn public_key(kid: &str, key: &VerifyingKey) -> PublicKey {
-    let point = key.to_sec1_point(false);
-    let bytes = point.as_bytes();
-    // Uncompressed SEC1: 0x04 || x (32 bytes) || y (32 bytes).
-    PublicKey { kid: kid.to_owned(), x: B64.encode(&bytes[1..33]), y: B64.encode(&bytes[33..65]) }
-}
-
-/// The verifying key of JWKS coordinates; `None` when they are no point on P-256.
-pub fn verifying_key(key: &PublicKey) -> Option<VerifyingKey> {
-    let (x, y) = (B64.decode(&key.x).ok()?, B64.decode(&key.y).ok()?);
-    if x.len() != 32 || y.len() != 32 {
-        return None;
-    }
-    let mut sec1 = vec![4u8];
-    sec1.extend_from_slice(&x);
-    sec1.extend_from_slice(&y);
-    VerifyingKey::from_sec1_bytes(&sec1).ok()
+/// The JWKS entry of a key from its modulus and exponent (big-endian; leading
+/// zero bytes are dropped, as RFC 7518 6.3.1 wants).
+pub fn public_key(kid: &str, n: &[u8], e: &[u8]) -> PublicKey {
+    let trim = |b: &[u8]| B64.encode(&b[b.iter().position(|&x| x != 0).unwrap_or(b.len())..]);
+    PublicKey { kid: kid.to_owned(), n: trim(n), e: trim(e) }
 }
 
 #[cfg(test)]
@@ -164,6 +160,48 @@ mod tests {
         for junk in ["", "a.b", "a.b.c.d", "..."] {
             assert!(verify(&keys, Typ::AccessToken, junk).is_err());
         }
+    }
+
+    /// `token` with its header replaced by `header`, signed again by `signer`
+    /// (a valid RS256 signature by our own key) or, without one, unsigned.
+    async fn with_header(token: &str, header: Value, signer: Option<&LocalSigner>) -> String {
+        let claims = token.split('.').nth(1).unwrap();
+        let input = format!("{}.{claims}", B64.encode(header.to_string()));
+        let signature = match signer {
+            Some(s) => B64.encode(s.sign(&s.current_kid().await.unwrap(), input.as_bytes()).await.unwrap()),
+            None => String::new(),
+        };
+        format!("{input}.{signature}")
+    }
+
+    #[tokio::test]
+    async fn only_rs256_is_accepted_whatever_else_the_header_names() {
+        let signer = signer();
+        let claims = json!({"iss": "https://p.example", "sub": "a", "exp": NOW.unix_timestamp() + 60});
+        let token = encode(&signer, Typ::AccessToken, &claims).await.unwrap();
+        let keys = signer.public_keys().await.unwrap();
+        let kid = keys[0].kid.clone();
+        assert_eq!(verify(&keys, Typ::AccessToken, &token).unwrap().header["alg"], "RS256");
+        let same = with_header(&token, json!({"alg": "RS256", "typ": "at+jwt", "kid": kid}), Some(&signer)).await;
+        assert!(verify(&keys, Typ::AccessToken, &same).is_ok(), "the re-signing itself is sound");
+        for alg in ["none", "HS256", "ES256", "RS512", "PS256", "rs256"] {
+            let header = json!({"alg": alg, "typ": "at+jwt", "kid": kid});
+            // Even a valid RS256 signature by our key does not make another alg acceptable.
+            for signed in [true, false] {
+                let forged = with_header(&token, header.clone(), signed.then_some(&signer)).await;
+                assert_eq!(verify(&keys, Typ::AccessToken, &forged), Err(JwtError::Header), "{alg} {signed}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_jwk_is_an_rsa_signing_key_without_leading_zeros() {
+        let key = public_key("k1", &[0, 0, 0xc3, 0x01], &[0, 1, 0, 1]);
+        assert_eq!((key.n.as_str(), key.e.as_str()), ("wwE", "AQAB"));
+        assert_eq!(
+            jwk(&key),
+            json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1", "n": "wwE", "e": "AQAB"})
+        );
     }
 
     async fn signer_keys_of_another() -> Vec<PublicKey> {

@@ -196,7 +196,7 @@ pub async fn grant_stands(
 }
 
 /// The tokens of a grant: an access token (RFC 9068) and an ID token,
-/// both ES256 JWTs, and the token response around them.
+/// both RS256 JWTs, and the token response around them.
 pub async fn token_response(
     app: &App,
     grant: &Grant,

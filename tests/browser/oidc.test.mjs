@@ -205,7 +205,7 @@ describe('OpenID Connect with openid-client: the page, tokens, refresh, single s
     assert.equal(meta.issuer, PORTAL_URL);
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(meta.response_types_supported, ['code']);
-    assert.deepEqual(meta.id_token_signing_alg_values_supported, ['ES256']);
+    assert.deepEqual(meta.id_token_signing_alg_values_supported, ['RS256']);
     assert.ok(meta.ui_locales_supported?.includes('de'), 'German is offered');
     for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint']) {
       assert.ok(String(meta[endpoint]).startsWith(`${PORTAL_URL}/`), `${endpoint} on the issuer: ${meta[endpoint]}`);
@@ -244,7 +244,7 @@ describe('OpenID Connect with openid-client: the page, tokens, refresh, single s
     assert.ok(first.refresh_token, 'offline_access gives a refresh token');
 
     const { header } = decodeJwt(/** @type {string} */ (first.id_token));
-    assert.equal(header.alg, 'ES256');
+    assert.equal(header.alg, 'RS256', 'the default id_token_signed_response_alg of OpenID Connect');
     const jwks = await (await fetch(/** @type {string} */ (confidential.serverMetadata().jwks_uri))).json();
     assert.ok(jwks.keys.some((/** @type {{ kid: string }} */ k) => k.kid === header.kid), `kid ${header.kid} is in the JWKS`);
   });

@@ -3,15 +3,17 @@
 //! manual clock and cheap argon2 parameters, driven through `App::handle`,
 //! the same entry point the Lambdas and the local server use.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use events::totp;
+use functions::adapters::local_signing::{KeyDer, LocalSigner, RotationPolicy, generate_key};
 use functions::adapters::sqlite::Sqlite;
 use functions::app::App;
 use functions::backend::aws::{Aws, AwsResources};
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::ports::clock::ManualClock;
+use functions::ports::signing::KeyError;
 use functions::ports::store::StoredEvent;
 use functions::projector::Projector;
 use functions::settings::Settings;
@@ -68,6 +70,19 @@ pub fn unique_phone() -> String {
     format!("+49151{n:08}")
 }
 
+/// The key material of every embedded test portal's token signer (each
+/// signs under a `kid` of its own): generating a 2048-bit RSA key costs up
+/// to a second, which the many portals that sign a token need not pay each.
+fn shared_key() -> Result<KeyDer, KeyError> {
+    static KEY: OnceLock<KeyDer> = OnceLock::new();
+    if let Some(key) = KEY.get() {
+        return Ok(key.clone());
+    }
+    let key = generate_key()?;
+    // Two portals generating at once: the first one stored is kept.
+    Ok(KEY.get_or_init(|| key).clone())
+}
+
 pub fn aws_selected() -> bool {
     std::env::var("PORTAL_TEST_BACKEND").is_ok_and(|b| b == "aws")
 }
@@ -87,7 +102,9 @@ impl TestPortal {
 
     pub fn embedded(settings: Settings, passwords: Passwords) -> Self {
         let clock = Arc::new(ManualClock::new(START));
-        let embedded = Embedded::in_memory(settings, clock.clone(), passwords).expect("in-memory backend");
+        let mut embedded = Embedded::in_memory(settings, clock.clone(), passwords).expect("in-memory backend");
+        let signer = LocalSigner::in_memory(clock.clone(), RotationPolicy::default()).with_key_maker(shared_key);
+        Arc::get_mut(&mut embedded.app).expect("a new app").signer = Arc::new(signer);
         Self::of_embedded(embedded, clock)
     }
 
