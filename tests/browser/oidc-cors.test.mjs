@@ -10,11 +10,11 @@
 // discovery and the JWKS are readable from anywhere.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe } from 'node:test';
 import * as oidc from 'openid-client';
 import {
   DATA_DIR,
+  appOrigin,
   PORTAL_URL,
   customerWithApp,
   dict,
@@ -29,26 +29,6 @@ import {
 } from './support.mjs';
 
 const en = dict('en');
-
-/**
- * An origin of its own on a free 127.0.0.1 port: every path answers a small
- * page (the app's page, its callback).
- * @param {string} title
- * @returns {Promise<{ base: string, close: () => Promise<void> }>}
- */
-async function origin(title) {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html lang="en"><title>${title}</title><main><h1>${title}</h1></main></html>`);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
-  };
-}
 
 /**
  * What a page's `fetch` gets: the JSON it could read, or the error it
@@ -93,8 +73,8 @@ describe('a single-page app on its own origin reads the token and userinfo answe
   const callback = () => `${spa.base}/callback`;
 
   before(async () => {
-    spa = await origin('The calendar app');
-    stranger = await origin('Somebody else');
+    spa = await appOrigin('The calendar app');
+    stranger = await appOrigin('Somebody else');
     browser = await launchBrowser();
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 900 } });
     page = await context.newPage();

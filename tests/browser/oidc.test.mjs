@@ -17,11 +17,11 @@
 // sign-on and the grants.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe } from 'node:test';
 import * as oidc from 'openid-client';
 import {
   DATA_DIR,
+  appOrigin,
   PORTAL_URL,
   axeViolations,
   customerWithApp,
@@ -40,25 +40,6 @@ const en = dict('en');
 const de = dict('de');
 
 const SCOPE = 'openid email profile offline_access';
-
-/**
- * A loopback "app": every path answers a small page; the test reads the
- * address the portal redirected the browser to.
- * @returns {Promise<{ base: string, close: () => Promise<void> }>}
- */
-async function loopbackApp() {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="en"><title>App</title><main><h1>The app</h1></main></html>');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return {
-    base: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
-  };
-}
 
 /**
  * Register an app with `portal client add`; it prints one JSON line.
@@ -177,7 +158,7 @@ describe('OpenID Connect with openid-client: the page, tokens, refresh, single s
   const landedAt = (p, prefix) => p.waitForURL((u) => u.href.startsWith(prefix));
 
   before(async () => {
-    app = await loopbackApp();
+    app = await appOrigin('The app');
     browser = await launchBrowser();
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 900 } });
     page = await context.newPage();

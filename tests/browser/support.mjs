@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -295,4 +296,25 @@ export function storySteps(currentShot) {
         throw err;
       }
     });
+}
+
+/**
+ * An app of the customer's on an origin of its own (a free 127.0.0.1 port):
+ * every path answers a small page titled `title` (the app's page, its
+ * callback); the OpenID Connect tests read where the portal sent the browser.
+ * @param {string} title
+ * @returns {Promise<{ base: string, close: () => Promise<void> }>}
+ */
+export async function appOrigin(title) {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><title>${title}</title><main><h1>${title}</h1></main></html>`);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  return {
+    base: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
+  };
 }
