@@ -352,3 +352,21 @@ async fn the_outbox_is_served_to_this_machine_only_and_can_be_switched_off() {
     assert!(clean);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn help_lists_the_commands_and_settings_and_an_unknown_command_prints_it_and_fails() {
+    for flag in ["--help", "-h", "help"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_portal")).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{flag}");
+        let help = String::from_utf8(out.stdout).unwrap();
+        for expected in ["portal staff add", "portal client list", "PORTAL_DATA_DIR", "PORTAL_SMS_HOURLY_LIMIT"] {
+            assert!(help.contains(expected), "{flag} lists {expected}: {help}");
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_portal")).args(["frobnicate", "now"]).output().unwrap();
+    assert!(!out.status.success(), "an unknown command fails");
+    assert!(out.stdout.is_empty(), "and does not start the portal");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("unknown command \"frobnicate now\""), "{stderr}");
+    assert!(stderr.contains("PORTAL_DATA_DIR") && stderr.contains("portal client add"), "with the help: {stderr}");
+}

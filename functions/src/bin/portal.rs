@@ -11,6 +11,7 @@ use std::sync::Arc;
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::portal::config::{Backend, PortalConfig};
+use functions::portal::help;
 use functions::portal::server::{self, Server};
 use functions::ports::clock::SystemClock;
 use functions::projector;
@@ -45,13 +46,17 @@ async fn main() -> std::process::ExitCode {
         // A command's standard output is its answer; its logs go to standard error.
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
+    if help::asked(&args) {
+        print!("{}", help::HELP);
+        return std::process::ExitCode::SUCCESS;
+    }
     let result = match command.as_slice() {
         [] => run().await,
         ["staff", "add"] => staff_add(&args[2..]).await,
         ["client", "add"] => client_add(&args[2..]).await,
         ["client", "list"] if args.len() == 2 => client_list().await,
         ["client", "remove"] if args.len() == 3 => client_remove(&args[2]).await,
-        _ => Err(format!("unknown command {:?}\n{}\n{}", args.join(" "), staff::USAGE, oidc_clients::USAGE)),
+        _ => Err(format!("unknown command {:?}\n\n{}", args.join(" "), help::HELP)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
