@@ -8,6 +8,10 @@ portal: two-factor authentication for a customer portal
 
 usage:
   portal                     run the portal (the web page, the API, the projections)
+  portal backup <file>       copy the embedded backend (database and keys) into <file>,
+                             also while the portal runs
+  portal restore <file>      replace the embedded backend's data with a backup;
+                             refused while a portal runs on the same data directory
   portal staff add --email <email> --name <name>
                              create a support account; the password is read from
                              standard input (one line); prints its user id
@@ -77,7 +81,7 @@ mod tests {
 
     #[test]
     fn lists_every_command() {
-        for command in ["portal staff add", "portal client add", "client list"] {
+        for command in ["portal backup", "portal restore", "portal staff add", "portal client add", "client list"] {
             assert!(HELP.contains(command), "{command}");
         }
         assert!(asked(&["--help".into()]) && asked(&["-h".into()]) && !asked(&[]));
