@@ -19,13 +19,12 @@ use crate::settings::Settings;
 pub type Error = lambda_runtime::Error;
 
 fn init_logging() {
-    // JSON lines for CloudWatch; no request bodies are ever logged.
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .without_time()
-        .init();
+    // JSON lines for CloudWatch (the template's LoggingConfig is JSON too),
+    // fields at the top level so the access line's request_id, route and
+    // status are queryable as they are; no request bodies are ever logged.
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    crate::http::access::json_logs(filter, std::io::stdout).init();
 }
 
 async fn backend() -> Result<Aws, Error> {

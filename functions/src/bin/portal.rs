@@ -19,6 +19,8 @@ use functions::ports::clock::SystemClock;
 use functions::projector;
 use functions::{oidc_clients, staff};
 use tokio::sync::watch;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -41,12 +43,9 @@ async fn main() -> std::process::ExitCode {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.iter().map(String::as_str).take(2).collect::<Vec<_>>();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    if command.is_empty() {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    } else {
-        // A command's standard output is its answer; its logs go to standard error.
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if let Err(message) = init_logging(command.is_empty()) {
+        eprintln!("portal: {message}");
+        return std::process::ExitCode::FAILURE;
     }
     if help::asked(&args) {
         print!("{}", help::HELP);
@@ -69,6 +68,25 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Text logs, or JSON lines with `PORTAL_LOG_FORMAT=json` (the fields at
+/// the top level, as the Lambda functions write them). A command's standard
+/// output is its answer; its logs go to standard error.
+fn init_logging(serving: bool) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let json = match std::env::var("PORTAL_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => false,
+        Ok("json") => true,
+        Ok(other) => return Err(format!("PORTAL_LOG_FORMAT must be text or json, got {other:?}")),
+    };
+    let writer = if serving { BoxMakeWriter::new(std::io::stdout) } else { BoxMakeWriter::new(std::io::stderr) };
+    if json {
+        functions::http::access::json_logs(filter, writer).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init();
+    }
+    Ok(())
 }
 
 async fn run() -> Result<(), String> {

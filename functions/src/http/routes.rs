@@ -7,8 +7,9 @@ use std::pin::Pin;
 
 use lambda_http::http::header::{CACHE_CONTROL, HeaderValue};
 
+use super::access::{self, AccessLine};
 use super::path::{PathParams, matches};
-use super::{ApiError, Body, Request, Response, response};
+use super::{ApiError, Body, Request, Response, request, response};
 use crate::app::App;
 
 /// What a handler gives back, boxed so every handler has one signature.
@@ -70,22 +71,30 @@ macro_rules! routes {
 }
 
 /// Answers a request with the route of `lists` that matches it: a Lambda
-/// function's own lists, or `handlers::ALL` in the portal.
+/// function's own lists, or `handlers::ALL` in the portal. Writes its
+/// access line.
 pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Body> {
-    let result = match find(lists, req.method().as_str(), req.uri().path()) {
-        Ok((route, params)) => {
-            req.extensions_mut().insert(params);
-            (route.handler)(app, req).await
-        }
-        Err(e) => Err(e),
+    let started = std::time::Instant::now();
+    let request_id = request::request_id(&req);
+    req.extensions_mut().insert(request::RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let found = find(lists, &method, req.uri().path());
+    let route = found.as_ref().map_or("-", |(route, _)| route.path);
+    let handling = async {
+        let (route, params) = found?;
+        req.extensions_mut().insert(params);
+        (route.handler)(app, req).await
     };
+    let (result, account_id) = access::with_account_slot(handling).await;
     let mut response = result.unwrap_or_else(|e| {
         if e.status >= 500 {
-            tracing::error!(status = e.status, code = e.code, "request failed");
+            tracing::error!(request_id, status = e.status, code = e.code, "request failed");
         }
         response::error(&e)
     });
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let status = response.status().as_u16();
+    AccessLine { request_id: &request_id, method: &method, route, status, started, account_id }.write();
     response
 }
 

@@ -40,6 +40,7 @@ settings (environment variables):
   PORTAL_READ_TIMEOUT_SECS  seconds a client has to send a request (10)
   PORTAL_MAX_CONNECTIONS    open connections at most (512)
   PORTAL_WEB_DIR            serve the web page from this directory (compiled in)
+  PORTAL_LOG_FORMAT         text (default) or json
   RUST_LOG                  log filter (info)
   with PORTAL_BACKEND=aws:  PORTAL_EVENTS_TABLE, PORTAL_STATE_TABLE, PORTAL_KMS_KEY_ID or
                             PORTAL_KMS_ALIAS, PORTAL_OIDC_KEY_ALIAS, PORTAL_SIGNING_SECRET,
