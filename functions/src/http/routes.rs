@@ -86,6 +86,9 @@ pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Bo
         (route.handler)(app, req).await
     };
     let (result, account_id) = access::with_account_slot(handling).await;
+    if let Err(e) = &result {
+        crate::metrics::emit(crate::metrics::of_answer(route, e.status, Some(e.code)).as_slice());
+    }
     let mut response = result.unwrap_or_else(|e| {
         if e.status >= 500 {
             tracing::error!(request_id, status = e.status, code = e.code, "request failed");
