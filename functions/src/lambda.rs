@@ -97,7 +97,7 @@ pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoD
     }
     if let Some(at) = newest_applied {
         let lag = (time::OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0);
-        crate::metrics::emit(&[Metric { name: "ProjectorLagSeconds", dimension: None, value: lag, unit: "Seconds" }]);
+        crate::metrics::emit(&[Metric::projector_lag(lag)]);
     }
     response
 }

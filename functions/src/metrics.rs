@@ -28,6 +28,23 @@ use events::EventRecord;
 /// The CloudWatch namespace of every metric here.
 pub const NAMESPACE: &str = "CustomerPortal";
 
+/// Every metric written, with its dimension: `tests/infra.rs` checks the
+/// template's alarms against this list (an alarm on a name or a dimension
+/// that is never written would never fire), and the unit tests check the
+/// constructors below against it.
+pub const WRITTEN: &[(&str, Option<&str>)] = &[
+    ("SignIns", Some("Method")),
+    ("FailedLogins", Some("Method")),
+    ("Lockouts", None),
+    ("ServerErrors", Some("Function")),
+    ("SmsSent", None),
+    ("SmsRefused", Some("Reason")),
+    ("ResetRequestsOpened", None),
+    ("ResetRequestsOverdue", None),
+    ("ResetRequestsDecided", Some("Decision")),
+    ("ProjectorLagSeconds", None),
+];
+
 /// One value of one metric, with at most one dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
@@ -38,12 +55,24 @@ pub struct Metric {
 }
 
 impl Metric {
-    pub fn count(name: &'static str) -> Self {
+    fn count(name: &'static str) -> Self {
         Metric { name, dimension: None, value: 1.0, unit: "Count" }
     }
 
-    pub fn count_by(name: &'static str, dimension: &'static str, value: impl Into<String>) -> Self {
+    fn count_by(name: &'static str, dimension: &'static str, value: impl Into<String>) -> Self {
         Metric { dimension: Some((dimension, value.into())), ..Self::count(name) }
+    }
+
+    pub fn sms_sent() -> Self {
+        Self::count("SmsSent")
+    }
+
+    pub fn sms_refused(reason: &str) -> Self {
+        Self::count_by("SmsRefused", "Reason", reason)
+    }
+
+    pub fn projector_lag(seconds: f64) -> Self {
+        Metric { name: "ProjectorLagSeconds", dimension: None, value: seconds, unit: "Seconds" }
     }
 }
 
@@ -94,10 +123,14 @@ pub fn of_events(stream: &str, records: &[EventRecord]) -> Vec<Metric> {
 }
 
 /// What an answer of the router counts for: a sign-in step refused
-/// because of a lockout.
-pub fn of_answer(route: &str, status: u16, code: Option<&str>) -> Option<Metric> {
+/// because of a lockout; an answer of 500 or more (`ServerErrors` by the
+/// Lambda function's name, the alarms' 5xx rate beside its invocations).
+pub fn of_answer(route: &str, status: u16, code: &str, function: &str) -> Vec<Metric> {
     let sign_in = matches!(route, "/api/login" | "/api/mfa/verify");
-    (sign_in && status == 429 && code == Some("too_many_attempts")).then(|| Metric::count("Lockouts"))
+    let lockout = sign_in && status == 429 && code == "too_many_attempts";
+    let lockout = lockout.then(|| Metric::count("Lockouts"));
+    let server_error = (status >= 500).then(|| Metric::count_by("ServerErrors", "Function", function));
+    lockout.into_iter().chain(server_error).collect()
 }
 
 fn on_lambda() -> bool {
@@ -145,8 +178,7 @@ mod tests {
                 "SignIns": 1.0,
             })
         );
-        let lag = Metric { name: "ProjectorLagSeconds", dimension: None, value: 2.5, unit: "Seconds" };
-        let doc = emf(&lag, at);
+        let doc = emf(&Metric::projector_lag(2.5), at);
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([[]]), "no dimension: one empty set");
         assert_eq!(doc["ProjectorLagSeconds"], 2.5);
         assert_eq!(doc.as_object().unwrap().len(), 2);
@@ -190,10 +222,35 @@ mod tests {
     }
 
     #[test]
-    fn lockouts_are_sign_in_steps_refused_for_too_many_attempts() {
-        assert_eq!(of_answer("/api/login", 429, Some("too_many_attempts")), Some(Metric::count("Lockouts")));
-        assert!(of_answer("/api/mfa/verify", 429, Some("too_many_attempts")).is_some());
-        assert_eq!(of_answer("/api/login", 401, Some("invalid_credentials")), None);
-        assert_eq!(of_answer("/api/mfa/sms/send", 429, Some("too_many_attempts")), None, "an SMS quota");
+    fn lockouts_are_sign_in_steps_refused_for_too_many_attempts_and_server_errors_count_by_function() {
+        let names =
+            |route, status, code| of_answer(route, status, code, "f").into_iter().map(|m| m.name).collect::<Vec<_>>();
+        assert_eq!(names("/api/login", 429, "too_many_attempts"), ["Lockouts"]);
+        assert_eq!(names("/api/mfa/verify", 429, "too_many_attempts"), ["Lockouts"]);
+        assert!(names("/api/login", 401, "invalid_credentials").is_empty());
+        assert!(names("/api/mfa/sms/send", 429, "too_many_attempts").is_empty(), "an SMS quota");
+        assert_eq!(
+            of_answer("/api/account", 503, "unavailable", "stack-account"),
+            [Metric::count_by("ServerErrors", "Function", "stack-account")]
+        );
+    }
+
+    #[test]
+    fn every_metric_made_here_is_in_the_written_list_with_its_dimension() {
+        let account =
+            ["session_started", "password_failed", "second_factor_failed"].map(|t| record(t, json!({"login_id": "l"})));
+        let reset = ["submitted", "marked_overdue", "approved"].map(|t| record(t, json!({})));
+        let made: Vec<Metric> = [
+            of_events("account#1", &account),
+            of_events("reset#1", &reset),
+            of_answer("/api/login", 429, "too_many_attempts", "f"),
+            of_answer("/api/login", 500, "internal", "f"),
+            vec![Metric::sms_sent(), Metric::sms_refused("hourly_ceiling"), Metric::projector_lag(1.0)],
+        ]
+        .concat();
+        let made: std::collections::BTreeSet<_> =
+            made.iter().map(|m| (m.name, m.dimension.as_ref().map(|(d, _)| *d))).collect();
+        let written: std::collections::BTreeSet<_> = WRITTEN.iter().copied().collect();
+        assert_eq!(made, written, "the metrics made here are exactly those of WRITTEN, with their dimensions");
     }
 }

@@ -195,7 +195,7 @@ where
         .inspect_err(|e| {
             // The quotas count their own refusals, by which limit.
             if e.status < 500 && !quota_refused.load(Ordering::SeqCst) {
-                metrics::emit(&[Metric::count_by("SmsRefused", "Reason", e.code)]);
+                metrics::emit(&[Metric::sms_refused(e.code)]);
             }
         })?;
     let body = sms_text::code_message(locale, &app.settings.issuer, code, &app.settings.public_url);
@@ -203,10 +203,10 @@ where
         // The code is recorded but did not go out; the user may ask again
         // after the resend interval.
         tracing::error!(account_id = %who.account_id, error = %e, "SMS could not be sent");
-        metrics::emit(&[Metric::count_by("SmsRefused", "Reason", "provider_error")]);
+        metrics::emit(&[Metric::sms_refused("provider_error")]);
         return Err(ApiError::unavailable());
     }
-    metrics::emit(&[Metric::count("SmsSent")]);
+    metrics::emit(&[Metric::sms_sent()]);
     Ok(sent)
 }
 
@@ -222,7 +222,7 @@ async fn take_quotas(app: &App, e164: &str, now: OffsetDateTime) -> Result<(), A
             if key == "sms-global" {
                 tracing::warn!(limit = policy.hourly_ceiling, "hourly SMS ceiling reached; SMS refused");
             }
-            metrics::emit(&[Metric::count_by("SmsRefused", "Reason", reason)]);
+            metrics::emit(&[Metric::sms_refused(reason)]);
             return Err(events::Refusal::TooManyAttempts { retry_after }.into());
         }
     }

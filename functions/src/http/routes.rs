@@ -87,7 +87,7 @@ pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Bo
     };
     let (result, account_id) = access::with_account_slot(handling).await;
     if let Err(e) = &result {
-        crate::metrics::emit(crate::metrics::of_answer(route, e.status, Some(e.code)).as_slice());
+        crate::metrics::emit(&crate::metrics::of_answer(route, e.status, e.code, access::function_name()));
     }
     let mut response = result.unwrap_or_else(|e| {
         if e.status >= 500 {
