@@ -493,9 +493,11 @@ fn expanded_resources(doc: &Value) -> Vec<(String, Value)> {
     out
 }
 
-/// (namespace, metric name, dimensions) of each metric an alarm reads:
-/// its own, or those of its metric math.
-fn alarm_metrics(props: &Value) -> Vec<(String, String, Vec<(String, Value)>)> {
+/// (namespace, metric name, dimensions: (name, value)) of a metric.
+type AlarmMetric = (String, String, Vec<(String, Value)>);
+
+/// Each metric an alarm reads: its own, or those of its metric math.
+fn alarm_metrics(props: &Value) -> Vec<AlarmMetric> {
     let metric_of = |m: &Value| {
         let dimensions = list_of(&m["Dimensions"])
             .into_iter()
@@ -579,7 +581,7 @@ fn every_alarms_metric_exists_and_the_operators_alarms_are_there() {
             let subject = metric.2.first().and_then(|(_, v)| sub_text(v)).unwrap_or_default();
             read.insert((metric.1.clone(), subject.trim_start_matches("${AWS::StackName}-").to_owned()));
         }
-        assert_eq!(ref_name(&list_of(&alarm["Properties"]["AlarmActions"])[0]).as_deref(), Some("AlarmTopic"), "{id}");
+        assert_eq!(ref_name(list_of(&alarm["Properties"]["AlarmActions"])[0]).as_deref(), Some("AlarmTopic"), "{id}");
     }
     for function in functions.keys() {
         for metric in ["ServerErrors", "Errors", "Invocations", "Throttles"] {
