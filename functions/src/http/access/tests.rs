@@ -132,3 +132,37 @@ async fn one_access_line_per_request_with_its_route_status_and_account_and_no_se
         assert!(!text.contains(&secret), "a secret in the logs: {secret}\n{text}");
     }
 }
+
+/// The metrics a request wrote, as the portal logs them (`debug` events
+/// of target `metrics`, the EMF document as the message).
+fn metrics_written(captured: &Captured) -> Vec<(String, String)> {
+    let lines = captured.text().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>();
+    lines
+        .iter()
+        .filter(|l| l["target"] == "metrics")
+        .map(|l| serde_json::from_str::<Value>(l["message"].as_str().unwrap()).unwrap())
+        .map(|emf| {
+            let directive = &emf["_aws"]["CloudWatchMetrics"][0];
+            let name = directive["Metrics"][0]["Name"].as_str().unwrap().to_owned();
+            let dimension = directive["Dimensions"][0][0].as_str().map(|d| emf[d].as_str().unwrap().to_owned());
+            (name, dimension.unwrap_or_default())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sign_ins_and_failed_logins_are_counted_from_the_events_appended() {
+    let captured = Captured::default();
+    let _logs = tracing::subscriber::set_default(json_logs(EnvFilter::new("info,metrics=debug"), captured.clone()));
+    let clock = Arc::new(SystemClock);
+    let embedded = Embedded::in_memory(Settings::new("T", "http://t"), clock, Passwords::with_params(1024, 1, 1));
+    let app = embedded.unwrap().app;
+    let (_, secrets) = a_sign_up_and_sign_in(&app).await;
+    let written = metrics_written(&captured);
+    for expected in [("SignIns", "password"), ("SignIns", "totp"), ("FailedLogins", "password")] {
+        let count = written.iter().filter(|(n, d)| (n.as_str(), d.as_str()) == expected).count();
+        assert_eq!(count, 1, "{expected:?} once in {written:?}");
+    }
+    let text = captured.text();
+    assert!(secrets.iter().all(|s| !text.contains(s.as_str())), "no secret in a metric line");
+}
