@@ -464,3 +464,132 @@ fn oidc_signing_keys_are_reached_only_through_their_aliases() {
     }
     assert!(seen > 0, "some role signs tokens");
 }
+
+/// The template's resources, with each `Fn::ForEach::<name>: [identifier,
+/// [values], {logical id: resource}]` expanded as the LanguageExtensions
+/// transform does: `${identifier}` becomes the value, `&{identifier}` its
+/// letters and digits (for logical ids).
+fn expanded_resources(doc: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (id, resource) in doc["Resources"].as_mapping().expect("Resources") {
+        let id = str_of(id);
+        if !id.starts_with("Fn::ForEach::") {
+            out.push((id, resource.clone()));
+            continue;
+        }
+        let [identifier, values, body] = &resource.as_sequence().expect("Fn::ForEach is a list")[..] else {
+            panic!("{id}: Fn::ForEach takes an identifier, a collection and a template");
+        };
+        let (identifier, text) = (str_of(identifier), serde_norway::to_string(body).unwrap());
+        for value in values.as_sequence().expect("a literal collection") {
+            let value = str_of(value);
+            let alphanumeric: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+            let text = text
+                .replace(&format!("${{{identifier}}}"), &value)
+                .replace(&format!("&{{{identifier}}}"), &alphanumeric);
+            let expanded: Value = serde_norway::from_str(&text).unwrap();
+            out.extend(expanded.as_mapping().unwrap().iter().map(|(k, r)| (str_of(k), r.clone())));
+        }
+    }
+    out
+}
+
+/// (namespace, metric name, dimensions: (name, value)) of a metric.
+type AlarmMetric = (String, String, Vec<(String, Value)>);
+
+/// Each metric an alarm reads: its own, or those of its metric math.
+fn alarm_metrics(props: &Value) -> Vec<AlarmMetric> {
+    let metric_of = |m: &Value| {
+        let dimensions = list_of(&m["Dimensions"])
+            .into_iter()
+            .filter(|d| !d.is_null())
+            .map(|d| (str_of(&d["Name"]), d["Value"].clone()))
+            .collect();
+        (str_of(&m["Namespace"]), str_of(&m["MetricName"]), dimensions)
+    };
+    if props.get("MetricName").is_some() {
+        return vec![metric_of(props)];
+    }
+    let stats = list_of(&props["Metrics"]).into_iter().filter_map(|m| m.get("MetricStat"));
+    stats.map(|stat| metric_of(&stat["Metric"])).collect()
+}
+
+/// `!Sub ${AWS::StackName}-<function>` names a function of the template:
+/// which one.
+fn function_named(value: &Value, functions: &BTreeMap<String, Function>) -> String {
+    let text =
+        sub_text(value).unwrap_or_else(|| panic!("a function's name is !Sub ${{AWS::StackName}}-<name>: {value:?}"));
+    let name = text.strip_prefix("${AWS::StackName}-").unwrap_or_else(|| panic!("{text}"));
+    assert!(functions.contains_key(name), "{name} is not a function of the template");
+    name.to_owned()
+}
+
+/// Whether the metric exists: one the code writes (with exactly its
+/// dimension), or an AWS metric of a resource of this template.
+fn check_alarm_metric(
+    doc: &Value,
+    functions: &BTreeMap<String, Function>,
+    metric: &(String, String, Vec<(String, Value)>),
+) {
+    let (namespace, name, dimensions) = metric;
+    let dimension_names: Vec<&str> = dimensions.iter().map(|(n, _)| n.as_str()).collect();
+    match namespace.as_str() {
+        functions::metrics::NAMESPACE => {
+            let written = functions::metrics::WRITTEN.iter().find(|(n, _)| n == name);
+            let (_, dimension) = written.unwrap_or_else(|| panic!("the code writes no metric {name}"));
+            assert_eq!(dimension_names, dimension.iter().copied().collect::<Vec<_>>(), "{name}: its dimensions");
+            if let Some((_, value)) = dimensions.iter().find(|(n, _)| n == "Function") {
+                function_named(value, functions);
+            }
+        }
+        "AWS/Lambda" => {
+            assert!(
+                ["Errors", "Invocations", "Throttles", "IteratorAge"].contains(&name.as_str()),
+                "AWS/Lambda {name}"
+            );
+            assert_eq!(dimension_names, ["FunctionName"], "AWS/Lambda {name}");
+            let function = function_named(&dimensions[0].1, functions);
+            if name == "IteratorAge" {
+                assert_eq!(function, "projector", "IteratorAge exists for a stream's function only");
+            }
+        }
+        "AWS/SQS" => {
+            assert_eq!(name, "ApproximateNumberOfMessagesVisible");
+            assert_eq!(dimension_names, ["QueueName"]);
+            let (tag, target) = tagged(&dimensions[0].1).expect("QueueName: !GetAtt <queue>.QueueName");
+            let queue = str_of(target).strip_suffix(".QueueName").expect("!GetAtt <queue>.QueueName").to_owned();
+            assert_eq!(tag, "GetAtt");
+            assert_eq!(doc["Resources"][queue.as_str()]["Type"].as_str(), Some("AWS::SQS::Queue"), "{queue}");
+        }
+        other => panic!("an alarm reads {other} {name}, which this test does not know"),
+    }
+}
+
+#[test]
+fn every_alarms_metric_exists_and_the_operators_alarms_are_there() {
+    let doc = template_doc();
+    let functions = template().functions;
+    let alarms: Vec<(String, Value)> = expanded_resources(&doc)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .collect();
+    let mut read = BTreeSet::new();
+    for (id, alarm) in &alarms {
+        let metrics = alarm_metrics(&alarm["Properties"]);
+        assert!(!metrics.is_empty(), "{id} reads no metric");
+        for metric in &metrics {
+            check_alarm_metric(&doc, &functions, metric);
+            let subject = metric.2.first().and_then(|(_, v)| sub_text(v)).unwrap_or_default();
+            read.insert((metric.1.clone(), subject.trim_start_matches("${AWS::StackName}-").to_owned()));
+        }
+        assert_eq!(ref_name(list_of(&alarm["Properties"]["AlarmActions"])[0]).as_deref(), Some("AlarmTopic"), "{id}");
+    }
+    for function in functions.keys() {
+        for metric in ["ServerErrors", "Errors", "Invocations", "Throttles"] {
+            assert!(read.contains(&(metric.to_owned(), function.clone())), "no alarm reads {metric} of {function}");
+        }
+    }
+    for metric in ["IteratorAge", "ApproximateNumberOfMessagesVisible", "ResetRequestsOverdue", "SmsSent"] {
+        assert!(read.iter().any(|(m, _)| m == metric), "no alarm reads {metric}");
+    }
+}

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::http::ApiError;
+use crate::metrics;
 use crate::ports::store::{Meta, StoreError, StreamAppend, decode};
 
 /// How often a decision is tried before the request gives up (503). Thirty
@@ -134,7 +135,11 @@ impl App {
             all => self.store.append_all(all, meta, &[]).await.map(|_| 0),
         };
         match result {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                let counted: Vec<_> = appends.iter().flat_map(|a| metrics::of_events(a.stream, a.events)).collect();
+                metrics::emit(&counted);
+                Ok(true)
+            }
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e.into()),
         }

@@ -10,6 +10,7 @@ use lambda_runtime::LambdaEvent;
 
 use crate::backend::aws::{Aws, AwsResources};
 use crate::http::routes::{self, Routes};
+use crate::metrics::Metric;
 use crate::password::Passwords;
 use crate::portal::config::PortalConfig;
 use crate::ports::clock::SystemClock;
@@ -19,13 +20,12 @@ use crate::settings::Settings;
 pub type Error = lambda_runtime::Error;
 
 fn init_logging() {
-    // JSON lines for CloudWatch; no request bodies are ever logged.
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .without_time()
-        .init();
+    // JSON lines for CloudWatch (the template's LoggingConfig is JSON too),
+    // fields at the top level so the access line's request_id, route and
+    // status are queryable as they are; no request bodies are ever logged.
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    crate::http::access::json_logs(filter, std::io::stdout).init();
 }
 
 async fn backend() -> Result<Aws, Error> {
@@ -77,9 +77,14 @@ pub async fn run_sla_watch() -> Result<(), Error> {
 /// there (`ReportBatchItemFailures`); records before it are done.
 pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    let mut newest_applied = None;
     for record in event.records {
         let result = match crate::adapters::dynamodb::stored_event(record.change.new_image.clone()) {
-            Ok(stored) => projector.project(&stored).await.map_err(|e| e.to_string()),
+            Ok(stored) => projector
+                .project(&stored)
+                .await
+                .map(|()| newest_applied = Some(stored.meta.at))
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {
@@ -89,6 +94,10 @@ pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoD
             response.batch_item_failures.push(failure);
             break;
         }
+    }
+    if let Some(at) = newest_applied {
+        let lag = (time::OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0);
+        crate::metrics::emit(&[Metric::projector_lag(lag)]);
     }
     response
 }

@@ -16,6 +16,7 @@ pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod mail_text;
+pub mod metrics;
 pub mod oidc;
 pub mod oidc_clients;
 pub mod password;

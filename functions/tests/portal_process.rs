@@ -8,9 +8,12 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 const PASSWORD: &str = "Prozess-Test-2026";
 
@@ -351,4 +354,106 @@ async fn the_outbox_is_served_to_this_machine_only_and_can_be_switched_off() {
     let (clean, _) = portal.stop("-TERM");
     assert!(clean);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_lists_the_commands_and_settings_and_an_unknown_command_prints_it_and_fails() {
+    for flag in ["--help", "-h", "help"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_portal")).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{flag}");
+        let help = String::from_utf8(out.stdout).unwrap();
+        for expected in ["portal staff add", "portal client list", "PORTAL_DATA_DIR", "PORTAL_SMS_HOURLY_LIMIT"] {
+            assert!(help.contains(expected), "{flag} lists {expected}: {help}");
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_portal")).args(["frobnicate", "now"]).output().unwrap();
+    assert!(!out.status.success(), "an unknown command fails");
+    assert!(out.stdout.is_empty(), "and does not start the portal");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("unknown command \"frobnicate now\""), "{stderr}");
+    assert!(stderr.contains("PORTAL_DATA_DIR") && stderr.contains("portal client add"), "with the help: {stderr}");
+}
+
+/// `portal <args>` on a data directory, as an operator runs a command.
+fn portal_command(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("PORTAL_DATA_DIR", data_dir)
+        .env_remove("PORTAL_BACKEND")
+        .output()
+        .unwrap()
+}
+
+/// Registers accounts one after another until `stop`; counts them.
+fn register_until(url: String, n: usize, stop: Arc<AtomicBool>, done: Arc<AtomicUsize>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        for i in 0.. {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let email = format!("last{n}-{i}@example.de");
+            let res = client
+                .post(format!("{url}/api/register"))
+                .json(&json!({"email": email, "password": PASSWORD, "name": "L"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 201);
+            done.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_load_restores_accounts_and_keys_and_no_restore_while_the_portal_runs() {
+    let (dir, restored) = (named_temp_dir("backup"), named_temp_dir("restored"));
+    let file = dir.with_extension("backup.db");
+    let portal = Portal::start(&dir, "log").await;
+    let before = ["vorher0@example.de", "vorher1@example.de"];
+    for email in before {
+        let (status, _) =
+            portal.call("/api/register", None, json!({"email": email, "password": PASSWORD, "name": "V"})).await;
+        assert_eq!(status, 201);
+    }
+    let (_, first) = portal.call("/api/login", None, json!({"email": before[0], "password": PASSWORD})).await;
+    let session = first["session_token"].as_str().expect("first login signs in").to_owned();
+
+    let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let load: Vec<_> = (0..3).map(|n| register_until(portal.url.clone(), n, stop.clone(), done.clone())).collect();
+    while done.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let backup = portal_command(&dir, &["backup", file.to_str().unwrap()]);
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    assert!(String::from_utf8_lossy(&backup.stdout).starts_with("backed up "));
+    let refused = portal_command(&dir, &["restore", file.to_str().unwrap()]);
+    assert!(!refused.status.success(), "no restore under a running portal");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a portal is running"));
+    stop.store(true, Ordering::SeqCst);
+    for task in load {
+        task.await.unwrap();
+    }
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600, "a backup holds what the data directory holds");
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+
+    // Onto another machine: an empty data directory.
+    let restore = portal_command(&restored, &["restore", file.to_str().unwrap()]);
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    let portal = Portal::start(&restored, "log").await;
+    for email in before {
+        let (status, login) = portal.call("/api/login", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(status, 200, "{email} is found after the restore: {login}");
+    }
+    // The keys came along: a session from before the backup still works.
+    let res = reqwest::Client::new().get(format!("{}/api/account", portal.url)).bearer_auth(&session).send().await;
+    assert_eq!(res.unwrap().status().as_u16(), 200);
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    for path in [&dir, &restored] {
+        let _ = std::fs::remove_dir_all(path);
+    }
+    let _ = std::fs::remove_file(&file);
 }

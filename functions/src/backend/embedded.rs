@@ -8,6 +8,7 @@ use crate::adapters::local_keys::{LocalKeyRing, load_or_create_key};
 use crate::adapters::local_signing::{LocalSigner, RotationPolicy};
 use crate::adapters::sqlite::Sqlite;
 use crate::app::App;
+use crate::backend::data_dir_lock::{DataDirLock, LOCK_FILE};
 use crate::crypto::ServerSecret;
 use crate::password::Passwords;
 use crate::ports::clock::Clock;
@@ -19,6 +20,9 @@ pub struct Embedded {
     pub app: Arc<App>,
     pub db: Sqlite,
     pub projector: Projector,
+    /// The data directory's shared lock (none in memory): whoever runs the
+    /// app keeps it, so `portal restore` cannot replace the data under it.
+    pub lock: Option<Arc<DataDirLock>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +31,8 @@ pub enum OpenError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Database(#[from] crate::ports::store::StoreError),
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl Embedded {
@@ -40,6 +46,7 @@ impl Embedded {
         let io = |source| OpenError::DataDir { path: data_dir.display().to_string(), source };
         std::fs::create_dir_all(data_dir).map_err(io)?;
         make_private(data_dir).map_err(io)?;
+        let lock = DataDirLock::shared(data_dir).map_err(OpenError::Locked)?;
         let db = Sqlite::open(&data_dir.join("portal.db"))?;
         // Again: SQLite has just created the -wal and -shm files.
         make_private(data_dir).map_err(io)?;
@@ -47,7 +54,8 @@ impl Embedded {
         let server_key = load_or_create_key(&data_dir.join("server.key")).map_err(io)?;
         let signer =
             LocalSigner::open(&data_dir.join("signing"), clock.clone(), RotationPolicy::default()).map_err(io)?;
-        Ok(Self::assemble(db, &data_key, &server_key, Arc::new(signer), settings, clock, passwords))
+        let embedded = Self::assemble(db, &data_key, &server_key, Arc::new(signer), settings, clock, passwords);
+        Ok(Embedded { lock: Some(Arc::new(lock)), ..embedded })
     }
 
     /// Everything in memory, with random keys: for tests.
@@ -83,20 +91,21 @@ impl Embedded {
         };
         let projector =
             Projector { store: store.clone(), state: store.clone(), mailer: store, keys: app.keys.clone(), settings };
-        Embedded { app: Arc::new(app), db, projector }
+        Embedded { app: Arc::new(app), db, projector, lock: None }
     }
 }
 
 /// What the embedded backend keeps in its data directory (other files there
 /// are left alone).
-const FILES: [&str; 6] = ["portal.db", "portal.db-wal", "portal.db-shm", "portal.db-journal", "data.key", "server.key"];
+const FILES: [&str; 7] =
+    ["portal.db", "portal.db-wal", "portal.db-shm", "portal.db-journal", "data.key", "server.key", LOCK_FILE];
 
 /// The files hold password hashes, and the outbox live reset links and SMS
 /// codes: only the portal's user may read them. The directory becomes 0700
 /// and every file 0600, also those a previous version left readable; a new
 /// database file is created 0600 first, because SQLite gives its -wal and
 /// -shm files the database file's mode.
-fn make_private(data_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn make_private(data_dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

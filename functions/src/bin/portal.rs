@@ -8,14 +8,19 @@
 
 use std::sync::Arc;
 
+use functions::backend::backup;
+use functions::backend::data_dir_lock::DataDirLock;
 use functions::backend::embedded::Embedded;
 use functions::password::Passwords;
 use functions::portal::config::{Backend, PortalConfig};
+use functions::portal::help;
 use functions::portal::server::{self, Server};
 use functions::ports::clock::SystemClock;
 use functions::projector;
 use functions::{oidc_clients, staff};
 use tokio::sync::watch;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -38,20 +43,23 @@ async fn main() -> std::process::ExitCode {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.iter().map(String::as_str).take(2).collect::<Vec<_>>();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    if command.is_empty() {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    } else {
-        // A command's standard output is its answer; its logs go to standard error.
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if let Err(message) = init_logging(command.is_empty()) {
+        eprintln!("portal: {message}");
+        return std::process::ExitCode::FAILURE;
+    }
+    if help::asked(&args) {
+        print!("{}", help::HELP);
+        return std::process::ExitCode::SUCCESS;
     }
     let result = match command.as_slice() {
         [] => run().await,
+        ["backup", file] if args.len() == 2 => backup_command(backup::backup, file, "backed up"),
+        ["restore", file] if args.len() == 2 => backup_command(backup::restore, file, "restored"),
         ["staff", "add"] => staff_add(&args[2..]).await,
         ["client", "add"] => client_add(&args[2..]).await,
         ["client", "list"] if args.len() == 2 => client_list().await,
         ["client", "remove"] if args.len() == 3 => client_remove(&args[2]).await,
-        _ => Err(format!("unknown command {:?}\n{}\n{}", args.join(" "), staff::USAGE, oidc_clients::USAGE)),
+        _ => Err(format!("unknown command {:?}\n\n{}", args.join(" "), help::HELP)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -62,24 +70,44 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Text logs, or JSON lines with `PORTAL_LOG_FORMAT=json` (the fields at
+/// the top level, as the Lambda functions write them). A command's standard
+/// output is its answer; its logs go to standard error.
+fn init_logging(serving: bool) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let json = match std::env::var("PORTAL_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => false,
+        Ok("json") => true,
+        Ok(other) => return Err(format!("PORTAL_LOG_FORMAT must be text or json, got {other:?}")),
+    };
+    let writer = if serving { BoxMakeWriter::new(std::io::stdout) } else { BoxMakeWriter::new(std::io::stderr) };
+    if json {
+        functions::http::access::json_logs(filter, writer).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init();
+    }
+    Ok(())
+}
+
 async fn run() -> Result<(), String> {
     let config = PortalConfig::from_env()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let timer_stop = stop_rx.clone();
-    // The backend, and the task that feeds its projections.
-    let (app, follower) = match config.backend {
+    // The backend, and the task that feeds its projections; the data
+    // directory's lock lives until the portal has stopped.
+    let (app, follower, _lock) = match config.backend {
         Backend::Embedded => {
             let embedded =
                 Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
                     .map_err(|e| e.to_string())?;
             let follower =
                 tokio::spawn(projector::embedded::follow(embedded.db.clone(), embedded.projector.clone(), stop_rx));
-            (embedded.app, follower)
+            (embedded.app, follower, embedded.lock)
         }
         Backend::Aws => {
             let aws = aws::connect(config.settings.clone()).await?;
             let follower = tokio::spawn(aws::follow(&aws, stop_rx));
-            (aws.app, follower)
+            (aws.app, follower, None)
         }
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -113,40 +141,60 @@ async fn sla_watch_timer(app: std::sync::Arc<functions::app::App>, mut stop: wat
     }
 }
 
+/// `portal backup <file>` and `portal restore <file>` on `PORTAL_DATA_DIR`
+/// (the embedded backend's; on AWS DynamoDB's point-in-time recovery does it).
+fn backup_command(
+    command: fn(&std::path::Path, &std::path::Path) -> Result<backup::Summary, String>,
+    file: &str,
+    done: &str,
+) -> Result<(), String> {
+    let config = PortalConfig::from_env()?;
+    if config.backend != Backend::Embedded {
+        return Err(
+            "backup and restore are for the embedded backend; on AWS see the README (point-in-time recovery)".into()
+        );
+    }
+    let summary = command(&config.data_dir, std::path::Path::new(file))?;
+    println!("{done} {summary}: {file}");
+    Ok(())
+}
+
 /// `portal staff add`: prints the new account's user id.
 async fn staff_add(args: &[String]) -> Result<(), String> {
     let args = staff::parse_add_args(args)?;
     let password = staff::read_password(&mut std::io::stdin().lock())?;
-    let app = configured_app().await?;
+    let (app, _lock) = configured_app().await?;
     let user_id = staff::add(&app, &args.email, &args.name, &password).await?;
     println!("{user_id}");
     Ok(())
 }
 
-/// The application on the configured backend, for a command.
-async fn configured_app() -> Result<Arc<functions::app::App>, String> {
+/// The application on the configured backend, for a command, with the
+/// data directory's lock (embedded) to keep until the command ends.
+async fn configured_app() -> Result<(Arc<functions::app::App>, Option<Arc<DataDirLock>>), String> {
     let config = PortalConfig::from_env()?;
     Ok(match config.backend {
         Backend::Embedded => {
-            Embedded::open(&config.data_dir, config.settings, Arc::new(SystemClock), Passwords::standard())
-                .map_err(|e| e.to_string())?
-                .app
+            let embedded =
+                Embedded::open(&config.data_dir, config.settings, Arc::new(SystemClock), Passwords::standard())
+                    .map_err(|e| e.to_string())?;
+            (embedded.app, embedded.lock)
         }
-        Backend::Aws => aws::connect(config.settings).await?.app,
+        Backend::Aws => (aws::connect(config.settings).await?.app, None),
     })
 }
 
 /// `portal client add`: prints `{"client_id", "client_secret"}` on one line.
 async fn client_add(args: &[String]) -> Result<(), String> {
     let args = oidc_clients::parse_add_args(args)?;
-    let app = configured_app().await?;
+    let (app, _lock) = configured_app().await?;
     println!("{}", oidc_clients::add(&app, args).await?);
     Ok(())
 }
 
 /// `portal client list`: one JSON line per client.
 async fn client_list() -> Result<(), String> {
-    let app = configured_app().await?;
+    let (app, _lock) = configured_app().await?;
     for client in oidc_clients::list(&app).await? {
         println!("{client}");
     }
@@ -154,7 +202,7 @@ async fn client_list() -> Result<(), String> {
 }
 
 async fn client_remove(client_id: &str) -> Result<(), String> {
-    let app = configured_app().await?;
+    let (app, _lock) = configured_app().await?;
     oidc_clients::remove(&app, client_id).await
 }
 

@@ -33,6 +33,7 @@ pub fn caller(app: &App, req: &Request, accepts: Accepts, now: OffsetDateTime) -
         (TokenKind::Mfa, Accepts::Mfa | Accepts::MfaOrSession) => Auth::Mfa { login_id: claims.id },
         _ => return Err(ApiError::unauthorized()),
     };
+    crate::http::access::note_account(claims.account_id);
     Ok(Caller { account_id: claims.account_id, auth })
 }
 

@@ -37,7 +37,10 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     // A malformed address cannot have an account: it takes the unknown path.
     let normalized = email::normalize(&creds.email).unwrap_or_else(|| creds.email.trim().to_lowercase());
     match app.account_for_address(&creds.email).await? {
-        Some(account_id) => known(app, &ctx, account_id, creds.password).await,
+        Some(account_id) => {
+            crate::http::access::note_account(account_id);
+            known(app, &ctx, account_id, creds.password).await
+        }
         None => unknown(app, &ctx, &normalized, &creds.password).await,
     }
 }

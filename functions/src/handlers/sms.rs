@@ -25,6 +25,7 @@ use crate::app::{App, Ctx};
 use crate::crypto::random_bytes;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::metrics::{self, Metric};
 use crate::ports::sms::Sms;
 use crate::routes;
 use crate::sms_text;
@@ -172,6 +173,8 @@ where
 {
     let quotas_taken = AtomicBool::new(false);
     let quotas_taken = &quotas_taken;
+    let quota_refused = AtomicBool::new(false);
+    let quota_refused = &quota_refused;
     let mut locale = events::account::Locale::default();
     let locale_seen = &mut locale;
     let sent = app
@@ -183,19 +186,27 @@ where
                 // After a lost race the decision runs again; the quotas were
                 // already taken for this request and are not taken twice.
                 if decision.outcome.is_ok() && !quotas_taken.swap(true, Ordering::SeqCst) {
-                    take_quotas(app, to, ctx.now).await?;
+                    take_quotas(app, to, ctx.now).await.inspect_err(|_| quota_refused.store(true, Ordering::SeqCst))?;
                 }
                 Ok(decision)
             }
         })
-        .await?;
+        .await
+        .inspect_err(|e| {
+            // The quotas count their own refusals, by which limit.
+            if e.status < 500 && !quota_refused.load(Ordering::SeqCst) {
+                metrics::emit(&[Metric::sms_refused(e.code)]);
+            }
+        })?;
     let body = sms_text::code_message(locale, &app.settings.issuer, code, &app.settings.public_url);
     if let Err(e) = app.sms.send(&Sms { to: to.to_owned(), body }).await {
         // The code is recorded but did not go out; the user may ask again
         // after the resend interval.
         tracing::error!(account_id = %who.account_id, error = %e, "SMS could not be sent");
+        metrics::emit(&[Metric::sms_refused("provider_error")]);
         return Err(ApiError::unavailable());
     }
+    metrics::emit(&[Metric::sms_sent()]);
     Ok(sent)
 }
 
@@ -207,9 +218,11 @@ async fn take_quotas(app: &App, e164: &str, now: OffsetDateTime) -> Result<(), A
     let number_key = format!("sms-number#{}", app.secret.keyed_hash(NUMBER_PURPOSE, e164));
     for (key, windows) in [(number_key.as_str(), &policy.per_number[..]), ("sms-global", &policy.global()[..])] {
         if let Err(retry_after) = app.state.take_slot(key, windows, now).await? {
+            let reason = if key == "sms-global" { "hourly_ceiling" } else { "number_limit" };
             if key == "sms-global" {
                 tracing::warn!(limit = policy.hourly_ceiling, "hourly SMS ceiling reached; SMS refused");
             }
+            metrics::emit(&[Metric::sms_refused(reason)]);
             return Err(events::Refusal::TooManyAttempts { retry_after }.into());
         }
     }

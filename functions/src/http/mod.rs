@@ -1,6 +1,7 @@
 //! HTTP on `lambda_http` types, so the same handler runs behind API Gateway
 //! (one Lambda per function) and behind the local portal's router.
 
+pub mod access;
 pub mod cors;
 pub mod error;
 pub mod path;

@@ -56,7 +56,16 @@ pub fn source_ip(req: &Request) -> Option<String> {
     }
 }
 
+/// The request's id as the router chose it, for the events' metadata and
+/// the access line alike.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The Lambda request id (API Gateway's), or a new one in the portal.
 pub fn request_id(req: &Request) -> String {
+    if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
+        return id.clone();
+    }
     req.lambda_context_ref()
         .map(|c| c.request_id.clone())
         .filter(|id| !id.is_empty())

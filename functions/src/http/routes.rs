@@ -8,9 +8,10 @@ use std::pin::Pin;
 use lambda_http::http::Method;
 use lambda_http::http::header::{CACHE_CONTROL, HeaderValue};
 
+use super::access::{self, AccessLine};
 use super::cors::{self, Cors};
 use super::path::{PathParams, matches};
-use super::{ApiError, Body, Request, Response, response};
+use super::{ApiError, Body, Request, Response, request, response};
 use crate::app::App;
 
 /// What a handler gives back, boxed so every handler has one signature.
@@ -87,24 +88,30 @@ macro_rules! routes {
 }
 
 /// Answers a request with the route of `lists` that matches it: a Lambda
-/// function's own lists, or `handlers::ALL` in the portal.
+/// function's own lists, or `handlers::ALL` in the portal. Writes its
+/// access line.
 pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let request_id = request::request_id(&req);
+    req.extensions_mut().insert(request::RequestId(request_id.clone()));
+    let method = req.method().to_string();
     let preflight = req.method() == Method::OPTIONS;
+    let found = find(lists, &method, req.uri().path());
+    let route = found.as_ref().map_or("-", |(route, _)| route.path);
     let mut cors_headers = None;
-    let result = match find(lists, req.method().as_str(), req.uri().path()) {
-        Ok((route, params)) => match cors::decide(app, route.cors, &req).await {
-            Ok(headers) => {
-                cors_headers = Some(headers);
-                req.extensions_mut().insert(params);
-                (route.handler)(app, req).await
-            }
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
+    let handling = async {
+        let (found, params) = found?;
+        cors_headers = Some(cors::decide(app, found.cors, &req).await?);
+        req.extensions_mut().insert(params);
+        (found.handler)(app, req).await
     };
+    let (result, account_id) = access::with_account_slot(handling).await;
+    if let Err(e) = &result {
+        crate::metrics::emit(&crate::metrics::of_answer(route, e.status, e.code, access::function_name()));
+    }
     let mut response = result.unwrap_or_else(|e| {
         if e.status >= 500 {
-            tracing::error!(status = e.status, code = e.code, "request failed");
+            tracing::error!(request_id, status = e.status, code = e.code, "request failed");
         }
         response::error(&e)
     });
@@ -112,6 +119,8 @@ pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Bo
         headers.apply(response.headers_mut(), preflight);
     }
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let status = response.status().as_u16();
+    AccessLine { request_id: &request_id, method: &method, route, status, started, account_id }.write();
     response
 }
 

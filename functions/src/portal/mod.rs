@@ -2,5 +2,6 @@
 //! plus the web page.
 
 pub mod config;
+pub mod help;
 pub mod server;
 pub mod web;
