@@ -78,8 +78,10 @@ pub async fn run_sla_watch() -> Result<(), Error> {
 pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {
-        let result = match crate::adapters::dynamodb::stored_event(record.change.new_image.clone()) {
-            Ok(stored) => projector.project(&stored).await.map_err(|e| e.to_string()),
+        let result = match crate::adapters::dynamodb::stream_record(record.change.new_image.clone()) {
+            Ok(Some(stored)) => projector.project(&stored).await.map_err(|e| e.to_string()),
+            // A snapshot: nothing to project.
+            Ok(None) => Ok(()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub use item::{EventItem, stored_event};
+pub use item::{EventItem, stored_event, stream_record};
 
 use crate::ports::store::StoreError;
 
@@ -90,7 +90,7 @@ mod tests {
         let events = [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}) }];
         let meta = Meta { request_id: "r".into(), at: time::OffsetDateTime::UNIX_EPOCH, source_ip: None };
         let claim = Claim { key: "email#a@b.de".into(), owner: "account#1".into() };
-        let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events };
+        let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events, snapshot: None };
         d.append_all(&[append], &meta, &[claim]).await
     }
 
