@@ -26,6 +26,8 @@ pub struct Cost {
     /// The calls to AWS (all 0 on the embedded backend).
     pub calls: AwsCalls,
     pub cpu: Duration,
+    /// Wall-clock time of the request (on LocalStack, its work included).
+    pub wall: Duration,
     pub argon2_verifications: u64,
     pub argon2_hashes: u64,
     /// Events the request appended (each is a stream record the projector
@@ -59,9 +61,11 @@ impl Pass<'_> {
         let events = self.p.event_count().await;
         let (calls, cpu, verifications, hashes) =
             (aws_calls(), process_cpu(), passwords.verifications(), passwords.hashes());
+        let wall = std::time::Instant::now();
         let (status, body) = request.await;
         let cost = Cost {
             cpu: process_cpu() - cpu,
+            wall: wall.elapsed(),
             calls: aws_calls().since(calls),
             argon2_verifications: passwords.verifications() - verifications,
             argon2_hashes: passwords.hashes() - hashes,
@@ -177,5 +181,31 @@ pub async fn flows<'p>(p: &'p TestPortal, tag: &str) -> Pass<'p> {
     pass.measure("sms send", p.call("POST", "/api/mfa/sms/send", Some(&token), None)).await;
     let code = p.sms_code(&phone).await;
     pass.measure("verify (sms)", p.verify(&token, "sms", &code)).await;
+    pass
+}
+
+/// An account enrolled with the authenticator as `email` and aged by
+/// `sign_ins` past sign-ins (`TestPortal::age_account`): its secret.
+pub async fn aged_account(p: &TestPortal, email: &str, sign_ins: usize) -> Vec<u8> {
+    let enrolled = p.enrolled(email).await;
+    let (status, me) = p.call("GET", "/api/account", Some(&enrolled.session), None).await;
+    assert_eq!(status, 200, "{me}");
+    let id = uuid::Uuid::parse_str(me["user_id"].as_str().unwrap()).unwrap();
+    p.age_account(id, sign_ins).await;
+    enrolled.secret
+}
+
+/// The hot path of an account's every day: the password step, the
+/// authenticator's code, and a read of the account.
+pub async fn sign_in<'p>(p: &'p TestPortal, email: &str, secret: &[u8]) -> Pass<'p> {
+    let mut pass = Pass { p, costs: Vec::new(), sms_phone: String::new() };
+    p.next_step();
+    let token = token_of(
+        &pass.measure("login (password step)", p.call("POST", "/api/login", None, login_body(email))).await,
+        "mfa_token",
+    );
+    let code = p.code(secret, 0);
+    let session = token_of(&pass.measure("verify (totp)", p.verify(&token, "totp", &code)).await, "session_token");
+    pass.measure("account", p.call("GET", "/api/account", Some(&session), None)).await;
     pass
 }
