@@ -88,7 +88,15 @@ async fn main() {
                 last.dynamodb_items_read
             );
         }
-        eprintln!("(seeded {age} sign-ins in {:.1} s)", seeded.as_secs_f64());
+        let latest = p.app.store.load_latest(&stream, <events::account::Account as events::Aggregate>::FOLD_VERSION);
+        let latest = latest.await.unwrap();
+        let snapshot = latest.snapshot.map_or(0, |s| s.state.to_string().len());
+        println!(
+            "{:>8}  (seeded in {:.1} s; snapshot {snapshot} bytes, {} events after it)",
+            "",
+            seeded.as_secs_f64(),
+            latest.events.len()
+        );
     }
     let _ = std::fs::remove_dir_all(&data_dir);
 }
