@@ -151,6 +151,38 @@ mod tests {
         assert!(requests.iter().all(|r| r.contains("\"ConsistentRead\":true")), "{requests:?}");
     }
 
+    /// The latest snapshot and the events after it come from one Query,
+    /// newest first, of `LATEST_WINDOW` items; older items are not read.
+    #[tokio::test]
+    async fn the_latest_snapshot_and_the_events_after_it_are_one_bounded_query() {
+        let event = |v: u64| {
+            json!({ "stream": {"S": "account#1"}, "version": {"N": v.to_string()}, "event_type": {"S": "Tested"},
+                "schema_version": {"N": "1"}, "payload": {"M": {}},
+                "meta": {"M": {"request_id": {"S": "r"}, "at": {"S": "2026-11-02T09:00:15Z"}}} })
+        };
+        let snapshot = |v: u64, fold: u32| {
+            json!({ "stream": {"S": "account#1"}, "version": {"N": format!("{v}.5")}, "snapshot_of": {"N": v.to_string()},
+                "fold_version": {"N": fold.to_string()}, "state": {"S": format!("{{\"at\":{v}}}")} })
+        };
+        // A newer fold's snapshot at 65 is passed over; ours at 64 ends the read.
+        let items = json!([event(66), snapshot(65, 2), event(65), snapshot(64, 1), event(64)]);
+        let fake = FakeAws::new(vec![Answer::dynamodb(
+            200,
+            json!({ "Items": items, "Count": 5, "ScannedCount": 5,
+                "LastEvaluatedKey": { "stream": {"S": "account#1"}, "version": {"N": "64"} } }),
+        )]);
+        let latest = dynamo(&fake).load_latest("account#1", 1).await.unwrap();
+        let snapshot = latest.snapshot.expect("the snapshot of fold 1");
+        assert_eq!((snapshot.version, snapshot.state), (64, json!({"at": 64})));
+        assert_eq!(latest.events.iter().map(|e| e.version).collect::<Vec<_>>(), [65, 66]);
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1, "one round trip");
+        let query: serde_json::Value = serde_json::from_str(&requests[0]).unwrap();
+        assert_eq!(query["ScanIndexForward"], json!(false));
+        assert_eq!(query["Limit"], json!(crate::ports::store::LATEST_WINDOW));
+        assert_eq!(query["ConsistentRead"], json!(true));
+    }
+
     #[tokio::test]
     async fn a_cancelled_append_is_a_taken_claim_a_conflict_or_unavailable_and_is_sent_once() {
         for (codes, want) in [
