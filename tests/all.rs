@@ -10,6 +10,7 @@ mod flows;
 mod infra;
 mod kms_signing;
 mod oidc;
+mod old_accounts;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;

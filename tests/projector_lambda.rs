@@ -60,3 +60,27 @@ async fn a_batch_delivered_twice_sends_nothing_twice() {
     assert!(project_batch(&p.projector, once).await.batch_item_failures.is_empty());
     assert_eq!(mails(&p).await.len(), 1);
 }
+
+/// A snapshot item in the events table reaches the stream like an event;
+/// the projector passes it over instead of failing on it (its `version` is
+/// no integer and it is no event).
+#[tokio::test]
+async fn a_snapshot_in_the_stream_is_passed_over() {
+    let p = seeded().await;
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/dynamodb_stream_batch.json")).unwrap();
+    let records = event["Records"].as_array_mut().unwrap();
+    records.truncate(1);
+    let mut snapshot = records[0].clone();
+    let stream = serde_json::json!({"S": format!("account#{ACCOUNT}")});
+    snapshot["dynamodb"]["Keys"] = serde_json::json!({"stream": stream, "version": {"N": "2.5"}});
+    snapshot["dynamodb"]["NewImage"] = serde_json::json!({
+        "stream": stream, "version": {"N": "2.5"}, "snapshot_of": {"N": "2"}, "fold_version": {"N": "1"},
+        "state": {"S": "{}"},
+    });
+    snapshot["dynamodb"]["SequenceNumber"] = serde_json::json!("111100000000000000000");
+    records.insert(0, snapshot);
+    let batch = serde_json::from_value(event).unwrap();
+    assert!(project_batch(&p.projector, batch).await.batch_item_failures.is_empty());
+    assert_eq!(mails(&p).await.len(), 1, "the event after the snapshot was projected");
+}

@@ -3,6 +3,7 @@
 
 use acceptance::flow_costs;
 use acceptance::harness::{TestPortal, cheap_passwords};
+use functions::ports::store::LATEST_WINDOW;
 
 /// Round trips to DynamoDB per request, as the closing note and the cost
 /// estimate use them, asserted against the goals (login <= 3, verify <= 2)
@@ -39,4 +40,26 @@ async fn dynamodb_round_trips_per_flow() {
     let calls = |label| pass.cost(label).calls;
     assert!(calls("verify (totp)").kms == 1 && calls("sms send").sns == 1 && calls("password forgot").ses == 1);
     assert!(calls("account").kms == 0 && calls("account").sns == 0 && calls("account").dynamodb_writes == 0);
+
+    // An account with hundreds of past sign-ins (600 events, many
+    // snapshots) costs what a new one costs: the same round trips, and
+    // its stream's Query reads at most the events after the latest
+    // snapshot and the snapshot, `LATEST_WINDOW` items, however old it is.
+    let new_secret = flow_costs::aged_account(&p, "age-new@example.de", 0).await;
+    let old_secret = flow_costs::aged_account(&p, "age-old@example.de", 200).await;
+    let new = flow_costs::sign_in(&p, "age-new@example.de", &new_secret).await;
+    let old = flow_costs::sign_in(&p, "age-old@example.de", &old_secret).await;
+    for label in ["login (password step)", "verify (totp)", "account"] {
+        let (new, old) = (new.cost(label).calls, old.cost(label).calls);
+        println!("old account: {label:<24} new {new:?}\n{:>38} old {old:?}", "");
+        assert_eq!((old.dynamodb_reads, old.dynamodb_writes), (new.dynamodb_reads, new.dynamodb_writes), "{label}");
+        // The other reads (the email's claim, the failure counter) are the
+        // same for both; the new account's stream is read whole.
+        assert!(
+            old.dynamodb_items_read <= new.dynamodb_items_read + LATEST_WINDOW,
+            "{label}: {} items read, a new account {}",
+            old.dynamodb_items_read,
+            new.dynamodb_items_read
+        );
+    }
 }

@@ -24,7 +24,7 @@ impl LockoutPolicy {
 }
 
 /// Consecutive failures since the last success.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failures {
     pub count: u32,
     pub last_at: Option<OffsetDateTime>,

@@ -4,6 +4,13 @@
 //! (another request appended first: two Lambdas on one account) loads and
 //! decides again with the fresher state. One stream (`decide`) or an
 //! account and a reset request together in one transaction (`decide_joint`).
+//!
+//! A load starts from the stream's latest snapshot of the aggregate's fold
+//! and folds only the events after it, so its cost does not grow with the
+//! stream's age. An append that takes a stream across a multiple of
+//! `SNAPSHOT_EVERY` carries the new state's snapshot in the same atomic
+//! write: no extra round trip, and no snapshot of a state that was never
+//! stored. Snapshots are a cache: without one, a load folds every event.
 
 use events::account::Account;
 use events::factor_reset::{JointDecision, ResetRequest};
@@ -13,25 +20,77 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::ApiError;
 use crate::metrics;
-use crate::ports::store::{Meta, StoreError, StreamAppend, decode};
+use crate::ports::store::{Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
 
 /// How often a decision is tried before the request gives up (503). Thirty
 /// requests on one account at once settle well within this.
 const MAX_ATTEMPTS: u32 = 64;
 
-/// A stream's name, the version its decision saw, and the events to append.
-type Append = (String, u64, Vec<EventRecord>);
+/// Snapshots larger than this are not written (DynamoDB holds at most
+/// 400 KB an item); the states stay far below it (they drop what has
+/// expired), so this only guards against a fold that would grow.
+const MAX_SNAPSHOT_BYTES: usize = 256 * 1024;
+
+/// A stream's name, the version its decision saw, the events to append and
+/// the snapshot that goes with them.
+type Append = (String, u64, Vec<EventRecord>, Option<Snapshot>);
 
 fn records<E: EventCodec>(events: &[E]) -> Vec<EventRecord> {
     events.iter().map(EventCodec::encode).collect()
 }
 
+/// What to append to `stream` after a decision on `before`: the events,
+/// and the state after them as a snapshot when the append crosses a
+/// multiple of `SNAPSHOT_EVERY`. That state is folded from the records as
+/// a later load decodes them, so it is the very state a load would fold.
+fn append_of<A: Aggregate>(stream: String, before: A, events: &[A::Event], meta: &Meta) -> Result<Append, ApiError> {
+    let records = records(events);
+    let version = before.version();
+    let new_version = version + records.len() as u64;
+    if !snapshot_due(version, new_version) {
+        return Ok((stream, version, records, None));
+    }
+    let stored: Vec<StoredEvent> = (version + 1..)
+        .zip(&records)
+        .map(|(version, record)| StoredEvent {
+            stream: stream.clone(),
+            version,
+            record: record.clone(),
+            meta: meta.clone(),
+        })
+        .collect();
+    let after = before.folded(&decode::<A::Event>(&stored)?);
+    let state = serde_json::to_value(&after).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let size = state.to_string().len();
+    let snapshot = if size <= MAX_SNAPSHOT_BYTES {
+        Some(Snapshot { version: new_version, fold_version: A::FOLD_VERSION, state })
+    } else {
+        tracing::warn!(stream, size, "state too large for a snapshot");
+        None
+    };
+    Ok((stream, version, records, snapshot))
+}
+
 impl App {
     /// The state of stream `A::stream_id(id)`: empty (`!exists()`) when it
     /// has no events.
+    /// Starts from the latest snapshot of `A`'s fold, if there is one.
     pub async fn load<A: Aggregate>(&self, id: Uuid) -> Result<A, ApiError> {
-        let stored = self.store.load(&A::stream_id(id)).await?;
-        Ok(A::from_events(&decode(&stored)?))
+        let stream = A::stream_id(id);
+        let latest = self.store.load_latest(&stream, A::FOLD_VERSION).await?;
+        let start = match latest.snapshot {
+            None => A::default(),
+            Some(snapshot) => match serde_json::from_value::<A>(snapshot.state) {
+                Ok(state) if state.version() == snapshot.version => state,
+                // A cache that does not read is no reason to refuse: the
+                // events are the truth.
+                _ => {
+                    tracing::warn!(stream, version = snapshot.version, "unreadable snapshot passed over");
+                    return Ok(A::from_events(&decode(&self.store.load(&stream).await?)?));
+                }
+            },
+        };
+        Ok(start.folded(&decode(&latest.events)?))
     }
 
     pub async fn load_account(&self, account_id: Uuid) -> Result<Account, ApiError> {
@@ -74,9 +133,9 @@ impl App {
             if !state.exists() {
                 return Err(A::MISSING.into());
             }
-            let version = state.version();
+            let before = state.clone();
             let decision = decide(state).await?;
-            let appends = vec![(stream.clone(), version, records(&decision.events))];
+            let appends = vec![append_of(stream.clone(), before, &decision.events, meta)?];
             if self.append_decided(appends, meta).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
@@ -103,11 +162,11 @@ impl App {
         for attempt in 0..MAX_ATTEMPTS {
             let account = self.load::<Account>(account_id).await?;
             let request = self.load::<ResetRequest>(request_id).await?;
-            let (account_version, request_version) = (account.version, request.version);
+            let before = (account.clone(), request.clone());
             let decision = decide(account, request).await?;
             let appends = vec![
-                (Account::stream_id(account_id), account_version, records(&decision.account_events)),
-                (ResetRequest::stream_id(request_id), request_version, records(&decision.reset_events)),
+                append_of(Account::stream_id(account_id), before.0, &decision.account_events, meta)?,
+                append_of(ResetRequest::stream_id(request_id), before.1, &decision.reset_events, meta)?,
             ];
             if self.append_decided(appends, meta).await? {
                 return decision.outcome.map_err(ApiError::from);
@@ -122,18 +181,18 @@ impl App {
     async fn append_decided(&self, appends: Vec<Append>, meta: &Meta) -> Result<bool, ApiError> {
         let appends: Vec<StreamAppend<'_>> = appends
             .iter()
-            .filter(|(_, _, events)| !events.is_empty())
-            .map(|(stream, expected_version, events)| StreamAppend {
+            .filter(|(_, _, events, _)| !events.is_empty())
+            .map(|(stream, expected_version, events, snapshot)| StreamAppend {
                 stream,
                 expected_version: *expected_version,
                 events,
+                snapshot: snapshot.as_ref(),
             })
             .collect();
-        let result = match appends.as_slice() {
-            [] => return Ok(true),
-            [one] => self.store.append(one.stream, one.expected_version, one.events, meta, &[]).await,
-            all => self.store.append_all(all, meta, &[]).await.map(|_| 0),
-        };
+        if appends.is_empty() {
+            return Ok(true);
+        }
+        let result = self.store.append_all(&appends, meta, &[]).await;
         match result {
             Ok(_) => {
                 let counted: Vec<_> = appends.iter().flat_map(|a| metrics::of_events(a.stream, a.events)).collect();

@@ -79,12 +79,14 @@ pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoD
     let mut response = DynamoDbEventResponse::default();
     let mut newest_applied = None;
     for record in event.records {
-        let result = match crate::adapters::dynamodb::stored_event(record.change.new_image.clone()) {
-            Ok(stored) => projector
+        let result = match crate::adapters::dynamodb::stream_record(record.change.new_image.clone()) {
+            Ok(Some(stored)) => projector
                 .project(&stored)
                 .await
                 .map(|()| newest_applied = Some(stored.meta.at))
                 .map_err(|e| e.to_string()),
+            // A snapshot: nothing to project.
+            Ok(None) => Ok(()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
     StreamViewType,
 };
-use functions::adapters::dynamodb::stored_event;
+use functions::adapters::dynamodb::stream_record;
 use functions::backend::aws::{Aws, AwsResources};
 use functions::ports::store::StoredEvent;
 use serde_json::{Value, json};
@@ -143,7 +143,7 @@ async fn scan(table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dyna
 
 pub async fn all_events(aws: &Aws) -> Vec<StoredEvent> {
     let mut events: Vec<StoredEvent> =
-        scan(&aws.resources.events_table).await.into_iter().map(|i| stored_event(i).unwrap()).collect();
+        scan(&aws.resources.events_table).await.into_iter().filter_map(|i| stream_record(i).unwrap()).collect();
     events.sort_by(|a, b| (a.meta.at, &a.stream, a.version).cmp(&(b.meta.at, &b.stream, b.version)));
     events
 }

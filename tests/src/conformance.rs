@@ -6,7 +6,10 @@ use events::EventRecord;
 use events::lockout::{Failures, LockoutPolicy};
 use events::quota::Window;
 use functions::ports::state::StateStore;
-use functions::ports::store::{Claim, EventStore, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
+use functions::ports::store::{
+    Claim, EventStore, Latest, MAX_ITEMS_PER_APPEND, Meta, SNAPSHOT_EVERY, Snapshot, StoreError, StreamAppend,
+    snapshot_due,
+};
 use serde_json::json;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -134,8 +137,8 @@ pub async fn an_append_to_several_streams_is_all_or_nothing(store: &dyn EventSto
     store.append(&b, 0, &events(0..2), &meta(), &[]).await.unwrap();
     let both = |b_version| {
         [
-            StreamAppend { stream: &a, expected_version: 0, events: &EVENTS_1 },
-            StreamAppend { stream: &b, expected_version: b_version, events: &EVENTS_2 },
+            StreamAppend { stream: &a, expected_version: 0, events: &EVENTS_1, snapshot: None },
+            StreamAppend { stream: &b, expected_version: b_version, events: &EVENTS_2, snapshot: None },
         ]
     };
     // One stream moved on: nothing is written to either.
@@ -149,11 +152,11 @@ pub async fn an_append_to_several_streams_is_all_or_nothing(store: &dyn EventSto
     assert_eq!(loaded_b[2].record, EVENTS_2[0]);
     // A stream named twice, or one without events, is refused whole.
     let twice = [
-        StreamAppend { stream: &a, expected_version: 1, events: &EVENTS_1 },
-        StreamAppend { stream: &a, expected_version: 2, events: &EVENTS_1 },
+        StreamAppend { stream: &a, expected_version: 1, events: &EVENTS_1, snapshot: None },
+        StreamAppend { stream: &a, expected_version: 2, events: &EVENTS_1, snapshot: None },
     ];
     assert!(matches!(store.append_all(&twice, &meta(), &[]).await, Err(StoreError::TooLarge(_))));
-    let empty = [StreamAppend { stream: &a, expected_version: 1, events: &[] }];
+    let empty = [StreamAppend { stream: &a, expected_version: 1, events: &[], snapshot: None }];
     assert!(matches!(store.append_all(&empty, &meta(), &[]).await, Err(StoreError::TooLarge(_))));
     assert_eq!(store.load(&a).await.unwrap().len(), 1);
 }
@@ -166,8 +169,8 @@ pub async fn of_concurrent_joint_appends_on_one_stream_exactly_one_wins(store: &
         let shared = shared.clone();
         async move {
             let appends = [
-                StreamAppend { stream: other, expected_version: 0, events: &EVENTS_1 },
-                StreamAppend { stream: &shared, expected_version: 1, events: &EVENTS_2 },
+                StreamAppend { stream: other, expected_version: 0, events: &EVENTS_1, snapshot: None },
+                StreamAppend { stream: &shared, expected_version: 1, events: &EVENTS_2, snapshot: None },
             ];
             store.append_all(&appends, &meta(), &[]).await
         }
@@ -179,6 +182,105 @@ pub async fn of_concurrent_joint_appends_on_one_stream_exactly_one_wins(store: &
         written += store.load(other).await.unwrap().len();
     }
     assert_eq!(written, 1, "only the winner's other stream was written");
+}
+
+fn snapshot(version: u64, fold_version: u32) -> Snapshot {
+    Snapshot { version, fold_version, state: json!({"folded_to": version, "text": "ä ß 漢字", "list": [1, 2]}) }
+}
+
+/// Appends events `from..to` three at a time, each append that crosses a
+/// multiple of `SNAPSHOT_EVERY` with a snapshot of `fold_version`, as the
+/// decision runner does.
+async fn append_with_snapshots(store: &dyn EventStore, s: &str, from: u64, to: u64, fold_version: u32) {
+    let mut version = from;
+    while version < to {
+        let new_version = (version + 3).min(to);
+        let records = events(version as usize..new_version as usize);
+        let snap = snapshot_due(version, new_version).then(|| snapshot(new_version, fold_version));
+        let append = StreamAppend { stream: s, expected_version: version, events: &records, snapshot: snap.as_ref() };
+        assert_eq!(store.append_all(&[append], &meta(), &[]).await, Ok(vec![new_version]));
+        version = new_version;
+    }
+}
+
+/// `latest` covers a stream of `total` events: the snapshot (of
+/// `fold_version`, if any) and exactly the events after it.
+fn assert_covers(latest: &Latest, total: u64, fold_version: u32) {
+    let after = latest.snapshot.as_ref().map_or(0, |s| s.version);
+    if let Some(s) = &latest.snapshot {
+        assert_eq!(s, &snapshot(after, fold_version));
+    }
+    let versions: Vec<u64> = latest.events.iter().map(|e| e.version).collect();
+    assert_eq!(versions, (after + 1..=total).collect::<Vec<_>>());
+    assert!(latest.events.iter().all(|e| e.record == event(e.version as usize - 1)));
+}
+
+pub async fn the_latest_snapshot_comes_with_the_events_after_it(store: &dyn EventStore) {
+    let s = stream();
+    let total = 3 * SNAPSHOT_EVERY + 5;
+    append_with_snapshots(store, &s, 0, total, 1).await;
+    let latest = store.load_latest(&s, 1).await.unwrap();
+    // Appends of three from 0: the last crossing ends at a multiple of three.
+    assert_eq!(latest.snapshot.as_ref().map(|s| s.version), Some(3 * SNAPSHOT_EVERY));
+    assert_covers(&latest, total, 1);
+    // The full load is the events alone, every one of them.
+    let all = store.load(&s).await.unwrap();
+    assert!(all.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1 && e.record == event(i)));
+    assert_eq!(all.len() as u64, total);
+    // A stream without snapshots: every event.
+    let young = stream();
+    append_with_snapshots(store, &young, 0, SNAPSHOT_EVERY - 1, 1).await;
+    let latest = store.load_latest(&young, 1).await.unwrap();
+    assert!(latest.snapshot.is_none());
+    assert_covers(&latest, SNAPSHOT_EVERY - 1, 1);
+}
+
+pub async fn a_snapshot_of_another_fold_is_passed_over(store: &dyn EventStore) {
+    let s = stream();
+    let total = 2 * SNAPSHOT_EVERY + 1;
+    append_with_snapshots(store, &s, 0, total, 1).await;
+    // The fold changed (version 2): its first snapshot.
+    append_with_snapshots(store, &s, total, total + SNAPSHOT_EVERY, 2).await;
+    let total = total + SNAPSHOT_EVERY;
+    let of_2 = store.load_latest(&s, 2).await.unwrap();
+    assert!(of_2.snapshot.is_some());
+    assert_covers(&of_2, total, 2);
+    // Version 1 (an older build still running) never starts from a
+    // snapshot of version 2; version 3 knows none and reads every event.
+    assert_covers(&store.load_latest(&s, 1).await.unwrap(), total, 1);
+    let of_3 = store.load_latest(&s, 3).await.unwrap();
+    assert!(of_3.snapshot.is_none());
+    assert_covers(&of_3, total, 3);
+}
+
+pub async fn without_its_snapshots_a_stream_loads_from_its_events(store: &dyn EventStore) {
+    let s = stream();
+    let total = 2 * SNAPSHOT_EVERY + 7;
+    append_with_snapshots(store, &s, 0, total, 1).await;
+    assert!(store.load_latest(&s, 1).await.unwrap().snapshot.is_some());
+    store.drop_snapshots(&s).await.unwrap();
+    let latest = store.load_latest(&s, 1).await.unwrap();
+    assert!(latest.snapshot.is_none());
+    assert_covers(&latest, total, 1);
+    assert_eq!(store.load(&s).await.unwrap().len() as u64, total);
+    // The next crossing snapshots again.
+    append_with_snapshots(store, &s, total, 3 * SNAPSHOT_EVERY + 1, 1).await;
+    let latest = store.load_latest(&s, 1).await.unwrap();
+    assert!(latest.snapshot.is_some());
+    assert_covers(&latest, 3 * SNAPSHOT_EVERY + 1, 1);
+}
+
+pub async fn the_snapshot_of_a_lost_race_is_not_stored(store: &dyn EventStore) {
+    let s = stream();
+    append_with_snapshots(store, &s, 0, SNAPSHOT_EVERY - 1, 1).await;
+    let records = events(0..3);
+    let late = snapshot(SNAPSHOT_EVERY + 1, 1);
+    let stale =
+        StreamAppend { stream: &s, expected_version: SNAPSHOT_EVERY - 2, events: &records, snapshot: Some(&late) };
+    assert_eq!(store.append_all(&[stale], &meta(), &[]).await, Err(StoreError::Conflict));
+    let latest = store.load_latest(&s, 1).await.unwrap();
+    assert!(latest.snapshot.is_none(), "{latest:?}");
+    assert_covers(&latest, SNAPSHOT_EVERY - 1, 1);
 }
 
 static EVENTS_1: std::sync::LazyLock<Vec<EventRecord>> = std::sync::LazyLock::new(|| events(10..11));
@@ -355,6 +457,10 @@ macro_rules! store_conformance {
             appends_beyond_one_transaction_are_refused_whole,
             an_append_to_several_streams_is_all_or_nothing,
             of_concurrent_joint_appends_on_one_stream_exactly_one_wins,
+            the_latest_snapshot_comes_with_the_events_after_it,
+            a_snapshot_of_another_fold_is_passed_over,
+            without_its_snapshots_a_stream_loads_from_its_events,
+            the_snapshot_of_a_lost_race_is_not_stored,
             uses_are_touched_at_most_once_per_resolution,
             failures_can_be_cleared,
             documents_only_move_forward_and_can_be_deleted,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use functions::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend};
+use functions::ports::store::{Claim, EventStore, Latest, Meta, StoreError, StoredEvent, StreamAppend};
 
 pub struct FaultyStore {
     pub inner: Arc<dyn EventStore>,
@@ -55,6 +55,17 @@ impl EventStore for FaultyStore {
             return Err(fault());
         }
         self.inner.load(stream).await
+    }
+
+    async fn load_latest(&self, stream: &str, fold_version: u32) -> Result<Latest, StoreError> {
+        if self.roll() != 0 {
+            return Err(fault());
+        }
+        self.inner.load_latest(stream, fold_version).await
+    }
+
+    async fn drop_snapshots(&self, stream: &str) -> Result<(), StoreError> {
+        self.inner.drop_snapshots(stream).await
     }
 
     async fn append_all(

@@ -458,6 +458,50 @@ impl TestPortal {
         data_encoding::BASE64.encode(payload.to_string().as_bytes())
     }
 
+    /// Ages an account by `sign_ins` past sign-ins, three a day (the
+    /// clock moves on a day each): the events a sign-in with the
+    /// authenticator and its logout append (password passed, session
+    /// started, session ended), appended straight through the decision
+    /// runner, so snapshots are written as in production, without the
+    /// requests' argon2 and HTTP work.
+    pub async fn age_account(&self, account_id: uuid::Uuid, sign_ins: usize) {
+        use events::Decision;
+        use events::account::{Account, AccountEvent, Method, Owed};
+        let mut left = sign_ins;
+        while left > 0 {
+            let today = left.min(3);
+            left -= today;
+            let now = self.now();
+            let meta = functions::ports::store::Meta { request_id: "aging".into(), at: now, source_ip: None };
+            let events: Vec<AccountEvent> = (0..today)
+                .flat_map(|_| {
+                    let (login_id, session_id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+                    [
+                        AccountEvent::PasswordPassed {
+                            login_id,
+                            owed: Owed::Verify,
+                            expires_at: now + Duration::minutes(5),
+                        },
+                        AccountEvent::SessionStarted {
+                            session_id,
+                            login_id: Some(login_id),
+                            expires_at: now + Duration::hours(8),
+                            second_factor: Some(Method::Totp),
+                        },
+                        AccountEvent::SessionEnded { session_id },
+                    ]
+                })
+                .collect();
+            self.app
+                .decide(account_id, &meta, |_: Account| {
+                    std::future::ready(Ok(Decision { events: events.clone(), outcome: Ok(()) }))
+                })
+                .await
+                .expect("aging appends");
+            self.clock.advance(Duration::days(1));
+        }
+    }
+
     pub async fn event_count(&self) -> usize {
         self.events().await.len()
     }

@@ -79,7 +79,7 @@ pub struct NewAppPassword<'a> {
 }
 
 /// An app password as the account keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppPassword {
     pub id: Uuid,
     pub name: String,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -40,7 +41,7 @@ impl Default for AccountPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingTotp {
     pub setup_id: Uuid,
     pub sealed_secret: String,
@@ -50,7 +51,7 @@ pub struct PendingTotp {
     pub replaces_earlier_key: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecoverySet {
     pub set_id: Uuid,
     pub hashes: Vec<String>,
@@ -64,14 +65,14 @@ impl RecoverySet {
 }
 
 /// SMS as an active second factor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmsFactor {
     pub sealed_phone: String,
     pub masked_phone: String,
 }
 
 /// The last SMS code sent; a newer one replaces it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSmsCode {
     pub code_id: Uuid,
     pub code_hash: String,
@@ -83,7 +84,7 @@ pub struct PendingSmsCode {
 
 /// The last password-reset link sent; a newer one replaces it, using it
 /// removes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingPasswordReset {
     pub token_id: Uuid,
     pub token_hash: String,
@@ -91,7 +92,7 @@ pub struct PendingPasswordReset {
 }
 
 /// A live session: what an ID token says of the sign-in it stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub expires_at: OffsetDateTime,
     /// When the sign-in completed: the ID token's `auth_time`.
@@ -106,14 +107,14 @@ pub struct Session {
 pub const ENDED_SESSIONS_KEPT: Duration = Duration::days(30);
 
 /// A correct password waiting for its second factor (the mfa token's state).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub owed: Owed,
     pub expires_at: OffsetDateTime,
     pub completed: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     /// Version of the last applied event; 0 = no such account.
     pub version: u64,
@@ -461,6 +462,8 @@ impl Account {
 
 impl crate::Aggregate for Account {
     type Event = AccountEvent;
+
+    const FOLD_VERSION: u32 = 1;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

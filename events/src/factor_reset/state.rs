@@ -3,13 +3,14 @@
 //! account's stream, never here.
 
 use crate::Aggregate;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::{MatchFlags, ResetEvent};
 use crate::codec::Recorded;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Waiting for support (the contract's `"pending"`).
     #[default]
@@ -29,14 +30,14 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GivenApproval {
     pub staff_id: Uuid,
     pub note: String,
     pub at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetRequest {
     /// Version of the last applied event; 0 = no such request.
     pub version: u64,
@@ -126,6 +127,8 @@ impl ResetRequest {
 
 impl crate::Aggregate for ResetRequest {
     type Event = ResetEvent;
+
+    const FOLD_VERSION: u32 = 1;
 
     const MISSING: crate::Refusal = crate::Refusal::NotFound;
 

@@ -44,7 +44,7 @@ pub fn stream_id(client_id: Uuid) -> String {
     format!("client#{client_id}")
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Client {
     pub version: u64,
     pub id: Uuid,
@@ -214,6 +214,8 @@ pub fn register(new: NewClient) -> Result<Vec<ClientEvent>, Refusal> {
 
 impl crate::Aggregate for Client {
     type Event = ClientEvent;
+
+    const FOLD_VERSION: u32 = 1;
 
     const MISSING: Refusal = Refusal::NotFound;
 

@@ -84,7 +84,7 @@ pub fn stream_id(grant_id: Uuid) -> String {
     format!("grant#{grant_id}")
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Grant {
     pub version: u64,
     pub id: Uuid,
@@ -102,8 +102,11 @@ pub struct Grant {
     pub code_used: bool,
     /// The live refresh token's hash and expiry.
     pub refresh: Option<(String, OffsetDateTime)>,
-    /// Refresh tokens rotated out: presenting one again revokes the grant.
-    pub rotated_out: Vec<String>,
+    /// Refresh tokens rotated out, with the time each would have expired:
+    /// presenting one again before then revokes the grant. Those past it
+    /// leave at the next refresh, so a grant refreshed for years keeps a
+    /// bounded state (and snapshot).
+    pub rotated_out: Vec<(String, OffsetDateTime)>,
     pub revoked: Option<RevokeReason>,
 }
 
@@ -196,7 +199,9 @@ impl Grant {
                 self.refresh = refresh_hash.clone().zip(*refresh_expires_at);
             }
             GrantEvent::Refreshed { refresh_hash, refresh_expires_at } => {
-                if let Some((old, _)) = self.refresh.take() {
+                let at = recorded.at;
+                self.rotated_out.retain(|(_, expires_at)| *expires_at > at);
+                if let Some(old) = self.refresh.take().filter(|(_, expires_at)| *expires_at > at) {
                     self.rotated_out.push(old);
                 }
                 self.refresh = Some((refresh_hash.clone(), *refresh_expires_at));
@@ -206,6 +211,12 @@ impl Grant {
                 self.refresh = None;
             }
         }
+    }
+
+    /// Whether `hash` is of a refresh token rotated out that would still
+    /// be live at `now`.
+    pub fn was_rotated_out(&self, hash: &str, now: OffsetDateTime) -> bool {
+        self.rotated_out.iter().any(|(old, expires_at)| now < *expires_at && same(hash, old))
     }
 
     pub fn offline_access(&self) -> bool {
@@ -277,7 +288,7 @@ impl Grant {
                 };
                 Decision::ok(vec![event], Ok(Issued { refresh: true }))
             }
-            _ if self.rotated_out.iter().any(|old| same(presented_hash, old)) => Decision::ok(
+            _ if self.was_rotated_out(presented_hash, now) => Decision::ok(
                 vec![GrantEvent::Revoked { reason: RevokeReason::RefreshTokenReused }],
                 Err(INVALID_REFRESH),
             ),
@@ -288,6 +299,8 @@ impl Grant {
 
 impl crate::Aggregate for Grant {
     type Event = GrantEvent;
+
+    const FOLD_VERSION: u32 = 1;
 
     const MISSING: Refusal = Refusal::NotFound;
 
@@ -408,6 +421,36 @@ mod tests {
             "the family is gone"
         );
         assert!(g.revoked.is_some());
+    }
+
+    #[test]
+    fn rotated_out_refresh_tokens_leave_the_state_once_they_would_have_expired() {
+        let p = OidcPolicy::default();
+        let mut events = granted(&["openid", "offline_access"]);
+        events.extend(exchange(&fold(&events), "code", VERIFIER, T0).events);
+        let mut recorded: Vec<_> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Recorded { version: i as u64 + 1, at: T0, event })
+            .collect();
+        // An app refreshing daily for a year: `r{n}` is rotated out on day n.
+        for day in 1..=365 {
+            let now = T0 + Duration::days(day);
+            let d = Grant::from_events(&recorded).refresh(&format!("r{day}"), CLIENT, format!("r{}", day + 1), now, &p);
+            assert_eq!(d.outcome, Ok(Ok(Issued { refresh: true })), "day {day}");
+            for event in d.events {
+                recorded.push(Recorded { version: recorded.len() as u64 + 1, at: now, event });
+            }
+        }
+        let g = Grant::from_events(&recorded);
+        assert!(g.rotated_out.len() <= 31, "{} rotated-out tokens kept", g.rotated_out.len());
+        let now = T0 + Duration::days(366);
+        // Rotated out on day 360, it would have lived until day 389.
+        let d = g.refresh("r360", CLIENT, "x".into(), now, &p);
+        assert_eq!(d.events, [GrantEvent::Revoked { reason: RevokeReason::RefreshTokenReused }]);
+        // Expired long ago (day 31): refused, and it ends nothing.
+        let d = g.refresh("r2", CLIENT, "x".into(), now, &p);
+        assert!(d.events.is_empty() && d.outcome == Ok(Err(INVALID_REFRESH)));
     }
 
     #[test]

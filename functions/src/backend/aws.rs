@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -72,6 +74,9 @@ impl AwsResources {
 pub struct AwsCalls {
     pub dynamodb_reads: u64,
     pub dynamodb_writes: u64,
+    /// Items DynamoDB read for Queries (before any filter) and GetItems:
+    /// with their sizes, what the read units are made of.
+    pub dynamodb_items_read: u64,
     pub kms: u64,
     pub ses: u64,
     pub sns: u64,
@@ -87,6 +92,7 @@ impl AwsCalls {
         AwsCalls {
             dynamodb_reads: self.dynamodb_reads - before.dynamodb_reads,
             dynamodb_writes: self.dynamodb_writes - before.dynamodb_writes,
+            dynamodb_items_read: self.dynamodb_items_read - before.dynamodb_items_read,
             kms: self.kms - before.kms,
             ses: self.ses - before.ses,
             sns: self.sns - before.sns,
@@ -94,12 +100,20 @@ impl AwsCalls {
     }
 }
 
-static CALLS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static CALLS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+const ITEMS_READ: usize = 5;
 
 /// The calls so far (see `AwsCalls`).
 pub fn aws_calls() -> AwsCalls {
     let n = |i: usize| CALLS[i].load(Ordering::Relaxed);
-    AwsCalls { dynamodb_reads: n(0), dynamodb_writes: n(1), kms: n(2), ses: n(3), sns: n(4) }
+    AwsCalls {
+        dynamodb_reads: n(0),
+        dynamodb_writes: n(1),
+        dynamodb_items_read: n(ITEMS_READ),
+        kms: n(2),
+        ses: n(3),
+        sns: n(4),
+    }
 }
 
 #[derive(Debug)]
@@ -134,6 +148,23 @@ impl Intercept for CountCalls {
         if let Some(i) = cfg.load::<Metadata>().and_then(Self::counter) {
             CALLS[i].fetch_add(1, Ordering::Relaxed);
         }
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput};
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let items = match (output.downcast_ref::<QueryOutput>(), output.downcast_ref::<GetItemOutput>()) {
+            (Some(query), _) => query.scanned_count().max(0) as u64,
+            (_, Some(get)) => u64::from(get.item().is_some()),
+            _ => 0,
+        };
+        CALLS[ITEMS_READ].fetch_add(items, Ordering::Relaxed);
         Ok(())
     }
 }

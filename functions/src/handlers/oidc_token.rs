@@ -248,7 +248,7 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     };
     if let Some(grant_id) = grant_of_token(app, token, ctx.now).await? {
         let grant = app.load::<Grant>(grant_id).await?;
-        if events::Aggregate::exists(&grant) && grant.client_id == client.id && holds(app, &grant, token) {
+        if events::Aggregate::exists(&grant) && grant.client_id == client.id && holds(app, &grant, token, ctx.now) {
             app.decide_from(Some(grant), grant_id, &ctx.meta, |g: Grant| async move {
                 Ok(g.revoke(RevokeReason::RevokedByClient))
             })
@@ -273,10 +273,10 @@ async fn grant_of_token(app: &App, token: &str, now: time::OffsetDateTime) -> Re
 
 /// Whether `token` is really this grant's: a signed access token already
 /// is; a refresh token must be its live or a rotated-out one.
-fn holds(app: &App, grant: &Grant, token: &str) -> bool {
+fn holds(app: &App, grant: &Grant, token: &str, now: time::OffsetDateTime) -> bool {
     if grant_id_of(token).is_none() {
         return true;
     }
     let hash = app.secret.keyed_hash(REFRESH_HASH, token);
-    grant.refresh.as_ref().is_some_and(|(live, _)| *live == hash) || grant.rotated_out.contains(&hash)
+    grant.refresh.as_ref().is_some_and(|(live, _)| *live == hash) || grant.was_rotated_out(&hash, now)
 }

@@ -5,6 +5,12 @@
 //! exactly one succeeds, the other gets `Conflict`, reloads and decides again.
 //! Uniqueness claims (email -> account) go in the same atomic write, so two
 //! registrations of one email cannot both succeed.
+//!
+//! Beside the events a stream may hold snapshots: an aggregate's state
+//! folded up to some version, written in the same atomic append as the
+//! events that reach that version. They are a cache: `load_latest` works
+//! from the events alone when there is none, and deleting them changes no
+//! answer (`drop_snapshots`).
 
 use async_trait::async_trait;
 use events::codec::Recorded;
@@ -28,6 +34,23 @@ pub struct StoredEvent {
     pub version: u64,
     pub record: EventRecord,
     pub meta: Meta,
+}
+
+/// An aggregate's state folded up to `version` by the fold of version
+/// `fold_version` (`events::Aggregate::FOLD_VERSION`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub version: u64,
+    pub fold_version: u32,
+    pub state: serde_json::Value,
+}
+
+/// A stream's latest usable snapshot, if any, and every event after it
+/// (all of them without one), in version order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Latest {
+    pub snapshot: Option<Snapshot>,
+    pub events: Vec<StoredEvent>,
 }
 
 /// A key that may be owned by one stream only, e.g. `email#anna@example.de`.
@@ -69,6 +92,9 @@ pub struct StreamAppend<'a> {
     /// The version the caller read; the events become the versions after it.
     pub expected_version: u64,
     pub events: &'a [EventRecord],
+    /// The state after these events, stored with them (its `version` is
+    /// the stream's new version).
+    pub snapshot: Option<&'a Snapshot>,
 }
 
 #[async_trait]
@@ -76,6 +102,16 @@ pub trait EventStore: Send + Sync {
     /// Every event of a stream in version order (consistent read, paged
     /// internally). An unknown stream is empty.
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The latest snapshot of `fold_version` and the events after it, in one
+    /// round trip when the snapshot is among the last `LATEST_WINDOW` items
+    /// (consistent read). Snapshots of another fold version are passed
+    /// over, so the caller then gets every event.
+    async fn load_latest(&self, stream: &str, fold_version: u32) -> Result<Latest, StoreError>;
+
+    /// Deletes every snapshot of a stream (they are a cache; the next
+    /// appends that cross a multiple of `SNAPSHOT_EVERY` write new ones).
+    async fn drop_snapshots(&self, stream: &str) -> Result<(), StoreError>;
 
     /// Appends `events` as versions `expected_version + 1 ..`, together with
     /// `claims`, all or nothing. Returns the new version.
@@ -87,7 +123,8 @@ pub trait EventStore: Send + Sync {
         meta: &Meta,
         claims: &[Claim],
     ) -> Result<u64, StoreError> {
-        let versions = self.append_all(&[StreamAppend { stream, expected_version, events }], meta, claims).await?;
+        let append = StreamAppend { stream, expected_version, events, snapshot: None };
+        let versions = self.append_all(&[append], meta, claims).await?;
         Ok(versions[0])
     }
 
@@ -106,11 +143,27 @@ pub trait EventStore: Send + Sync {
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
+/// A snapshot is written when an append takes its stream across a multiple
+/// of this many versions, so at most this many minus one events follow the
+/// latest snapshot of a stream that every append reaches through the
+/// decision runner.
+pub const SNAPSHOT_EVERY: u64 = 32;
+
+/// The items a `load_latest` reads in its first round trip: the events
+/// after the latest snapshot and the snapshot itself.
+pub const LATEST_WINDOW: u64 = SNAPSHOT_EVERY + 1;
+
+/// Whether an append from `expected_version` to `new_version` carries a
+/// snapshot.
+pub fn snapshot_due(expected_version: u64, new_version: u64) -> bool {
+    expected_version / SNAPSHOT_EVERY != new_version / SNAPSHOT_EVERY
+}
+
 /// Checks an append against the per-transaction limit: every stream has
-/// events and appears once, and events, claims and one version check per
-/// stream fit DynamoDB's 100 items.
+/// events and appears once, and events, snapshots, claims and one version
+/// check per stream fit DynamoDB's 100 items.
 pub fn check_append_size(appends: &[StreamAppend<'_>], claims: &[Claim]) -> Result<(), StoreError> {
-    let events: usize = appends.iter().map(|a| a.events.len()).sum();
+    let events: usize = appends.iter().map(|a| a.events.len() + usize::from(a.snapshot.is_some())).sum();
     let items = events + claims.len() + appends.len();
     let repeated = appends.iter().enumerate().any(|(i, a)| appends[..i].iter().any(|b| b.stream == a.stream));
     if appends.is_empty() || appends.iter().any(|a| a.events.is_empty()) || repeated || items > MAX_ITEMS_PER_APPEND + 1

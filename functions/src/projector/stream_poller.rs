@@ -10,7 +10,7 @@ use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use tokio::sync::watch;
 
 use super::Projector;
-use crate::adapters::dynamodb::{Dynamo, stored_event};
+use crate::adapters::dynamodb::{Dynamo, stream_record};
 
 #[derive(Debug, thiserror::Error)]
 #[error("stream: {0}")]
@@ -77,7 +77,8 @@ async fn poll(client: &Client, shards: &mut Shards, projector: &Projector) -> Re
             .map_err(|e| err(aws_sdk_dynamodbstreams::error::DisplayErrorContext(e)))?;
         for record in out.records() {
             let Some(image) = record.dynamodb().and_then(|d| d.new_image()) else { continue };
-            let event = stored_event(image.clone()).map_err(err)?;
+            // A snapshot: nothing to project.
+            let Some(event) = stream_record(image.clone()).map_err(err)? else { continue };
             // On failure the iterator stays where it was: the batch is read
             // again next time, and projections that already ran skip it.
             projector.project(&event).await.map_err(|e| err(format!("{shard}: {e}")))?;

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub use item::{EventItem, stored_event};
+pub use item::{EventItem, stored_event, stream_record};
 
 use crate::ports::store::StoreError;
 
@@ -90,7 +90,7 @@ mod tests {
         let events = [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}) }];
         let meta = Meta { request_id: "r".into(), at: time::OffsetDateTime::UNIX_EPOCH, source_ip: None };
         let claim = Claim { key: "email#a@b.de".into(), owner: "account#1".into() };
-        let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events };
+        let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events, snapshot: None };
         d.append_all(&[append], &meta, &[claim]).await
     }
 
@@ -149,6 +149,38 @@ mod tests {
         let second: serde_json::Value = serde_json::from_str(&requests[1]).unwrap();
         assert_eq!(second["ExclusiveStartKey"]["sk"], json!({"S": "a"}));
         assert!(requests.iter().all(|r| r.contains("\"ConsistentRead\":true")), "{requests:?}");
+    }
+
+    /// The latest snapshot and the events after it come from one Query,
+    /// newest first, of `LATEST_WINDOW` items; older items are not read.
+    #[tokio::test]
+    async fn the_latest_snapshot_and_the_events_after_it_are_one_bounded_query() {
+        let event = |v: u64| {
+            json!({ "stream": {"S": "account#1"}, "version": {"N": v.to_string()}, "event_type": {"S": "Tested"},
+                "schema_version": {"N": "1"}, "payload": {"M": {}},
+                "meta": {"M": {"request_id": {"S": "r"}, "at": {"S": "2026-11-02T09:00:15Z"}}} })
+        };
+        let snapshot = |v: u64, fold: u32| {
+            json!({ "stream": {"S": "account#1"}, "version": {"N": format!("{v}.5")}, "snapshot_of": {"N": v.to_string()},
+                "fold_version": {"N": fold.to_string()}, "state": {"S": format!("{{\"at\":{v}}}")} })
+        };
+        // A newer fold's snapshot at 65 is passed over; ours at 64 ends the read.
+        let items = json!([event(66), snapshot(65, 2), event(65), snapshot(64, 1), event(64)]);
+        let fake = FakeAws::new(vec![Answer::dynamodb(
+            200,
+            json!({ "Items": items, "Count": 5, "ScannedCount": 5,
+                "LastEvaluatedKey": { "stream": {"S": "account#1"}, "version": {"N": "64"} } }),
+        )]);
+        let latest = dynamo(&fake).load_latest("account#1", 1).await.unwrap();
+        let snapshot = latest.snapshot.expect("the snapshot of fold 1");
+        assert_eq!((snapshot.version, snapshot.state), (64, json!({"at": 64})));
+        assert_eq!(latest.events.iter().map(|e| e.version).collect::<Vec<_>>(), [65, 66]);
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1, "one round trip");
+        let query: serde_json::Value = serde_json::from_str(&requests[0]).unwrap();
+        assert_eq!(query["ScanIndexForward"], json!(false));
+        assert_eq!(query["Limit"], json!(crate::ports::store::LATEST_WINDOW));
+        assert_eq!(query["ConsistentRead"], json!(true));
     }
 
     #[tokio::test]

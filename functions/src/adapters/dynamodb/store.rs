@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
 
-use super::item::{EventItem, stored_event};
-use super::{Dynamo, query_all, unavailable};
-use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
+use super::item::{EventItem, SNAPSHOT_MARK, SnapshotItem, snapshot_sort_key, stored_event};
+use super::{Dynamo, Item, query_all, unavailable};
+use crate::ports::store::{
+    Claim, EventStore, LATEST_WINDOW, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
+};
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
@@ -43,7 +45,7 @@ impl Dynamo {
                 .map_err(build)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        for StreamAppend { stream, expected_version, events } in appends.iter().copied() {
+        for StreamAppend { stream, expected_version, events, snapshot } in appends.iter().copied() {
             // Appending after version N needs N to exist: this catches a
             // caller that names a version ahead of the stream.
             if expected_version > 0 {
@@ -69,25 +71,113 @@ impl Dynamo {
                     .map_err(build)?;
                 items.push(TransactWriteItem::builder().put(put).build());
             }
+            // Unconditional: the events' conditions already make the whole
+            // write fail when the stream moved on.
+            if let Some(snapshot) = snapshot {
+                let put =
+                    Put::builder().table_name(&self.events_table).set_item(Some(snapshot_item(stream, snapshot)?));
+                items.push(TransactWriteItem::builder().put(put.build().map_err(build)?).build());
+            }
         }
         Ok(items)
     }
+
+    fn stream_query(&self, stream: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.events_table)
+            // `stream` is a reserved word in DynamoDB expressions.
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", "stream")
+            .expression_attribute_values(":s", s(stream))
+    }
+}
+
+fn snapshot_item(stream: &str, snapshot: &Snapshot) -> Result<Item, StoreError> {
+    let item = SnapshotItem {
+        stream: stream.to_owned(),
+        snapshot_of: snapshot.version,
+        fold_version: snapshot.fold_version,
+        state: snapshot.state.to_string(),
+    };
+    let mut item: Item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    item.insert("version".into(), AttributeValue::N(snapshot_sort_key(snapshot.version)));
+    Ok(item)
+}
+
+fn is_snapshot(item: &Item) -> bool {
+    item.contains_key(SNAPSHOT_MARK)
+}
+
+/// A snapshot item of `fold_version`, if this is one.
+fn snapshot_of(item: &Item, fold_version: u32) -> Result<Option<Snapshot>, StoreError> {
+    let item: SnapshotItem =
+        serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt(format!("snapshot item: {e}")))?;
+    if item.fold_version != fold_version {
+        return Ok(None);
+    }
+    let state = serde_json::from_str(&item.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Some(Snapshot { version: item.snapshot_of, fold_version, state }))
 }
 
 #[async_trait]
 impl EventStore for Dynamo {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let items = query_all(
+        let items = query_all(self.stream_query(stream)).await?;
+        items.into_iter().filter(|i| !is_snapshot(i)).map(stored_event).collect()
+    }
+
+    /// Newest first: one Query of `LATEST_WINDOW` items holds the events
+    /// after the latest snapshot and the snapshot. Without a usable one in
+    /// it, the rest of the stream follows in pages of up to 1 MB.
+    async fn load_latest(&self, stream: &str, fold_version: u32) -> Result<Latest, StoreError> {
+        let mut latest = Latest::default();
+        let mut start = None;
+        let mut limit = Some(LATEST_WINDOW as i32);
+        'pages: loop {
+            let page = self
+                .stream_query(stream)
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .set_limit(limit)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            for item in page.items() {
+                if !is_snapshot(item) {
+                    latest.events.push(stored_event(item.clone())?);
+                } else if let Some(snapshot) = snapshot_of(item, fold_version)? {
+                    latest.snapshot = Some(snapshot);
+                    break 'pages;
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => (start, limit) = (Some(key.clone()), None),
+                _ => break,
+            }
+        }
+        latest.events.reverse();
+        Ok(latest)
+    }
+
+    async fn drop_snapshots(&self, stream: &str) -> Result<(), StoreError> {
+        let items = query_all(self.stream_query(stream)).await?;
+        for item in items.into_iter().filter(is_snapshot) {
+            let key = [("stream", item.get("stream")), ("version", item.get("version"))]
+                .into_iter()
+                .map(|(name, value)| Some((name.to_owned(), value?.clone())))
+                .collect::<Option<Item>>()
+                .ok_or_else(|| StoreError::Corrupt("snapshot item without its key".into()))?;
             self.client
-                .query()
+                .delete_item()
                 .table_name(&self.events_table)
-                // `stream` is a reserved word in DynamoDB expressions.
-                .key_condition_expression("#s = :s")
-                .expression_attribute_names("#s", "stream")
-                .expression_attribute_values(":s", s(stream)),
-        )
-        .await?;
-        items.into_iter().map(stored_event).collect()
+                .set_key(Some(key))
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+        }
+        Ok(())
     }
 
     async fn append_all(

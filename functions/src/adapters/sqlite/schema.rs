@@ -42,6 +42,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     body TEXT NOT NULL, sent_at TEXT NOT NULL
 );
 ",
+    // 2: snapshots of aggregates' folds (a cache beside the event log; see
+    // `ports::store`): the latest of a stream is what a load starts from.
+    "
+CREATE TABLE snapshots (
+    stream TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    fold_version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (stream, version)
+);
+",
 ];
 
 /// The version this build writes and reads.

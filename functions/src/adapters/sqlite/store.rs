@@ -3,7 +3,9 @@ use events::EventRecord;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Sqlite, unavailable};
-use crate::ports::store::{Claim, EventStore, Meta, StoreError, StoredEvent, StreamAppend, check_append_size};
+use crate::ports::store::{
+    Claim, EventStore, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
+};
 
 /// stream, version, event type, schema version, payload, meta (as stored).
 type RawEvent = (String, u64, String, u32, String, String);
@@ -32,13 +34,16 @@ struct NewEvents {
     expected_version: u64,
     /// Event type, schema version, payload.
     rows: Vec<(String, u32, String)>,
+    /// Version, fold version, state.
+    snapshot: Option<(u64, u32, String)>,
 }
 
 impl NewEvents {
     fn of(append: &StreamAppend<'_>) -> NewEvents {
         let rows =
             append.events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
-        NewEvents { stream: append.stream.to_owned(), expected_version: append.expected_version, rows }
+        let snapshot = append.snapshot.map(|s| (s.version, s.fold_version, s.state.to_string()));
+        NewEvents { stream: append.stream.to_owned(), expected_version: append.expected_version, rows, snapshot }
     }
 }
 
@@ -87,9 +92,50 @@ fn insert_events(tx: &rusqlite::Transaction<'_>, streams: &[NewEvents], meta: &s
             )
             .map_err(unavailable)?;
         }
+        if let Some((snapshot_version, fold_version, state)) = &new.snapshot {
+            // Only the latest is ever read: the older ones go.
+            tx.execute("DELETE FROM snapshots WHERE stream = ?1", [&new.stream]).map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO snapshots (stream, version, fold_version, state) VALUES (?1, ?2, ?3, ?4)",
+                params![new.stream, snapshot_version, fold_version, state],
+            )
+            .map_err(unavailable)?;
+        }
         versions.push(version);
     }
     Ok(versions)
+}
+
+/// Every event of `stream` after version `after`, in order, a page of
+/// `page` rows at a time.
+fn events_after(
+    conn: &rusqlite::Connection,
+    stream: &str,
+    mut after: u64,
+    page: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut out = Vec::new();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT stream, version, event_type, schema_version, payload, meta FROM events
+             WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
+        )
+        .map_err(unavailable)?;
+    loop {
+        let rows: Vec<_> = stmt
+            .query_map(params![stream, after, page], row_to_event)
+            .map_err(unavailable)?
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)?;
+        let last_page = rows.len() < page;
+        for raw in rows {
+            out.push(decode(raw)?);
+        }
+        after = out.last().map_or(after, |e| e.version);
+        if last_page {
+            return Ok(out);
+        }
+    }
 }
 
 #[async_trait]
@@ -97,29 +143,37 @@ impl EventStore for Sqlite {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let stream = stream.to_owned();
         let page = self.page_size;
+        self.with_conn(move |conn| events_after(conn, &stream, 0, page)).await
+    }
+
+    async fn load_latest(&self, stream: &str, fold_version: u32) -> Result<Latest, StoreError> {
+        let stream = stream.to_owned();
+        let page = self.page_size;
         self.with_conn(move |conn| {
-            let mut out = Vec::new();
-            let mut stmt = conn
+            let snapshot = conn
                 .prepare_cached(
-                    "SELECT stream, version, event_type, schema_version, payload, meta FROM events
-                     WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
+                    "SELECT version, state FROM snapshots WHERE stream = ?1 AND fold_version = ?2
+                     ORDER BY version DESC LIMIT 1",
                 )
-                .map_err(unavailable)?;
-            loop {
-                let after = out.last().map_or(0, |e: &StoredEvent| e.version);
-                let rows: Vec<_> = stmt
-                    .query_map(params![stream, after, page], row_to_event)
-                    .map_err(unavailable)?
-                    .collect::<Result<_, _>>()
-                    .map_err(unavailable)?;
-                let last_page = rows.len() < page;
-                for raw in rows {
-                    out.push(decode(raw)?);
-                }
-                if last_page {
-                    return Ok(out);
-                }
-            }
+                .map_err(unavailable)?
+                .query_row(params![stream, fold_version], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
+                .optional()
+                .map_err(unavailable)?
+                .map(|(version, state)| {
+                    let state = serde_json::from_str(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok::<_, StoreError>(Snapshot { version, fold_version, state })
+                })
+                .transpose()?;
+            let events = events_after(conn, &stream, snapshot.as_ref().map_or(0, |s| s.version), page)?;
+            Ok(Latest { snapshot, events })
+        })
+        .await
+    }
+
+    async fn drop_snapshots(&self, stream: &str) -> Result<(), StoreError> {
+        let stream = stream.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute("DELETE FROM snapshots WHERE stream = ?1", [&stream]).map(|_| ()).map_err(unavailable)
         })
         .await
     }
