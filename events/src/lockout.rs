@@ -3,6 +3,14 @@
 //! Used for password failures and for second-factor failures alike, each
 //! counted per account (across sessions, tokens and IPs) because the count
 //! lives in the account's event stream, not in a session.
+//!
+//! A streak ends with a success, or after `STREAK_FORGOTTEN` without a
+//! failure. The longest lock is far shorter, so forgetting never cuts a lock
+//! short, and an attacker who waits a day for ten fresh attempts gets fewer
+//! tries than one who keeps going at the locked pace (about 24 a day). It
+//! also lets failure events expire (`crate::retention`): a streak that
+//! reaches back past the retention horizon is forgotten or saturated either
+//! way, so dropping its old failures changes no lock.
 
 use time::{Duration, OffsetDateTime};
 
@@ -23,6 +31,14 @@ impl LockoutPolicy {
         LockoutPolicy { free_attempts: 10, base: Duration::minutes(1), max: Duration::hours(1) };
 }
 
+/// A day without a failure ends a streak.
+pub const STREAK_FORGOTTEN: Duration = Duration::DAY;
+
+const _: () = assert!(
+    LockoutPolicy::STANDARD.max.whole_seconds() < STREAK_FORGOTTEN.whole_seconds(),
+    "forgetting a streak must never end a running lock"
+);
+
 /// Consecutive failures since the last success.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failures {
@@ -32,6 +48,7 @@ pub struct Failures {
 
 impl Failures {
     pub fn record(&mut self, at: OffsetDateTime) {
+        *self = self.current(at);
         self.count = self.count.saturating_add(1);
         self.last_at = Some(at);
     }
@@ -47,6 +64,15 @@ impl Failures {
         }
         self.record(at);
         Ok(())
+    }
+
+    /// The streak as it stands at `now`: none once a day has passed
+    /// without a failure.
+    pub fn current(&self, now: OffsetDateTime) -> Failures {
+        match self.last_at {
+            Some(last) if now - last >= STREAK_FORGOTTEN => Failures::default(),
+            _ => *self,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -120,6 +146,19 @@ mod tests {
         assert_eq!(f, failures(10, now), "refused attempts are not counted");
         assert_eq!(f.try_record(&P, now + Duration::minutes(1)), Ok(()));
         assert_eq!(f.count, 11);
+    }
+
+    #[test]
+    fn a_day_without_a_failure_ends_the_streak() {
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let mut f = failures(12, now);
+        assert_eq!(f.current(now + Duration::hours(23)).count, 12);
+        assert_eq!(f.current(now + Duration::DAY), Failures::default());
+        f.record(now + Duration::hours(23));
+        assert_eq!(f.count, 13, "a failure within the day continues the streak");
+        f.record(now + Duration::hours(47));
+        assert_eq!(f.count, 1, "a failure a day after the last starts a new one");
+        assert_eq!(f.retry_after(&P, now + Duration::hours(47)), None);
     }
 
     #[test]
