@@ -13,6 +13,10 @@ pub struct EventRecord {
     pub event_type: String,
     pub schema_version: u32,
     pub payload: Value,
+    /// When the store may delete it (`crate::retention`); `None`: kept.
+    /// Not part of the event: the decision runner sets it by the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// A stored event together with when it was recorded. Decisions fold over
@@ -39,9 +43,16 @@ pub trait EventCodec: Serialize + DeserializeOwned + Sized {
     /// The schema version written for an event type today.
     fn schema_version(event_type: &str) -> u32;
 
+    /// Whether this event expires (`crate::retention`): kept unless an
+    /// aggregate says otherwise.
+    fn retention(&self) -> crate::retention::Retention {
+        crate::retention::Retention::Kept
+    }
+
     /// Rewrites the payload of an older schema version into today's shape.
     /// Every version ever written must stay readable: the golden files in
-    /// `events/tests/golden/` pin that.
+    /// `events/tests/golden/` pin that. The rules for changing an event are
+    /// in the README ("Changing an event").
     fn upcast(event_type: &str, version: u32, payload: Value) -> Result<Value, CodecError> {
         if version == Self::schema_version(event_type) {
             Ok(payload)
@@ -58,7 +69,7 @@ pub trait EventCodec: Serialize + DeserializeOwned + Sized {
             _ => unreachable!("events are adjacently tagged enums"),
         };
         let payload = map.remove("data").unwrap_or(Value::Object(Default::default()));
-        EventRecord { schema_version: Self::schema_version(&event_type), event_type, payload }
+        EventRecord { schema_version: Self::schema_version(&event_type), event_type, payload, expires_at: None }
     }
 
     fn decode(record: &EventRecord) -> Result<Self, CodecError> {

@@ -20,6 +20,7 @@ pub mod password_policy;
 pub mod phone;
 pub mod quota;
 pub mod refusal;
+pub mod retention;
 pub mod totp;
 pub mod working_days;
 

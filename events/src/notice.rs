@@ -195,7 +195,7 @@ mod tests {
     fn the_owner_hears_of_every_change_to_how_the_account_signs_in() {
         let told = [
             (AccountEvent::RecoveryCodeUsed { set_id: ID, index: 0 }, Notice::RecoveryCodeUsed),
-            (AccountEvent::TotpActivated { setup_id: ID, step: 1 }, Notice::TotpActivated),
+            (AccountEvent::TotpActivated { setup_id: ID, step: 1, sealed_secret: None }, Notice::TotpActivated),
             (
                 AccountEvent::SmsActivated {
                     code_id: ID,

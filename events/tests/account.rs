@@ -88,7 +88,10 @@ impl Given {
                 expires_at: T0 + Duration::minutes(10),
             },
         );
-        g.push(T0, AccountEvent::TotpActivated { setup_id, step: totp::step_at(T0) });
+        g.push(
+            T0,
+            AccountEvent::TotpActivated { setup_id, step: totp::step_at(T0), sealed_secret: Some("sealed".into()) },
+        );
         g.push(T0, codes().issued_event());
         g
     }

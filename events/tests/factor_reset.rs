@@ -51,7 +51,7 @@ fn owner_events() -> Vec<(OffsetDateTime, AccountEvent)> {
                 expires_at: T0 + Duration::minutes(10),
             },
         ),
-        (T0, AccountEvent::TotpActivated { setup_id: setup, step: 1 }),
+        (T0, AccountEvent::TotpActivated { setup_id: setup, step: 1, sealed_secret: None }),
         (T0, AccountEvent::RecoveryCodesIssued { set_id: Uuid::from_u128(9), hashes: vec!["h0".into(), "h1".into()] }),
         (
             T0,

@@ -1,20 +1,69 @@
 //! Stored events must stay readable forever. These files hold events as
 //! the store keeps them; a change to an event that breaks them needs a new
-//! schema version and an upcaster, not an edit of the golden file.
+//! schema version and an upcaster, not an edit of the golden file. A new
+//! schema version adds a golden file of today's events; the old ones stay.
 
-use events::account::AccountEvent;
+use events::account::{Account, AccountEvent};
+use events::codec::Recorded;
 use events::factor_reset::ResetEvent;
-use events::{EventCodec, EventRecord};
+use events::{Aggregate, EventCodec, EventRecord};
 use std::collections::BTreeSet;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const AT: OffsetDateTime = datetime!(2026-11-22 03:20 UTC);
 
 fn golden(name: &str) -> Vec<EventRecord> {
     let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The account's events as the code of schema 1 wrote them (November
+/// 2026), kept unchanged: what is stored stays stored.
+const ACCOUNT_V1: &str = "account_v1.json";
+/// Every account event type as today's code writes it.
+const ACCOUNT_TODAY: &str = "account_v2.json";
+
 #[test]
-fn account_events_of_schema_1_still_load_and_encode_the_same() {
-    for record in golden("account_v1.json") {
+fn account_events_of_schema_1_still_load_and_unchanged_types_encode_the_same() {
+    for record in golden(ACCOUNT_V1) {
+        let event = AccountEvent::decode(&record).unwrap_or_else(|e| panic!("{}: {e}", record.event_type));
+        if record.schema_version == AccountEvent::schema_version(&record.event_type) {
+            assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
+        }
+    }
+}
+
+#[test]
+fn a_totp_activation_of_schema_1_is_upcast_and_finds_its_secret_in_the_setup() {
+    let v1 = golden(ACCOUNT_V1);
+    let record = v1.iter().find(|r| r.event_type == "totp_activated").unwrap();
+    assert_eq!(record.schema_version, 1);
+    let AccountEvent::TotpActivated { step, sealed_secret, .. } = AccountEvent::decode(record).unwrap() else {
+        panic!("not a TotpActivated")
+    };
+    assert_eq!((step, sealed_secret), (59843957, None));
+    assert_eq!(AccountEvent::decode(record).unwrap().encode().schema_version, 2, "written again, it is schema 2");
+    // Folded, schema 1 (the secret in the setup) and schema 2 (the secret in
+    // the activation too) give the same authenticator.
+    let fold = |records: &[EventRecord]| {
+        let upto = records.iter().position(|r| r.event_type == "totp_activated").unwrap();
+        let recorded: Vec<Recorded<AccountEvent>> = records[..=upto]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Recorded { version: i as u64 + 1, at: AT, event: AccountEvent::decode(r).unwrap() })
+            .collect();
+        Account::from_events(&recorded).totp
+    };
+    let secret = fold(&v1);
+    assert!(secret.as_deref().is_some_and(|s| s.starts_with("aesgcm1:")), "{secret:?}");
+    assert_eq!(secret, fold(&golden(ACCOUNT_TODAY)));
+}
+
+#[test]
+fn account_events_of_today_load_and_encode_exactly_as_stored() {
+    for record in golden(ACCOUNT_TODAY) {
+        assert_eq!(record.schema_version, AccountEvent::schema_version(&record.event_type), "{}", record.event_type);
         let event = AccountEvent::decode(&record).unwrap_or_else(|e| panic!("{}: {e}", record.event_type));
         assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
     }
@@ -22,7 +71,7 @@ fn account_events_of_schema_1_still_load_and_encode_the_same() {
 
 #[test]
 fn the_golden_file_covers_every_account_event_type() {
-    let covered: BTreeSet<String> = golden("account_v1.json").into_iter().map(|r| r.event_type).collect();
+    let covered: BTreeSet<String> = golden(ACCOUNT_TODAY).into_iter().map(|r| r.event_type).collect();
     // Every variant's tag, listed by the compiler: adding a variant without
     // a golden entry makes this match non-exhaustive.
     let all = |e: &AccountEvent| match e {
@@ -52,13 +101,13 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordResetRequested { .. }
         | AccountEvent::PasswordReset { .. } => 25,
     };
-    let record = golden("account_v1.json").remove(0);
+    let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));
 }
 
 #[test]
 fn an_unknown_schema_version_is_an_error_not_a_guess() {
-    let mut record = golden("account_v1.json").remove(2);
+    let mut record = golden(ACCOUNT_TODAY).remove(2);
     record.schema_version = 99;
     assert!(AccountEvent::decode(&record).is_err());
 }

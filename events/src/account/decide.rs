@@ -318,9 +318,7 @@ impl Account {
         let setup = TotpSetup {
             sealed_secret,
             expires_at: now + policy.totp_setup_ttl,
-            // An expired setup that was never confirmed: its key may sit in
-            // the person's app and will never work.
-            replaces_earlier_key: self.pending_totp.is_some(),
+            replaces_earlier_key: self.earlier_setup_remembered(now),
         };
         events.push(AccountEvent::TotpSetupStarted {
             setup_id,
@@ -357,7 +355,16 @@ impl Account {
                 Refusal::InvalidCode,
             );
         };
-        self.activate_factor(AccountEvent::TotpActivated { setup_id: pending.setup_id, step }, activation, now, policy)
+        self.activate_factor(
+            AccountEvent::TotpActivated {
+                setup_id: pending.setup_id,
+                step,
+                sealed_secret: Some(pending.sealed_secret.clone()),
+            },
+            activation,
+            now,
+            policy,
+        )
     }
 
     /// What every activation asks first: may the caller enrol, and is the

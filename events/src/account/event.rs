@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::codec::EventCodec;
+use serde_json::Value;
+
+use crate::codec::{CodecError, EventCodec};
+use crate::retention::Retention;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,9 +159,16 @@ pub enum AccountEvent {
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
+    /// The setup's first code was confirmed: the app is a second factor.
+    /// Schema 2 carries the sealed secret, so the setup event (which also
+    /// holds it) may expire like other sign-in activity and the secret of a
+    /// setup nobody confirmed is not kept for ever. `None` only in events
+    /// of schema 1 (upcast), whose secret is in their `TotpSetupStarted`,
+    /// which is kept.
     TotpActivated {
         setup_id: Uuid,
         step: u64,
+        sealed_secret: Option<String>,
     },
     /// A login's TOTP code was accepted; its step can never be used again.
     TotpAccepted {
@@ -253,7 +263,66 @@ pub enum AccountEvent {
 }
 
 impl EventCodec for AccountEvent {
-    fn schema_version(_event_type: &str) -> u32 {
-        1
+    fn schema_version(event_type: &str) -> u32 {
+        match event_type {
+            // 2: carries the sealed secret (December 2026).
+            "totp_activated" => 2,
+            _ => 1,
+        }
+    }
+
+    fn upcast(event_type: &str, version: u32, mut payload: Value) -> Result<Value, CodecError> {
+        match (event_type, version) {
+            (_, v) if v == Self::schema_version(event_type) => Ok(payload),
+            // The secret is in the setup event of schema 1 streams, which
+            // were written before setups could expire and so are kept.
+            ("totp_activated", 1) => {
+                let Value::Object(fields) = &mut payload else {
+                    return Err(CodecError::Shape(format!("totp_activated of schema 1: {payload}")));
+                };
+                fields.insert("sealed_secret".into(), Value::Null);
+                Ok(payload)
+            }
+            _ => Err(CodecError::UnknownVersion { event_type: event_type.to_owned(), version }),
+        }
+    }
+
+    fn retention(&self) -> Retention {
+        use AccountEvent as E;
+        match self {
+            // The first login without a second factor is kept: it is what
+            // makes every later login owe one.
+            E::PasswordPassed { owed: Owed::Nothing, .. } => Retention::Kept,
+            E::PasswordFailed {}
+            | E::PasswordPassed { .. }
+            | E::SessionStarted { .. }
+            | E::SessionEnded { .. }
+            | E::TotpSetupStarted { .. }
+            | E::TotpAccepted { .. }
+            | E::SecondFactorFailed { .. }
+            | E::SmsCodeAccepted { .. }
+            | E::PasswordResetRequested { .. } => Retention::SignInActivity,
+            // A setup code holds the number its confirmation makes the
+            // factor; login and step-up codes are spent in minutes.
+            E::SmsCodeIssued { purpose, .. } => match purpose {
+                SmsPurpose::Setup { .. } => Retention::Kept,
+                SmsPurpose::Login { .. } | SmsPurpose::StepUp { .. } => Retention::SignInActivity,
+            },
+            E::Registered { .. }
+            | E::PasswordRehashed { .. }
+            | E::SessionsEnded { .. }
+            | E::TotpActivated { .. }
+            | E::RecoveryCodesIssued { .. }
+            | E::RecoveryCodeUsed { .. }
+            | E::SmsActivated { .. }
+            | E::SmsRemoved { .. }
+            | E::AppPasswordCreated { .. }
+            | E::AppPasswordRevoked { .. }
+            | E::AppPasswordsRevoked { .. }
+            | E::ResetRequested { .. }
+            | E::SecondFactorsReset { .. }
+            | E::ResetRequestClosed { .. }
+            | E::PasswordReset { .. } => Retention::Kept,
+        }
     }
 }

@@ -106,6 +106,10 @@ pub struct Session {
 /// (`oidc::OidcPolicy::refresh_token_ttl` is at most this).
 pub const ENDED_SESSIONS_KEPT: Duration = Duration::days(30);
 
+/// How long an unconfirmed setup is remembered as one whose key may still
+/// sit, void, in the person's app.
+pub const EARLIER_SETUP_REMEMBERED: Duration = Duration::days(30);
+
 /// A correct password waiting for its second factor (the mfa token's state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingLogin {
@@ -249,16 +253,18 @@ impl Account {
     fn apply_totp_and_recovery(&mut self, event: &AccountEvent, at: OffsetDateTime) {
         match event {
             AccountEvent::TotpSetupStarted { setup_id, sealed_secret, expires_at } => {
+                let replaces_earlier_key = self.earlier_setup_remembered(at);
                 self.pending_totp = Some(PendingTotp {
                     setup_id: *setup_id,
                     sealed_secret: sealed_secret.clone(),
                     expires_at: *expires_at,
-                    replaces_earlier_key: self.pending_totp.is_some(),
+                    replaces_earlier_key,
                 });
             }
-            AccountEvent::TotpActivated { setup_id, step } => {
-                if let Some(pending) = self.pending_totp.take_if(|p| p.setup_id == *setup_id) {
-                    self.totp = Some(pending.sealed_secret);
+            AccountEvent::TotpActivated { setup_id, step, sealed_secret } => {
+                let pending = self.pending_totp.take_if(|p| p.setup_id == *setup_id);
+                if let Some(secret) = sealed_secret.clone().or(pending.map(|p| p.sealed_secret)) {
+                    self.totp = Some(secret);
                 }
                 self.last_totp_step = Some(*step);
                 self.second_factor_failures.reset();
@@ -454,6 +460,15 @@ impl Account {
         self.pending_sms.as_ref().filter(|p| p.expires_at > now)
     }
 
+    /// Whether an earlier setup was never confirmed: its key may sit, void,
+    /// in the person's app. It counts for `EARLIER_SETUP_REMEMBERED` after
+    /// it expired, while its event is surely still on record
+    /// (`retention::RetentionPolicy::MIN_DAYS`), so the answer is the same
+    /// once older setups have been deleted.
+    pub fn earlier_setup_remembered(&self, now: OffsetDateTime) -> bool {
+        self.pending_totp.as_ref().is_some_and(|p| p.expires_at + EARLIER_SETUP_REMEMBERED > now)
+    }
+
     /// The pending TOTP setup, unless it has expired.
     pub fn pending_totp(&self, now: OffsetDateTime) -> Option<&PendingTotp> {
         self.pending_totp.as_ref().filter(|p| p.expires_at > now)
@@ -463,7 +478,9 @@ impl Account {
 impl crate::Aggregate for Account {
     type Event = AccountEvent;
 
-    const FOLD_VERSION: u32 = 1;
+    /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
+    /// days, a failure streak forgotten after a day.
+    const FOLD_VERSION: u32 = 2;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 
