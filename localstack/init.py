@@ -201,6 +201,8 @@ def main():
         EVENTS_TABLE,
         [("stream", "S", "HASH"), ("version", "N", "RANGE")],
         stream="NEW_IMAGE",
+        # Sign-in activity expires (events::retention), as in the template.
+        ttl_attribute="expires_at",
     )
     ensure_table(
         ddb,

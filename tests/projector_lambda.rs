@@ -84,3 +84,34 @@ async fn a_snapshot_in_the_stream_is_passed_over() {
     assert!(project_batch(&p.projector, batch).await.batch_item_failures.is_empty());
     assert_eq!(mails(&p).await.len(), 1, "the event after the snapshot was projected");
 }
+
+/// A stream's head item (written with every append, see
+/// adapters/dynamodb/item.rs) and the TTL's deletion of an expired event
+/// reach the stream too; neither is an event, and neither stops the batch.
+#[tokio::test]
+async fn a_stream_head_and_an_expired_events_removal_are_passed_over() {
+    let p = seeded().await;
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/dynamodb_stream_batch.json")).unwrap();
+    let records = event["Records"].as_array_mut().unwrap();
+    records.truncate(1);
+    let stream = serde_json::json!({"S": format!("account#{ACCOUNT}")});
+    let head_key = serde_json::json!({"stream": stream, "version": {"N": "100000000000000000000"}});
+    let mut head = records[0].clone();
+    head["dynamodb"]["Keys"] = head_key.clone();
+    head["dynamodb"]["NewImage"] =
+        serde_json::json!({"stream": stream, "version": head_key["version"], "head": {"N": "3"}});
+    head["dynamodb"]["SequenceNumber"] = serde_json::json!("111100000000000000000");
+    let mut moved = head.clone();
+    moved["eventName"] = serde_json::json!("MODIFY");
+    moved["dynamodb"]["SequenceNumber"] = serde_json::json!("111100000000000000001");
+    let mut removed = records[0].clone();
+    removed["eventName"] = serde_json::json!("REMOVE");
+    removed["dynamodb"].as_object_mut().unwrap().remove("NewImage");
+    removed["userIdentity"] = serde_json::json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
+    removed["dynamodb"]["SequenceNumber"] = serde_json::json!("111100000000000000002");
+    records.splice(0..0, [head, moved, removed]);
+    let batch = serde_json::from_value(event).unwrap();
+    assert!(project_batch(&p.projector, batch).await.batch_item_failures.is_empty());
+    assert_eq!(mails(&p).await.len(), 1, "the event after them was projected, once");
+}

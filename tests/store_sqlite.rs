@@ -68,8 +68,13 @@ mod made_before_the_schema_had_a_version {
         assert_eq!(account(&db, "anna@example.de").await.version, 14);
         let conn = rusqlite::Connection::open(&path).unwrap();
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        // 1: the first versioned schema; 2: the snapshots' table.
-        assert_eq!(version, 2, "migrated to the current schema");
+        // 1: the first versioned schema; 2: the snapshots' table; 3: the
+        // events' expiry.
+        assert_eq!(version, 3, "migrated to the current schema");
+        // Events written before retention existed never expire.
+        let far = at + time::Duration::days(36_500);
+        assert_eq!(db.delete_expired(far).await.unwrap(), 0);
+        assert_eq!(account(&db, "anna@example.de").await.version, 14);
     }
 
     /// A directory removed at the end of the test.

@@ -2,7 +2,7 @@
 //! password, appending a new account with its claims.
 
 use events::account::{self, AccountEvent};
-use events::{EventCodec, email};
+use events::email;
 use uuid::Uuid;
 
 use crate::app::App;
@@ -45,7 +45,7 @@ impl App {
         meta: &Meta,
         claims: &[Claim],
     ) -> Result<u64, StoreError> {
-        let records: Vec<_> = events.iter().map(EventCodec::encode).collect();
+        let records = crate::decisions::records(events, &self.settings.retention, meta.at);
         self.store.append(&account::stream_id(account_id), expected_version, &records, meta, claims).await
     }
 }

@@ -14,7 +14,9 @@
 
 use events::account::Account;
 use events::factor_reset::{JointDecision, ResetRequest};
+use events::retention::RetentionPolicy;
 use events::{Aggregate, Decision, EventCodec, EventRecord};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::App;
@@ -35,17 +37,27 @@ const MAX_SNAPSHOT_BYTES: usize = 256 * 1024;
 /// the snapshot that goes with them.
 type Append = (String, u64, Vec<EventRecord>, Option<Snapshot>);
 
-fn records<E: EventCodec>(events: &[E]) -> Vec<EventRecord> {
-    events.iter().map(EventCodec::encode).collect()
+/// The events as stored: encoded, each with the expiry its retention
+/// class earns under `policy` (`events::retention`), counted from `at`.
+pub(crate) fn records<E: EventCodec>(events: &[E], policy: &RetentionPolicy, at: OffsetDateTime) -> Vec<EventRecord> {
+    events
+        .iter()
+        .map(|event| EventRecord { expires_at: policy.expires_at(event.retention(), at), ..event.encode() })
+        .collect()
 }
 
 /// What to append to `stream` after a decision on `before`: the events,
 /// and the state after them as a snapshot when the append crosses a
 /// multiple of `SNAPSHOT_EVERY`. That state is folded from the records as
 /// a later load decodes them, so it is the very state a load would fold.
-fn append_of<A: Aggregate>(stream: String, before: A, events: &[A::Event], meta: &Meta) -> Result<Append, ApiError> {
-    let records = records(events);
-    let version = before.version();
+fn append_of<A: Aggregate>(
+    stream: String,
+    (before, version): (A, u64),
+    events: &[A::Event],
+    meta: &Meta,
+    policy: &RetentionPolicy,
+) -> Result<Append, ApiError> {
+    let records = records(events, policy, meta.at);
     let new_version = version + records.len() as u64;
     if !snapshot_due(version, new_version) {
         return Ok((stream, version, records, None));
@@ -76,8 +88,16 @@ impl App {
     /// has no events.
     /// Starts from the latest snapshot of `A`'s fold, if there is one.
     pub async fn load<A: Aggregate>(&self, id: Uuid) -> Result<A, ApiError> {
+        Ok(self.load_with_version::<A>(id).await?.0)
+    }
+
+    /// The state and the stream's version, which is ahead of the state's
+    /// when the newest events have expired (`events::retention`: their
+    /// effects ended long before): what an append must expect.
+    async fn load_with_version<A: Aggregate>(&self, id: Uuid) -> Result<(A, u64), ApiError> {
         let stream = A::stream_id(id);
         let latest = self.store.load_latest(&stream, A::FOLD_VERSION).await?;
+        let version = latest.version;
         let start = match latest.snapshot {
             None => A::default(),
             Some(snapshot) => match serde_json::from_value::<A>(snapshot.state) {
@@ -86,11 +106,11 @@ impl App {
                 // events are the truth.
                 _ => {
                     tracing::warn!(stream, version = snapshot.version, "unreadable snapshot passed over");
-                    return Ok(A::from_events(&decode(&self.store.load(&stream).await?)?));
+                    return Ok((A::from_events(&decode(&self.store.load(&stream).await?)?), version));
                 }
             },
         };
-        Ok(start.folded(&decode(&latest.events)?))
+        Ok((start.folded(&decode(&latest.events)?), version))
     }
 
     pub async fn load_account(&self, account_id: Uuid) -> Result<Account, ApiError> {
@@ -126,16 +146,22 @@ impl App {
     {
         let stream = A::stream_id(id);
         for attempt in 0..MAX_ATTEMPTS {
-            let state = match loaded.take() {
-                Some(state) => state,
-                None => self.load::<A>(id).await?,
+            // A caller's state may stand behind its stream's version (its
+            // newest events expired); the append then conflicts and the
+            // next attempt loads the version too.
+            let (state, version) = match loaded.take() {
+                Some(state) => {
+                    let version = state.version();
+                    (state, version)
+                }
+                None => self.load_with_version::<A>(id).await?,
             };
             if !state.exists() {
                 return Err(A::MISSING.into());
             }
-            let before = state.clone();
+            let before = (state.clone(), version);
             let decision = decide(state).await?;
-            let appends = vec![append_of(stream.clone(), before, &decision.events, meta)?];
+            let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
             if self.append_decided(appends, meta).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
@@ -160,13 +186,13 @@ impl App {
         Fut: Future<Output = Result<JointDecision<T>, ApiError>>,
     {
         for attempt in 0..MAX_ATTEMPTS {
-            let account = self.load::<Account>(account_id).await?;
-            let request = self.load::<ResetRequest>(request_id).await?;
-            let before = (account.clone(), request.clone());
-            let decision = decide(account, request).await?;
+            let account = self.load_with_version::<Account>(account_id).await?;
+            let request = self.load_with_version::<ResetRequest>(request_id).await?;
+            let decision = decide(account.0.clone(), request.0.clone()).await?;
+            let policy = self.retention();
             let appends = vec![
-                append_of(Account::stream_id(account_id), before.0, &decision.account_events, meta)?,
-                append_of(ResetRequest::stream_id(request_id), before.1, &decision.reset_events, meta)?,
+                append_of(Account::stream_id(account_id), account, &decision.account_events, meta, policy)?,
+                append_of(ResetRequest::stream_id(request_id), request, &decision.reset_events, meta, policy)?,
             ];
             if self.append_decided(appends, meta).await? {
                 return decision.outcome.map_err(ApiError::from);
@@ -202,6 +228,12 @@ impl App {
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl App {
+    fn retention(&self) -> &RetentionPolicy {
+        &self.settings.retention
     }
 }
 

@@ -79,13 +79,19 @@ pub async fn project_batch(projector: &Projector, event: StreamEvent) -> DynamoD
     let mut response = DynamoDbEventResponse::default();
     let mut newest_applied = None;
     for record in event.records {
+        // Only new items are events: a MODIFY is a stream's head moving on,
+        // a REMOVE the TTL deleting an expired event (the template's filter
+        // leaves both out already).
+        if record.event_name != "INSERT" {
+            continue;
+        }
         let result = match crate::adapters::dynamodb::stream_record(record.change.new_image.clone()) {
             Ok(Some(stored)) => projector
                 .project(&stored)
                 .await
                 .map(|()| newest_applied = Some(stored.meta.at))
                 .map_err(|e| e.to_string()),
-            // A snapshot: nothing to project.
+            // A snapshot or a new stream's head: nothing to project.
             Ok(None) => Ok(()),
             Err(e) => Err(e.to_string()),
         };

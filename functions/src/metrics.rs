@@ -156,7 +156,7 @@ mod tests {
     use super::*;
 
     fn record(event_type: &str, payload: Value) -> EventRecord {
-        EventRecord { event_type: event_type.into(), schema_version: 1, payload }
+        EventRecord { event_type: event_type.into(), schema_version: 1, payload, expires_at: None }
     }
 
     #[test]

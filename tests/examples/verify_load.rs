@@ -91,7 +91,8 @@ async fn main() {
 
     let Backend::Embedded(db) = &p.backend else { unreachable!("an embedded portal") };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(functions::projector::embedded::follow(db.clone(), p.projector.clone(), stop_rx));
+    let follower =
+        tokio::spawn(functions::projector::embedded::follow(db.clone(), p.projector.clone(), p.clock.clone(), stop_rx));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening {}", listener.local_addr().unwrap().port());
     std::io::stdout().flush().unwrap();

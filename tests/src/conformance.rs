@@ -30,6 +30,9 @@ fn event(n: usize) -> EventRecord {
         event_type: format!("happened_{}", n % 3),
         schema_version: 1 + (n % 2) as u32,
         payload: json!({"n": n, "text": "ä ß 漢字", "nested": {"list": [1, 2, 3], "flag": true, "none": null}}),
+        // Every other event expires (whole seconds: DynamoDB's TTL counts
+        // unix seconds), and the expiry loads back with it.
+        expires_at: n.is_multiple_of(2).then(|| AT + time::Duration::days(90 + n as i64)),
     }
 }
 
@@ -53,6 +56,7 @@ pub async fn appended_events_load_back_unchanged(store: &dyn EventStore) {
 
 pub async fn an_unknown_stream_is_empty(store: &dyn EventStore) {
     assert_eq!(store.load(&stream()).await.unwrap(), vec![]);
+    assert_eq!(store.load_latest(&stream(), 1).await.unwrap(), Latest::default(), "version 0, nothing else");
 }
 
 pub async fn a_stale_expected_version_conflicts_and_writes_nothing(store: &dyn EventStore) {
@@ -212,6 +216,7 @@ fn assert_covers(latest: &Latest, total: u64, fold_version: u32) {
     }
     let versions: Vec<u64> = latest.events.iter().map(|e| e.version).collect();
     assert_eq!(versions, (after + 1..=total).collect::<Vec<_>>());
+    assert_eq!(latest.version, total, "the stream's version");
     assert!(latest.events.iter().all(|e| e.record == event(e.version as usize - 1)));
 }
 

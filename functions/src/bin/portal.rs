@@ -100,8 +100,12 @@ async fn run() -> Result<(), String> {
             let embedded =
                 Embedded::open(&config.data_dir, config.settings.clone(), Arc::new(SystemClock), Passwords::standard())
                     .map_err(|e| e.to_string())?;
-            let follower =
-                tokio::spawn(projector::embedded::follow(embedded.db.clone(), embedded.projector.clone(), stop_rx));
+            let follower = tokio::spawn(projector::embedded::follow(
+                embedded.db.clone(),
+                embedded.projector.clone(),
+                embedded.app.clock.clone(),
+                stop_rx,
+            ));
             (embedded.app, follower, embedded.lock)
         }
         Backend::Aws => {

@@ -11,6 +11,14 @@
 //! events that reach that version. They are a cache: `load_latest` works
 //! from the events alone when there is none, and deleting them changes no
 //! answer (`drop_snapshots`).
+//!
+//! Events may expire (`EventRecord::expires_at`, set by the decision runner
+//! from `events::retention`): the store deletes them some time after that
+//! (DynamoDB's TTL within days, the embedded backend hourly). A stream's
+//! version never goes back when its newest events expire: DynamoDB keeps it
+//! in the stream's head item, SQLite never deletes a stream's newest event.
+//! So no version is ever used twice, and what the projections derived from
+//! an event (a mail's marker) stays its own.
 
 use async_trait::async_trait;
 use events::codec::Recorded;
@@ -51,6 +59,9 @@ pub struct Snapshot {
 pub struct Latest {
     pub snapshot: Option<Snapshot>,
     pub events: Vec<StoredEvent>,
+    /// The stream's version (0: no such stream): its newest event's, even
+    /// when that event has expired. What an append must expect.
+    pub version: u64,
 }
 
 /// A key that may be owned by one stream only, e.g. `email#anna@example.de`.
@@ -79,8 +90,8 @@ pub enum StoreError {
 }
 
 /// Events plus claims in a one-stream append: DynamoDB's limit of 100 items
-/// per transaction, less the one its adapter spends on checking the
-/// expected version. The SQLite adapter enforces the same, so what works
+/// per transaction, less the one its adapter spends on the stream's head
+/// (the version check). The SQLite adapter enforces the same, so what works
 /// embedded works on AWS. An append to several streams spends one item per
 /// stream on that check.
 pub const MAX_ITEMS_PER_APPEND: usize = 99;
@@ -149,8 +160,9 @@ pub trait EventStore: Send + Sync {
 /// decision runner.
 pub const SNAPSHOT_EVERY: u64 = 32;
 
-/// The items a `load_latest` reads in its first round trip: the events
-/// after the latest snapshot and the snapshot itself.
+/// The items a `load_latest` reads in its first round trip: the stream's
+/// head (DynamoDB), the at most `SNAPSHOT_EVERY - 1` events after the
+/// latest snapshot, and the snapshot itself.
 pub const LATEST_WINDOW: u64 = SNAPSHOT_EVERY + 1;
 
 /// Whether an append from `expected_version` to `new_version` carries a

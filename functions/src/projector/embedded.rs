@@ -1,12 +1,14 @@
 //! The in-process projector of the embedded backend: follows the SQLite
 //! event log by its global position, remembering a checkpoint.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
 use super::Projector;
 use crate::adapters::sqlite::Sqlite;
+use crate::ports::clock::Clock;
 
 const CHECKPOINT: &str = "projector";
 const BATCH: usize = 100;
@@ -28,13 +30,25 @@ pub async fn catch_up(db: &Sqlite, projector: &Projector) -> Result<usize, super
     }
 }
 
+/// How often expired events are deleted (DynamoDB's TTL takes days).
+const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
+
 /// Runs until `shutdown` turns true. Failures (a mail that could not be
-/// sent) are retried: the checkpoint stays before the failed event.
-pub async fn follow(db: Sqlite, projector: Projector, mut shutdown: watch::Receiver<bool>) {
+/// sent) are retried: the checkpoint stays before the failed event. At
+/// start and hourly it deletes the events that have expired by `clock`.
+pub async fn follow(db: Sqlite, projector: Projector, clock: Arc<dyn Clock>, mut shutdown: watch::Receiver<bool>) {
     let appended = db.appended();
+    let mut expired_at: Option<Instant> = None;
     loop {
         if let Err(e) = catch_up(&db, &projector).await {
             tracing::warn!(error = %e, "projection failed; retrying");
+        }
+        if expired_at.is_none_or(|at| at.elapsed() >= EXPIRY_EVERY) {
+            match db.delete_expired(clock.now()).await {
+                Ok(deleted) => tracing::info!(deleted, "expired events deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired events failed; retrying in an hour"),
+            }
+            expired_at = Some(Instant::now());
         }
         tokio::select! {
             _ = appended.notified() => {}

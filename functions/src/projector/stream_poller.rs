@@ -76,8 +76,9 @@ async fn poll(client: &Client, shards: &mut Shards, projector: &Projector) -> Re
             .await
             .map_err(|e| err(aws_sdk_dynamodbstreams::error::DisplayErrorContext(e)))?;
         for record in out.records() {
+            // A REMOVE (the TTL deleting an expired event) has no new image.
             let Some(image) = record.dynamodb().and_then(|d| d.new_image()) else { continue };
-            // A snapshot: nothing to project.
+            // A snapshot or a stream's head: nothing to project.
             let Some(event) = stream_record(image.clone()).map_err(err)? else { continue };
             // On failure the iterator stays where it was: the batch is read
             // again next time, and projections that already ran skip it.

@@ -87,7 +87,8 @@ mod tests {
     /// Appends one event after version 1 with one claim: the transaction's
     /// items are the claim, the version check, the event.
     async fn append(d: &Dynamo) -> Result<Vec<u64>, StoreError> {
-        let events = [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}) }];
+        let events =
+            [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}), expires_at: None }];
         let meta = Meta { request_id: "r".into(), at: time::OffsetDateTime::UNIX_EPOCH, source_ip: None };
         let claim = Claim { key: "email#a@b.de".into(), owner: "account#1".into() };
         let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events, snapshot: None };

@@ -2,9 +2,12 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem};
+use time::OffsetDateTime;
 
-use super::item::{EventItem, SNAPSHOT_MARK, SnapshotItem, snapshot_sort_key, stored_event};
+use super::item::{
+    EventItem, HEAD_MARK, HEAD_SORT_KEY, SNAPSHOT_MARK, SnapshotItem, is_event, snapshot_sort_key, stored_event,
+};
 use super::{Dynamo, Item, query_all, unavailable};
 use crate::ports::store::{
     Claim, EventStore, LATEST_WINDOW, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
@@ -46,19 +49,8 @@ impl Dynamo {
             items.push(TransactWriteItem::builder().put(put).build());
         }
         for StreamAppend { stream, expected_version, events, snapshot } in appends.iter().copied() {
-            // Appending after version N needs N to exist: this catches a
-            // caller that names a version ahead of the stream.
-            if expected_version > 0 {
-                let check = ConditionCheck::builder()
-                    .table_name(&self.events_table)
-                    .key("stream", s(stream))
-                    .key("version", n(expected_version))
-                    .condition_expression("attribute_exists(#s)")
-                    .expression_attribute_names("#s", "stream")
-                    .build()
-                    .map_err(build)?;
-                items.push(TransactWriteItem::builder().condition_check(check).build());
-            }
+            items
+                .push(TransactWriteItem::builder().put(self.head_put(stream, expected_version, events.len())?).build());
             for (i, record) in events.iter().enumerate() {
                 let item = serde_dynamo::to_item(EventItem::new(stream, expected_version + 1 + i as u64, record, meta))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -71,15 +63,39 @@ impl Dynamo {
                     .map_err(build)?;
                 items.push(TransactWriteItem::builder().put(put).build());
             }
-            // Unconditional: the events' conditions already make the whole
+            // Unconditional: the head's condition already makes the whole
             // write fail when the stream moved on.
             if let Some(snapshot) = snapshot {
-                let put =
-                    Put::builder().table_name(&self.events_table).set_item(Some(snapshot_item(stream, snapshot)?));
+                // A snapshot may go when the activity it came with goes: an
+                // account quiet that long has little left to fold.
+                let expires_at = events.iter().filter_map(|e| e.expires_at).max();
+                let item = snapshot_item(stream, snapshot, expires_at)?;
+                let put = Put::builder().table_name(&self.events_table).set_item(Some(item));
                 items.push(TransactWriteItem::builder().put(put.build().map_err(build)?).build());
             }
         }
         Ok(items)
+    }
+
+    /// The stream's head at its new version, on the condition that it is
+    /// still at `expected_version` (no head: a new stream). This catches a
+    /// writer that lost the race and one that names a version ahead of the
+    /// stream, whether or not the newest event has expired.
+    fn head_put(&self, stream: &str, expected_version: u64, events: usize) -> Result<Put, StoreError> {
+        let item = HashMap::from([
+            ("stream".to_owned(), s(stream)),
+            ("version".to_owned(), AttributeValue::N(HEAD_SORT_KEY.to_owned())),
+            (HEAD_MARK.to_owned(), n(expected_version + events as u64)),
+        ]);
+        let put = Put::builder().table_name(&self.events_table).set_item(Some(item));
+        let put = if expected_version == 0 {
+            put.condition_expression("attribute_not_exists(#s)").expression_attribute_names("#s", "stream")
+        } else {
+            put.condition_expression("#h = :expected")
+                .expression_attribute_names("#h", HEAD_MARK)
+                .expression_attribute_values(":expected", n(expected_version))
+        };
+        put.build().map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     fn stream_query(&self, stream: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
@@ -93,7 +109,7 @@ impl Dynamo {
     }
 }
 
-fn snapshot_item(stream: &str, snapshot: &Snapshot) -> Result<Item, StoreError> {
+fn snapshot_item(stream: &str, snapshot: &Snapshot, expires_at: Option<OffsetDateTime>) -> Result<Item, StoreError> {
     let item = SnapshotItem {
         stream: stream.to_owned(),
         snapshot_of: snapshot.version,
@@ -102,11 +118,21 @@ fn snapshot_item(stream: &str, snapshot: &Snapshot) -> Result<Item, StoreError> 
     };
     let mut item: Item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.insert("version".into(), AttributeValue::N(snapshot_sort_key(snapshot.version)));
+    if let Some(at) = expires_at {
+        item.insert("expires_at".into(), n(at.unix_timestamp().max(0) as u64));
+    }
     Ok(item)
 }
 
 fn is_snapshot(item: &Item) -> bool {
     item.contains_key(SNAPSHOT_MARK)
+}
+
+/// The stream's version, if this is its head item.
+fn head_of(item: &Item) -> Result<Option<u64>, StoreError> {
+    let Some(head) = item.get(HEAD_MARK) else { return Ok(None) };
+    let version = head.as_n().ok().and_then(|n| n.parse().ok());
+    version.map(Some).ok_or_else(|| StoreError::Corrupt(format!("a stream's head is not a version: {head:?}")))
 }
 
 /// A snapshot item of `fold_version`, if this is one.
@@ -124,12 +150,12 @@ fn snapshot_of(item: &Item, fold_version: u32) -> Result<Option<Snapshot>, Store
 impl EventStore for Dynamo {
     async fn load(&self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let items = query_all(self.stream_query(stream)).await?;
-        items.into_iter().filter(|i| !is_snapshot(i)).map(stored_event).collect()
+        items.into_iter().filter(is_event).map(stored_event).collect()
     }
 
-    /// Newest first: one Query of `LATEST_WINDOW` items holds the events
-    /// after the latest snapshot and the snapshot. Without a usable one in
-    /// it, the rest of the stream follows in pages of up to 1 MB.
+    /// Newest first: one Query of `LATEST_WINDOW` items holds the head, the
+    /// events after the latest snapshot and the snapshot. Without a usable
+    /// one in it, the rest of the stream follows in pages of up to 1 MB.
     async fn load_latest(&self, stream: &str, fold_version: u32) -> Result<Latest, StoreError> {
         let mut latest = Latest::default();
         let mut start = None;
@@ -145,7 +171,9 @@ impl EventStore for Dynamo {
                 .await
                 .map_err(|e| unavailable(&e))?;
             for item in page.items() {
-                if !is_snapshot(item) {
+                if let Some(version) = head_of(item)? {
+                    latest.version = version;
+                } else if is_event(item) {
                     latest.events.push(stored_event(item.clone())?);
                 } else if let Some(snapshot) = snapshot_of(item, fold_version)? {
                     latest.snapshot = Some(snapshot);

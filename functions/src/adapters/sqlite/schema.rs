@@ -53,6 +53,12 @@ CREATE TABLE snapshots (
     PRIMARY KEY (stream, version)
 );
 ",
+    // 3: when an event may be deleted (unix seconds; NULL: kept), see
+    // `events::retention`; the embedded projector deletes hourly.
+    "
+ALTER TABLE events ADD COLUMN expires_at INTEGER;
+CREATE INDEX events_by_expiry ON events (expires_at) WHERE expires_at IS NOT NULL;
+",
 ];
 
 /// The version this build writes and reads.

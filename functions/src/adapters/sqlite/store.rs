@@ -1,21 +1,39 @@
 use async_trait::async_trait;
 use events::EventRecord;
 use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
 
 use super::{Sqlite, unavailable};
 use crate::ports::store::{
     Claim, EventStore, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
 };
 
-/// stream, version, event type, schema version, payload, meta (as stored).
-type RawEvent = (String, u64, String, u32, String, String);
+/// The columns of an event, in `RawEvent`'s order.
+const EVENT_COLUMNS: &str = "stream, version, event_type, schema_version, payload, meta, expires_at";
 
-fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+/// stream, version, event type, schema version, payload, meta, expiry (as
+/// stored).
+type RawEvent = (String, u64, String, u32, String, String, Option<i64>);
+
+/// An event's columns from `first` on (`EVENT_COLUMNS`).
+fn row_to_event(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RawEvent> {
+    let column = |i: usize| first + i;
+    Ok((
+        row.get(column(0))?,
+        row.get(column(1))?,
+        row.get(column(2))?,
+        row.get(column(3))?,
+        row.get(column(4))?,
+        row.get(column(5))?,
+        row.get(column(6))?,
+    ))
 }
 
 fn decode(raw: RawEvent) -> Result<StoredEvent, StoreError> {
-    let (stream, version, event_type, schema_version, payload, meta) = raw;
+    let (stream, version, event_type, schema_version, payload, meta, expires_at) = raw;
+    let expires_at = expires_at
+        .map(|secs| OffsetDateTime::from_unix_timestamp(secs).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()?;
     Ok(StoredEvent {
         stream,
         version,
@@ -23,6 +41,7 @@ fn decode(raw: RawEvent) -> Result<StoredEvent, StoreError> {
             event_type,
             schema_version,
             payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires_at,
         },
         meta: serde_json::from_str(&meta).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
@@ -32,16 +51,22 @@ fn decode(raw: RawEvent) -> Result<StoredEvent, StoreError> {
 struct NewEvents {
     stream: String,
     expected_version: u64,
-    /// Event type, schema version, payload.
-    rows: Vec<(String, u32, String)>,
+    /// Event type, schema version, payload, expiry (unix seconds).
+    rows: Vec<(String, u32, String, Option<i64>)>,
     /// Version, fold version, state.
     snapshot: Option<(u64, u32, String)>,
 }
 
 impl NewEvents {
     fn of(append: &StreamAppend<'_>) -> NewEvents {
-        let rows =
-            append.events.iter().map(|e| (e.event_type.clone(), e.schema_version, e.payload.to_string())).collect();
+        let rows = append
+            .events
+            .iter()
+            .map(|e| {
+                let expires_at = e.expires_at.map(OffsetDateTime::unix_timestamp);
+                (e.event_type.clone(), e.schema_version, e.payload.to_string(), expires_at)
+            })
+            .collect();
         let snapshot = append.snapshot.map(|s| (s.version, s.fold_version, s.state.to_string()));
         NewEvents { stream: append.stream.to_owned(), expected_version: append.expected_version, rows, snapshot }
     }
@@ -83,12 +108,12 @@ fn insert_events(tx: &rusqlite::Transaction<'_>, streams: &[NewEvents], meta: &s
     let mut versions = Vec::with_capacity(streams.len());
     for new in streams {
         let mut version = new.expected_version;
-        for (event_type, schema_version, payload) in &new.rows {
+        for (event_type, schema_version, payload, expires_at) in &new.rows {
             version += 1;
             tx.execute(
-                "INSERT INTO events (stream, version, event_type, schema_version, payload, meta)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![new.stream, version, event_type, schema_version, payload, meta],
+                "INSERT INTO events (stream, version, event_type, schema_version, payload, meta, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![new.stream, version, event_type, schema_version, payload, meta, expires_at],
             )
             .map_err(unavailable)?;
         }
@@ -116,14 +141,13 @@ fn events_after(
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut out = Vec::new();
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT stream, version, event_type, schema_version, payload, meta FROM events
-             WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
-        )
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream = ?1 AND version > ?2 ORDER BY version LIMIT ?3"
+        ))
         .map_err(unavailable)?;
     loop {
         let rows: Vec<_> = stmt
-            .query_map(params![stream, after, page], row_to_event)
+            .query_map(params![stream, after, page], |row| row_to_event(row, 0))
             .map_err(unavailable)?
             .collect::<Result<_, _>>()
             .map_err(unavailable)?;
@@ -165,7 +189,10 @@ impl EventStore for Sqlite {
                 })
                 .transpose()?;
             let events = events_after(conn, &stream, snapshot.as_ref().map_or(0, |s| s.version), page)?;
-            Ok(Latest { snapshot, events })
+            // A stream's newest event is never deleted (`delete_expired`),
+            // and a snapshot is written with the event of its version.
+            let version = events.last().map(|e| e.version).or(snapshot.as_ref().map(|s| s.version)).unwrap_or(0);
+            Ok(Latest { snapshot, events, version })
         })
         .await
     }
@@ -221,19 +248,34 @@ impl Sqlite {
     pub async fn read_after(&self, position: u64, limit: usize) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
         self.with_conn(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT position, stream, version, event_type, schema_version, payload, meta FROM events
-                     WHERE position > ?1 ORDER BY position LIMIT ?2",
-                )
+                .prepare_cached(&format!(
+                    "SELECT position, {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+                ))
                 .map_err(unavailable)?;
             let rows: Vec<(u64, RawEvent)> = stmt
-                .query_map(params![position, limit], |row| {
-                    Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)))
-                })
+                .query_map(params![position, limit], |row| Ok((row.get(0)?, row_to_event(row, 1)?)))
                 .map_err(unavailable)?
                 .collect::<Result<_, _>>()
                 .map_err(unavailable)?;
             rows.into_iter().map(|(pos, raw)| Ok((pos, decode(raw)?))).collect()
+        })
+        .await
+    }
+
+    /// Deletes the events that expired by `now` (`events::retention`),
+    /// except each stream's newest (it holds the stream's version) and any
+    /// a projection has not passed yet. Returns how many went.
+    pub async fn delete_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM events
+                 WHERE expires_at IS NOT NULL AND expires_at <= ?1
+                   AND position <= (SELECT COALESCE(MIN(position), 0) FROM checkpoints)
+                   AND version < (SELECT MAX(newest.version) FROM events AS newest
+                                  WHERE newest.stream = events.stream)",
+                [now.unix_timestamp()],
+            )
+            .map_err(unavailable)
         })
         .await
     }
