@@ -14,6 +14,7 @@ mod old_accounts;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;
+mod retention;
 mod round_trips;
 mod sms;
 mod store_dynamodb;

@@ -3,15 +3,10 @@
 //! Lambda's decision on recorded API Gateway authorizer events.
 
 use acceptance::conformance::{futures_join_all, sorted_statuses};
-use acceptance::harness::{Enrolled, PASSWORD, TestPortal};
-use base64::Engine;
+use acceptance::harness::{Enrolled, PASSWORD, TestPortal, basic_auth};
 use functions::dav::{self, AuthorizerRequest};
 use serde_json::{Value, json};
 use time::Duration;
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
 
 async fn create(p: &TestPortal, e: &Enrolled, name: &str) -> Value {
     let body = json!({"name": name, "verification": p.step_up(&e.secret)});
@@ -53,19 +48,19 @@ async fn create_use_list_and_revoke_an_app_password() {
     assert!(items[0]["created_at"].is_string());
     assert!(items[0]["last_used_at"].is_null(), "not used yet");
 
-    let (status, body) = dav_auth(&p, &basic(email, password)).await;
+    let (status, body) = dav_auth(&p, &basic_auth(email, password)).await;
     assert_eq!(status, 200, "{body}");
     let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
     assert_eq!(body["user_id"], account["user_id"]);
     assert_eq!(account["app_passwords"][0]["name"], "Thunderbird calendar");
     // As shown (groups), in capitals, with the email in another spelling.
     let shown = created["password_grouped"].as_str().unwrap().to_uppercase();
-    assert_eq!(dav_auth(&p, &basic(" ANNA@example.de", &shown)).await.0, 200);
+    assert_eq!(dav_auth(&p, &basic_auth(" ANNA@example.de", &shown)).await.0, 200);
     assert!(list(&p, &e.session).await[0]["last_used_at"].is_string(), "the use is recorded");
 
     let (status, _) = p.call("DELETE", &format!("/api/app-passwords/{id}"), Some(&e.session), None).await;
     assert_eq!(status, 204);
-    let (status, body) = dav_auth(&p, &basic(email, password)).await;
+    let (status, body) = dav_auth(&p, &basic_auth(email, password)).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_credentials")), "revoked: stops at once");
     assert!(list(&p, &e.session).await.is_empty());
     let (status, _) = p.call("DELETE", &format!("/api/app-passwords/{id}"), Some(&e.session), None).await;
@@ -81,7 +76,7 @@ async fn only_app_passwords_work_for_dav_and_never_at_login() {
     let e = p.enrolled(email).await;
     let password = create(&p, &e, "DAVx5").await["password"].as_str().unwrap().to_owned();
     let (status, headers, _) =
-        p.send_full("GET", "/api/dav/auth", &[("authorization", &basic(email, PASSWORD))], Vec::new()).await;
+        p.send_full("GET", "/api/dav/auth", &[("authorization", &basic_auth(email, PASSWORD))], Vec::new()).await;
     assert_eq!(status, 401, "the account password does not work for DAV");
     let challenge = headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(challenge.starts_with("Basic realm="), "a DAV client is asked for credentials: {challenge:?}");
@@ -89,8 +84,8 @@ async fn only_app_passwords_work_for_dav_and_never_at_login() {
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_credentials")), "an app password never logs in");
     let other = p.enrolled("bert@example.de").await;
     let others = create(&p, &other, "Bert's phone").await["password"].as_str().unwrap().to_owned();
-    assert_eq!(dav_auth(&p, &basic(email, &others)).await.0, 401, "another account's app password");
-    for bad in ["", "Basic", "Bearer x", "Basic !!", &basic("nobody@example.de", &password)] {
+    assert_eq!(dav_auth(&p, &basic_auth(email, &others)).await.0, 401, "another account's app password");
+    for bad in ["", "Basic", "Bearer x", "Basic !!", &basic_auth("nobody@example.de", &password)] {
         assert_eq!(dav_auth(&p, bad).await.0, 401, "{bad:?}");
     }
     assert_eq!(p.send("GET", "/api/dav/auth", &[], Vec::new()).await.0, 401);
@@ -144,20 +139,20 @@ async fn dav_failures_back_off_per_account_without_locking_the_web_login() {
     let password = create(&p, &e, "Calendar").await["password"].as_str().unwrap().to_owned();
     let wrong = "a".repeat(28);
     for i in 0..10 {
-        assert_eq!(dav_auth(&p, &basic(email, &wrong)).await.0, 401, "failure {i}");
+        assert_eq!(dav_auth(&p, &basic_auth(email, &wrong)).await.0, 401, "failure {i}");
     }
     // Ten failures earn the first lock (a minute), as for passwords.
-    let (status, body) = dav_auth(&p, &basic(email, &password)).await;
+    let (status, body) = dav_auth(&p, &basic_auth(email, &password)).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("too_many_attempts")), "even the right one while locked");
     assert!(body["retry_after"].as_u64().unwrap() > 0);
     // The web login is counted apart and still works.
     let (status, login) = p.login(email, PASSWORD).await;
     assert_eq!((status, login["status"].as_str()), (200, Some("mfa_required")));
     p.clock.advance(Duration::seconds(61));
-    assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200, "after the lock");
+    assert_eq!(dav_auth(&p, &basic_auth(email, &password)).await.0, 200, "after the lock");
     // A success ends the run of failures: one more wrong one is not locked.
-    assert_eq!(dav_auth(&p, &basic(email, &wrong)).await.0, 401);
-    assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200);
+    assert_eq!(dav_auth(&p, &basic_auth(email, &wrong)).await.0, 401);
+    assert_eq!(dav_auth(&p, &basic_auth(email, &password)).await.0, 200);
 }
 
 #[tokio::test]
@@ -168,8 +163,8 @@ async fn unknown_emails_answer_and_lock_like_known_ones() {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for _ in 0..12 {
-        known.push(dav_auth(&p, &basic("anna@example.de", &wrong)).await);
-        unknown.push(dav_auth(&p, &basic("nobody@example.de", &wrong)).await);
+        known.push(dav_auth(&p, &basic_auth("anna@example.de", &wrong)).await);
+        unknown.push(dav_auth(&p, &basic_auth("nobody@example.de", &wrong)).await);
     }
     let shape = |r: &Vec<(u16, Value)>| {
         r.iter()
@@ -192,8 +187,8 @@ async fn parallel_failures_lock_alike_for_known_and_unknown_emails() {
     for trial in 0..3 {
         let (known, unknown) = (format!("known{trial}@example.de"), format!("unknown{trial}@example.de"));
         p.register(&known).await;
-        let known = parallel_dav_auths(&p, &basic(&known, &wrong), 15).await;
-        let unknown = parallel_dav_auths(&p, &basic(&unknown, &wrong), 15).await;
+        let known = parallel_dav_auths(&p, &basic_auth(&known, &wrong), 15).await;
+        let unknown = parallel_dav_auths(&p, &basic_auth(&unknown, &wrong), 15).await;
         assert_eq!(known, unknown, "trial {trial}: a race must not reveal that an account exists");
         // Counted as the lock demands: ten failures, then refused.
         assert_eq!(known, [[401; 10].as_slice(), &[429; 5]].concat(), "trial {trial}");
@@ -207,7 +202,7 @@ async fn dav_use_writes_no_events_and_last_used_at_most_every_five_minutes() {
     let e = p.enrolled(email).await;
     let password = create(&p, &e, "Calendar").await["password"].as_str().unwrap().to_owned();
     let first_use = p.now();
-    assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200);
+    assert_eq!(dav_auth(&p, &basic_auth(email, &password)).await.0, 200);
     let events = p.event_count().await;
     let last_used = || async { list(&p, &e.session).await[0]["last_used_at"].as_str().unwrap().to_owned() };
     let recorded = last_used().await;
@@ -216,13 +211,13 @@ async fn dav_use_writes_no_events_and_last_used_at_most_every_five_minutes() {
     for _ in 0..4 {
         p.clock.advance(Duration::minutes(1));
         for _ in 0..5 {
-            assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200);
+            assert_eq!(dav_auth(&p, &basic_auth(email, &password)).await.0, 200);
         }
     }
     assert_eq!(p.event_count().await, events, "DAV requests do not grow the event log");
     assert_eq!(last_used().await, recorded, "within five minutes nothing is written");
     p.clock.advance(Duration::minutes(1));
-    assert_eq!(dav_auth(&p, &basic(email, &password)).await.0, 200);
+    assert_eq!(dav_auth(&p, &basic_auth(email, &password)).await.0, 200);
     assert_eq!(last_used().await, functions::time_fmt::rfc3339(p.now()), "five minutes on, the time moves");
     assert_eq!(p.event_count().await, events);
 }
@@ -268,13 +263,13 @@ async fn the_authorizer_allows_app_passwords_with_the_user_id_and_denies_the_res
     let password = created["password"].as_str().unwrap();
     let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
 
-    let allowed = dav::authorize(p.app(), &recorded_authorizer_event(&basic(email, password)), p.now()).await;
+    let allowed = dav::authorize(p.app(), &recorded_authorizer_event(&basic_auth(email, password)), p.now()).await;
     assert_eq!(
         serde_json::to_value(&allowed).unwrap(),
         json!({"isAuthorized": true, "context": {"user_id": account["user_id"], "app_password_id": created["id"]}}),
         "the HTTP API simple response format"
     );
-    for denied in [basic(email, PASSWORD), basic(email, &"c".repeat(28)), "Bearer x".into(), String::new()] {
+    for denied in [basic_auth(email, PASSWORD), basic_auth(email, &"c".repeat(28)), "Bearer x".into(), String::new()] {
         let response = dav::authorize(p.app(), &recorded_authorizer_event(&denied), p.now()).await;
         assert_eq!(
             serde_json::to_value(&response).unwrap(),
@@ -283,10 +278,12 @@ async fn the_authorizer_allows_app_passwords_with_the_user_id_and_denies_the_res
         );
     }
     // Without the header, the identity source is used.
-    let mut event = recorded_authorizer_event(&basic(email, password));
+    let mut event = recorded_authorizer_event(&basic_auth(email, password));
     event.headers.remove("authorization");
     assert!(dav::authorize(p.app(), &event, p.now()).await.is_authorized);
     let id = created["id"].as_str().unwrap();
     assert_eq!(p.call("DELETE", &format!("/api/app-passwords/{id}"), Some(&e.session), None).await.0, 204);
-    assert!(!dav::authorize(p.app(), &recorded_authorizer_event(&basic(email, password)), p.now()).await.is_authorized);
+    assert!(
+        !dav::authorize(p.app(), &recorded_authorizer_event(&basic_auth(email, password)), p.now()).await.is_authorized
+    );
 }

@@ -27,6 +27,8 @@ pub struct Settings {
     pub calendar: events::working_days::WorkCalendar,
     /// Where overdue reset requests are reported (`PORTAL_SUPPORT_EMAIL`).
     pub support_email: Option<String>,
+    /// How long sign-in activity is kept (`PORTAL_SIGN_IN_ACTIVITY_DAYS`).
+    pub retention: events::retention::RetentionPolicy,
 }
 
 impl Settings {
@@ -40,6 +42,7 @@ impl Settings {
             reset_policy: events::factor_reset::ResetPolicy::STANDARD,
             calendar: events::working_days::WorkCalendar::default(),
             support_email: None,
+            retention: events::retention::RetentionPolicy::default(),
         }
     }
 }

@@ -148,6 +148,24 @@ pub async fn all_events(aws: &Aws) -> Vec<StoredEvent> {
     events
 }
 
+/// What DynamoDB's TTL does some time after `now`: deletes every event
+/// item whose `expires_at` (unix seconds) has passed, a stream's newest
+/// included. LocalStack's own TTL sweep runs on the wall clock, not on a
+/// test's clock. Returns how many it deleted.
+pub async fn delete_expired(aws: &Aws, now: time::OffsetDateTime) -> usize {
+    let ddb = client().await;
+    let mut deleted = 0;
+    for item in scan(&aws.resources.events_table).await {
+        let expires_at = item.get("expires_at").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok());
+        if expires_at.is_some_and(|t| t <= now.unix_timestamp()) {
+            let key = ["stream", "version"].map(|k| (k.to_owned(), item[k].clone()));
+            ddb.delete_item().table_name(&aws.resources.events_table).set_key(Some(key.into())).send().await.unwrap();
+            deleted += 1;
+        }
+    }
+    deleted
+}
+
 pub async fn views_text(aws: &Aws) -> String {
     scan(&aws.resources.state_table).await.iter().map(|i| format!("{i:?}\n")).collect()
 }

@@ -149,8 +149,7 @@ pub async fn flows<'p>(p: &'p TestPortal, tag: &str) -> Pass<'p> {
     let created = json!({"name": "Calendar", "verification": p.step_up(&secret)});
     let created =
         pass.measure("app password create", p.call("POST", "/api/app-passwords", Some(&session), Some(created))).await;
-    let credentials = format!("{email}:{}", created["password"].as_str().unwrap());
-    let basic = format!("Basic {}", data_encoding::BASE64.encode(credentials.as_bytes()));
+    let basic = crate::harness::basic_auth(&email, created["password"].as_str().unwrap());
     let dav = || async { p.send("GET", "/api/dav/auth", &[("authorization", &basic)], Vec::new()).await };
     pass.measure("dav auth (first use)", dav()).await;
     pass.measure("dav auth (again)", dav()).await;

@@ -83,6 +83,11 @@ fn shared_key() -> Result<KeyDer, KeyError> {
     Ok(KEY.get_or_init(|| key).clone())
 }
 
+/// An `Authorization: Basic` header's value, as DAV clients send it.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    format!("Basic {}", data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes()))
+}
+
 pub fn aws_selected() -> bool {
     std::env::var("PORTAL_TEST_BACKEND").is_ok_and(|b| b == "aws")
 }
@@ -499,6 +504,18 @@ impl TestPortal {
                 .await
                 .expect("aging appends");
             self.clock.advance(Duration::days(1));
+        }
+    }
+
+    /// Deletes the events expired by the clock's now, as the backend does
+    /// on its own: the embedded projector's hourly delete (after the
+    /// projections have passed them; a stream's newest stays), DynamoDB's
+    /// TTL (every expired item, a stream's newest too). How many went.
+    pub async fn delete_expired(&self) -> usize {
+        self.project().await;
+        match &self.backend {
+            Backend::Embedded(db) => db.delete_expired(self.now()).await.unwrap(),
+            Backend::Aws(aws) => aws_tables::delete_expired(aws, self.now()).await,
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use events::account::{Account, Auth};
 use events::codec::Recorded;
 use events::factor_reset::{Approval, QueueStatus, ResetEvent, ResetRequest, Staff};
+use events::retention::RetentionPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -90,7 +91,7 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
         "anonymised": request.anonymised,
         "form": form,
         "matches": request.matches,
-        "account": account_facts(&account),
+        "account": account_facts(&account, ctx.now, &app.settings.retention),
         "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
         "taken_by": request.taken_by.map(|id| by(&id)),
         "history": entries,
@@ -127,16 +128,19 @@ fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value
     json!({ "at": rfc3339(r.at), "what": what, "by": who, "note": note, "reason": reason })
 }
 
-/// Facts about the owner's account that help decide: never a secret or a hash.
-fn account_facts(account: &Account) -> Value {
+/// Facts about the owner's account that help decide: never a secret or a
+/// hash. Sign-in history reaches back to the retention horizon only (older
+/// activity may be deleted already), failures count the current streak.
+fn account_facts(account: &Account, now: OffsetDateTime, retention: &RetentionPolicy) -> Value {
+    let horizon = retention.horizon(now);
     json!({
         "user_id": account.id,
         "email": account.email,
         "name": account.name,
         "created_at": account.created_at.map(rfc3339),
-        "last_login_at": account.last_login_at.map(rfc3339),
-        "failed_password_attempts": account.password_failures.count,
-        "failed_second_factor_attempts": account.second_factor_failures.count,
+        "last_login_at": account.last_login_at.filter(|at| horizon.is_none_or(|h| *at >= h)).map(rfc3339),
+        "failed_password_attempts": account.password_failures.current(now).count,
+        "failed_second_factor_attempts": account.second_factor_failures.current(now).count,
         "factors": {
             "totp": account.totp.is_some(),
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),

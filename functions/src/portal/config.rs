@@ -107,7 +107,21 @@ fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Se
     settings.support_email = get("PORTAL_SUPPORT_EMAIL")
         .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
         .transpose()?;
+    settings.retention = retention(get("PORTAL_SIGN_IN_ACTIVITY_DAYS").as_deref())?;
     Ok(settings)
+}
+
+/// `90` (days) or `forever`; fewer than the minimum is refused.
+fn retention(setting: Option<&str>) -> Result<events::retention::RetentionPolicy, String> {
+    use events::retention::RetentionPolicy;
+    let days = match setting.map(str::trim) {
+        None => Some(RetentionPolicy::DEFAULT_DAYS),
+        Some("forever") => None,
+        Some(days) => Some(days.parse().map_err(|_| {
+            format!("PORTAL_SIGN_IN_ACTIVITY_DAYS must be a whole number of days or forever, got {days:?}")
+        })?),
+    };
+    RetentionPolicy::sign_in_activity_days(days).map_err(|e| format!("PORTAL_SIGN_IN_ACTIVITY_DAYS: {e}"))
 }
 
 impl ConnectionLimits {
@@ -172,6 +186,19 @@ mod tests {
         assert_eq!(c.settings.dav_url, None);
         assert!(c.dev_outbox);
         assert_eq!(c.limits, ConnectionLimits::default());
+        assert_eq!(c.settings.retention.sign_in_activity, Some(time::Duration::days(90)));
+    }
+
+    #[test]
+    fn sign_in_activity_is_kept_as_set_forever_or_refused_below_31_days() {
+        let days =
+            |v: &str| config(&[("PORTAL_SIGN_IN_ACTIVITY_DAYS", v)]).map(|c| c.settings.retention.sign_in_activity);
+        assert_eq!(days("31"), Ok(Some(time::Duration::days(31))));
+        assert_eq!(days("forever"), Ok(None));
+        for bad in ["30", "0", "-5", "ninety", ""] {
+            let refused = days(bad).unwrap_err();
+            assert!(refused.starts_with("PORTAL_SIGN_IN_ACTIVITY_DAYS"), "{bad}: {refused}");
+        }
     }
 
     #[test]

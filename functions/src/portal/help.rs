@@ -35,6 +35,7 @@ settings (environment variables):
   PORTAL_HOLIDAYS           the support deadline's calendar (DE)
   PORTAL_TIME_ZONE          the time zone working days are counted in (Europe/Berlin)
   PORTAL_SUPPORT_EMAIL      where overdue reset requests are reported (none)
+  PORTAL_SIGN_IN_ACTIVITY_DAYS  days sign-in activity is kept, at least 31, or forever (90)
   PORTAL_DAV_URL            the DAV server app passwords are for (none)
   PORTAL_DEV_OUTBOX         on (default) or off: serve /dev/outbox to this machine
   PORTAL_READ_TIMEOUT_SECS  seconds a client has to send a request (10)
