@@ -21,6 +21,7 @@ pub mod phone;
 pub mod quota;
 pub mod refusal;
 pub mod retention;
+pub mod staff;
 pub mod totp;
 pub mod working_days;
 

@@ -144,7 +144,11 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         | E::ResetRequested { .. }
         | E::SecondFactorsReset { .. }
         | E::ResetRequestClosed { .. }
-        | E::PasswordResetRequested { .. } => None,
+        | E::PasswordResetRequested { .. }
+        // No mail on disabling: in a fraud the mailbox may be the
+        // fraudster's; support tells the owner as its process says.
+        | E::Disabled { .. }
+        | E::Enabled { .. } => None,
     }
 }
 

@@ -1139,3 +1139,113 @@ mod password_forgotten {
         assert!(d.events.is_empty());
     }
 }
+
+mod disabling {
+    use super::*;
+    use events::account::Role;
+    use events::staff::Staff;
+
+    /// A support staff member with a live session.
+    fn staff() -> Staff {
+        let mut g = Given::registered(vec![Role::Support]);
+        let session_id = Uuid::from_u128(77);
+        g.push(
+            T0,
+            AccountEvent::SessionStarted {
+                session_id,
+                login_id: None,
+                expires_at: T0 + Duration::hours(8),
+                second_factor: Some(Method::Totp),
+            },
+        );
+        Staff::authorize(&g.state(), session_id, T0).unwrap()
+    }
+
+    /// A customer with an authenticator, a live session and an app password.
+    fn customer() -> (Given, Uuid) {
+        let mut g = Given::with_totp();
+        let session_id = Uuid::from_u128(55);
+        g.push(
+            T0,
+            AccountEvent::SessionStarted {
+                session_id,
+                login_id: None,
+                expires_at: T0 + Duration::hours(8),
+                second_factor: Some(Method::Totp),
+            },
+        );
+        g.push(
+            T0,
+            AccountEvent::AppPasswordCreated {
+                app_password_id: Uuid::from_u128(56),
+                name: "Cal".into(),
+                hash: "ap".into(),
+            },
+        );
+        (g, session_id)
+    }
+
+    #[test]
+    fn a_disabled_account_gets_the_wrong_passwords_answer_counted_like_one() {
+        let (mut g, session_id) = customer();
+        let later = T0 + Duration::minutes(1);
+        let d = g.state().disable(&staff(), "  chargeback fraud  ");
+        assert_eq!(
+            d.events,
+            vec![AccountEvent::Disabled { staff_id: staff().account_id(), reason: "chargeback fraud".into() }]
+        );
+        g.then(later, d.events);
+        let a = g.state();
+        assert!(!a.session_active(session_id, later), "every session ended");
+        assert!(a.session_was_ended(session_id, T0), "and the apps' grants made in it with them");
+        assert_eq!(a.app_password_matching("ap"), None, "app passwords are refused");
+        let right = a.login(correct(), Uuid::new_v4(), Uuid::new_v4(), later, &POLICY);
+        let wrong = a.login(wrong(), Uuid::new_v4(), Uuid::new_v4(), later, &POLICY);
+        assert_eq!(right, wrong, "the right password is answered and recorded as a wrong one");
+        assert_eq!(right.outcome, Err(Refusal::InvalidCredentials));
+        let link = a.request_password_reset(Uuid::new_v4(), "h".into(), later, &POLICY);
+        assert!(link.events.is_empty(), "no reset link");
+        // Ten such attempts lock it like ten wrong passwords would.
+        for _ in 0..10 {
+            let d = g.state().login(correct(), Uuid::new_v4(), Uuid::new_v4(), later, &POLICY);
+            g.then(later, d.events);
+        }
+        assert!(matches!(
+            g.state().login(correct(), Uuid::new_v4(), Uuid::new_v4(), later, &POLICY).outcome,
+            Err(Refusal::TooManyAttempts { .. })
+        ));
+    }
+
+    #[test]
+    fn enabled_again_it_signs_in_with_its_factor_but_old_sessions_stay_ended() {
+        let (mut g, session_id) = customer();
+        let d = g.state().disable(&staff(), "dispute");
+        g.then(T0, d.events);
+        let d = g.state().enable(&staff());
+        assert_eq!(d.events, vec![AccountEvent::Enabled { staff_id: staff().account_id() }]);
+        g.then(T0, d.events);
+        let a = g.state();
+        assert!(!a.is_disabled() && !a.session_active(session_id, T0));
+        assert_eq!(a.app_password_matching("ap").map(|p| p.name.as_str()), Some("Cal"));
+        assert!(matches!(login(&mut g, T0), Ok(LoginOutcome::Required { .. })), "the second factor is still owed");
+    }
+
+    #[test]
+    fn refused_without_a_reason_twice_or_for_staff_and_nothing_recorded() {
+        let (g, _) = customer();
+        for reason in ["", "   ", &"x".repeat(501)] {
+            let d = g.state().disable(&staff(), reason);
+            assert!(d.events.is_empty() && matches!(d.outcome, Err(Refusal::InvalidRequest(_))), "{reason:?}");
+        }
+        assert!(g.state().disable(&staff(), &"x".repeat(500)).outcome.is_ok());
+        assert!(matches!(g.state().enable(&staff()).outcome, Err(Refusal::Conflict(_))), "not disabled");
+        let mut disabled = Given { events: g.events.clone() };
+        let d = disabled.state().disable(&staff(), "fraud");
+        disabled.then(T0, d.events);
+        let twice = disabled.state().disable(&staff(), "again");
+        assert!(twice.events.is_empty() && matches!(twice.outcome, Err(Refusal::Conflict(_))));
+        let colleague = Given::registered(vec![Role::Support]).state();
+        let d = colleague.disable(&staff(), "no");
+        assert_eq!((d.events.len(), d.outcome), (0, Err(Refusal::Forbidden)));
+    }
+}

@@ -99,7 +99,9 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::SecondFactorsReset { .. }
         | AccountEvent::ResetRequestClosed { .. }
         | AccountEvent::PasswordResetRequested { .. }
-        | AccountEvent::PasswordReset { .. } => 25,
+        | AccountEvent::PasswordReset { .. }
+        | AccountEvent::Disabled { .. }
+        | AccountEvent::Enabled { .. } => 27,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

@@ -144,7 +144,8 @@ impl Account {
                 found = Some(p);
             }
         }
-        found
+        // Compared all the same, so a disabled account takes as long.
+        found.filter(|_| !self.is_disabled())
     }
 
     /// The event that revokes every app password, for the decisions that

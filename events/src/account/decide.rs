@@ -194,7 +194,9 @@ impl Account {
         if let Some(retry_after) = self.password_retry_after(policy, now) {
             return Decision::refuse(Refusal::TooManyAttempts { retry_after });
         }
-        if !check.correct {
+        // A disabled account's password gets the wrong password's answer,
+        // counted like one, so the answer and the lockout tell nothing.
+        if !check.correct || self.is_disabled() {
             return Decision::record_and_refuse(AccountEvent::PasswordFailed {}, Refusal::InvalidCredentials);
         }
         let mut events = Vec::new();

@@ -260,6 +260,17 @@ pub enum AccountEvent {
         /// argon2id PHC string.
         password_hash: String,
     },
+    /// Staff disabled the account (fraud, a dispute): it cannot sign in,
+    /// and every session, pending login and reset link ended with this.
+    /// `reason` is the staff member's note.
+    Disabled {
+        staff_id: Uuid,
+        reason: String,
+    },
+    /// Staff enabled the account again; its sessions do not come back.
+    Enabled {
+        staff_id: Uuid,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -322,7 +333,9 @@ impl EventCodec for AccountEvent {
             | E::ResetRequested { .. }
             | E::SecondFactorsReset { .. }
             | E::ResetRequestClosed { .. }
-            | E::PasswordReset { .. } => Retention::Kept,
+            | E::PasswordReset { .. }
+            | E::Disabled { .. }
+            | E::Enabled { .. } => Retention::Kept,
         }
     }
 }

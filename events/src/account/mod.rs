@@ -6,6 +6,7 @@
 
 pub mod app_password;
 pub mod decide;
+pub mod disablement;
 pub mod event;
 pub mod password_reset;
 pub mod recovery;

@@ -69,7 +69,8 @@ impl Account {
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> Decision<ResetLink> {
-        if !self.exists() {
+        // A disabled account gets no link, answered like an unknown one.
+        if !self.exists() || self.is_disabled() {
             return Decision::ok(Vec::new(), ResetLink::SendNothing);
         }
         let limit = [Window::new(Duration::HOUR, policy.password_reset.per_hour)];

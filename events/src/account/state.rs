@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::app_password::AppPassword;
+use super::disablement::Disablement;
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
 use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
@@ -160,6 +161,9 @@ pub struct Account {
     pub pending_password_reset: Option<PendingPasswordReset>,
     /// When password-reset links were sent, over the last hour (the limit).
     pub password_resets_sent: Vec<OffsetDateTime>,
+    /// Set while staff have the account disabled (`disablement`).
+    #[serde(default)]
+    pub disabled: Option<Disablement>,
 }
 
 impl Account {
@@ -192,6 +196,12 @@ impl Account {
             | E::ResetRequestClosed { .. }
             | E::PasswordResetRequested { .. }
             | E::PasswordReset { .. } => self.apply_ways_back_in(event, at),
+            E::Disabled { staff_id, reason } => {
+                self.end_all_sessions(at);
+                self.pending_password_reset = None;
+                self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
+            }
+            E::Enabled { .. } => self.disabled = None,
         }
     }
 
@@ -479,8 +489,8 @@ impl crate::Aggregate for Account {
     type Event = AccountEvent;
 
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
-    /// days, a failure streak forgotten after a day.
-    const FOLD_VERSION: u32 = 2;
+    /// days, a failure streak forgotten after a day. 3: disabled accounts.
+    const FOLD_VERSION: u32 = 3;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

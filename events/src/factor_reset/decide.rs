@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::event::{MatchFlags, ResetEvent};
 use super::state::ResetRequest;
 use crate::Refusal;
-use crate::account::{Account, AccountEvent, AppPasswordsRevokedReason, Auth, Decision, Owed, Role};
+use crate::account::{Account, AccountEvent, AppPasswordsRevokedReason, Auth, Decision, Owed};
 use crate::working_days::{WorkCalendar, due_by};
 
 /// Settings of the support queue.
@@ -51,28 +51,7 @@ impl Default for ResetPolicy {
 #[error("PORTAL_RESET_APPROVALS must be a number from 1 to 5, not {0:?}")]
 pub struct SettingError(pub String);
 
-/// A support staff member, as proven by a live session of an account with
-/// the `support` role. Only `Staff::authorize` makes one, so every staff
-/// decision below has passed that check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Staff {
-    account_id: Uuid,
-}
-
-impl Staff {
-    /// `Unauthorized` without a live session, `Forbidden` without the role.
-    pub fn authorize(account: &Account, session_id: Uuid, now: OffsetDateTime) -> Result<Staff, Refusal> {
-        account.authorize(&Auth::Session { session_id }, now)?;
-        if !account.has_role(Role::Support) {
-            return Err(Refusal::Forbidden);
-        }
-        Ok(Staff { account_id: account.id })
-    }
-
-    pub fn account_id(&self) -> Uuid {
-        self.account_id
-    }
-}
+pub use crate::staff::Staff;
 
 /// Events for two streams that must be appended together in ONE store
 /// transaction (each at the version its state was folded from), and the
@@ -202,7 +181,7 @@ impl ResetRequest {
         if !self.is_open() {
             return Err(Refusal::Conflict(format!("this request was already {}", self.status.as_str())));
         }
-        if staff.account_id == self.account_id {
+        if staff.account_id() == self.account_id {
             return Err(Refusal::Forbidden);
         }
         Ok(())
@@ -220,7 +199,7 @@ impl ResetRequest {
         if let Err(refusal) = self.found() {
             return Decision::refuse(refusal);
         }
-        Decision::ok(vec![ResetEvent::Viewed { staff_id: staff.account_id }], ())
+        Decision::ok(vec![ResetEvent::Viewed { staff_id: staff.account_id() }], ())
     }
 
     /// A staff member takes an open request (or takes it over from a
@@ -229,10 +208,10 @@ impl ResetRequest {
         if let Err(refusal) = self.decidable_by(staff) {
             return Decision::refuse(refusal);
         }
-        if self.taken_by == Some(staff.account_id) {
+        if self.taken_by == Some(staff.account_id()) {
             return Decision::ok(Vec::new(), ());
         }
-        Decision::ok(vec![ResetEvent::Taken { staff_id: staff.account_id }], ())
+        Decision::ok(vec![ResetEvent::Taken { staff_id: staff.account_id() }], ())
     }
 
     /// A staff member approves. With `approvals_required` reached (counting
@@ -250,14 +229,14 @@ impl ResetRequest {
             return JointDecision::refuse(refusal);
         }
         let mut approvers = self.approvers();
-        if approvers.contains(&staff.account_id) {
+        if approvers.contains(&staff.account_id()) {
             return JointDecision::refuse(Refusal::Conflict(
                 "you approved this request already; another staff member must give the next approval".into(),
             ));
         }
-        approvers.push(staff.account_id);
+        approvers.push(staff.account_id());
         let required = policy.approvals_required.max(1);
-        let mut reset_events = vec![ResetEvent::ApprovalGiven { staff_id: staff.account_id, note }];
+        let mut reset_events = vec![ResetEvent::ApprovalGiven { staff_id: staff.account_id(), note }];
         if approvers.len() < required {
             return JointDecision {
                 account_events: Vec::new(),
@@ -286,7 +265,7 @@ impl ResetRequest {
         }
         JointDecision {
             account_events: vec![AccountEvent::ResetRequestClosed { request_id: self.request_id }],
-            reset_events: vec![ResetEvent::Rejected { staff_id: staff.account_id, reason }],
+            reset_events: vec![ResetEvent::Rejected { staff_id: staff.account_id(), reason }],
             outcome: Ok(()),
         }
     }
