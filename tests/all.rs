@@ -5,6 +5,7 @@
 mod app_passwords;
 mod aws;
 mod bad_input;
+mod disabling;
 mod faults;
 mod flows;
 mod infra;

@@ -304,7 +304,10 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean, email: boolean }} RequestMatches
  * @typedef {{ user_id: string, email: string, name: string, created_at: string, last_login_at: string | null,
  *   failed_password_attempts: number, failed_second_factor_attempts: number,
- *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number } }} RequestAccount
+ *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
+ *   disabled?: { at: string, reason: string, by: string } | null }} RequestAccount
+ * @typedef {{ at: string, what: 'disabled' | 'enabled', by: StaffRef, reason?: string }} AccountChange
+ * @typedef {{ account: RequestAccount, history: AccountChange[] }} StaffAccountView
  * @typedef {'submitted' | 'viewed' | 'taken' | 'approval_given' | 'approved' | 'rejected' | 'marked_overdue' | 'anonymised'} HistoryWhat
  * @typedef {{ at: string, what: HistoryWhat, by: StaffRef | null, note?: string | null, reason?: string | null }} HistoryEntry
  * @typedef {{ request_id: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
@@ -313,6 +316,30 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  *   earlier_requests?: Array<{ request_id: string, status: RequestStatus, submitted_at: string }> }} RequestDetail
  * @typedef {{ status: 'approved' } | { status: 'pending' | 'taken', approvals: { given: number, required: number } }} ApproveResult
  */
+
+/**
+ * A customer's account by email (staff only; 404 `not_found` when none).
+ * @param {string} email
+ * @returns {Promise<StaffAccountView>}
+ */
+export const lookupAccount = (email) => request('POST', '/api/support/accounts/lookup', { auth: 'session', body: { email } });
+
+/** @param {string} id */
+const staffAccountPath = (id) => `/api/support/accounts/${encodeURIComponent(id)}`;
+
+/**
+ * Disable a customer's account: it cannot sign in, its sessions end.
+ * @param {string} id
+ * @param {string} reason
+ * @returns {Promise<StaffAccountView>}
+ */
+export const disableAccount = (id, reason) => request('POST', `${staffAccountPath(id)}/disable`, { auth: 'session', body: { reason } });
+
+/**
+ * @param {string} id
+ * @returns {Promise<StaffAccountView>}
+ */
+export const enableAccount = (id) => request('POST', `${staffAccountPath(id)}/enable`, { auth: 'session' });
 
 /** @returns {Promise<{ items: QueueItem[] }>} open requests, soonest deadline first */
 export const supportQueue = () => request('GET', '/api/support/queue', { auth: 'session' });

@@ -16,6 +16,7 @@ import { resetPasswordView } from './views/reset-password.js';
 import { settingsView } from './views/settings.js';
 import { signInView } from './views/sign-in.js';
 import { setupView } from './views/setup.js';
+import { supportAccountsView } from './views/support-accounts.js';
 import { supportQueueView, supportRequestView } from './views/support.js';
 import { verifyView } from './views/verify.js';
 
@@ -39,6 +40,7 @@ addRoute('/reset-request/sent', { title: 'reset.sent.title', access: 'anyone', r
 addRoute('/privacy', { title: 'privacy.title', access: 'anyone', render: privacyView });
 addRoute('/support', { title: 'support.title', access: 'session', render: supportQueueView });
 addRoute('/support/request', { title: 'support.request.pageTitle', access: 'session', render: supportRequestView });
+addRoute('/support/accounts', { title: 'support.accounts.title', access: 'session', render: supportAccountsView });
 
 async function start() {
   // During an app's sign-in, the language the app asked for, after a reload too.

@@ -20,7 +20,7 @@ import { flash, navigate } from '../router.js';
 /** @typedef {import('../dom.js').Child} Child */
 /** @typedef {import('../forms.js').Field} Field */
 
-const ROLE = 'support';
+export const ROLE = 'support';
 /** Longest note or reason the console sends. */
 export const MAX_TEXT_CHARS = 2000;
 
@@ -28,7 +28,7 @@ export const MAX_TEXT_CHARS = 2000;
 export const requestLink = (id) => `/support/request?id=${encodeURIComponent(id)}`;
 
 /** For accounts without the role (the server says 403 too). */
-function notStaff() {
+export function notStaff() {
   return h('section', { class: 'card' }, heading(1, 'support.title'), notice('error', para('support.notStaff')));
 }
 
@@ -62,7 +62,7 @@ function statusBadge(status) {
  * @param {string} term key
  * @param {...Child} value
  */
-function row(term, ...value) {
+export function row(term, ...value) {
   return [h('dt', { text: term }), h('dd', {}, ...value)];
 }
 
@@ -108,6 +108,7 @@ export async function supportQueueView() {
     { class: 'card card--wide' },
     heading(1, 'support.title'),
     para('support.intro'),
+    h('p', { class: 'aside' }, h('a', { text: 'support.accounts.link', attrs: { href: '/support/accounts' } })),
     h('div', { class: 'support__bar' }, h('h2', { text: 'support.queue.title', attrs: { id: listTitleId } }), refresh),
     status,
     listSlot,
@@ -196,7 +197,7 @@ function requestPage(me, initial) {
       summary(d),
       // The evidence first, then the decision, then what happened so far.
       formSection(d),
-      accountSection(d),
+      accountSection(d.account),
       earlierSection(d),
       actions(me, d, (next) => show(next, true)),
       historySection(d),
@@ -275,10 +276,9 @@ function formSection(d) {
   return h('section', { class: 'support__section', attrs: { 'aria-labelledby': titleId } }, h('h2', { text: 'support.form.title', attrs: { id: titleId } }), body);
 }
 
-/** @param {RequestDetail} d */
-function accountSection(d) {
+/** @param {import('../api.js').RequestAccount | null} a */
+export function accountSection(a) {
   const titleId = uid('support-account');
-  const a = d.account;
   const title = h('h2', { text: 'support.account.title', attrs: { id: titleId } });
   if (!a) return h('section', { class: 'support__section', attrs: { 'aria-labelledby': titleId } }, title, para('support.account.gone', 'muted'));
   return h(
@@ -297,8 +297,18 @@ function accountSection(d) {
       ...row('support.account.app', h('span', { class: a.factors.totp ? 'badge badge--on' : 'badge badge--off', text: a.factors.totp ? 'support.account.active' : 'support.account.inactive' })),
       ...row('support.account.sms', a.factors.sms ? a.factors.sms : h('span', { class: 'muted', text: 'support.account.noSms' })),
       ...row('support.account.recoveryCodes', String(a.factors.recovery_codes_remaining)),
+      ...row('support.account.status', disabledBadge(a)),
     ),
   );
+}
+
+/**
+ * Whether staff disabled the account, and why.
+ * @param {import('../api.js').RequestAccount} a
+ */
+function disabledBadge(a) {
+  if (!a.disabled) return h('span', { class: 'badge badge--on', text: 'support.account.enabled' });
+  return h('span', {}, h('span', { class: 'badge badge--alert', text: 'support.account.disabled' }), ' ', a.disabled.reason);
 }
 
 /** @param {RequestDetail} d */
@@ -372,7 +382,7 @@ function historySection(d) {
  * @param {{ label: string, name: string, hint: string, required: boolean }} spec
  * @returns {Field}
  */
-function textareaField(spec) {
+export function textareaField(spec) {
   const id = uid(`f-${spec.name}`);
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;

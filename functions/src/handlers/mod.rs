@@ -21,6 +21,7 @@ pub mod session;
 pub mod sms;
 pub mod sms_factor;
 pub mod support;
+pub mod support_accounts;
 pub mod totp;
 pub mod verify;
 
@@ -39,6 +40,7 @@ pub const ALL: &[Routes] = &[
     dav_auth::ROUTES,
     reset_form::ROUTES,
     support::ROUTES,
+    support_accounts::ROUTES,
     password_reset::ROUTES,
     oidc_discovery::ROUTES,
     oidc_authorize::ROUTES,

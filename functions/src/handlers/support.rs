@@ -32,7 +32,7 @@ pub const ROUTES: Routes = routes![
 ];
 
 /// The signed-in staff member.
-async fn staff(app: &App, req: &Request, now: OffsetDateTime) -> Result<(Staff, Account), ApiError> {
+pub(super) async fn staff(app: &App, req: &Request, now: OffsetDateTime) -> Result<(Staff, Account), ApiError> {
     let who = caller(app, req, Accepts::Session, now)?;
     let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
     let account = app.load_account(who.account_id).await?;
@@ -59,7 +59,7 @@ pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
 }
 
 /// Names of the staff members (and others) a request's history mentions.
-async fn names(app: &App, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, ApiError> {
+pub(super) async fn names(app: &App, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, ApiError> {
     let mut names = HashMap::new();
     for id in ids {
         if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
@@ -131,7 +131,7 @@ fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value
 /// Facts about the owner's account that help decide: never a secret or a
 /// hash. Sign-in history reaches back to the retention horizon only (older
 /// activity may be deleted already), failures count the current streak.
-fn account_facts(account: &Account, now: OffsetDateTime, retention: &RetentionPolicy) -> Value {
+pub(super) fn account_facts(account: &Account, now: OffsetDateTime, retention: &RetentionPolicy) -> Value {
     let horizon = retention.horizon(now);
     json!({
         "user_id": account.id,
@@ -141,6 +141,7 @@ fn account_facts(account: &Account, now: OffsetDateTime, retention: &RetentionPo
         "last_login_at": account.last_login_at.filter(|at| horizon.is_none_or(|h| *at >= h)).map(rfc3339),
         "failed_password_attempts": account.password_failures.current(now).count,
         "failed_second_factor_attempts": account.second_factor_failures.current(now).count,
+        "disabled": account.disabled.as_ref().map(|d| json!({ "at": rfc3339(d.at), "reason": d.reason, "by": d.by })),
         "factors": {
             "totp": account.totp.is_some(),
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),

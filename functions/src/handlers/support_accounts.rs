@@ -1,0 +1,109 @@
+//! The support console's accounts (`support` function): find a customer's
+//! account by email, disable it (fraud, a dispute) with a reason, enable
+//! it again. The email travels in a body, never in a URL (URLs end up in
+//! access logs). Staff learn whether an address has an account; nobody
+//! else does.
+
+use events::account::{Account, AccountEvent};
+use events::codec::Recorded;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::support::{account_facts, names, staff};
+use crate::app::{App, Ctx};
+use crate::http::routes::Routes;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::ports::store::decode;
+use crate::routes;
+use crate::time_fmt::rfc3339;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/support/accounts/lookup" => lookup;
+    POST "/api/support/accounts/{id}/disable" => disable;
+    POST "/api/support/accounts/{id}/enable" => enable;
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lookup {
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    reason: String,
+}
+
+fn account_id(req: &Request) -> Result<Uuid, ApiError> {
+    request::path_param(req, "id").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(ApiError::not_found)
+}
+
+/// The account as staff see it: the facts that help decide, whether it is
+/// disabled, and every time it was disabled or enabled, by whom.
+async fn account_view(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> {
+    let account = app.load_account(id).await?;
+    if account.version == 0 {
+        return Err(ApiError::not_found());
+    }
+    let stream = events::account::stream_id(id);
+    let events: Vec<Recorded<AccountEvent>> = decode(&app.store.load(&stream).await?)?;
+    let changes: Vec<&Recorded<AccountEvent>> = events
+        .iter()
+        .filter(|r| matches!(r.event, AccountEvent::Disabled { .. } | AccountEvent::Enabled { .. }))
+        .collect();
+    let staff_ids = changes.iter().filter_map(|r| match &r.event {
+        AccountEvent::Disabled { staff_id, .. } | AccountEvent::Enabled { staff_id } => Some(*staff_id),
+        _ => None,
+    });
+    let names = names(app, staff_ids.collect()).await?;
+    let by = |id: &Uuid| json!({ "id": id, "name": names.get(id) });
+    let history: Vec<Value> = changes
+        .iter()
+        .rev()
+        .map(|r| match &r.event {
+            AccountEvent::Disabled { staff_id, reason } => {
+                json!({ "at": rfc3339(r.at), "what": "disabled", "by": by(staff_id), "reason": reason })
+            }
+            AccountEvent::Enabled { staff_id } => json!({ "at": rfc3339(r.at), "what": "enabled", "by": by(staff_id) }),
+            _ => unreachable!("filtered above"),
+        })
+        .collect();
+    Ok(json!({ "account": account_facts(&account, ctx.now, &app.settings.retention), "history": history }))
+}
+
+pub async fn lookup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Lookup = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    staff(app, &req, ctx.now).await?;
+    let id = app.account_for_address(&body.email).await?.ok_or_else(ApiError::not_found)?;
+    Ok(response::json(200, &account_view(app, &ctx, id).await?))
+}
+
+pub async fn disable(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Reason = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = account_id(&req)?;
+    app.decide(id, &ctx.meta, |account: Account| std::future::ready(Ok(account.disable(&staff, &body.reason))))
+        .await
+        .map_err(not_found_for_missing)?;
+    Ok(response::json(200, &account_view(app, &ctx, id).await?))
+}
+
+pub async fn enable(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (staff, _) = staff(app, &req, ctx.now).await?;
+    let id = account_id(&req)?;
+    app.decide(id, &ctx.meta, |account: Account| std::future::ready(Ok(account.enable(&staff))))
+        .await
+        .map_err(not_found_for_missing)?;
+    Ok(response::json(200, &account_view(app, &ctx, id).await?))
+}
+
+/// A missing account answers 401 to its owner's requests
+/// (`Account::MISSING`); to staff naming one by id it is simply not found.
+fn not_found_for_missing(e: ApiError) -> ApiError {
+    if e.status == 401 { ApiError::not_found() } else { e }
+}
