@@ -1145,10 +1145,8 @@ mod disabling {
     use events::account::Role;
     use events::staff::Staff;
 
-    /// A support staff member with a live session.
-    fn staff() -> Staff {
-        let mut g = Given::registered(vec![Role::Support]);
-        let session_id = Uuid::from_u128(77);
+    /// A session made with the app, from T0 for eight hours.
+    fn signed_in(g: &mut Given, session_id: Uuid) {
         g.push(
             T0,
             AccountEvent::SessionStarted {
@@ -1158,22 +1156,20 @@ mod disabling {
                 second_factor: Some(Method::Totp),
             },
         );
-        Staff::authorize(&g.state(), session_id, T0).unwrap()
+    }
+
+    /// A support staff member with a live session.
+    fn staff() -> Staff {
+        let mut g = Given::registered(vec![Role::Support]);
+        signed_in(&mut g, Uuid::from_u128(77));
+        Staff::authorize(&g.state(), Uuid::from_u128(77), T0).unwrap()
     }
 
     /// A customer with an authenticator, a live session and an app password.
     fn customer() -> (Given, Uuid) {
         let mut g = Given::with_totp();
         let session_id = Uuid::from_u128(55);
-        g.push(
-            T0,
-            AccountEvent::SessionStarted {
-                session_id,
-                login_id: None,
-                expires_at: T0 + Duration::hours(8),
-                second_factor: Some(Method::Totp),
-            },
-        );
+        signed_in(&mut g, session_id);
         g.push(
             T0,
             AccountEvent::AppPasswordCreated {
