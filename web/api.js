@@ -301,7 +301,7 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  *   taken_by?: StaffRef | null }} QueueItem
  * `email` is the account's; the names are the form's (null once it cannot be read).
  * @typedef {{ first_name: string, last_name: string, phone: string, email: string }} RequestForm
- * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean, email: boolean }} RequestMatches
+ * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean | null, email: boolean }} RequestMatches
  * @typedef {{ user_id: string, email: string, name: string, created_at: string, last_login_at: string | null,
  *   failed_password_attempts: number, failed_second_factor_attempts: number,
  *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number },

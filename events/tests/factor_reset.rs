@@ -139,7 +139,7 @@ fn submission() -> Submission {
     Submission {
         request_id: REQUEST,
         sealed_form: "sealed-form".into(),
-        matches: MatchFlags { first_name: true, last_name: true, phone: true, email: true },
+        matches: MatchFlags { first_name: true, last_name: true, phone: Some(true), email: true },
         privacy_consent: true,
     }
 }
@@ -299,11 +299,15 @@ fn match_flags_compare_the_form_with_the_account() {
         &account,
         Some("+4915112345678"),
     );
-    assert_eq!(all, MatchFlags { first_name: true, last_name: true, phone: true, email: true });
+    assert_eq!(all, MatchFlags { first_name: true, last_name: true, phone: Some(true), email: true });
     let two_first_names = match_flags("Anna  Maria", "Schmidt", None, None, &account, Some("+4915112345678"));
-    assert_eq!(two_first_names, MatchFlags { first_name: true, last_name: true, phone: false, email: false });
+    assert_eq!(two_first_names, MatchFlags { first_name: true, last_name: true, phone: Some(false), email: false });
+    let other_phone = match_flags("Anna", "Schmidt", Some("+4915100000000"), None, &account, Some("+4915112345678"));
+    assert_eq!(other_phone.phone, Some(false), "a number on file that differs");
+    // Without a number on file nothing can match or differ: not known.
     let none = match_flags("Maria", "Anna", Some("+4915100000000"), Some("other@example.de"), &account, None);
     assert_eq!(none, MatchFlags::default());
+    assert_eq!(none.phone, None);
     assert_eq!(match_flags("", "", None, None, &account, None), MatchFlags::default());
 }
 

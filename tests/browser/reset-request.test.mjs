@@ -204,6 +204,11 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
         const rowEl = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: en[label], exact: true }) });
         await rowEl.getByText(en['support.form.yes'], { exact: true }).waitFor();
       }
+      // The account has no number on file (its factor is the app): the phone
+      // is "not known", not a mismatch.
+      const phoneRow = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: en['support.form.phone'], exact: true }) });
+      await phoneRow.getByText(en['support.form.unknown'], { exact: true }).waitFor();
+      assert.equal(await phoneRow.getByText(en['support.form.no'], { exact: true }).count(), 0);
       const history = page.getByRole('list', { name: en['support.history.title'] });
       await history.getByText(fill(en['support.history.by'], { name: staff.name })).first().waitFor();
       await s.shot('request');

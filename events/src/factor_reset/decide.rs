@@ -113,7 +113,7 @@ pub fn match_flags(
     MatchFlags {
         first_name: !first.is_empty() && name.starts_with(&first),
         last_name: !last.is_empty() && name.ends_with(&last),
-        phone: phone_e164.is_some() && phone_e164 == account_phone,
+        phone: account_phone.map(|on_file| phone_e164 == Some(on_file)),
         email: email.is_some_and(|e| crate::email::normalize(&account.email).as_deref() == Some(e)),
     }
 }

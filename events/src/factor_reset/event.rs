@@ -15,8 +15,10 @@ use crate::codec::EventCodec;
 pub struct MatchFlags {
     pub first_name: bool,
     pub last_name: bool,
-    /// The account's SMS number, if it has one.
-    pub phone: bool,
+    /// Whether the form's number is the account's SMS number; `None` when
+    /// the account has none (nothing to compare: "not known", not a
+    /// mismatch). Events before December 2026 hold `false` there too.
+    pub phone: Option<bool>,
     pub email: bool,
 }
 
