@@ -68,6 +68,8 @@ export function smsPage(page, d) {
       const waiting = page.getByRole('button', { name: withAnyCount(d['sms.resendIn.other']) });
       await waiting.waitFor();
       assert.equal(await waiting.getAttribute('aria-disabled'), 'true', 'no new code while counting down');
+      const ratio = await contrast(waiting);
+      assert.ok(ratio >= 4.5, `the countdown's text has ${ratio.toFixed(2)}:1 against its background, at least 4.5:1 is needed`);
       return waiting;
     },
 
@@ -94,4 +96,38 @@ export function smsPage(page, d) {
       return shown;
     },
   };
+}
+
+/**
+ * The contrast ratio (WCAG 2) of an element's text against the first opaque
+ * background behind it, with the opacity of it and its ancestors applied.
+ * @param {import('playwright-core').Locator} locator
+ * @returns {Promise<number>}
+ */
+export async function contrast(locator) {
+  return locator.evaluate((el) => {
+    /** @param {string} css @returns {number[]} */
+    const rgba = (css) => (css.match(/[\d.]+/g) || []).map(Number);
+    /** @param {number[]} c */
+    const luminance = ([r, g, b]) => {
+      const lin = (/** @type {number} */ v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    let opacity = 1;
+    let background = [255, 255, 255];
+    for (let node = /** @type {Element | null} */ (el); node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      opacity *= Number(style.opacity);
+      const bg = rgba(style.backgroundColor);
+      if (bg.length >= 3 && (bg.length === 3 || bg[3] > 0)) {
+        background = bg.slice(0, 3);
+        break;
+      }
+    }
+    const text = rgba(getComputedStyle(el).color).slice(0, 3);
+    // Faded text is blended with what lies behind it.
+    const seen = text.map((c, i) => c * opacity + background[i] * (1 - opacity));
+    const [hi, lo] = [luminance(seen), luminance(background)].sort((a, b) => b - a);
+    return (hi + 0.05) / (lo + 0.05);
+  });
 }
