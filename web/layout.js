@@ -34,9 +34,29 @@ export function startLayout() {
   onNavigate(updateNav);
 }
 
+/** The page that holds the navigation (`holdNavigation`), if any. */
+let heldOn = '';
+
+/**
+ * While fresh recovery codes are shown and not yet confirmed as stored, the
+ * menu and the home link are gone, so nobody leaves the only view of them by
+ * accident. The next page releases them.
+ */
+export function holdNavigation() {
+  heldOn = location.pathname;
+  byId('site-nav').hidden = true;
+  byId('brand').removeAttribute('href');
+}
+
 /** @param {string} path */
 function updateNav(path) {
   const nav = byId('site-nav');
+  if (heldOn === path) {
+    nav.hidden = true;
+    return;
+  }
+  heldOn = '';
+  byId('brand').setAttribute('href', '/');
   if (!signedIn()) {
     nav.hidden = true;
     nav.replaceChildren();

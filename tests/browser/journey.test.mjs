@@ -69,6 +69,9 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
     assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
     assert.equal(new Set(shown).size, 10, 'recovery codes are all different');
+    // Nothing leads away before the codes are confirmed as stored.
+    assert.equal(await page.getByRole('navigation').count(), 0, 'no menu while the codes are shown');
+    assert.equal(await page.getByRole('link', { name: en['app.name'], exact: true }).count(), 0, 'no home link either');
 
     const next = button(en['recovery.continue']);
     assert.equal(await next.isDisabled(), true, 'Continue is disabled before the codes are confirmed as stored');
@@ -162,6 +165,8 @@ describe('English journey: password, authenticator app, recovery codes', { concu
 
     await button(en['recovery.continue']).click();
     await heading(fill(en['home.title'], { name })).waitFor();
+    await page.getByRole('navigation', { name: en['nav.label'] }).getByRole('link', { name: en['nav.settings'], exact: true }).waitFor();
+    await page.getByRole('link', { name: en['app.name'], exact: true }).waitFor();
     assert.equal(await page.getByText(en['home.setupDue']).count(), 0, 'no setup notice once the app is active');
     await shot('home-after-setup');
   });

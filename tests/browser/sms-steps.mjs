@@ -92,6 +92,8 @@ export function smsPage(page, d) {
       await list.waitFor();
       const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
       assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
+      assert.equal(await page.getByRole('navigation').count(), 0, 'no menu while the codes are shown');
+      assert.equal(await page.getByRole('link', { name: d['app.name'], exact: true }).count(), 0, 'no home link either');
       await label(d['recovery.stored']).check();
       return shown;
     },

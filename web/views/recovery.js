@@ -5,6 +5,7 @@ import { button, h, heading, notice, para } from '../dom.js';
 import { downloadText } from '../download.js';
 import { takeCodes } from '../handover.js';
 import { t } from '../i18n.js';
+import { holdNavigation } from '../layout.js';
 import { navigate } from '../router.js';
 import { appPasswordsHint } from './app-passwords.js';
 
@@ -21,6 +22,7 @@ export function recoveryView() {
     );
   }
   const { codes, done, next: nextPath, activated } = fresh;
+  holdNavigation();
 
   const listId = 'recovery-title';
   const list = h(
