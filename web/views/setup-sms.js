@@ -10,6 +10,7 @@ import { giveCodes } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
 import { afterSignInPath, startSession } from '../session.js';
+import { receiveSmsCode } from '../webotp.js';
 
 /** @typedef {import('../api.js').Activation} Activation */
 /** @typedef {import('../api.js').SmsCountry} SmsCountry */
@@ -78,6 +79,7 @@ export function smsEnrolment(spec) {
           sent: 'sms.sent',
           send: () => api.smsSetup(number),
           status: sentLine,
+          onSent: () => receiveSmsCode(code.input, () => el.requestSubmit()),
         });
     if (resend) resend.waitFor(sent.resend_after);
     const { form: el } = form({
@@ -100,6 +102,7 @@ export function smsEnrolment(spec) {
       cancel(),
     );
     code.input.focus();
+    receiveSmsCode(code.input, () => el.requestSubmit());
   };
 
   askNumber();

@@ -8,6 +8,7 @@ import { giveRecoveryRemaining } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
 import { afterSignInPath, clearAll, mfaMethods, signInPath, startSession } from '../session.js';
+import { receiveSmsCode } from '../webotp.js';
 
 /** @typedef {import('../session.js').Method} Method */
 /**
@@ -70,7 +71,11 @@ export function verifyView() {
       wait: 'sms.resendIn',
       sent: 'sms.sent',
       send: api.smsSend,
-      onSent: () => currentCode?.input.focus(),
+      onSent: () => {
+        currentCode?.input.focus();
+        const code = currentCode;
+        if (code) receiveSmsCode(code.input, () => code.input.form?.requestSubmit());
+      },
     });
     return sender;
   };
