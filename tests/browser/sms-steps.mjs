@@ -3,7 +3,7 @@
 // language's dictionary.
 
 import assert from 'node:assert/strict';
-import { fill, waitForSmsCode, smsCount } from './support.mjs';
+import { fill, smsCount, waitForSmsCode, wordOnOneLine } from './support.mjs';
 
 /** @param {string} s */
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -90,6 +90,16 @@ export function smsPage(page, d) {
       await page.getByText(d[doneKey]).waitFor();
       const list = page.getByRole('list', { name: d['recovery.title'] });
       await list.waitFor();
+      // The title's longest word ("Wiederherstellungscodes") is never split
+      // on a phone, at 360 and at 390 px (the width of the guides' walk).
+      const longest = d['recovery.title'].split(' ').reduce((a, b) => (b.length > a.length ? b : a));
+      const title = page.getByRole('heading', { level: 1, name: d['recovery.title'] });
+      const viewport = page.viewportSize();
+      for (const width of [360, 390]) {
+        await page.setViewportSize({ width, height: 844 });
+        assert.ok(await wordOnOneLine(title, longest), `"${longest}" is split at ${width} px`);
+      }
+      if (viewport) await page.setViewportSize(viewport);
       const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
       assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
       assert.equal(await page.getByRole('navigation').count(), 0, 'no menu while the codes are shown');

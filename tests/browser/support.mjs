@@ -318,3 +318,26 @@ export async function appOrigin(title) {
     close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
   };
 }
+
+/**
+ * Whether `word` inside `locator`'s text is laid out on one line (not split
+ * by hyphenation or a forced break).
+ * @param {import('playwright-core').Locator} locator
+ * @param {string} word
+ * @returns {Promise<boolean>}
+ */
+export async function wordOnOneLine(locator, word) {
+  return locator.evaluate((el, w) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = (node.textContent || '').indexOf(w);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + w.length);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      return tops.size === 1;
+    }
+    throw new Error(`"${w}" is not in the element's text`);
+  }, word);
+}
