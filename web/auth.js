@@ -1,8 +1,9 @@
 // Signing in and out: where each answer of the server leads.
 
 import * as api from './api.js';
+import { giveSignInEmail } from './handover.js';
 import { flash, navigate } from './router.js';
-import { afterSignInPath, clearAll, signInPath, startMfa, startSession } from './session.js';
+import { afterSignInPath, clearAll, lastTypedEmail, noteTypedEmail, signInPath, startMfa, startSession } from './session.js';
 
 /**
  * Follow the answer to a correct password.
@@ -38,6 +39,8 @@ export async function signOut() {
     // The token may already be gone; signing out here is what counts.
   }
   clearAll();
+  // Whoever signs in next on this device starts with an empty form.
+  noteTypedEmail('');
   flash('login.signedOut', 'success');
   navigate('/login', { replace: true });
 }
@@ -45,6 +48,8 @@ export async function signOut() {
 /** A refused token: the session ended, or the five minutes for the second factor passed. */
 api.setUnauthorizedHandler((kind) => {
   clearAll();
+  // Timed out, not signed out: the same person signs in again.
+  if (lastTypedEmail()) giveSignInEmail(lastTypedEmail());
   flash(kind === 'mfa' ? 'login.mfaExpired' : 'login.sessionExpired', 'warning');
   navigate(signInPath(), { replace: true });
 });

@@ -6,6 +6,7 @@ const MFA = 'portal:mfa-token';
 const METHODS = 'portal:mfa-methods';
 const ROLES = 'portal:roles';
 const SIGN_IN = 'portal:oidc-request';
+const TYPED_EMAIL = 'portal:typed-email';
 
 /** @typedef {'totp' | 'sms' | 'recovery_code'} Method */
 
@@ -131,4 +132,19 @@ export function afterSignInPath() {
 /** @returns {string} where to sign in (again): the app's sign-in while one is under way */
 export function signInPath() {
   return pendingSignIn() ? '/sign-in' : '/login';
+}
+
+/**
+ * The address last typed into a sign-in form in this tab (it survives a
+ * reload, like the tokens): "Password forgotten" and the sign-in after a
+ * time-out start with it. Signing out forgets it.
+ * @param {string} email
+ */
+export function noteTypedEmail(email) {
+  put(TYPED_EMAIL, email.trim() || null);
+}
+
+/** @returns {string} the address last typed, or '' */
+export function lastTypedEmail() {
+  return get(TYPED_EMAIL) || '';
 }

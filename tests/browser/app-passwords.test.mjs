@@ -394,6 +394,8 @@ describe('App passwords in German on a phone-sized screen', { concurrency: 1 }, 
       await u.section.getByRole('button', { name: de['settings.appPasswords.create'], exact: true }).click();
       await u.heading(de['login.title']).waitFor();
       await page.getByText(de['login.sessionExpired']).waitFor();
+      // Timed out, not signed out: the form starts with the address.
+      assert.equal(await page.getByLabel(de['login.email'], { exact: true }).inputValue(), email);
       await shot('session-ended');
     } catch (err) {
       await shot('failed').catch(() => {});

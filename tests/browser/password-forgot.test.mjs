@@ -83,6 +83,12 @@ describe('Password forgotten in English: request a link, set a new password, sig
 
   step('2. "Password forgotten?" on the sign-in page sends a link', async () => {
     await register(email, oldPassword, name, 'en');
+    // The address typed on the sign-in page is filled in on the next one.
+    await page.goto(`${PORTAL_URL}/login`);
+    await page.getByLabel(en['login.email'], { exact: true }).fill(email);
+    await page.getByRole('link', { name: en['login.forgot'], exact: true }).click();
+    await heading(en['forgot.title']).waitFor();
+    assert.equal(await page.getByLabel(en['forgot.email'], { exact: true }).inputValue(), email);
     await requestLink(email);
     await shot('sent');
     link = await resetLink(email);

@@ -5,7 +5,7 @@ import { afterPassword } from '../auth.js';
 import { h, heading } from '../dom.js';
 import { emailField, field, form } from '../forms.js';
 import { takeSignInEmail } from '../handover.js';
-import { keepPendingSignIn } from '../session.js';
+import { keepPendingSignIn, noteTypedEmail } from '../session.js';
 
 /**
  * The email and password form; the answer leads on (second factor, setup, or
@@ -17,6 +17,8 @@ export function passwordForm(prefill) {
   const email = emailField('login.email', 'username');
   const password = field({ label: 'login.password', name: 'password', type: 'password', autocomplete: 'current-password' });
   if (prefill) email.input.value = prefill;
+  noteTypedEmail(email.input.value);
+  email.input.addEventListener('input', () => noteTypedEmail(email.input.value));
 
   const { form: el } = form({
     fields: [email, password],

@@ -5,9 +5,12 @@ import * as api from '../api.js';
 import { h, heading, para } from '../dom.js';
 import { emailField, form } from '../forms.js';
 import { navigate } from '../router.js';
+import { lastTypedEmail } from '../session.js';
 
 export function passwordForgotView() {
   const email = emailField('forgot.email', 'username');
+  // Typed on the sign-in page a moment ago: no need to type it again.
+  email.input.value = lastTypedEmail();
   const { form: el } = form({
     fields: [email],
     submit: 'forgot.submit',
