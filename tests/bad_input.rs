@@ -107,17 +107,24 @@ async fn malformed_json_wrong_types_missing_and_unknown_fields_oversize_bodies()
 #[tokio::test]
 async fn invalid_values_are_refused_with_a_reason() {
     let p = TestPortal::new().await;
-    for (body, what) in [
-        (json!({"email": "not-an-email", "password": PASSWORD, "name": "A"}), "email"),
-        (json!({"email": "a@example.de", "password": PASSWORD, "name": "  "}), "empty name"),
-        (json!({"email": "a@example.de", "password": PASSWORD, "name": "x".repeat(101)}), "long name"),
-        (json!({"email": "a@example.de", "password": "kurz", "name": "A"}), "short password"),
-        (json!({"email": "a@example.de", "password": "password", "name": "A"}), "weak password"),
+    // A refused password says why, for the page to show at the field.
+    for (body, what, reason) in [
+        (json!({"email": "not-an-email", "password": PASSWORD, "name": "A"}), "email", None),
+        (json!({"email": "a@example.de", "password": PASSWORD, "name": "  "}), "empty name", None),
+        (json!({"email": "a@example.de", "password": PASSWORD, "name": "x".repeat(101)}), "long name", None),
+        (
+            json!({"email": "a@example.de", "password": "kurz", "name": "A"}),
+            "short password",
+            Some("password_too_short"),
+        ),
+        (json!({"email": "a@example.de", "password": "password", "name": "A"}), "weak", Some("password_well_known")),
+        (json!({"email": "a@example.de", "password": "password123", "name": "A"}), "weak", Some("password_well_known")),
     ] {
         let before = p.event_count().await;
         let (status, response) = p.call("POST", "/api/register", None, Some(body)).await;
-        assert_eq!(status, 400, "{what}");
+        assert_eq!((status, response["error"].as_str()), (400, Some("invalid_request")), "{what}");
         assert!(!response["message"].as_str().unwrap().is_empty());
+        assert_eq!(response["reason"].as_str(), reason, "{what}: {response}");
         assert_eq!(p.event_count().await, before);
     }
     let (status, _) =

@@ -205,6 +205,34 @@ export function form(spec) {
 }
 
 /**
+ * What the page says at the field for each reason the server gives for
+ * refusing a new password (`reason` beside `invalid_request`).
+ * @type {Record<string, string>}
+ */
+const PASSWORD_PROBLEMS = {
+  password_too_short: 'password.tooShort',
+  password_too_long: 'password.tooLong',
+  password_well_known: 'password.wellKnown',
+};
+
+/**
+ * Shows why a new password was refused at its field (and marks the error
+ * handled, so the form's alert stays quiet); false for any other error.
+ * @param {unknown} err
+ * @param {Field} passwordField
+ */
+export function showPasswordProblem(err, passwordField) {
+  if (!err || typeof err !== 'object' || !('body' in err) || !err.body || typeof err.body !== 'object') return false;
+  const reason = 'reason' in err.body && typeof err.body.reason === 'string' ? err.body.reason : '';
+  const key = PASSWORD_PROBLEMS[reason];
+  if (!key) return false;
+  passwordField.setError({ key });
+  passwordField.input.focus();
+  /** @type {{ handled?: boolean }} */ (err).handled = true;
+  return true;
+}
+
+/**
  * An email address field.
  * @param {string} label key
  * @param {string} autocomplete `username` on sign-in, `email` when registering

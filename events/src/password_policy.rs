@@ -20,26 +20,69 @@ fn common() -> &'static HashSet<&'static str> {
 /// Checks a new password. `email` is the (normalised) account email: a
 /// password equal to it is as guessable as one from the list.
 pub fn check(password: &str, email: &str) -> Result<(), Refusal> {
+    problem(password, email).map_or(Ok(()), |p| Err(Refusal::WeakPassword(p)))
+}
+
+/// What is wrong with a password, so the page can say it at the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordProblem {
+    TooShort,
+    TooLong,
+    /// On the list of common passwords (or one with digits or punctuation
+    /// added), or the email address itself.
+    WellKnown,
+}
+
+impl PasswordProblem {
+    /// The contract's `reason` beside `invalid_request`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PasswordProblem::TooShort => "password_too_short",
+            PasswordProblem::TooLong => "password_too_long",
+            PasswordProblem::WellKnown => "password_well_known",
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            PasswordProblem::TooShort => format!("password must have at least {MIN_CHARS} characters"),
+            PasswordProblem::TooLong => format!("password must have at most {MAX_CHARS} characters"),
+            PasswordProblem::WellKnown => "this password is well known and easy to guess; choose another".into(),
+        }
+    }
+}
+
+fn problem(password: &str, email: &str) -> Option<PasswordProblem> {
     let chars = password.chars().count();
     if chars < MIN_CHARS {
-        return Err(Refusal::InvalidRequest(format!("password must have at least {MIN_CHARS} characters")));
+        return Some(PasswordProblem::TooShort);
     }
     if chars > MAX_CHARS {
-        return Err(Refusal::InvalidRequest(format!("password must have at most {MAX_CHARS} characters")));
+        return Some(PasswordProblem::TooLong);
     }
     let lowered = password.to_lowercase();
     // "password123", "Monkey2024!": a listed word with a suffix people add
     // to pass composition rules is just as easy to guess.
     let stem = lowered.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     if common().contains(lowered.as_str()) || common().contains(stem) || lowered == email {
-        return Err(Refusal::InvalidRequest("this password is well known and easy to guess; choose another".into()));
+        return Some(PasswordProblem::WellKnown);
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_refusal_names_its_problem() {
+        let refused = |p: &str| check(p, "anna@example.de").unwrap_err();
+        assert_eq!(refused("Ab3$xyz"), Refusal::WeakPassword(PasswordProblem::TooShort));
+        assert_eq!(refused(&"y".repeat(MAX_CHARS + 1)), Refusal::WeakPassword(PasswordProblem::TooLong));
+        assert_eq!(refused("password123"), Refusal::WeakPassword(PasswordProblem::WellKnown));
+        assert_eq!(refused("anna@example.de"), Refusal::WeakPassword(PasswordProblem::WellKnown));
+        assert_eq!(PasswordProblem::WellKnown.reason(), "password_well_known");
+    }
 
     #[test]
     fn refuses_short_passwords() {

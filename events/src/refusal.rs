@@ -7,6 +7,9 @@ use std::fmt;
 pub enum Refusal {
     /// Malformed or unacceptable input; the text is safe to show.
     InvalidRequest(String),
+    /// A new password the policy refuses (400 `invalid_request` with a
+    /// `reason` the page shows at the field).
+    WeakPassword(crate::password_policy::PasswordProblem),
     /// Unknown email or wrong password (indistinguishable by design).
     InvalidCredentials,
     /// A second-factor code that is wrong or expired (or a recovery or SMS
@@ -56,6 +59,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::InvalidRequest(m) => write!(f, "invalid request: {m}"),
+            Refusal::WeakPassword(p) => write!(f, "invalid request: {}", p.message()),
             Refusal::InvalidCredentials => f.write_str("invalid credentials"),
             Refusal::InvalidCode => f.write_str("invalid code"),
             Refusal::CodeUsed => f.write_str("code already used"),

@@ -102,6 +102,10 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     await heading(en['register.title']).waitFor();
     await page.getByLabel(en['register.name'], { exact: true }).fill(name);
     await page.getByLabel(en['register.email'], { exact: true }).fill(email);
+    // A well-known password is refused with the reason at the field.
+    await page.getByLabel(en['register.password'], { exact: true }).fill('password123');
+    await button(en['register.submit']).click();
+    await page.getByText(en['password.wellKnown']).waitFor();
     await page.getByLabel(en['register.password'], { exact: true }).fill(password);
     await page.getByText(en['register.passwordHint']).waitFor();
     await shot('register');

@@ -102,6 +102,12 @@ describe('Password forgotten in English: request a link, set a new password, sig
     await page.getByLabel(en['newPassword.repeat'], { exact: true }).fill(`${newPassword}x`);
     await button(en['newPassword.submit']).click();
     await page.getByText(en['newPassword.mismatch'], { exact: true }).waitFor();
+    // A well-known password: the reason at the field, and the link still works.
+    await page.getByLabel(en['newPassword.password'], { exact: true }).fill('password123');
+    await page.getByLabel(en['newPassword.repeat'], { exact: true }).fill('password123');
+    await button(en['newPassword.submit']).click();
+    await page.getByText(en['password.wellKnown']).waitFor();
+    await page.getByLabel(en['newPassword.password'], { exact: true }).fill(newPassword);
     await page.getByLabel(en['newPassword.repeat'], { exact: true }).fill(newPassword);
     await button(en['newPassword.submit']).click();
     await heading(en['newPassword.doneTitle']).waitFor();

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import { h, heading } from '../dom.js';
-import { emailField, field, form } from '../forms.js';
+import { emailField, field, form, showPasswordProblem } from '../forms.js';
 import { giveSignInEmail } from '../handover.js';
 import { lang } from '../i18n.js';
 import { flash, navigate } from '../router.js';
@@ -29,7 +29,12 @@ export function registerView() {
     errors: { invalid_request: 'register.invalid' },
     fieldErrors: { email_taken: email },
     onSubmit: async () => {
-      await api.register({ name: name.value(), email: email.value(), password: password.value(), locale: lang() });
+      try {
+        await api.register({ name: name.value(), email: email.value(), password: password.value(), locale: lang() });
+      } catch (err) {
+        showPasswordProblem(err, password);
+        throw err;
+      }
       giveSignInEmail(email.value());
       flash('login.registered', 'success');
       navigate(signInPath());

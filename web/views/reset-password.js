@@ -5,7 +5,7 @@
 import * as api from '../api.js';
 import { ApiError } from '../api.js';
 import { h, heading, notice, para } from '../dom.js';
-import { field, form } from '../forms.js';
+import { field, form, showPasswordProblem } from '../forms.js';
 import { clearAll } from '../session.js';
 import { MIN_PASSWORD_LENGTH } from './register.js';
 
@@ -58,6 +58,7 @@ export function resetPasswordView(query) {
           focusHeading(card);
           return;
         }
+        showPasswordProblem(err, password);
         throw err;
       }
       // Every session ended with the old password.

@@ -58,6 +58,10 @@ impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::InvalidRequest(message) => ApiError::invalid_request(message),
+            Refusal::WeakPassword(problem) => ApiError {
+                extra: Some(("reason", problem.reason().to_owned())),
+                ..ApiError::invalid_request(problem.message())
+            },
             Refusal::InvalidCredentials => {
                 ApiError::new(401, "invalid_credentials", "The email or password is not correct.")
             }
