@@ -7,6 +7,7 @@ mod aws;
 mod bad_input;
 mod faults;
 mod flows;
+mod import;
 mod infra;
 mod kms_signing;
 mod oidc;
