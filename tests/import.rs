@@ -5,7 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use acceptance::harness::{PASSWORD, TestPortal};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use acceptance::faulty::FaultyStore;
+use acceptance::harness::{PASSWORD, TestPortal, aws_selected};
 use events::Aggregate;
 use events::account::{self, Account, AccountEvent};
 use functions::import::{self, Options, Outcome, Summary};
@@ -51,7 +55,13 @@ fn good_lines(tag: &str) -> Vec<String> {
         .collect()
 }
 
+/// As `portal import` runs on the backend under test.
 async fn run(p: &TestPortal, lines: &[String], options: Options) -> (Summary, BTreeMap<usize, Outcome>) {
+    let options = if aws_selected() { options.for_dynamodb() } else { options.for_sqlite() };
+    run_with(p, lines, options).await
+}
+
+async fn run_with(p: &TestPortal, lines: &[String], options: Options) -> (Summary, BTreeMap<usize, Outcome>) {
     let text = lines.join("\n");
     let mut outcomes = BTreeMap::new();
     let summary = import::run(&p.app, text.as_bytes(), options, |line, outcome| {
@@ -188,7 +198,7 @@ async fn with_grace_login_the_first_sign_in_is_authenticated_and_the_second_owes
     let p = TestPortal::new().await;
     let tag = Uuid::new_v4().simple().to_string();
     let lines = good_lines(&tag);
-    let (summary, _) = run(&p, &lines[..3], Options { grace_login: true }).await;
+    let (summary, _) = run(&p, &lines[..3], Options { grace_login: true, ..Options::default() }).await;
     assert_eq!(summary.imported, 3);
     let (_, password, _) = &vectors()[0];
     let (status, first) = p.login(&email_of(&tag, 0), password).await;
@@ -282,4 +292,27 @@ async fn a_wrong_password_of_an_imported_account_is_401_like_any_other_and_count
         10,
         "each wrong password is a failure of the account"
     );
+}
+
+#[tokio::test]
+async fn writes_that_time_out_are_tried_again_and_one_that_landed_counts_as_imported() {
+    let base = TestPortal::new().await;
+    let faulty = Arc::new(FaultyStore::new(base.app.store.clone(), 3));
+    let p = base.with_store(faulty.clone());
+    let tag = Uuid::new_v4().simple().to_string();
+    let lines: Vec<String> = (0..5)
+        .flat_map(|_| good_lines(&tag))
+        .enumerate()
+        .map(|(i, l)| l.replace("legacy-", &format!("x{i}-")).replace("kunde-", &format!("k{i}-")))
+        .collect();
+    faulty.enabled.store(true, Ordering::Relaxed);
+    // Batches (SQLite's way) and one account a write (DynamoDB's).
+    let (half, rest) = lines.split_at(lines.len() / 2);
+    let (a, _) = run_with(&p, half, Options::default().for_sqlite()).await;
+    let (b, _) = run_with(&p, rest, Options::default().for_dynamodb()).await;
+    faulty.enabled.store(false, Ordering::Relaxed);
+    assert!(faulty.injected.load(Ordering::Relaxed) > 5, "faults were injected");
+    assert_eq!((a.imported, a.already_there, a.refused), (half.len(), 0, 0), "{a:?}");
+    assert_eq!((b.imported, b.already_there, b.refused), (rest.len(), 0, 0), "{b:?}");
+    assert_eq!(p.event_count().await, lines.len(), "each account once, none half");
 }

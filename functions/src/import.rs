@@ -34,14 +34,42 @@ pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 3;
 /// Batches written at once: DynamoDB takes them in parallel; SQLite runs
 /// them one after another anyway.
 pub const CONCURRENT_BATCHES: usize = 8;
-/// Lines read and checked before their accounts are written.
-const CHUNK: usize = BATCH * CONCURRENT_BATCHES;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// The first sign-in may pass without a second factor.
     pub grace_login: bool,
+    /// Accounts per atomic write, 1 to `BATCH`.
+    pub batch: usize,
+    /// Writes at once.
+    pub concurrent: usize,
 }
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { grace_login: false, batch: BATCH, concurrent: CONCURRENT_BATCHES }
+    }
+}
+
+impl Options {
+    /// SQLite: batches of `BATCH` accounts, one transaction each (one
+    /// fsync for 33 accounts), two at once (SQLite takes one writer, the
+    /// other is being prepared).
+    pub fn for_sqlite(self) -> Self {
+        Options { batch: BATCH, concurrent: 2, ..self }
+    }
+
+    /// DynamoDB: one small transaction per account, `DYNAMODB_CONCURRENT`
+    /// at once. A 99-item transaction gains no write units (DynamoDB
+    /// charges per item), fails whole on one taken email, and on LocalStack
+    /// took longer than the SDK's 4 s operation timeout when 8 ran at once.
+    pub fn for_dynamodb(self) -> Self {
+        Options { batch: 1, concurrent: DYNAMODB_CONCURRENT, ..self }
+    }
+}
+
+/// Account appends at once on DynamoDB.
+pub const DYNAMODB_CONCURRENT: usize = 16;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -114,7 +142,9 @@ pub async fn run(
     loop {
         let now = app.clock.now();
         // Checked lines of this chunk: (line number, outcome so far).
-        let mut chunk: Vec<(usize, Result<Candidate, Refused>)> = Vec::with_capacity(CHUNK);
+        // Lines read and checked before their accounts are written.
+        let chunk_size = options.batch.clamp(1, BATCH) * options.concurrent.max(1);
+        let mut chunk: Vec<(usize, Result<Candidate, Refused>)> = Vec::with_capacity(chunk_size);
         for (index, line) in lines.by_ref() {
             let line_no = index + 1;
             let line = line.map_err(|e| format!("cannot read line {line_no}: {e}"))?;
@@ -123,7 +153,7 @@ pub async fn run(
             }
             let checked = rules::check_line(&line, now).and_then(|c| seen.take(line_no, &c).map(|()| c));
             chunk.push((line_no, checked));
-            if chunk.len() == CHUNK {
+            if chunk.len() == chunk_size {
                 break;
             }
         }
@@ -160,7 +190,7 @@ async fn write_chunk(
     let mut tasks = JoinSet::new();
     let mut rest = good.into_iter().peekable();
     while rest.peek().is_some() {
-        let batch: Vec<(usize, Candidate)> = rest.by_ref().take(BATCH).collect();
+        let batch: Vec<(usize, Candidate)> = rest.by_ref().take(options.batch.clamp(1, BATCH)).collect();
         let app = app.clone();
         tasks.spawn(async move { write_batch(&app, batch, options).await });
     }
@@ -213,7 +243,7 @@ async fn write_batch(
         .map(|(stream, events)| StreamAppend { stream, expected_version: 0, events, snapshot: None })
         .collect();
     let claims: Vec<Claim> = accounts.iter().map(|(_, _, _, claim)| claim.clone()).collect();
-    match app.store.append_all(&appends, &meta, &claims).await {
+    match with_retries(|| app.store.append_all(&appends, &meta, &claims)).await {
         Ok(_) => {
             outcomes.extend(
                 accounts
@@ -226,19 +256,49 @@ async fn write_batch(
         Err(e) => return Err(format!("the store refused a batch: {e}")),
     }
     for ((line_no, account_id, _, claim), events) in accounts.iter().zip(&records) {
-        let outcome = match app.store.append(&claim.owner, 0, events, &meta, std::slice::from_ref(claim)).await {
+        let append = || app.store.append(&claim.owner, 0, events, &meta, std::slice::from_ref(claim));
+        let outcome = match with_retries(append).await {
             Ok(_) => Outcome::Imported { account_id: *account_id },
-            Err(StoreError::ClaimTaken(_)) => match app.store.claim_owner(&claim.key).await.map_err(store)? {
-                Some(owner) => classify(app, owner).await?,
-                // Taken and gone again (cannot happen today: claims are never
-                // released); refusing is safe, a re-run tries again.
-                None => Outcome::Refused(Refused::EmailTaken),
-            },
+            // The account's stream is new (a fresh id): if it exists, or
+            // the claim is its, this very write landed on an earlier try
+            // that timed out (the stream and its claim are one write).
+            Err(StoreError::Conflict) => Outcome::Imported { account_id: *account_id },
+            Err(StoreError::ClaimTaken(_)) => {
+                match with_retries(|| app.store.claim_owner(&claim.key)).await.map_err(store)? {
+                    Some(owner) if owner == claim.owner => Outcome::Imported { account_id: *account_id },
+                    Some(owner) => classify(app, owner).await?,
+                    // Taken and gone again (cannot happen today: claims are never
+                    // released); refusing is safe, a re-run tries again.
+                    None => Outcome::Refused(Refused::EmailTaken),
+                }
+            }
             Err(e) => return Err(format!("the store refused line {line_no}: {e}")),
         };
         outcomes.push((*line_no, outcome));
     }
     Ok(outcomes)
+}
+
+/// A read or write the store did not answer in time (DynamoDB throttling, a slow
+/// LocalStack) is tried again, three times at most, after 0.2, 0.4 and
+/// 0.8 s. A timed-out transaction may still have been written: its retry
+/// then finds the claims taken by the very streams it wrote, which count
+/// as imported (`write_batch`).
+async fn with_retries<T, F: std::future::Future<Output = Result<T, StoreError>>>(
+    mut write: impl FnMut() -> F,
+) -> Result<T, StoreError> {
+    let mut wait = std::time::Duration::from_millis(200);
+    for _ in 0..3 {
+        match write().await {
+            Err(StoreError::Unavailable(e)) => {
+                tracing::warn!(error = %e, "the store did not take an import write; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+    write().await
 }
 
 fn meta(app: &App) -> Meta {
@@ -251,7 +311,8 @@ fn store(e: StoreError) -> String {
 
 async fn owner_of_older_form(app: &App, candidate: &Candidate) -> Result<Option<String>, String> {
     for form in candidate.lookup_forms.iter().filter(|f| **f != candidate.email) {
-        if let Some(owner) = app.store.claim_owner(&account::email_claim(form)).await.map_err(store)? {
+        let key = account::email_claim(form);
+        if let Some(owner) = with_retries(|| app.store.claim_owner(&key)).await.map_err(store)? {
             return Ok(Some(owner));
         }
     }
@@ -261,7 +322,7 @@ async fn owner_of_older_form(app: &App, candidate: &Candidate) -> Result<Option<
 /// The stream `owner` holds the email: already there when its account was
 /// itself imported, else (registered here) the line is refused.
 async fn classify(app: &App, owner: String) -> Result<Outcome, String> {
-    let stored = app.store.load(&owner).await.map_err(store)?;
+    let stored = with_retries(|| app.store.load(&owner)).await.map_err(store)?;
     // An unreadable first event is simply not an import.
     let first = stored.first().and_then(|e| AccountEvent::decode(&e.record).ok());
     Ok(match first {

@@ -4,7 +4,7 @@
 //! SQLite file) or, with `PORTAL_TEST_BACKEND=aws`, on LocalStack. Run by
 //! `bench/import`. Figures, never assertions.
 //!
-//!   import_bench [accounts]
+//!   import_bench [accounts] [accounts per atomic write] [writes at once]
 //!
 //! The hashes are Django's PBKDF2-SHA256 with one iteration (one HMAC each,
 //! so generating 100,000 takes a moment; the import does not verify
@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use acceptance::harness::{TestPortal, aws_selected, settings};
-use functions::import::{self, BATCH, CONCURRENT_BATCHES, Options};
+use functions::import::{self, Options};
 use functions::password::Passwords;
 use hmac::{KeyInit, Mac};
 use serde_json::json;
@@ -33,7 +33,15 @@ fn django_pbkdf2_once(salt: &str) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let accounts: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let accounts = args.first().copied().unwrap_or(100_000);
+    // As `portal import` chooses them for the backend.
+    let defaults = if aws_selected() { Options::default().for_dynamodb() } else { Options::default().for_sqlite() };
+    let options = Options {
+        batch: args.get(1).copied().unwrap_or(defaults.batch),
+        concurrent: args.get(2).copied().unwrap_or(defaults.concurrent),
+        ..defaults
+    };
     let data_dir = std::env::temp_dir().join(format!("portal-import-{}", uuid::Uuid::new_v4()));
     let passwords = Passwords::with_params(1024, 1, 1);
     let p = if aws_selected() {
@@ -62,9 +70,9 @@ async fn main() {
         file.len() / 1_000_000,
         generated.as_secs_f64()
     );
-    println!("batches of {BATCH} accounts per atomic write, {CONCURRENT_BATCHES} batches at once");
+    println!("{} accounts per atomic write, {} writes at once", options.batch, options.concurrent);
     let started = Instant::now();
-    let summary = import::run(&p.app, file.as_bytes(), Options::default(), |_, _| {}).await.unwrap();
+    let summary = import::run(&p.app, file.as_bytes(), options, |_, _| {}).await.unwrap();
     let took = started.elapsed().as_secs_f64();
     println!("{summary} in {took:.1} s: {:.0} accounts/s", accounts as f64 / took);
     if accounts < 100_000 {

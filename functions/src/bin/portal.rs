@@ -213,6 +213,10 @@ async fn client_list() -> Result<(), String> {
 async fn import(args: &[String]) -> Result<(), String> {
     let (file, options) = functions::import::parse_args(args)?;
     let input = std::fs::File::open(&file).map_err(|e| format!("cannot open {file}: {e}"))?;
+    let options = match PortalConfig::from_env()?.backend {
+        Backend::Embedded => options.for_sqlite(),
+        Backend::Aws => options.for_dynamodb(),
+    };
     let (app, _lock) = configured_app().await?;
     let mut out = std::io::stdout().lock();
     let summary = functions::import::run(&app, std::io::BufReader::new(input), options, |line, outcome| {
