@@ -500,6 +500,28 @@ mod tests {
     }
 
     #[test]
+    fn an_imported_account_is_kept_sends_no_mail_and_folds_with_its_real_age() {
+        use crate::codec::Recorded;
+        use crate::retention::Retention;
+        use crate::{Aggregate, EventCodec};
+        let candidate = check_line(&line(r#","created_at":"2019-04-01T08:00:00Z""#), NOW).unwrap();
+        let event = import(candidate.clone(), Uuid::nil(), false);
+        assert_eq!(event.retention(), Retention::Kept, "the account itself never expires");
+        assert_eq!(crate::notice::notice_for_account_event(&event), None);
+        let fold = |event| crate::account::Account::from_events(&[Recorded { version: 1, at: NOW, event }]);
+        let account = fold(event);
+        assert_eq!(
+            (account.created_at, account.email.as_str()),
+            (Some(datetime!(2019-04-01 08:00 UTC)), "anna@example.de")
+        );
+        assert!(!account.first_login_without_second_factor, "the second factor is owed at once");
+        let undated = Candidate { created_at: None, ..candidate };
+        let account = fold(import(undated, Uuid::nil(), true));
+        assert_eq!(account.created_at, Some(NOW), "without created_at: the import's time");
+        assert!(account.first_login_without_second_factor, "--grace-login");
+    }
+
+    #[test]
     fn the_first_line_of_an_email_or_user_name_is_kept_and_later_ones_are_refused() {
         let mut seen = Seen::default();
         let first = check_line(&line(r#","username":"Anna""#), NOW).unwrap();
