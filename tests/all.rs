@@ -8,6 +8,7 @@ mod bad_input;
 mod disabling;
 mod faults;
 mod flows;
+mod import;
 mod infra;
 mod kms_signing;
 mod oidc;

@@ -13,6 +13,7 @@ pub mod altcha;
 pub mod codec;
 pub mod email;
 pub mod factor_reset;
+pub mod import;
 pub mod lockout;
 pub mod notice;
 pub mod oidc;

@@ -127,6 +127,7 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // The reset link goes out from the handler (`Notice::PasswordResetLink`);
         // a second factor reset by support is told by the request's `Approved`.
         E::Registered { .. }
+        | E::Imported { .. }
         | E::PasswordRehashed { .. }
         | E::PasswordFailed {}
         | E::PasswordPassed { .. }
@@ -242,6 +243,16 @@ mod tests {
                 roles: vec![],
                 locale: Locale::De,
                 first_login_without_second_factor: true,
+            },
+            AccountEvent::Imported {
+                account_id: ID,
+                email: "a@example.de".into(),
+                name: "A".into(),
+                username: None,
+                password_hash: "p".into(),
+                locale: Locale::De,
+                created_at: None,
+                first_login_without_second_factor: false,
             },
             AccountEvent::PasswordRehashed { password_hash: "p".into() },
             AccountEvent::PasswordFailed {},

@@ -76,6 +76,7 @@ fn the_golden_file_covers_every_account_event_type() {
     // a golden entry makes this match non-exhaustive.
     let all = |e: &AccountEvent| match e {
         AccountEvent::Registered { .. }
+        | AccountEvent::Imported { .. }
         | AccountEvent::PasswordRehashed { .. }
         | AccountEvent::PasswordFailed {}
         | AccountEvent::PasswordPassed { .. }
@@ -101,7 +102,7 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordResetRequested { .. }
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
-        | AccountEvent::Enabled { .. } => 27,
+        | AccountEvent::Enabled { .. } => 28,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

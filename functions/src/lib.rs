@@ -12,9 +12,11 @@ pub mod dav;
 pub mod decisions;
 pub mod handlers;
 pub mod http;
+pub mod import;
 pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod legacy_hash;
 pub mod mail_text;
 pub mod metrics;
 pub mod oidc;

@@ -26,6 +26,8 @@ pub struct Passwords {
     /// argon2 verifications so far; lets tests show that unknown emails and
     /// wrong passwords cost the same work.
     verifications: Arc<AtomicU64>,
+    /// Verifications of an imported account's bcrypt, PBKDF2 or scrypt hash.
+    legacy_verifications: Arc<AtomicU64>,
     /// argon2 hashes made so far; lets benchmarks take argon2 out of a
     /// request's cost.
     hashes: Arc<AtomicU64>,
@@ -86,6 +88,7 @@ impl Passwords {
         Passwords {
             params,
             verifications: Arc::default(),
+            legacy_verifications: Arc::default(),
             hashes: Arc::default(),
             dummy: Arc::default(),
             limit: Limit::per_core(),
@@ -143,7 +146,16 @@ impl Passwords {
     /// Verifies against a stored PHC string. A stored hash that does not
     /// parse counts as a wrong password (and is logged by the caller as
     /// corrupt data, never with the password).
+    ///
+    /// The hash of an imported account may be of another system's format
+    /// (`crate::legacy_hash`: bcrypt, PBKDF2, scrypt): it is verified here,
+    /// within the same bound on runs as argon2, and a correct password is
+    /// always rehashed, so the old format is gone after the first sign-in.
     pub fn verify(&self, stored: &str, password: &str) -> PasswordCheck {
+        if let Some(correct) = crate::legacy_hash::verify(stored, password) {
+            self.legacy_verifications.fetch_add(1, Ordering::Relaxed);
+            return PasswordCheck { correct, rehashed: correct.then(|| self.hash(password)) };
+        }
         let Ok(parsed) = PasswordHash::new(stored) else {
             // Still one argon2 run, so a broken record costs the same time.
             return self.verify_dummy(password);
@@ -166,6 +178,10 @@ impl Passwords {
 
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    pub fn legacy_verifications(&self) -> u64 {
+        self.legacy_verifications.load(Ordering::Relaxed)
     }
 
     pub fn hashes(&self) -> u64 {

@@ -457,3 +457,45 @@ async fn a_backup_taken_under_load_restores_accounts_and_keys_and_no_restore_whi
     }
     let _ = std::fs::remove_file(&file);
 }
+
+#[tokio::test]
+async fn import_reports_refused_lines_fails_on_them_and_the_imported_accounts_sign_in() {
+    let dir = named_temp_dir("import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.with_extension("import.jsonl");
+    // Werkzeug's PBKDF2 of "Lange genug 1 äöü" (tests/fixtures/legacy_hashes).
+    let hash = "pbkdf2:sha256:1000$AcYcuEfR1eIpZ5hw$fea7e9cf149b9f5963109d38eab4bcfa98d79dd9828bbe3cce2520d58db8b96a";
+    let lines = [
+        json!({"email": "alt1@example.de", "name": "Alt Eins", "password_hash": hash}).to_string(),
+        json!({"email": "alt2@example.de", "name": "Alt Zwei", "password_hash": "md5$x$y"}).to_string(),
+        json!({"email": "alt3@example.de", "name": "Alt Drei", "password_hash": hash, "language": "de"}).to_string(),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let import = portal_command(&dir, &["import", file.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&import.stdout), String::from_utf8_lossy(&import.stderr));
+    assert!(!import.status.success(), "a refused line fails the command: {stderr}");
+    let report: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(report.len(), 1, "{stdout}");
+    assert_eq!((report[0]["line"].as_u64(), report[0]["reason"].as_str()), (Some(2), Some("unknown_hash_format")));
+    assert!(stderr.contains("imported 2, refused 1, already there 0"), "{stderr}");
+    assert!(!stdout.contains("md5$x$y") && !stderr.contains(hash), "no hash in the report");
+
+    // Again, without the bad line: nothing new, and success.
+    std::fs::write(&file, [&lines[0], &lines[2]].map(String::as_str).join("\n")).unwrap();
+    let again = portal_command(&dir, &["import", file.to_str().unwrap(), "--grace-login"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("imported 0, refused 0, already there 2"));
+    assert_eq!(String::from_utf8_lossy(&again.stdout).lines().count(), 2, "each already there is listed");
+    let missing = portal_command(&dir, &["import", dir.join("nope.jsonl").to_str().unwrap()]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("cannot open"));
+
+    // The portal on that data: the imported account signs in and owes the setup.
+    let portal = Portal::start(&dir, "import-log").await;
+    let (status, login) =
+        portal.call("/api/login", None, json!({"email": "alt3@example.de", "password": "Lange genug 1 äöü"})).await;
+    assert_eq!((status, login["status"].as_str()), (200, Some("mfa_setup_required")), "{login}");
+    let (clean, _) = portal.stop("-TERM");
+    assert!(clean);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
+}

@@ -116,6 +116,32 @@ pub enum AccountEvent {
         /// (customers yes, support staff no).
         first_login_without_second_factor: bool,
     },
+    /// An account brought over from the portal's previous system by
+    /// `portal import` (`crate::import`). A type of its own rather than
+    /// `Registered` with options: support and any later reader see that the
+    /// account was not registered here, `created_at` is the account's real
+    /// age from the old system (the event's own time is the import's), the
+    /// user name waits here for issue 17 to claim it, and the hash is of
+    /// the old system's format, verified once and rehashed to argon2id at
+    /// the first sign-in (`PasswordRehashed`). Sends no mail: the people
+    /// did nothing, and the operator tells them in their own words.
+    Imported {
+        account_id: Uuid,
+        email: String,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// bcrypt, PBKDF2-SHA256 (Django, Werkzeug), Werkzeug's scrypt or
+        /// an argon2 PHC string (`import::LegacyHash`).
+        password_hash: String,
+        locale: Locale,
+        /// When the old system made the account, if the file says.
+        #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+        created_at: Option<OffsetDateTime>,
+        /// Whether the first sign-in may pass without a second factor
+        /// (`portal import --grace-login`); by default it is owed at once.
+        first_login_without_second_factor: bool,
+    },
     /// The password verified under an older hashing policy and was hashed
     /// again under today's.
     PasswordRehashed {
@@ -320,6 +346,7 @@ impl EventCodec for AccountEvent {
                 SmsPurpose::Login { .. } | SmsPurpose::StepUp { .. } => Retention::SignInActivity,
             },
             E::Registered { .. }
+            | E::Imported { .. }
             | E::PasswordRehashed { .. }
             | E::SessionsEnded { .. }
             | E::TotpActivated { .. }

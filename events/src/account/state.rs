@@ -173,6 +173,7 @@ impl Account {
         self.version = recorded.version;
         match event {
             E::Registered { .. }
+            | E::Imported { .. }
             | E::PasswordRehashed { .. }
             | E::PasswordFailed { .. }
             | E::PasswordPassed { .. }
@@ -225,6 +226,26 @@ impl Account {
                 self.locale = *locale;
                 self.first_login_without_second_factor = *first_login_without_second_factor;
                 self.created_at = Some(at);
+            }
+            AccountEvent::Imported {
+                account_id,
+                email,
+                name,
+                username: _,
+                password_hash,
+                locale,
+                created_at,
+                first_login_without_second_factor,
+            } => {
+                self.id = *account_id;
+                self.email.clone_from(email);
+                self.name.clone_from(name);
+                self.password_hash.clone_from(password_hash);
+                self.roles.clear();
+                self.locale = *locale;
+                self.first_login_without_second_factor = *first_login_without_second_factor;
+                // The real age, so support and the retention rules see it.
+                self.created_at = Some(created_at.unwrap_or(at));
             }
             AccountEvent::PasswordRehashed { password_hash } => {
                 self.password_hash.clone_from(password_hash);

@@ -4,7 +4,8 @@
 //! `portal staff add --email <email> --name <name>` instead creates a support
 //! account on the configured backend, the password read from standard input;
 //! `portal client add|list|remove` manages the apps that sign in with the
-//! portal (OpenID Connect clients) there.
+//! portal (OpenID Connect clients) there; `portal import <file>` brings a
+//! portal's existing customers over (`functions::import`).
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ async fn main() -> std::process::ExitCode {
         ["client", "add"] => client_add(&args[2..]).await,
         ["client", "list"] if args.len() == 2 => client_list().await,
         ["client", "remove"] if args.len() == 3 => client_remove(&args[2]).await,
+        ["import", ..] => import(&args[1..]).await,
         _ => Err(format!("unknown command {:?}\n\n{}", args.join(" "), help::HELP)),
     };
     match result {
@@ -203,6 +205,33 @@ async fn client_list() -> Result<(), String> {
         println!("{client}");
     }
     Ok(())
+}
+
+/// `portal import <file> [--grace-login]`: the report on standard output
+/// (a JSON line per line not imported), the totals on standard error;
+/// fails when any line was refused.
+async fn import(args: &[String]) -> Result<(), String> {
+    let (file, options) = functions::import::parse_args(args)?;
+    let input = std::fs::File::open(&file).map_err(|e| format!("cannot open {file}: {e}"))?;
+    let options = match PortalConfig::from_env()?.backend {
+        Backend::Embedded => options.for_sqlite(),
+        Backend::Aws => options.for_dynamodb(),
+    };
+    let (app, _lock) = configured_app().await?;
+    let mut out = std::io::stdout().lock();
+    let summary = functions::import::run(&app, std::io::BufReader::new(input), options, |line, outcome| {
+        if let Some(report) = outcome.report_line(line) {
+            use std::io::Write;
+            let _ = writeln!(out, "{report}");
+        }
+    })
+    .await?;
+    eprintln!("portal import: {summary}");
+    if summary.refused > 0 {
+        Err(format!("{} line(s) refused, listed on standard output", summary.refused))
+    } else {
+        Ok(())
+    }
 }
 
 async fn client_remove(client_id: &str) -> Result<(), String> {

@@ -20,6 +20,13 @@ usage:
                              register an app that signs in with the portal (OpenID
                              Connect); prints its client id and secret
   portal client list         one JSON line per app
+  portal import <file.jsonl> [--grace-login]
+                             bring existing customers over (one JSON account a line:
+                             email, name, password_hash, optional username,
+                             created_at, language); prints a JSON line per refused or
+                             already imported line, the totals on standard error;
+                             fails when a line was refused. The second factor is owed
+                             at the first sign-in unless --grace-login
   portal client remove <client_id>
   portal --help              this text
 
@@ -83,7 +90,9 @@ mod tests {
 
     #[test]
     fn lists_every_command() {
-        for command in ["portal backup", "portal restore", "portal staff add", "portal client add", "client list"] {
+        for command in
+            ["portal backup", "portal restore", "portal staff add", "portal client add", "client list", "portal import"]
+        {
             assert!(HELP.contains(command), "{command}");
         }
         assert!(asked(&["--help".into()]) && asked(&["-h".into()]) && !asked(&[]));
