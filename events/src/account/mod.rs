@@ -4,6 +4,7 @@
 //! a command may change. Credentials each have their own rules module
 //! (`recovery`, `sms`, `app_password`, `password_reset`), following the one-module-per-credential layout.
 
+pub mod activity;
 pub mod app_password;
 pub mod decide;
 pub mod event;
