@@ -42,6 +42,12 @@ pub struct Ctx {
 impl App {
     pub fn ctx(&self, req: &Request) -> Ctx {
         let now = self.clock.now();
-        Ctx { now, meta: Meta { request_id: request::request_id(req), at: now, source_ip: request::source_ip(req) } }
+        let meta = Meta {
+            request_id: request::request_id(req),
+            at: now,
+            source_ip: request::source_ip(req),
+            client: request::client(req),
+        };
+        Ctx { now, meta }
     }
 }

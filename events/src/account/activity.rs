@@ -132,9 +132,11 @@ pub fn with_app_password_uses(entries: Vec<Entry>, last_used: &[(Uuid, OffsetDat
             Some(Entry { at, version: None, activity: Activity::AppPasswordUsed { app_password_id: id, name } })
         })
         .collect();
-    let mut all = entries;
-    all.extend(uses);
-    // Stable: entries of one append keep their order.
+    // Uses first, and a stable sort: a use at the very time of another
+    // entry (its creation) shows above it, and the entries of one append
+    // keep their order.
+    let mut all = uses;
+    all.extend(entries);
     all.sort_by(|a, b| b.at.cmp(&a.at));
     all
 }

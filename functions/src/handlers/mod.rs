@@ -3,6 +3,7 @@
 
 use crate::http::routes::Routes;
 
+pub mod activity;
 pub mod app_passwords;
 pub mod auth;
 pub mod dav_auth;
@@ -30,6 +31,7 @@ pub const ALL: &[Routes] = &[
     register::ROUTES,
     login::ROUTES,
     session::ROUTES,
+    activity::ROUTES,
     totp::ROUTES,
     verify::ROUTES,
     recovery_codes::ROUTES,

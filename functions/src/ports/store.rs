@@ -34,6 +34,11 @@ pub struct Meta {
     pub at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
+    /// The browser family and system of the User-Agent (`crate::client`),
+    /// never the header itself. Absent in events written before it was
+    /// recorded (December 2026) and for requests without a known client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<crate::client::Client>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

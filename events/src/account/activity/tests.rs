@@ -187,4 +187,10 @@ fn an_app_passwords_last_use_is_an_entry_in_time_order_named_by_its_creation() {
         "a use of an app password nobody can name is left out"
     );
     assert_eq!(all[1].version, None);
+    let same_time = with_app_password_uses(all[2..].to_vec(), &[(APP, at(1))]);
+    assert_eq!(
+        kinds(&same_time)[..2],
+        [&all[1].activity, &all[2].activity],
+        "a use at its creation's time shows above it"
+    );
 }
