@@ -1,4 +1,5 @@
-// Settings > Security: the second factors and recovery codes.
+// Settings > Security: the second factors and recovery codes, app passwords,
+// and the recent activity with "Sign out everywhere else".
 
 import * as api from '../api.js';
 import { announce, button, h, heading, liveRegion, para } from '../dom.js';
@@ -8,6 +9,7 @@ import { form } from '../forms.js';
 import { giveCodes } from '../handover.js';
 import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
+import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
@@ -21,7 +23,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection];
 
 export async function settingsView() {
   const account = await api.account();

@@ -137,7 +137,7 @@ pub fn with_app_password_uses(entries: Vec<Entry>, last_used: &[(Uuid, OffsetDat
     // keep their order.
     let mut all = uses;
     all.extend(entries);
-    all.sort_by(|a, b| b.at.cmp(&a.at));
+    all.sort_by_key(|e| std::cmp::Reverse(e.at));
     all
 }
 

@@ -38,7 +38,7 @@ fn at(minutes: i64) -> OffsetDateTime {
 
 /// One event of every kind, each a minute after the last.
 fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
-    let login = Some(Uuid::from_u128(3));
+    let login_id = Uuid::from_u128(3);
     let code_id = Uuid::from_u128(4);
     let setup_id = Uuid::from_u128(5);
     let request_id = Uuid::from_u128(6);
@@ -46,8 +46,8 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
     let events = vec![
         registered(),
         AccountEvent::PasswordRehashed { password_hash: "$argon2id$new".into() },
-        AccountEvent::PasswordPassed { login_id: login.unwrap(), owed: Owed::Nothing, expires_at: at(100) },
-        started(login, None),
+        AccountEvent::PasswordPassed { login_id, owed: Owed::Nothing, expires_at: at(100) },
+        started(Some(login_id), None),
         AccountEvent::TotpSetupStarted { setup_id, sealed_secret: "sealed".into(), expires_at: at(100) },
         AccountEvent::TotpActivated { setup_id, step: 1, sealed_secret: Some("sealed".into()) },
         AccountEvent::RecoveryCodesIssued { set_id: Uuid::from_u128(9), hashes: vec!["h".into()] },
