@@ -188,6 +188,8 @@ async fn the_activity_lists_sign_ins_failures_lockouts_and_changes_newest_first_
     }
     let log = p.event_log_text().await;
     assert!(!log.contains("Gecko/20100101") && !log.contains("rv:133.0"), "the raw User-Agent is never stored");
+    assert!(log.contains("203.0.113.0") && log.contains("2001:db8:abcd::"), "the network is stored");
+    assert!(!log.contains("203.0.113.77") && !log.contains("2001:db8:abcd:12::7"), "the full address is not");
     let bobs = activity(&p, &bob.session).await;
     assert_eq!(kinds(&bobs)[0], "password_failed");
     assert!(!serde_json::to_string(&bobs).unwrap().contains("Thunderbird"));

@@ -45,7 +45,10 @@ impl App {
         let meta = Meta {
             request_id: request::request_id(req),
             at: now,
-            source_ip: request::source_ip(req),
+            // Only the network (data minimisation, see `crate::client`).
+            source_ip: request::source_ip(req)
+                .and_then(|ip| crate::client::network_address(&ip))
+                .map(|a| a.to_string()),
             client: request::client(req),
         };
         Ctx { now, meta }

@@ -6,7 +6,9 @@
 //! are kept, worked out when the event is written; the raw header is never
 //! stored. The IP address is shown only as its network (/24 for IPv4, /48
 //! for IPv6): enough for a person to tell "my home" from "somewhere else",
-//! not enough to point at one line. A short list of substrings is all this
+//! not enough to point at one line. The events' metadata keeps no more
+//! than that network (its first address) since December 2026; older
+//! events' full addresses are truncated when shown. A short list of substrings is all this
 //! needs, so no user-agent crate (their regex databases are megabytes and
 //! keep the versions we throw away).
 
@@ -67,21 +69,28 @@ pub fn classify(user_agent: &str) -> Option<Client> {
 /// The network of an address: `203.0.113.0/24`, `2001:db8:1::/48`. An
 /// IPv4 address written as IPv6 (`::ffff:203.0.113.7`) counts as IPv4.
 pub fn network(ip: &str) -> Option<String> {
-    match ip.trim().parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => Some(v4_network(v4)),
-        IpAddr::V6(v6) => Some(match v6.to_ipv4_mapped() {
-            Some(v4) => v4_network(v4),
-            None => {
-                let s = v6.segments();
-                format!("{}/48", Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
-            }
-        }),
-    }
+    let address = network_address(ip)?;
+    let bits = if address.is_ipv4() { 24 } else { 48 };
+    Some(format!("{address}/{bits}"))
 }
 
-fn v4_network(ip: Ipv4Addr) -> String {
-    let [a, b, c, _] = ip.octets();
-    format!("{}/24", Ipv4Addr::new(a, b, c, 0))
+/// The first address of an address's network (`203.0.113.0`): what the
+/// events' metadata keeps of where a request came from (`App::ctx`), so
+/// the full address is never written to the log.
+pub fn network_address(ip: &str) -> Option<IpAddr> {
+    let ip = ip.trim().parse::<IpAddr>().ok()?;
+    let v4 = match ip {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4,
+            None => {
+                let s = v6.segments();
+                return Some(IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0)));
+            }
+        },
+    };
+    let [a, b, c, _] = v4.octets();
+    Some(IpAddr::V4(Ipv4Addr::new(a, b, c, 0)))
 }
 
 #[cfg(test)]
