@@ -280,3 +280,69 @@ async fn signing_out_everywhere_else_needs_a_live_session() {
     let token = p.mfa_token(EMAIL).await;
     assert_eq!(p.call("POST", "/api/sessions/end-others", Some(&token), None).await.0, 401);
 }
+
+#[tokio::test]
+async fn the_data_export_needs_a_proof_and_holds_profile_factors_app_passwords_activity_and_requests_but_no_secret() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled(EMAIL).await;
+    let body = json!({"name": "DAVx5", "verification": p.step_up(&e.secret)});
+    let (status, created) = p.call("POST", "/api/app-passwords", Some(&e.session), Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let app_password = created["password"].as_str().unwrap().to_owned();
+    let dav = basic_auth(EMAIL, &app_password);
+    assert_eq!(p.send("GET", "/api/dav/auth", &[("authorization", &dav)], Vec::new()).await.0, 200);
+    p.next_step();
+    let token = p.mfa_token(EMAIL).await;
+    let altcha = p.altcha().await;
+    let form = json!({
+        "first_name": "Anna", "last_name": "Muster", "phone": "+49 151 2345 6789", "email": EMAIL,
+        "privacy_consent": true, "altcha": altcha,
+    });
+    assert_eq!(p.call("POST", "/api/reset-requests", Some(&token), Some(form)).await.0, 202);
+    let (staff, _) = p.staff("sam@support.example", "Sam").await;
+    let (_, queue) = {
+        p.project().await;
+        p.call("GET", "/api/support/queue", Some(&staff), None).await
+    };
+    let request_id = queue["items"][0]["request_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/support/requests/{request_id}/reject");
+    assert_eq!(p.call("POST", &path, Some(&staff), Some(json!({"reason": "Name does not match"}))).await.0, 200);
+
+    // Without a proof, or with a wrong one, nothing.
+    let (status, body) = p.call("POST", "/api/account/export", Some(&e.session), None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
+    let wrong = json!({"verification": {"method": "totp", "code": p.code(&e.secret, 10)}});
+    assert_eq!(p.call("POST", "/api/account/export", Some(&e.session), Some(wrong)).await.0, 401);
+    assert_eq!(p.call("POST", "/api/account/export", None, None).await.0, 401);
+    let proof = json!({"verification": p.step_up(&e.secret)});
+    let (status, data) = p.call("POST", "/api/account/export", Some(&e.session), Some(proof.clone())).await;
+    assert_eq!(status, 200, "{data}");
+    let (status, _) = p.call("POST", "/api/account/export", Some(&e.session), Some(proof)).await;
+    assert_eq!(status, 401, "the proof is used up");
+
+    assert_eq!(
+        (data["profile"]["email"].as_str(), data["profile"]["name"].as_str()),
+        (Some(EMAIL), Some("Anna Muster"))
+    );
+    let kinds: Vec<&str> = data["factors"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["totp", "recovery_codes"]);
+    assert!(data["factors"][0]["created_at"].is_string() && data["factors"][0]["last_used_at"].is_string());
+    assert_eq!(data["factors"][1]["remaining"], 10);
+    assert_eq!(data["app_passwords"][0]["name"], "DAVx5");
+    assert!(data["app_passwords"][0]["last_used_at"].is_string());
+    assert_eq!(data["reset_requests"][0]["request_id"], request_id.as_str());
+    assert_eq!(data["reset_requests"][0]["rejection_reason"], "Name does not match");
+    assert!(data["reset_requests"][0]["decided_at"].is_string());
+    let activity: Vec<&str> =
+        data["activity"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(activity[0], "second_factor_failed", "the wrong proof, newest");
+    let position = |kind: &str| activity.iter().position(|k| *k == kind).unwrap();
+    assert!(position("reset_rejected") < position("reset_requested"));
+    assert!(activity.contains(&"app_password_used") && activity.contains(&"account_created"));
+    let text = data.to_string();
+    for secret in
+        [PASSWORD, app_password.as_str(), "argon2", "aesgcm", e.recovery_codes[0].as_str(), e.session.as_str()]
+    {
+        assert!(!text.contains(secret), "{secret} in the export");
+    }
+}

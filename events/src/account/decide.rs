@@ -565,4 +565,23 @@ impl Account {
             grant,
         )
     }
+
+    /// Reading out everything the account holds (the data export): with a
+    /// second factor, a proof of it, consumed, as for a credential change.
+    /// A stolen session alone must not carry the data away.
+    pub fn prove_for_export(
+        &self,
+        session_id: Uuid,
+        proof: Option<SecondFactorProof<'_>>,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<()> {
+        if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
+            return Decision::refuse(refusal);
+        }
+        match self.credential_step_up(session_id, proof, now, policy) {
+            Ok(accepted) => Decision { events: Vec::from_iter(accepted), outcome: Ok(()) },
+            Err(decision) => decision,
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod app_password;
 pub mod decide;
 pub mod event;
+pub mod export;
 pub mod password_reset;
 pub mod recovery;
 pub mod sms;

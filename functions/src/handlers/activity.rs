@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use events::Aggregate;
 use events::account::activity::{self, Activity, Entry};
 use events::account::{Account, AccountEvent};
+use events::codec::Recorded;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -44,7 +45,23 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let recorded = decode::<AccountEvent>(&stored)?;
     Account::from_events(&recorded).authorize(&who.auth, ctx.now)?;
 
-    let entries = activity::entries(&recorded, &app.settings.policy);
+    let mut shown = entries_shown(app, &stored, &recorded, ctx.now).await?;
+    let more = shown.len() > MAX_ENTRIES;
+    shown.truncate(MAX_ENTRIES);
+    let kept_days = app.settings.retention.sign_in_activity.map(|d| d.whole_days());
+    Ok(response::json(200, &json!({ "items": shown, "more": more, "sign_in_activity_days": kept_days })))
+}
+
+/// Every entry still on record, newest first, as the API shows it: the
+/// events' and each app password's last use. Also what the data export
+/// carries.
+pub(crate) async fn entries_shown(
+    app: &App,
+    stored: &[StoredEvent],
+    recorded: &[Recorded<AccountEvent>],
+    now: OffsetDateTime,
+) -> Result<Vec<Value>, ApiError> {
+    let entries = activity::entries(recorded, &app.settings.policy);
     let created: Vec<Uuid> = entries
         .iter()
         .filter_map(|e| match e.activity {
@@ -57,20 +74,13 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let uses: Vec<(Uuid, OffsetDateTime)> =
         created.iter().zip(last_used).filter_map(|(id, used)| used.map(|at| (*id, at))).collect();
     let entries = activity::with_app_password_uses(entries, &uses);
-
     let by_version: HashMap<u64, &StoredEvent> = stored.iter().map(|e| (e.version, e)).collect();
-    let shown: Vec<Value> = entries
+    entries
         .iter()
-        .filter(|e| !expired(e, &by_version, ctx.now))
-        .take(MAX_ENTRIES + 1)
+        .filter(|e| !expired(e, &by_version, now))
         .map(|e| entry_body(e, e.version.and_then(|v| by_version.get(&v).copied())))
-        .collect::<Result<_, _>>()?;
-    let more = shown.len() > MAX_ENTRIES;
-    let items: Vec<Value> = shown.into_iter().take(MAX_ENTRIES).collect();
-    let kept_days = app.settings.retention.sign_in_activity.map(|d| d.whole_days());
-    Ok(response::json(200, &json!({ "items": items, "more": more, "sign_in_activity_days": kept_days })))
+        .collect()
 }
-
 /// Whether an entry's event is past its expiry but not deleted yet (the
 /// stores delete some time after): shown or not, the answer would
 /// otherwise depend on when the store got round to it.

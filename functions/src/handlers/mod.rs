@@ -8,6 +8,7 @@ pub mod app_passwords;
 pub mod auth;
 pub mod dav_auth;
 pub mod dev;
+pub mod export;
 pub mod login;
 pub mod oidc_authorize;
 pub mod oidc_discovery;
@@ -32,6 +33,7 @@ pub const ALL: &[Routes] = &[
     login::ROUTES,
     session::ROUTES,
     activity::ROUTES,
+    export::ROUTES,
     totp::ROUTES,
     verify::ROUTES,
     recovery_codes::ROUTES,
