@@ -290,6 +290,14 @@ export const activity = () => request('GET', '/api/account/activity', { auth: 's
 export const endOtherSessions = () => request('POST', '/api/sessions/end-others', { auth: 'session' });
 
 /**
+ * Everything the account holds, for download; with a second factor, the proof of it.
+ * @param {Presented} [verification]
+ * @returns {Promise<Record<string, unknown>>}
+ */
+export const exportData = (verification) =>
+  request('POST', '/api/account/export', { auth: 'session', body: verification ? { verification } : {} });
+
+/**
  * An ALTCHA v1 proof-of-work challenge (see altcha.js).
  * @typedef {{ algorithm: string, challenge: string, maxnumber: number, salt: string, signature: string }} AltchaChallenge
  */

@@ -5,6 +5,7 @@
 // everywhere else from the first ends the second, and the first goes on.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
@@ -164,5 +165,26 @@ describe('Recent activity in English and German, and signing out everywhere else
     await chromium.getByRole('heading', { level: 1, name: de['login.title'], exact: true }).waitFor();
     const token = await chromium.evaluate(() => sessionStorage.getItem('portal:session-token'));
     assert.equal(token, null, 'the ended session was forgotten');
+  });
+
+  step('5. "Download my data" asks for the app\'s code, then downloads the JSON', async () => {
+    const button = firefox.getByRole('button', { name: en['settings.export.download'], exact: true });
+    await button.click();
+    const dialog = firefox.getByRole('dialog', { name: en['stepUp.title'] });
+    await dialog.getByText(en['settings.export.stepUp']).waitFor();
+    assert.deepEqual(await axeViolations(firefox), []);
+    await dialog.getByLabel(en['stepUp.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    const [download] = await Promise.all([
+      firefox.waitForEvent('download'),
+      dialog.getByRole('button', { name: en['settings.export.download'], exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'my-data.json');
+    const path = await download.path();
+    const data = JSON.parse(await readFile(path, 'utf8'));
+    assert.equal(data.profile.email, who.email);
+    assert.equal(data.factors[0].kind, 'totp');
+    assert.ok(data.activity.some((/** @type {{ kind: string }} */ e) => e.kind === 'signed_out_everywhere_else'));
+    assert.ok(!JSON.stringify(data).includes(who.password), 'never the password');
+    await firefox.getByText(en['settings.export.done']).waitFor();
   });
 });

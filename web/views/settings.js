@@ -11,6 +11,7 @@ import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
 import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
+import { exportSection } from './export.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof, withStepUp } from './step-up.js';
@@ -23,7 +24,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
 
 export async function settingsView() {
   const account = await api.account();
