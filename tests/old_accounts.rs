@@ -93,7 +93,7 @@ async fn a_snapshot_of_another_fold_version_is_ignored() {
         events: &records,
         snapshot: Some(&snapshot),
     };
-    let meta = Meta { request_id: "later-build".into(), at: p.now(), source_ip: None };
+    let meta = Meta { request_id: "later-build".into(), at: p.now(), source_ip: None, client: None };
     p.app.store.append_all(&[append], &meta, &[]).await.unwrap();
 
     assert_eq!(p.app.load::<Account>(id).await.unwrap(), whole_fold(&p, id).await);

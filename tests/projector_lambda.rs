@@ -18,7 +18,7 @@ fn batch() -> aws_lambda_events::event::dynamodb::Event {
 /// fixture holds version 3, the used recovery code).
 async fn seeded() -> TestPortal {
     let p = TestPortal::embedded(acceptance::harness::settings(), acceptance::harness::cheap_passwords());
-    let meta = Meta { request_id: "seed".into(), at: p.now(), source_ip: None };
+    let meta = Meta { request_id: "seed".into(), at: p.now(), source_ip: None, client: None };
     let mut events = account::register(Registration {
         account_id: ACCOUNT,
         email: "stream@example.de".into(),

@@ -271,6 +271,33 @@ export const revokeAppPassword = (id) =>
   request('DELETE', `/api/app-passwords/${encodeURIComponent(id)}`, { auth: 'session' });
 
 /**
+ * One entry of the recent activity: `kind` says what happened, the other
+ * fields are its details (which kinds have which: README, "Recent activity").
+ * `client` and `network` say where it came from, as far as it was recorded.
+ * @typedef {{ kind: string, at: string, method?: Method, locked?: 'password' | 'second_factor', until?: string,
+ *   masked_phone?: string, replaced_masked_phone?: string, name?: string, reason?: string,
+ *   client?: { browser?: string, os?: string }, network?: string }} ActivityItem
+ * @typedef {{ items: ActivityItem[], more: boolean, sign_in_activity_days: number | null }} Activity
+ */
+
+/** @returns {Promise<Activity>} the newest entries, newest first */
+export const activity = () => request('GET', '/api/account/activity', { auth: 'session' });
+
+/**
+ * Ends every other session of the account; this one goes on under a new token.
+ * @returns {Promise<{ session_token: string, expires_in: number }>}
+ */
+export const endOtherSessions = () => request('POST', '/api/sessions/end-others', { auth: 'session' });
+
+/**
+ * Everything the account holds, for download; with a second factor, the proof of it.
+ * @param {Presented} [verification]
+ * @returns {Promise<Record<string, unknown>>}
+ */
+export const exportData = (verification) =>
+  request('POST', '/api/account/export', { auth: 'session', body: verification ? { verification } : {} });
+
+/**
  * An ALTCHA v1 proof-of-work challenge (see altcha.js).
  * @typedef {{ algorithm: string, challenge: string, maxnumber: number, salt: string, signature: string }} AltchaChallenge
  */

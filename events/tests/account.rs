@@ -1245,3 +1245,35 @@ mod disabling {
         assert_eq!((d.events.len(), d.outcome), (0, Err(Refusal::Forbidden)));
     }
 }
+
+#[test]
+fn signing_out_everywhere_else_ends_every_other_session_and_login_and_keeps_the_caller_in_a_fresh_one() {
+    let (mut g, Auth::Session { session_id }) = signed_in_with_totp(T0) else { unreachable!() };
+    let later = T0 + Duration::minutes(5);
+    let login_id = pending_login_id(login(&mut g, T0));
+    let d = verify(&g, login_id, SecondFactorProof::RecoveryCode { hash: Some("h1") }, T0);
+    let second = d.outcome.as_ref().unwrap().session.session_id;
+    g.then(T0, d.events);
+    let pending = pending_login_id(login(&mut g, T0));
+    let fresh = Uuid::new_v4();
+    let d = g.state().end_other_sessions(session_id, fresh, later, &POLICY);
+    let grant = d.outcome.clone().unwrap();
+    assert_eq!(grant.session_id, fresh);
+    assert_eq!(d.events[0], AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse });
+    g.then(later, d.events);
+    let state = g.state();
+    assert!(state.session_active(fresh, later));
+    assert_eq!(
+        state.session(fresh, later).unwrap().second_factor,
+        Some(Method::RecoveryCode),
+        "made with the same factor"
+    );
+    assert!(!state.session_active(session_id, later) && !state.session_active(second, later));
+    assert!(state.pending_login(pending, later).is_none());
+    assert!(state.session_was_ended(second, T0), "the other session's app grants end");
+    assert!(!state.session_was_ended(fresh, later));
+    // The other session, racing, now finds itself ended: only one survives.
+    let d = g.state().end_other_sessions(second, Uuid::new_v4(), later, &POLICY);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
+    assert!(d.events.is_empty());
+}

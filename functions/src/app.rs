@@ -42,6 +42,15 @@ pub struct Ctx {
 impl App {
     pub fn ctx(&self, req: &Request) -> Ctx {
         let now = self.clock.now();
-        Ctx { now, meta: Meta { request_id: request::request_id(req), at: now, source_ip: request::source_ip(req) } }
+        let meta = Meta {
+            request_id: request::request_id(req),
+            at: now,
+            // Only the network (data minimisation, see `crate::client`).
+            source_ip: request::source_ip(req)
+                .and_then(|ip| crate::client::network_address(&ip))
+                .map(|a| a.to_string()),
+            client: request::client(req),
+        };
+        Ctx { now, meta }
     }
 }

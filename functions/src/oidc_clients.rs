@@ -55,7 +55,7 @@ pub fn parse_add_args(args: &[String]) -> Result<AddArgs, String> {
 }
 
 fn meta(app: &App, what: &str) -> Meta {
-    Meta { request_id: format!("client-{what}-{}", Uuid::new_v4()), at: app.clock.now(), source_ip: None }
+    Meta { request_id: format!("client-{what}-{}", Uuid::new_v4()), at: app.clock.now(), source_ip: None, client: None }
 }
 
 /// Registers a client: `{"client_id", "client_secret"}` (no secret for a

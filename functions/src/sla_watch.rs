@@ -31,7 +31,7 @@ fn id_of(doc: &serde_json::Value) -> Option<Uuid> {
 
 /// One round of the watch at `now`.
 pub async fn run(app: &App, now: OffsetDateTime) -> Result<Report, ApiError> {
-    let meta = Meta { request_id: format!("sla_watch-{}", Uuid::new_v4()), at: now, source_ip: None };
+    let meta = Meta { request_id: format!("sla_watch-{}", Uuid::new_v4()), at: now, source_ip: None, client: None };
     let now_text = rfc3339(now);
     let mut report = Report::default();
     for doc in app.state.docs(QUEUE, now).await? {

@@ -16,7 +16,7 @@ use crate::ports::store::Meta;
 /// (a taken email, an unacceptable email, name or password).
 pub async fn add(app: &App, email: &str, name: &str, password: &str) -> Result<Uuid, String> {
     let now = app.clock.now();
-    let meta = Meta { request_id: format!("staff-add-{}", Uuid::new_v4()), at: now, source_ip: None };
+    let meta = Meta { request_id: format!("staff-add-{}", Uuid::new_v4()), at: now, source_ip: None, client: None };
     register::create(app, email, password, name, vec![Role::Support], Locale::default(), &meta).await.map_err(|e| {
         match e.code {
             "email_taken" => format!("an account with the email {:?} already exists", email.trim()),

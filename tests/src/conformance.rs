@@ -21,8 +21,10 @@ fn stream() -> String {
     format!("test#{}", Uuid::new_v4())
 }
 
+/// With every optional field, so each store is seen to keep them.
 fn meta() -> Meta {
-    Meta { request_id: "req-1".into(), at: AT, source_ip: Some("192.0.2.1".into()) }
+    let client = functions::client::Client { browser: Some("Firefox".into()), os: Some("Linux".into()) };
+    Meta { request_id: "req-1".into(), at: AT, source_ip: Some("192.0.2.1".into()), client: Some(client) }
 }
 
 fn event(n: usize) -> EventRecord {

@@ -88,6 +88,14 @@ pub fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {}", data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes()))
 }
 
+/// Where a request comes from: a User-Agent and an address (`None`: as a
+/// test request without them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Device<'a> {
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
 pub fn aws_selected() -> bool {
     std::env::var("PORTAL_TEST_BACKEND").is_ok_and(|b| b == "aws")
 }
@@ -210,9 +218,25 @@ impl TestPortal {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (u16, http::HeaderMap, Value) {
+        self.send_from(None, method, path, headers, body).await
+    }
+
+    /// As `send_full`, from the address `ip` as the local server would see
+    /// it (what the events' metadata records; `None`: no address).
+    pub async fn send_from(
+        &self,
+        ip: Option<&str>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, http::HeaderMap, Value) {
         let mut builder = http::Request::builder().method(method).uri(path);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
+        }
+        if let Some(ip) = ip {
+            builder = builder.extension(functions::http::request::ClientIp(ip.to_owned()));
         }
         let body = if body.is_empty() { Body::Empty } else { Body::Binary(body) };
         let response = functions::http::routes::serve(
@@ -236,13 +260,29 @@ impl TestPortal {
     }
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        self.call_from(&Device::default(), method, path, token, body).await
+    }
+
+    /// As `call`, from a device: its User-Agent and address.
+    pub async fn call_from(
+        &self,
+        device: &Device<'_>,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", "application/json")];
         if let Some(auth) = auth.as_deref() {
             headers.push(("authorization", auth));
         }
+        if let Some(user_agent) = device.user_agent {
+            headers.push(("user-agent", user_agent));
+        }
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        self.send(method, path, &headers, body).await
+        let (status, _, json) = self.send_from(device.ip, method, path, &headers, body).await;
+        (status, json)
     }
 
     pub async fn register(&self, email: &str) -> String {
@@ -441,7 +481,7 @@ impl TestPortal {
             roles,
             locale: Locale::En,
         });
-        let meta = Meta { request_id: "test-direct".into(), at: self.now(), source_ip: None };
+        let meta = Meta { request_id: "test-direct".into(), at: self.now(), source_ip: None, client: None };
         let claim = Claim { key: account::email_claim(email), owner: account::stream_id(id) };
         self.app.append_account(id, 0, &registered, &meta, &[claim]).await.unwrap();
         id
@@ -477,7 +517,8 @@ impl TestPortal {
             let today = left.min(3);
             left -= today;
             let now = self.now();
-            let meta = functions::ports::store::Meta { request_id: "aging".into(), at: now, source_ip: None };
+            let meta =
+                functions::ports::store::Meta { request_id: "aging".into(), at: now, source_ip: None, client: None };
             let events: Vec<AccountEvent> = (0..today)
                 .flat_map(|_| {
                     let (login_id, session_id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());

@@ -1,4 +1,5 @@
-// Settings > Security: the second factors and recovery codes.
+// Settings > Security: the second factors and recovery codes, app passwords,
+// and the recent activity with "Sign out everywhere else".
 
 import * as api from '../api.js';
 import { announce, button, h, heading, liveRegion, para } from '../dom.js';
@@ -8,7 +9,9 @@ import { form } from '../forms.js';
 import { giveCodes } from '../handover.js';
 import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
+import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
+import { exportSection } from './export.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof, withStepUp } from './step-up.js';
@@ -21,7 +24,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
 
 export async function settingsView() {
   const account = await api.account();

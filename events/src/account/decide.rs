@@ -545,4 +545,45 @@ impl Account {
         }
         Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
     }
+
+    /// "Sign out everywhere else": every session, pending login and app grant
+    /// made in them ends (`SessionsEnded`, the rule a factor change uses,
+    /// so `session_was_ended` ends the grants of sessions already expired
+    /// too), and the caller goes on in a fresh session `new_session_id` made
+    /// with the same second factor. Of two such requests from two sessions
+    /// at once, the one appended second finds its session ended: exactly
+    /// one survives.
+    pub fn end_other_sessions(
+        &self,
+        session_id: Uuid,
+        new_session_id: Uuid,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<SessionGrant> {
+        let Some(current) = self.session(session_id, now) else { return Decision::refuse(Refusal::Unauthorized) };
+        let (started, grant) = self.start_session(new_session_id, None, current.second_factor, now, policy);
+        Decision::ok(
+            vec![AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse }, started],
+            grant,
+        )
+    }
+
+    /// Reading out everything the account holds (the data export): with a
+    /// second factor, a proof of it, consumed, as for a credential change.
+    /// A stolen session alone must not carry the data away.
+    pub fn prove_for_export(
+        &self,
+        session_id: Uuid,
+        proof: Option<SecondFactorProof<'_>>,
+        now: OffsetDateTime,
+        policy: &AccountPolicy,
+    ) -> Decision<()> {
+        if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
+            return Decision::refuse(refusal);
+        }
+        match self.credential_step_up(session_id, proof, now, policy) {
+            Ok(accepted) => Decision { events: Vec::from_iter(accepted), outcome: Ok(()) },
+            Err(decision) => decision,
+        }
+    }
 }

@@ -75,6 +75,9 @@ pub enum SessionEndReason {
     SecondFactorChanged,
     PasswordChanged,
     SecondFactorReset,
+    /// The owner chose "Sign out everywhere else"; the caller's own session
+    /// goes on under a fresh id.
+    SignedOutEverywhereElse,
 }
 
 /// Why every app password ended at once.

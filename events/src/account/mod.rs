@@ -4,10 +4,12 @@
 //! a command may change. Credentials each have their own rules module
 //! (`recovery`, `sms`, `app_password`, `password_reset`), following the one-module-per-credential layout.
 
+pub mod activity;
 pub mod app_password;
 pub mod decide;
 pub mod disablement;
 pub mod event;
+pub mod export;
 pub mod password_reset;
 pub mod recovery;
 pub mod sms;

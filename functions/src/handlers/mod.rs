@@ -3,10 +3,12 @@
 
 use crate::http::routes::Routes;
 
+pub mod activity;
 pub mod app_passwords;
 pub mod auth;
 pub mod dav_auth;
 pub mod dev;
+pub mod export;
 pub mod login;
 pub mod oidc_authorize;
 pub mod oidc_discovery;
@@ -31,6 +33,8 @@ pub const ALL: &[Routes] = &[
     register::ROUTES,
     login::ROUTES,
     session::ROUTES,
+    activity::ROUTES,
+    export::ROUTES,
     totp::ROUTES,
     verify::ROUTES,
     recovery_codes::ROUTES,

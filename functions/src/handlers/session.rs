@@ -1,9 +1,12 @@
-//! `POST /api/logout` and `GET /api/account`.
+//! `POST /api/logout`, `GET /api/account` and `POST /api/sessions/end-others`
+//! ("Sign out everywhere else").
 
 use events::account::{Account, Auth};
 use serde_json::json;
 
-use super::auth::{Accepts, caller};
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller, session_body};
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, response};
@@ -12,6 +15,7 @@ use crate::routes;
 pub const ROUTES: Routes = routes![
     POST "/api/logout" => logout;
     GET "/api/account" => account;
+    POST "/api/sessions/end-others" => end_others;
 ];
 
 pub async fn logout(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -21,6 +25,24 @@ pub async fn logout(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     app.decide(who.account_id, &ctx.meta, |account: Account| async move { Ok(account.logout(session_id, ctx.now)) })
         .await?;
     Ok(response::no_content())
+}
+
+/// Ends every other session, pending login and the app grants made in
+/// them (`Account::end_other_sessions`). The caller goes on in a fresh
+/// session: the answer is its token (`{"session_token", "expires_in"}`),
+/// which the page keeps instead of the old one, as after a factor change.
+pub async fn end_others(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let fresh = Uuid::new_v4();
+    let policy = app.settings.policy;
+    let grant = app
+        .decide(who.account_id, &ctx.meta, |account: Account| async move {
+            Ok(account.end_other_sessions(session_id, fresh, ctx.now, &policy))
+        })
+        .await?;
+    Ok(response::json(200, &session_body(app, who.account_id, &grant, ctx.now)))
 }
 
 pub async fn account(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

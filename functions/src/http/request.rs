@@ -41,6 +41,13 @@ pub fn bearer(req: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The browser family and system of the User-Agent (`crate::client`),
+/// for the events' metadata; the header itself is never kept.
+pub fn client(req: &Request) -> Option<crate::client::Client> {
+    let user_agent = req.headers().get(http::header::USER_AGENT)?.to_str().ok()?;
+    crate::client::classify(user_agent)
+}
+
 /// The client's address as the local server saw it.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);

@@ -32,8 +32,16 @@ pub struct Meta {
     pub request_id: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Where the request came from: since December 2026 only the first
+    /// address of its network (`203.0.113.0`, see `crate::client`), the
+    /// full address in older events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
+    /// The browser family and system of the User-Agent (`crate::client`),
+    /// never the header itself. Absent in events written before it was
+    /// recorded (December 2026) and for requests without a known client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<crate::client::Client>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,11 +1,13 @@
 //! The `account` Lambda function.
 //!
-//! The signed-in account: `GET /api/account`, `POST /api/logout`, and its app
-//! passwords (`/api/app-passwords`).
+//! The signed-in account: `GET /api/account`, `POST /api/logout`,
+//! `POST /api/sessions/end-others`, its recent activity
+//! (`GET /api/account/activity`), the data export (`POST /api/account/export`)
+//! and its app passwords (`/api/app-passwords`).
 
-use functions::handlers::{app_passwords, session};
+use functions::handlers::{activity, app_passwords, export, session};
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
-    functions::lambda::run_http(&[session::ROUTES, app_passwords::ROUTES]).await
+    functions::lambda::run_http(&[session::ROUTES, activity::ROUTES, export::ROUTES, app_passwords::ROUTES]).await
 }
