@@ -303,7 +303,7 @@ async fn with_retries<T, F: std::future::Future<Output = Result<T, StoreError>>>
 }
 
 fn meta(app: &App) -> Meta {
-    Meta { request_id: format!("import-{}", Uuid::new_v4()), at: app.clock.now(), source_ip: None }
+    Meta { request_id: format!("import-{}", Uuid::new_v4()), at: app.clock.now(), source_ip: None, client: None }
 }
 
 fn store(e: StoreError) -> String {
