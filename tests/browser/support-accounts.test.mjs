@@ -141,7 +141,10 @@ describe('Support: disable and enable an account', { concurrency: 1, skip: DATA_
     try {
       const { page } = desk;
       await signIn(page, de, staff, staffKey, staffSteps);
-      await page.goto(`${PORTAL_URL}/support/accounts`);
+      // Through the menu once signed in (a direct address right after the
+      // code could be opened before the session is kept, and lead to sign-in).
+      await page.getByRole('link', { name: de['nav.support'], exact: true }).click();
+      await page.getByRole('link', { name: de['support.accounts.link'] }).click();
       await page.getByRole('heading', { level: 1, name: de['support.accounts.title'] }).waitFor();
       await page.getByLabel(de['support.accounts.email'], { exact: true }).fill(customer.email);
       await page.getByRole('button', { name: de['support.accounts.find'], exact: true }).click();
