@@ -308,12 +308,12 @@ export const altchaChallenge = () => request('GET', '/api/altcha/challenge');
 /**
  * @typedef {{ first_name: string, last_name: string, phone: string, email: string,
  *   privacy_consent: true, altcha: string }} ResetRequestForm
- * @typedef {{ request_id: string, status: 'pending', due_by: string }} ResetRequestSent
+ * @typedef {{ request_id: string, request_number: string, status: 'pending', due_by: string }} ResetRequestSent
  */
 
 /**
  * Lost second factor: ask support staff to remove it (mfa token). 409
- * `conflict` carries the open request's `request_id`.
+ * `conflict` carries the open request's `request_id` and `request_number`.
  * @param {ResetRequestForm} body
  * @returns {Promise<ResetRequestSent>}
  */
@@ -323,7 +323,7 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * Support staff (role `support`).
  * @typedef {{ id: string, name: string }} StaffRef
  * @typedef {'pending' | 'taken' | 'approved' | 'rejected'} RequestStatus
- * @typedef {{ request_id: string, email: string, first_name: string | null, last_name: string | null,
+ * @typedef {{ request_id: string, request_number: string, email: string, first_name: string | null, last_name: string | null,
  *   submitted_at: string, due_by: string, status: 'pending' | 'taken', overdue: boolean,
  *   taken_by?: StaffRef | null }} QueueItem
  * `email` is the account's; the names are the form's (null once it cannot be read).
@@ -337,10 +337,11 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * @typedef {{ account: RequestAccount, history: AccountChange[] }} StaffAccountView
  * @typedef {'submitted' | 'viewed' | 'taken' | 'approval_given' | 'approved' | 'rejected' | 'marked_overdue' | 'anonymised'} HistoryWhat
  * @typedef {{ at: string, what: HistoryWhat, by: StaffRef | null, note?: string | null, reason?: string | null }} HistoryEntry
- * @typedef {{ request_id: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
+ * @typedef {{ request_id: string, request_number: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
  *   anonymised: boolean, form: RequestForm | null, matches: RequestMatches | null, account: RequestAccount | null,
  *   approvals?: { given: number, required: number }, taken_by?: StaffRef | null, history: HistoryEntry[],
- *   earlier_requests?: Array<{ request_id: string, status: RequestStatus, submitted_at: string }> }} RequestDetail
+ *   earlier_requests?: RequestSummary[] }} RequestDetail
+ * @typedef {{ request_id: string, request_number: string, status: RequestStatus, submitted_at: string }} RequestSummary
  * @typedef {{ status: 'approved' } | { status: 'pending' | 'taken', approvals: { given: number, required: number } }} ApproveResult
  */
 
@@ -370,6 +371,14 @@ export const enableAccount = (id) => request('POST', `${staffAccountPath(id)}/en
 
 /** @returns {Promise<{ items: QueueItem[] }>} open requests, soonest deadline first */
 export const supportQueue = () => request('GET', '/api/support/queue', { auth: 'session' });
+
+/**
+ * The requests with a number read out on the phone (any case, hyphen or
+ * not), newest first; 400 `invalid_request` for what is not a number.
+ * @param {string} number
+ * @returns {Promise<{ items: RequestSummary[] }>}
+ */
+export const findRequests = (number) => request('GET', `/api/support/requests?number=${encodeURIComponent(number)}`, { auth: 'session' });
 
 /** @param {string} id */
 const supportPath = (id) => `/api/support/requests/${encodeURIComponent(id)}`;

@@ -6,6 +6,7 @@ use events::account::{Account, Locale};
 use events::notice::{Notice, NoticeKind};
 
 use crate::settings::Settings;
+use events::factor_reset::RequestNumber;
 
 /// A notice's subject and body templates in each language. `{name}`
 /// stands for a value (see `values`); nothing else in a template is special.
@@ -180,13 +181,18 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
         Notice::AppPasswordCreated { app } => values.push(("app", app.clone())),
         Notice::PasswordResetLink { link } => values.push(("link", link.clone())),
         Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
-            values.extend([("id", id.to_string()), ("due", local(due))])
+            values.extend([("id", number(id)), ("due", local(due))])
         }
-        Notice::ResetApproved { id } => values.push(("id", id.to_string())),
-        Notice::ResetRejected { id, reason } => values.extend([("id", id.to_string()), ("reason", reason.clone())]),
+        Notice::ResetApproved { id } => values.push(("id", number(id))),
+        Notice::ResetRejected { id, reason } => values.extend([("id", number(id)), ("reason", reason.clone())]),
         Notice::TotpActivated | Notice::PasswordReset => {}
     }
     values
+}
+
+/// A request as the owner reads it out on the phone.
+fn number(id: &uuid::Uuid) -> String {
+    RequestNumber::of(*id).to_string()
 }
 
 /// `template` with each `{placeholder}` replaced by its value, in one pass:

@@ -15,11 +15,13 @@
 
 pub mod decide;
 pub mod event;
+pub mod number;
 pub mod queue;
 pub mod state;
 
 pub use decide::{Approval, JointDecision, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags};
 pub use event::{MatchFlags, ResetEvent};
+pub use number::RequestNumber;
 pub use queue::QueueStatus;
 pub use state::{ResetRequest, Status};
 
