@@ -108,6 +108,7 @@ fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Se
         .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
         .transpose()?;
     settings.retention = retention(get("PORTAL_SIGN_IN_ACTIVITY_DAYS").as_deref())?;
+    settings.brand = crate::brand::Brand::from_lookup(&get)?;
     Ok(settings)
 }
 
