@@ -20,6 +20,7 @@ import {
   dict,
   fill,
   freshTotp,
+  horizontalOverflow,
   launchBrowser,
   screenshots,
   sleep,
@@ -80,6 +81,7 @@ describe('The operator\'s brand: name, logo, colour, footer, favicon, help page,
   /** @type {(step: string) => Promise<void>} */
   let shot;
   let logoRequests = 0;
+  let contexts = 0;
 
   const step = storySteps(() => shot);
   const email = uniqueEmail('brand');
@@ -141,7 +143,8 @@ describe('The operator\'s brand: name, logo, colour, footer, favicon, help page,
     const context = await browser.newContext({ locale, viewport: { width: 900, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    shot = screenshots(page, `brand-${locale}`);
+    contexts += 1;
+    shot = screenshots(page, `brand-${contexts}-${locale}`);
   }
 
   /** The frame every page has: name, logo, colour, footer, favicon. @param {Record<string, string>} d */
@@ -219,6 +222,22 @@ describe('The operator\'s brand: name, logo, colour, footer, favicon, help page,
     assert.ok(logoRequests > 0, 'the logo was fetched from its own origin (the CSP let it through)');
     assert.deepEqual(await axeViolations(page), []);
     await shot('login');
+  });
+
+  step('2b. the dark colour scheme takes the lightened shade, axe clean; a 390 px phone keeps name and logo on screen', async () => {
+    const { colors } = await (await fetch(`${base}/api/brand`)).json();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const rgb = (/** @type {string} */ hex) =>
+      `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    const submit = button(en['login.submit']);
+    assert.equal(await submit.evaluate((el) => getComputedStyle(el).backgroundColor), rgb(colors.primary_dark));
+    assert.deepEqual(await axeViolations(page), []);
+    await shot('login-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await horizontalOverflow(page), 0, 'no sideways scrolling at 390 px');
+    await page.getByRole('banner').getByRole('link', { name: NAME, exact: true }).locator('img').waitFor();
+    await page.setViewportSize({ width: 900, height: 900 });
   });
 
   step('3. English: the help page from the sign-in page, with the support contacts; axe clean', async () => {
