@@ -1,10 +1,12 @@
 // Entry point: language, frame, pages.
 
 import './auth.js';
+import { loadBrand } from './brand.js';
 import { chooseLang, setLang } from './i18n.js';
 import { startLayout } from './layout.js';
 import { pendingSignIn } from './session.js';
 import { addRoute, render, startRouter } from './router.js';
+import { helpView } from './views/help.js';
 import { homeView } from './views/home.js';
 import { loginView } from './views/login.js';
 import { passwordForgotSentView, passwordForgotView } from './views/password-forgot.js';
@@ -37,12 +39,15 @@ addRoute('/', { title: 'home.pageTitle', access: 'session', render: homeView });
 addRoute('/settings', { title: 'settings.title', access: 'session', render: settingsView });
 addRoute('/reset-request', { title: 'reset.title', access: 'mfa', render: resetRequestView });
 addRoute('/reset-request/sent', { title: 'reset.sent.title', access: 'anyone', render: resetSentView });
+addRoute('/help', { title: 'help.title', access: 'anyone', render: helpView });
 addRoute('/privacy', { title: 'privacy.title', access: 'anyone', render: privacyView });
 addRoute('/support', { title: 'support.title', access: 'session', render: supportQueueView });
 addRoute('/support/request', { title: 'support.request.pageTitle', access: 'session', render: supportRequestView });
 addRoute('/support/accounts', { title: 'support.accounts.title', access: 'session', render: supportAccountsView });
 
 async function start() {
+  // The brand before any text: every text may name the product ({brand}).
+  await loadBrand();
   // During an app's sign-in, the language the app asked for, after a reload too.
   await setLang(pendingSignIn()?.lang || chooseLang());
   startLayout();

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod adapters;
 pub mod app;
 pub mod backend;
+pub mod brand;
 pub mod client;
 pub mod crypto;
 pub mod dav;

@@ -155,7 +155,26 @@ pub fn render(notice: &Notice, account: &Account, settings: &Settings) -> (Strin
     let template = TEMPLATES.iter().find(|t| t.kind == kind).expect("every notice has a template");
     let (subject, body) = if account.locale == Locale::De { template.de } else { template.en };
     let values = values(notice, account, settings);
-    (fill(subject, &values), fill(body, &values))
+    let mut body = fill(body, &values);
+    if let Some(contacts) = settings.brand.contacts().filter(|_| RESET_MAILS.contains(&kind)) {
+        body.push_str(&contact_line(account.locale, &contacts));
+    }
+    (fill(subject, &values), body)
+}
+
+/// The mails about a password or second-factor reset, the moments a person
+/// may need a human: they end with the support contacts when configured.
+const RESET_MAILS: [NoticeKind; 5] =
+    [K::PasswordResetLink, K::PasswordReset, K::ResetSubmitted, K::ResetApproved, K::ResetRejected];
+
+/// The closing line with the configured contacts (`PORTAL_CONTACT_EMAIL`,
+/// `PORTAL_CONTACT_PHONE`); not a template placeholder, so it stays out of
+/// a template's words and a contact is never filled in as a placeholder.
+fn contact_line(locale: Locale, contacts: &str) -> String {
+    match locale {
+        Locale::De => format!("\nFragen? Sie erreichen den Support unter {contacts}.\n"),
+        Locale::En => format!("\nQuestions? You can reach support at {contacts}.\n"),
+    }
 }
 
 /// The email with a password-reset link. Sent by the `forgot` handler
@@ -236,7 +255,10 @@ mod tests {
     const GOLDEN: &str = include_str!("mail_text.golden.txt");
 
     fn settings() -> Settings {
-        Settings::new("Beispiel {url} GmbH", "https://portal.example")
+        let mut settings = Settings::new("Beispiel {url} GmbH", "https://portal.example");
+        settings.brand.contact_email = Some("hilfe@portal.example".into());
+        settings.brand.contact_phone = Some("+49 30 1234-567".into());
+        settings
     }
 
     fn account(locale: Locale) -> Account {
@@ -285,7 +307,24 @@ mod tests {
 
     #[test]
     fn every_mail_in_both_languages_reads_as_the_golden_file() {
+        // UPDATE_GOLDEN=1 rewrites the file; the diff is then the review.
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/mail_text.golden.txt"), all_mails()).unwrap();
+            return;
+        }
         assert_eq!(all_mails(), GOLDEN);
+    }
+
+    #[test]
+    fn only_reset_mails_name_the_support_contacts_and_only_when_configured() {
+        let with = settings();
+        let mut without = settings();
+        without.brand = crate::brand::Brand::default();
+        let a = account(Locale::En);
+        let link = Notice::PasswordResetLink { link: "https://portal.example/#reset=x".into() };
+        assert!(render(&link, &a, &with).1.ends_with("support at hilfe@portal.example, +49 30 1234-567.\n"));
+        assert!(!render(&link, &a, &without).1.contains("Questions?"));
+        assert!(!render(&Notice::TotpActivated, &a, &with).1.contains("hilfe@portal.example"));
     }
 
     #[test]

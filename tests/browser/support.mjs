@@ -16,7 +16,7 @@ export const SHOT_DIR = path.join(REPO_ROOT, 'target', 'browser');
 export const PORTAL_URL = (process.env.PORTAL_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 /** The running portal's data dir, for `portal staff add` and `portal client add` ('' when not given). */
 export const DATA_DIR = process.env.PORTAL_DATA_DIR || '';
-const PORTAL_BIN =
+export const PORTAL_BIN =
   process.env.PORTAL_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'release', 'portal');
 
 /** Flags without which Chromium hangs on a closed network. */
@@ -47,6 +47,18 @@ export function dict(lang) {
  */
 export function fill(template, params) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/**
+ * The product's name the portal at `url` shows everywhere (GET /api/brand,
+ * PORTAL_ISSUER).
+ * @param {string} [url]
+ * @returns {Promise<string>}
+ */
+export async function brandName(url = PORTAL_URL) {
+  const res = await fetch(`${url}/api/brand`);
+  assert.equal(res.status, 200, 'GET /api/brand');
+  return (await res.json()).name;
 }
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */

@@ -31,11 +31,12 @@ export function passwordForm(prefill) {
   return el;
 }
 
-/** The links below the form: a forgotten password, a new account. */
+/** The links below the form: a forgotten password, a new account, the sign-in instructions. */
 export function loginAsides() {
   return [
     h('p', { class: 'aside' }, h('a', { text: 'login.forgot', attrs: { href: '/password-forgot' } })),
     h('p', { class: 'aside' }, h('span', { text: 'login.noAccount' }), ' ', h('a', { text: 'login.register', attrs: { href: '/register' } })),
+    h('p', { class: 'aside' }, h('a', { text: 'help.link', attrs: { href: '/help' } })),
   ];
 }
 

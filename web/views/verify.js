@@ -118,6 +118,7 @@ export function verifyView() {
     slot,
     // Phone lost (app and SMS gone): support staff can remove the second factor.
     h('p', { class: 'aside' }, h('a', { text: 'verify.lostPhone', attrs: { href: '/reset-request' } })),
+    h('p', { class: 'aside' }, h('a', { text: 'help.link', attrs: { href: '/help' } })),
     h(
       'p',
       { class: 'aside' },

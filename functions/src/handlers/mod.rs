@@ -6,6 +6,7 @@ use crate::http::routes::Routes;
 pub mod activity;
 pub mod app_passwords;
 pub mod auth;
+pub mod brand;
 pub mod dav_auth;
 pub mod dev;
 pub mod export;
@@ -51,4 +52,5 @@ pub const ALL: &[Routes] = &[
     oidc_token::ROUTES,
     oidc_session::ROUTES,
     dev::ROUTES,
+    brand::ROUTES,
 ];
