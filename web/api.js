@@ -154,6 +154,13 @@ export const resetPassword = (token, newPassword) =>
   request('POST', '/api/password/reset', { body: { token, new_password: newPassword } });
 
 /**
+ * Whether the emailed link would still set a password, without using it.
+ * @param {string} token
+ * @returns {Promise<{ valid: boolean }>}
+ */
+export const checkResetLink = (token) => request('POST', '/api/password/reset/check', { body: { token } });
+
+/**
  * @param {{ name: string, email: string, password: string, locale: string }} body
  * @returns {Promise<{ user_id: string }>}
  */
@@ -165,6 +172,13 @@ export const register = (body) => request('POST', '/api/register', { body });
  * @returns {Promise<LoginResponse>}
  */
 export const login = (email, password) => request('POST', '/api/login', { body: { email, password } });
+
+/**
+ * Ends the pending login of the mfa token ("Cancel" at the second step or
+ * the forced setup): the token is refused from now on.
+ * @returns {Promise<null>}
+ */
+export const cancelLogin = () => request('POST', '/api/mfa/cancel', { auth: 'mfa' });
 
 /** @returns {Promise<null>} */
 export const logout = () => request('POST', '/api/logout', { auth: 'session' });

@@ -552,6 +552,24 @@ fn logout_ends_only_that_session() {
 }
 
 #[test]
+fn a_cancelled_login_ends_its_mfa_token_and_nothing_else() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let other = pending_login_id(login(&mut g, at));
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().cancel_login(login_id, at);
+    assert_eq!(d.events, vec![AccountEvent::LoginCancelled { login_id }]);
+    g.then(at, d.events);
+    assert_eq!(g.state().authorize(&Auth::Mfa { login_id }, at), Err(Refusal::Unauthorized));
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized, "a right code does not revive it");
+    assert!(g.state().authorize(&Auth::Mfa { login_id: other }, at).is_ok(), "another tab's login goes on");
+    let again = g.state().cancel_login(login_id, at);
+    assert_eq!((again.events, again.outcome), (vec![], Err(Refusal::Unauthorized)));
+}
+
+#[test]
 fn a_session_knows_when_it_started_and_with_which_factor() {
     let mut g = Given::customer();
     let first = match login(&mut g, T0) {

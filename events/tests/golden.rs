@@ -102,7 +102,8 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordResetRequested { .. }
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
-        | AccountEvent::Enabled { .. } => 28,
+        | AccountEvent::Enabled { .. }
+        | AccountEvent::LoginCancelled { .. } => 29,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

@@ -190,7 +190,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::TotpAccepted { .. }
         | E::RecoveryCodeUsed { .. }
         | E::SmsCodeIssued { .. }
-        | E::SmsCodeAccepted { .. } => return None,
+        | E::SmsCodeAccepted { .. }
+        // A sign-in left before its second step: nothing was signed in.
+        | E::LoginCancelled { .. } => return None,
     })
 }
 

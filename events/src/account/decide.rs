@@ -546,6 +546,18 @@ impl Account {
         Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
     }
 
+    /// "Cancel" at the second step or the forced setup: the pending login
+    /// ends at once rather than when its mfa token expires, so a token left
+    /// in the tab (or copied from it) is worthless afterwards. A login that
+    /// is no longer pending (done, expired, cancelled) is refused like its
+    /// token would be.
+    pub fn cancel_login(&self, login_id: Uuid, now: OffsetDateTime) -> Decision<()> {
+        if self.pending_login(login_id, now).is_none() {
+            return Decision::refuse(Refusal::Unauthorized);
+        }
+        Decision { events: vec![AccountEvent::LoginCancelled { login_id }], outcome: Ok(()) }
+    }
+
     /// "Sign out everywhere else": every session, pending login and app grant
     /// made in them ends (`SessionsEnded`, the rule a factor change uses,
     /// so `session_was_ended` ends the grants of sessions already expired

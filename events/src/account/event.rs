@@ -300,6 +300,12 @@ pub enum AccountEvent {
     Enabled {
         staff_id: Uuid,
     },
+    /// The person left the second step or the forced setup ("Cancel"): the
+    /// pending login `login_id` ends, so its mfa token is refused from now
+    /// on, as if it had expired. Sessions are untouched.
+    LoginCancelled {
+        login_id: Uuid,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -341,7 +347,8 @@ impl EventCodec for AccountEvent {
             | E::TotpAccepted { .. }
             | E::SecondFactorFailed { .. }
             | E::SmsCodeAccepted { .. }
-            | E::PasswordResetRequested { .. } => Retention::SignInActivity,
+            | E::PasswordResetRequested { .. }
+            | E::LoginCancelled { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {

@@ -203,6 +203,9 @@ impl Account {
                 self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
             }
             E::Enabled { .. } => self.disabled = None,
+            E::LoginCancelled { login_id } => {
+                self.logins.remove(login_id);
+            }
         }
     }
 
