@@ -22,3 +22,4 @@ mod round_trips;
 mod sms;
 mod store_dynamodb;
 mod store_sqlite;
+mod usernames;

@@ -150,7 +150,8 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // fraudster's; support tells the owner as its process says.
         | E::Disabled { .. }
         | E::Enabled { .. }
-        | E::LoginCancelled { .. } => None,
+        | E::LoginCancelled { .. }
+        | E::UsernameChosen { .. } => None,
     }
 }
 

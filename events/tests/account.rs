@@ -1295,3 +1295,46 @@ fn signing_out_everywhere_else_ends_every_other_session_and_login_and_keeps_the_
     assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
     assert!(d.events.is_empty());
 }
+
+mod usernames {
+    use super::*;
+
+    #[test]
+    fn a_signed_in_owner_chooses_a_user_name_and_the_same_one_again_changes_nothing() {
+        let mut g = Given::customer();
+        let session_id = match login(&mut g, T0) {
+            Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
+            other => panic!("{other:?}"),
+        };
+        let d = g.state().choose_username(session_id, "Anna.M".into(), T0);
+        assert_eq!(d.events, vec![AccountEvent::UsernameChosen { username: "Anna.M".into() }]);
+        g.then(T0, d.events);
+        assert_eq!(g.state().username.as_deref(), Some("Anna.M"));
+        assert_eq!(g.state().choose_username(session_id, "Anna.M".into(), T0).events, vec![]);
+        let d = g.state().choose_username(session_id, "anna.m".into(), T0);
+        assert_eq!(d.events.len(), 1, "a change of case is kept");
+        let ended = g.state().logout(session_id, T0);
+        g.then(T0, ended.events);
+        let d = g.state().choose_username(session_id, "other".into(), T0);
+        assert_eq!((d.events, d.outcome), (vec![], Err(Refusal::Unauthorized)));
+    }
+
+    #[test]
+    fn an_imported_account_has_the_user_name_of_the_old_system() {
+        let mut g = Given { events: Vec::new() };
+        g.push(
+            T0,
+            AccountEvent::Imported {
+                account_id: Uuid::from_u128(1),
+                email: "anna@example.de".into(),
+                name: "Anna".into(),
+                username: Some("anna.b".into()),
+                password_hash: "$2b$04$x".into(),
+                locale: Locale::De,
+                created_at: None,
+                first_login_without_second_factor: false,
+            },
+        );
+        assert_eq!(g.state().username.as_deref(), Some("anna.b"));
+    }
+}

@@ -103,7 +103,8 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
         | AccountEvent::Enabled { .. }
-        | AccountEvent::LoginCancelled { .. } => 29,
+        | AccountEvent::LoginCancelled { .. }
+        | AccountEvent::UsernameChosen { .. } => 30,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

@@ -28,10 +28,11 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::ports::store::{Claim, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
 
-/// Accounts per atomic write: each spends three items (its event, its claim,
-/// its stream's version check) of DynamoDB's 100 per transaction.
-pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 3;
-const _: () = assert!(BATCH * 3 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
+/// Accounts per atomic write: each spends at most four items (its event,
+/// its email's and its user name's claims, its stream's version check) of
+/// DynamoDB's 100 per transaction.
+pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 4;
+const _: () = assert!(BATCH * 4 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
 /// Batches written at once: DynamoDB takes them in parallel; SQLite runs
 /// them one after another anyway.
 pub const CONCURRENT_BATCHES: usize = 8;
@@ -220,12 +221,12 @@ async fn write_batch(
             None => open.push((line_no, candidate)),
         }
     }
-    let accounts: Vec<(usize, Uuid, AccountEvent, Claim)> = open
+    let accounts: Vec<(usize, Uuid, AccountEvent, Vec<Claim>)> = open
         .into_iter()
         .map(|(line_no, candidate)| {
             let account_id = Uuid::new_v4();
-            let claim = Claim { key: account::email_claim(&candidate.email), owner: account::stream_id(account_id) };
-            (line_no, account_id, rules::import(candidate, account_id, options.grace_login), claim)
+            let claims = claims_of(&candidate, account_id);
+            (line_no, account_id, rules::import(candidate, account_id, options.grace_login), claims)
         })
         .collect();
     if accounts.is_empty() {
@@ -243,7 +244,7 @@ async fn write_batch(
         .zip(&records)
         .map(|(stream, events)| StreamAppend { stream, expected_version: 0, events, snapshot: None })
         .collect();
-    let claims: Vec<Claim> = accounts.iter().map(|(_, _, _, claim)| claim.clone()).collect();
+    let claims: Vec<Claim> = accounts.iter().flat_map(|(_, _, _, claims)| claims.iter().cloned()).collect();
     match with_retries(|| app.store.append_all(&appends, &meta, &claims)).await {
         Ok(_) => {
             outcomes.extend(
@@ -256,17 +257,20 @@ async fn write_batch(
         Err(StoreError::ClaimTaken(_) | StoreError::Conflict) => {}
         Err(e) => return Err(format!("the store refused a batch: {e}")),
     }
-    for ((line_no, account_id, _, claim), events) in accounts.iter().zip(&records) {
-        let append = || app.store.append(&claim.owner, 0, events, &meta, std::slice::from_ref(claim));
+    for ((line_no, account_id, _, claims), events) in accounts.iter().zip(&records) {
+        let stream = account::stream_id(*account_id);
+        let append = || app.store.append(&stream, 0, events, &meta, claims);
         let outcome = match with_retries(append).await {
             Ok(_) => Outcome::Imported { account_id: *account_id },
             // The account's stream is new (a fresh id): if it exists, or
             // the claim is its, this very write landed on an earlier try
-            // that timed out (the stream and its claim are one write).
+            // that timed out (the stream and its claims are one write).
             Err(StoreError::Conflict) => Outcome::Imported { account_id: *account_id },
-            Err(StoreError::ClaimTaken(_)) => {
-                match with_retries(|| app.store.claim_owner(&claim.key)).await.map_err(store)? {
-                    Some(owner) if owner == claim.owner => Outcome::Imported { account_id: *account_id },
+            Err(StoreError::ClaimTaken(key)) => {
+                match with_retries(|| app.store.claim_owner(&key)).await.map_err(store)? {
+                    Some(owner) if owner == stream => Outcome::Imported { account_id: *account_id },
+                    // The email is free but the user name is another account's.
+                    Some(_) if key.starts_with("username#") => Outcome::Refused(Refused::UsernameTaken),
                     Some(owner) => classify(app, owner).await?,
                     // Taken and gone again (cannot happen today: claims are never
                     // released); refusing is safe, a re-run tries again.
@@ -278,6 +282,18 @@ async fn write_batch(
         outcomes.push((*line_no, outcome));
     }
     Ok(outcomes)
+}
+
+/// The claims an imported account takes with its stream: its email, and
+/// its user name when the old system had one (`username::claim_key`, the
+/// key registration and Settings use, so a name is unique across both).
+/// The email comes first: on a re-run its claim, held by the earlier
+/// import, is the one reported taken (the line is already there).
+fn claims_of(candidate: &Candidate, account_id: Uuid) -> Vec<Claim> {
+    let owner = account::stream_id(account_id);
+    let email = Claim { key: account::email_claim(&candidate.email), owner: owner.clone() };
+    let username = candidate.username.as_deref().and_then(events::username::claim_key);
+    std::iter::once(email).chain(username.map(|key| Claim { key, owner })).collect()
 }
 
 /// A read or write the store did not answer in time (DynamoDB throttling, a slow

@@ -306,6 +306,12 @@ pub enum AccountEvent {
     LoginCancelled {
         login_id: Uuid,
     },
+    /// The owner chose a user name (at registration or in Settings) to sign
+    /// in with besides the email; it replaces any earlier one. Its claim
+    /// (`username::claim_key`) is written in the same append.
+    UsernameChosen {
+        username: String,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -372,7 +378,8 @@ impl EventCodec for AccountEvent {
             | E::ResetRequestClosed { .. }
             | E::PasswordReset { .. }
             | E::Disabled { .. }
-            | E::Enabled { .. } => Retention::Kept,
+            | E::Enabled { .. }
+            | E::UsernameChosen { .. } => Retention::Kept,
         }
     }
 }
