@@ -95,7 +95,7 @@ async fn two_accounts_choosing_one_name_at_once_one_gets_it() {
 }
 
 #[tokio::test]
-async fn a_changed_user_name_no_longer_signs_in_and_stays_its_owners() {
+async fn a_changed_user_name_is_released_at_once_and_no_longer_signs_in() {
     let p = TestPortal::new().await;
     assert_eq!(register(&p, "anna@example.de", "anna.old").await.0, 201);
     let session = session_of(&p, "anna@example.de").await;
@@ -104,12 +104,20 @@ async fn a_changed_user_name_no_longer_signs_in_and_stays_its_owners() {
     let old = p.login("anna.old", PASSWORD).await;
     let unknown = p.login("never.was", PASSWORD).await;
     assert_eq!(old, unknown, "the old name answers as an unknown one");
-    // Nobody else can take it up and pose as the owner.
-    let (status, _) = register(&p, "ben@example.de", "Anna.Old").await;
-    assert_eq!(status, 409);
-    // The owner may go back to it.
-    assert_eq!(choose(&p, &session, "anna.old").await.0, 200);
-    assert_eq!(p.login("anna.old", PASSWORD).await.0, 200);
+    // Released in the same append: another account may take it now, and
+    // then it signs in there.
+    assert_eq!(register(&p, "ben@example.de", "Anna.Old").await.0, 201);
+    assert_eq!(p.login("anna.old", PASSWORD).await.1["status"], "authenticated", "ben's first sign-in");
+    let (_, ben) = p.login("anna.old", PASSWORD).await;
+    assert_eq!(ben["status"], "mfa_setup_required");
+    let (status, body) = choose(&p, &session, "anna.old").await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("username_taken")), "anna cannot take it back");
+    // The claim is under a keyed key: no store keeps a name as a key.
+    let keyed = p.app.username_claim("anna.old");
+    assert!(!keyed.contains("anna"), "{keyed}");
+    let ben_id = p.app.account_for_address("ben@example.de").await.unwrap().unwrap();
+    assert_eq!(p.app.store.claim_owner(&keyed).await.unwrap(), Some(format!("account#{ben_id}")));
+    assert_eq!(p.app.store.claim_owner("username#anna.old").await.unwrap(), None);
 }
 
 #[tokio::test]

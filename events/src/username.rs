@@ -12,8 +12,9 @@
 //! - no `@`, so it never has an email's shape and the sign-in field knows
 //!   at once which of the two it holds;
 //! - unique without regard to case: "Anna.M" and "anna.m" are one name.
-//!   The name keeps the case it was chosen in; the claim (`claim_key`) is
-//!   of the lower-case form.
+//!   The name keeps the case it was chosen in; its claim is of the
+//!   lower-case form (`normalize`), under a keyed key the store side makes
+//!   (`App::username_claim`), so no store keeps a name as a key.
 
 use std::fmt;
 
@@ -75,10 +76,10 @@ pub fn is_username_shaped(typed: &str) -> bool {
     !typed.contains('@')
 }
 
-/// The uniqueness claim of a user name: one per name, whatever its case.
+/// The form a user name is unique in: one per name, whatever its case.
 /// `None` for what is no valid user name (it cannot be held).
-pub fn claim_key(raw: &str) -> Option<String> {
-    check(raw).ok().map(|name| format!("username#{}", name.to_ascii_lowercase()))
+pub fn normalize(raw: &str) -> Option<String> {
+    check(raw).ok().map(|name| name.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -121,11 +122,11 @@ mod tests {
     }
 
     #[test]
-    fn the_claim_ignores_case_and_exists_only_for_valid_names() {
-        assert_eq!(claim_key("Anna.M").as_deref(), Some("username#anna.m"));
-        assert_eq!(claim_key(" anna.m "), claim_key("ANNA.M"));
-        assert_eq!(claim_key("anna@example.de"), None);
-        assert_eq!(claim_key("a"), None);
+    fn the_unique_form_ignores_case_and_exists_only_for_valid_names() {
+        assert_eq!(normalize("Anna.M").as_deref(), Some("anna.m"));
+        assert_eq!(normalize(" anna.m "), normalize("ANNA.M"));
+        assert_eq!(normalize("anna@example.de"), None);
+        assert_eq!(normalize("a"), None);
     }
 
     #[test]

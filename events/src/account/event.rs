@@ -308,7 +308,8 @@ pub enum AccountEvent {
     },
     /// The owner chose a user name (at registration or in Settings) to sign
     /// in with besides the email; it replaces any earlier one. Its claim
-    /// (`username::claim_key`) is written in the same append.
+    /// (`App::username_claim`, of `username::normalize`) is taken in the same
+    /// append, and the earlier name's released.
     UsernameChosen {
         username: String,
     },

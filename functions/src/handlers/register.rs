@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
-use crate::ports::store::{Claim, Meta, StoreError};
+use crate::ports::store::{Meta, StoreError};
 use crate::routes;
 use crate::usernames;
 
@@ -94,10 +94,10 @@ pub async fn create(app: &App, signup: Signup<'_>, meta: &Meta) -> Result<Uuid, 
         }
     }
     let account_id = Uuid::new_v4();
-    let mut claims = vec![Claim { key: account::email_claim(&email), owner: account::stream_id(account_id) }];
+    let mut claims = app.new_email_claims(&email, &account::stream_id(account_id)).to_vec();
     if let Some(username) = &username {
         // A name taken already is said before the password is hashed.
-        claims.extend(app.username_claims(account_id, username).await?);
+        claims.extend(app.new_username_claims(account_id, username).await?);
     }
     let password_hash = app.hash_password(password).await?;
     let mut events =

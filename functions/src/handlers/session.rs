@@ -29,15 +29,20 @@ struct ChosenUsername {
 /// `{"username"}` (session) → 200 `{"username"}`: the user name to sign in
 /// with besides the email, chosen or changed. 400 naming the broken rule,
 /// 409 `username_taken` when another account holds it in any case. The
-/// claim is taken in the same append as the event, so two accounts
-/// choosing one name at once: one gets it, the other 409.
+/// claim is taken (and the old name's released) in the same append as the
+/// event, so two accounts choosing one name at once: one gets it, the
+/// other 409.
 pub async fn choose_username(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let body: ChosenUsername = request::json(&req)?;
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
     let username = usernames::checked(&body.username)?;
-    let claims = app.username_claims(who.account_id, &username).await?;
+    // The claims follow the name the account holds now; if it changes
+    // meanwhile, the release fails (only the holder releases) and the
+    // answer is 409 as for a taken name: asking again settles it.
+    let before = app.load_account(who.account_id).await?;
+    let claims = app.username_claims(&before, who.account_id, &username).await?;
     let chosen = username.clone();
     app.decide_claiming(who.account_id, &ctx.meta, &claims, usernames::taken, |account: Account| {
         let chosen = chosen.clone();
