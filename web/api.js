@@ -40,7 +40,7 @@ import { mfaToken, rememberRoles, sessionToken } from './session.js';
 /**
  * The signed-in account. `mfa.methods`: what a step-up may be proven with, by
  * the server's rule (the app, SMS, recovery codes while one is left), in that order.
- * @typedef {{ user_id: string, email: string, name: string, roles: string[],
+ * @typedef {{ user_id: string, email: string, name: string, username: string | null, roles: string[],
  *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: Method[] },
  *   app_passwords: unknown[] }} Account
  */
@@ -154,7 +154,21 @@ export const resetPassword = (token, newPassword) =>
   request('POST', '/api/password/reset', { body: { token, new_password: newPassword } });
 
 /**
- * @param {{ name: string, email: string, password: string, locale: string }} body
+ * Whether the emailed link would still set a password, without using it.
+ * @param {string} token
+ * @returns {Promise<{ valid: boolean }>}
+ */
+export const checkResetLink = (token) => request('POST', '/api/password/reset/check', { body: { token } });
+
+/**
+ * Chooses or changes the user name to sign in with besides the email.
+ * @param {string} username
+ * @returns {Promise<{ username: string }>}
+ */
+export const chooseUsername = (username) => request('PUT', '/api/account/username', { auth: 'session', body: { username } });
+
+/**
+ * @param {{ name: string, email: string, password: string, locale: string, username?: string }} body
  * @returns {Promise<{ user_id: string }>}
  */
 export const register = (body) => request('POST', '/api/register', { body });
@@ -165,6 +179,13 @@ export const register = (body) => request('POST', '/api/register', { body });
  * @returns {Promise<LoginResponse>}
  */
 export const login = (email, password) => request('POST', '/api/login', { body: { email, password } });
+
+/**
+ * Ends the pending login of the mfa token ("Cancel" at the second step or
+ * the forced setup): the token is refused from now on.
+ * @returns {Promise<null>}
+ */
+export const cancelLogin = () => request('POST', '/api/mfa/cancel', { auth: 'mfa' });
 
 /** @returns {Promise<null>} */
 export const logout = () => request('POST', '/api/logout', { auth: 'session' });
@@ -275,7 +296,7 @@ export const revokeAppPassword = (id) =>
  * fields are its details (which kinds have which: README, "Recent activity").
  * `client` and `network` say where it came from, as far as it was recorded.
  * @typedef {{ kind: string, at: string, method?: Method, locked?: 'password' | 'second_factor', until?: string,
- *   masked_phone?: string, replaced_masked_phone?: string, name?: string, reason?: string,
+ *   masked_phone?: string, replaced_masked_phone?: string, name?: string, reason?: string, username?: string,
  *   client?: { browser?: string, os?: string }, network?: string }} ActivityItem
  * @typedef {{ items: ActivityItem[], more: boolean, sign_in_activity_days: number | null }} Activity
  */

@@ -249,6 +249,28 @@ export function emailField(label, autocomplete) {
 }
 
 /**
+ * A user name (optional at registration, the value in Settings): the
+ * server's rules (`events/src/username.rs`) checked here first, so the
+ * reason shows at the field before anything is sent.
+ * @param {string} label key
+ * @param {boolean} required
+ */
+export function usernameField(label, required) {
+  return field({
+    label,
+    name: 'username',
+    autocomplete: 'username',
+    hint: 'username.hint',
+    maxlength: 32,
+    required,
+    validate: (v) => {
+      if (v.includes('@')) return { key: 'username.noEmail' };
+      return /^[A-Za-z0-9](?:[._-]?[A-Za-z0-9])*$/.test(v) && v.length >= 3 && v.length <= 32 ? null : { key: 'username.rules' };
+    },
+  });
+}
+
+/**
  * Shows or clears a field's error: the message, `aria-invalid`, and
  * `aria-describedby` naming the hint and the error that are there.
  * @param {{ input: HTMLElement, error: HTMLElement, wrap: HTMLElement, hintId: string | null, errorId: string }} parts

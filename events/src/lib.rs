@@ -24,6 +24,7 @@ pub mod refusal;
 pub mod retention;
 pub mod staff;
 pub mod totp;
+pub mod username;
 pub mod working_days;
 
 pub use aggregate::{Aggregate, Decision};

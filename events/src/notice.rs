@@ -149,7 +149,9 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // No mail on disabling: in a fraud the mailbox may be the
         // fraudster's; support tells the owner as its process says.
         | E::Disabled { .. }
-        | E::Enabled { .. } => None,
+        | E::Enabled { .. }
+        | E::LoginCancelled { .. }
+        | E::UsernameChosen { .. } => None,
     }
 }
 

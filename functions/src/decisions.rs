@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::ApiError;
 use crate::metrics;
-use crate::ports::store::{Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
+use crate::ports::store::{Claim, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
 
 /// How often a decision is tried before the request gives up (503). Thirty
 /// requests on one account at once settle well within this.
@@ -130,15 +130,59 @@ impl App {
         self.decide_from(None, id, meta, decide).await
     }
 
+    /// As `decide`, with uniqueness claims taken in the same atomic append
+    /// as the decided events (a user name): a claim held by another owner
+    /// meanwhile fails the whole append, answered by `taken()`. Nothing is
+    /// claimed when the decision appends nothing.
+    pub async fn decide_claiming<A, T, F, Fut>(
+        &self,
+        id: Uuid,
+        meta: &Meta,
+        claims: &[Claim],
+        taken: fn() -> ApiError,
+        decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
+    {
+        match self.decide_with_claims(None, id, meta, claims, decide).await {
+            Err(Claimed::Taken) => Err(taken()),
+            Err(Claimed::Api(e)) => Err(e),
+            Ok(outcome) => Ok(outcome),
+        }
+    }
+
     /// As `decide`, starting from a state the caller loaded already (saves
     /// a read); later attempts load afresh.
     pub async fn decide_from<A, T, F, Fut>(
         &self,
+        loaded: Option<A>,
+        id: Uuid,
+        meta: &Meta,
+        decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
+    {
+        self.decide_with_claims(loaded, id, meta, &[], decide).await.map_err(|e| match e {
+            Claimed::Api(e) => e,
+            // No claims, none taken.
+            Claimed::Taken => ApiError::from(StoreError::ClaimTaken(String::new())),
+        })
+    }
+
+    async fn decide_with_claims<A, T, F, Fut>(
+        &self,
         mut loaded: Option<A>,
         id: Uuid,
         meta: &Meta,
+        claims: &[Claim],
         mut decide: F,
-    ) -> Result<T, ApiError>
+    ) -> Result<T, Claimed>
     where
         A: Aggregate,
         F: FnMut(A) -> Fut,
@@ -157,17 +201,20 @@ impl App {
                 None => self.load_with_version::<A>(id).await?,
             };
             if !state.exists() {
-                return Err(A::MISSING.into());
+                return Err(Claimed::Api(A::MISSING.into()));
             }
             let before = (state.clone(), version);
             let decision = decide(state).await?;
             let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
-            if self.append_decided(appends, meta).await? {
-                return decision.outcome.map_err(ApiError::from);
+            match self.append_decided(appends, meta, claims).await {
+                Ok(true) => return decision.outcome.map_err(|r| Claimed::Api(r.into())),
+                Ok(false) => {}
+                Err(StoreError::ClaimTaken(_)) => return Err(Claimed::Taken),
+                Err(e) => return Err(Claimed::Api(e.into())),
             }
             backoff(attempt).await;
         }
-        Err(gave_up(&stream))
+        Err(Claimed::Api(gave_up(&stream)))
     }
 
     /// Loads a reset request and its owner's account, lets `decide` look at
@@ -194,7 +241,7 @@ impl App {
                 append_of(Account::stream_id(account_id), account, &decision.account_events, meta, policy)?,
                 append_of(ResetRequest::stream_id(request_id), request, &decision.reset_events, meta, policy)?,
             ];
-            if self.append_decided(appends, meta).await? {
+            if self.append_decided(appends, meta, &[]).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
@@ -202,9 +249,10 @@ impl App {
         Err(gave_up(&ResetRequest::stream_id(request_id)))
     }
 
-    /// Appends the non-empty ones of `appends` together: true when stored
-    /// (or nothing to store), false when another append came first.
-    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta) -> Result<bool, ApiError> {
+    /// Appends the non-empty ones of `appends` together, with `claims`:
+    /// true when stored (or nothing to store), false when another append
+    /// came first.
+    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta, claims: &[Claim]) -> Result<bool, StoreError> {
         let appends: Vec<StreamAppend<'_>> = appends
             .iter()
             .filter(|(_, _, events, _)| !events.is_empty())
@@ -218,7 +266,7 @@ impl App {
         if appends.is_empty() {
             return Ok(true);
         }
-        let result = self.store.append_all(&appends, meta, &[]).await;
+        let result = self.store.append_all(&appends, meta, claims).await;
         match result {
             Ok(_) => {
                 let counted: Vec<_> = appends.iter().flat_map(|a| metrics::of_events(a.stream, a.events)).collect();
@@ -226,7 +274,7 @@ impl App {
                 Ok(true)
             }
             Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 }
@@ -247,4 +295,17 @@ pub(crate) async fn backoff(attempt: u32) {
     let jitter = u64::from(crate::crypto::random_bytes::<1>()[0] % 8);
     let millis = (u64::from(attempt.min(6)) * 2 + jitter).min(40);
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// Why a decision with claims did not go through: a claim was taken, or
+/// anything else (as `decide` answers it).
+enum Claimed {
+    Taken,
+    Api(ApiError),
+}
+
+impl From<ApiError> for Claimed {
+    fn from(e: ApiError) -> Self {
+        Claimed::Api(e)
+    }
 }

@@ -34,3 +34,4 @@ pub mod sms_text;
 pub mod staff;
 pub mod time_fmt;
 pub mod tokens;
+pub mod usernames;

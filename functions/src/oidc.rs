@@ -248,6 +248,9 @@ pub fn add_profile_claims(claims: &mut Value, grant: &Grant, account: &Account) 
     }
     if grant.scope.iter().any(|s| s == "profile") {
         claims["name"] = json!(account.name);
+        if let Some(username) = &account.username {
+            claims["preferred_username"] = json!(username);
+        }
     }
 }
 

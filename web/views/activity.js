@@ -167,6 +167,8 @@ function describe(item) {
       return item.name ? { key: kind, params: { name: item.name } } : { key: `${kind}.unnamed` };
     case 'app_passwords_revoked':
       return { key: `${kind}.${item.reason}` };
+    case 'username_chosen':
+      return { key: kind, params: { username: item.username || '' } };
     default:
       return { key: 'settings.activity.kind.other' };
   }

@@ -1,20 +1,22 @@
-// Sign in with email and password.
+// Sign in with a user name or email, and the password.
 
 import * as api from '../api.js';
 import { afterPassword } from '../auth.js';
 import { h, heading } from '../dom.js';
-import { emailField, field, form } from '../forms.js';
+import { field, form } from '../forms.js';
 import { takeSignInEmail } from '../handover.js';
 import { keepPendingSignIn, noteTypedEmail } from '../session.js';
 
 /**
- * The email and password form; the answer leads on (second factor, setup, or
+ * The user name or email and password form; the answer leads on (second factor, setup, or
  * signed in). The sign-in for another app (sign-in.js) uses it too.
  * @param {string | null} prefill the email to start with
  * @returns {HTMLFormElement}
  */
 export function passwordForm(prefill) {
-  const email = emailField('login.email', 'username');
+  // A user name or an address: no email check here, the server tells
+  // them apart by the @.
+  const email = field({ label: 'login.email', name: 'username', autocomplete: 'username' });
   const password = field({ label: 'login.password', name: 'password', type: 'password', autocomplete: 'current-password' });
   if (prefill) email.input.value = prefill;
   noteTypedEmail(email.input.value);

@@ -1,4 +1,4 @@
-// Settings > Security: the second factors and recovery codes, app passwords,
+// Settings > Security: the user name, the second factors and recovery codes, app passwords,
 // and the recent activity with "Sign out everywhere else".
 
 import * as api from '../api.js';
@@ -15,6 +15,7 @@ import { exportSection } from './export.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof, withStepUp } from './step-up.js';
+import { usernameSection } from './username.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
@@ -24,7 +25,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
+const SECURITY_SECTIONS = [usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
 
 export async function settingsView() {
   const account = await api.account();

@@ -93,6 +93,10 @@ pub enum Activity {
     /// Support approved it: every second factor was removed.
     ResetApproved,
     ResetRejected,
+    /// A user name was chosen (or changed) to sign in with.
+    UsernameChosen {
+        username: String,
+    },
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -190,7 +194,10 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::TotpAccepted { .. }
         | E::RecoveryCodeUsed { .. }
         | E::SmsCodeIssued { .. }
-        | E::SmsCodeAccepted { .. } => return None,
+        | E::SmsCodeAccepted { .. }
+        // A sign-in left before its second step: nothing was signed in.
+        | E::LoginCancelled { .. } => return None,
+        E::UsernameChosen { username } => Activity::UsernameChosen { username: username.clone() },
     })
 }
 

@@ -300,6 +300,19 @@ pub enum AccountEvent {
     Enabled {
         staff_id: Uuid,
     },
+    /// The person left the second step or the forced setup ("Cancel"): the
+    /// pending login `login_id` ends, so its mfa token is refused from now
+    /// on, as if it had expired. Sessions are untouched.
+    LoginCancelled {
+        login_id: Uuid,
+    },
+    /// The owner chose a user name (at registration or in Settings) to sign
+    /// in with besides the email; it replaces any earlier one. Its claim
+    /// (`App::username_claim`, of `username::normalize`) is taken in the same
+    /// append, and the earlier name's released.
+    UsernameChosen {
+        username: String,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -341,7 +354,8 @@ impl EventCodec for AccountEvent {
             | E::TotpAccepted { .. }
             | E::SecondFactorFailed { .. }
             | E::SmsCodeAccepted { .. }
-            | E::PasswordResetRequested { .. } => Retention::SignInActivity,
+            | E::PasswordResetRequested { .. }
+            | E::LoginCancelled { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {
@@ -365,7 +379,8 @@ impl EventCodec for AccountEvent {
             | E::ResetRequestClosed { .. }
             | E::PasswordReset { .. }
             | E::Disabled { .. }
-            | E::Enabled { .. } => Retention::Kept,
+            | E::Enabled { .. }
+            | E::UsernameChosen { .. } => Retention::Kept,
         }
     }
 }

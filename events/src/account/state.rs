@@ -164,6 +164,10 @@ pub struct Account {
     /// Set while staff have the account disabled (`disablement`).
     #[serde(default)]
     pub disabled: Option<Disablement>,
+    /// The user name the account signs in with besides its email, as chosen
+    /// (`crate::username`); `None` until one is chosen.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 impl Account {
@@ -203,6 +207,10 @@ impl Account {
                 self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
             }
             E::Enabled { .. } => self.disabled = None,
+            E::LoginCancelled { login_id } => {
+                self.logins.remove(login_id);
+            }
+            E::UsernameChosen { username } => self.username = Some(username.clone()),
         }
     }
 
@@ -231,7 +239,7 @@ impl Account {
                 account_id,
                 email,
                 name,
-                username: _,
+                username,
                 password_hash,
                 locale,
                 created_at,
@@ -242,6 +250,7 @@ impl Account {
                 self.name.clone_from(name);
                 self.password_hash.clone_from(password_hash);
                 self.roles.clear();
+                self.username.clone_from(username);
                 self.locale = *locale;
                 self.first_login_without_second_factor = *first_login_without_second_factor;
                 // The real age, so support and the retention rules see it.
@@ -511,7 +520,8 @@ impl crate::Aggregate for Account {
 
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
-    const FOLD_VERSION: u32 = 3;
+    /// 4: user names (an imported account's from its `Imported`).
+    const FOLD_VERSION: u32 = 4;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

@@ -1,5 +1,7 @@
 //! Password forgotten: `POST /api/password/forgot` emails a link,
-//! `POST /api/password/reset` sets a new password with its token.
+//! `POST /api/password/reset` sets a new password with its token,
+//! `POST /api/password/reset/check` tells the page whether a link is still
+//! good before anything is typed.
 //!
 //! The token is base64url(account id ‖ token id ‖ secret), 16 bytes each
 //! from the OS CSPRNG for the last two: the account id lets the reset find
@@ -35,6 +37,7 @@ use crate::routes;
 pub const ROUTES: Routes = routes![
     POST "/api/password/forgot" => forgot;
     POST "/api/password/reset" => reset, runs_argon2;
+    POST "/api/password/reset/check" => check;
 ];
 
 pub const HASH_PURPOSE: &str = "password-reset";
@@ -44,6 +47,12 @@ const TOKEN_BYTES: usize = 48;
 #[serde(deny_unknown_fields)]
 struct Forgot {
     email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Check {
+    token: String,
 }
 
 #[derive(Deserialize)]
@@ -196,4 +205,20 @@ pub async fn reset(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     })
     .await?;
     Ok(response::no_content())
+}
+
+/// `{"token"}` → 200 `{"valid": bool}`: whether the link would still set a
+/// password (`Account::reset_link_live`), without using it. A POST so the
+/// token stays out of URLs and access logs, as at the reset itself. It
+/// tells nothing about the account: a garbled, unknown, used, replaced or
+/// expired token all answer `false`, and `true` needs the token's 128-bit
+/// secret, which only the mailbox has.
+pub async fn check(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Check = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let valid = match parse_token(app, &body.token) {
+        Some(token) => app.load_account(token.account_id).await?.reset_link_live(token.token_id, &token.hash, ctx.now),
+        None => false,
+    };
+    Ok(response::json(200, &json!({ "valid": valid })))
 }

@@ -1,5 +1,5 @@
-//! `POST /api/logout`, `GET /api/account` and `POST /api/sessions/end-others`
-//! ("Sign out everywhere else").
+//! `POST /api/logout`, `GET /api/account`, `POST /api/sessions/end-others`
+//! ("Sign out everywhere else") and `PUT /api/account/username`.
 
 use events::account::{Account, Auth};
 use serde_json::json;
@@ -9,14 +9,48 @@ use uuid::Uuid;
 use super::auth::{Accepts, caller, session_body};
 use crate::app::App;
 use crate::http::routes::Routes;
-use crate::http::{ApiError, Body, Request, Response, response};
+use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::routes;
+use crate::usernames;
 
 pub const ROUTES: Routes = routes![
     POST "/api/logout" => logout;
     GET "/api/account" => account;
     POST "/api/sessions/end-others" => end_others;
+    PUT "/api/account/username" => choose_username;
 ];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChosenUsername {
+    username: String,
+}
+
+/// `{"username"}` (session) → 200 `{"username"}`: the user name to sign in
+/// with besides the email, chosen or changed. 400 naming the broken rule,
+/// 409 `username_taken` when another account holds it in any case. The
+/// claim is taken (and the old name's released) in the same append as the
+/// event, so two accounts choosing one name at once: one gets it, the
+/// other 409.
+pub async fn choose_username(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: ChosenUsername = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let username = usernames::checked(&body.username)?;
+    // The claims follow the name the account holds now; if it changes
+    // meanwhile, the release fails (only the holder releases) and the
+    // answer is 409 as for a taken name: asking again settles it.
+    let before = app.load_account(who.account_id).await?;
+    let claims = app.username_claims(&before, who.account_id, &username).await?;
+    let chosen = username.clone();
+    app.decide_claiming(who.account_id, &ctx.meta, &claims, usernames::taken, |account: Account| {
+        let chosen = chosen.clone();
+        async move { Ok(account.choose_username(session_id, chosen, ctx.now)) }
+    })
+    .await?;
+    Ok(response::json(200, &json!({ "username": username })))
+}
 
 pub async fn logout(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);
@@ -58,6 +92,7 @@ fn account_body(account: &Account) -> serde_json::Value {
         "user_id": account.id,
         "email": account.email,
         "name": account.name,
+        "username": account.username,
         "roles": account.roles,
         "locale": account.locale,
         "created_at": account.created_at.map(crate::time_fmt::rfc3339),
