@@ -102,7 +102,11 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordResetRequested { .. }
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
-        | AccountEvent::Enabled { .. } => 28,
+        | AccountEvent::Enabled { .. }
+        | AccountEvent::LanguageChanged { .. }
+        | AccountEvent::PasswordChanged { .. }
+        | AccountEvent::EmailChangeRequested { .. }
+        | AccountEvent::EmailChanged { .. } => 32,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

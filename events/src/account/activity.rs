@@ -93,6 +93,12 @@ pub enum Activity {
     /// Support approved it: every second factor was removed.
     ResetApproved,
     ResetRejected,
+    /// The password was changed in the settings (with the current one).
+    PasswordChanged,
+    /// A link to confirm a new email address was sent to it.
+    EmailChangeRequested,
+    /// The link was followed: the account has a new email address.
+    EmailChanged,
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -182,6 +188,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         E::ResetRequested { .. } => Activity::ResetRequested,
         E::SecondFactorsReset { .. } => Activity::ResetApproved,
         E::ResetRequestClosed { .. } => Activity::ResetRejected,
+        E::PasswordChanged { .. } => Activity::PasswordChanged,
+        E::EmailChangeRequested { .. } => Activity::EmailChangeRequested,
+        E::EmailChanged { .. } => Activity::EmailChanged,
         E::SessionStarted { login_id: None, .. }
         | E::SessionsEnded { .. }
         | E::PasswordRehashed { .. }
@@ -190,7 +199,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::TotpAccepted { .. }
         | E::RecoveryCodeUsed { .. }
         | E::SmsCodeIssued { .. }
-        | E::SmsCodeAccepted { .. } => return None,
+        | E::SmsCodeAccepted { .. }
+        // A preference, not a change to how the account signs in.
+        | E::LanguageChanged { .. } => return None,
     })
 }
 

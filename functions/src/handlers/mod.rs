@@ -9,11 +9,13 @@ pub mod auth;
 pub mod dav_auth;
 pub mod dev;
 pub mod export;
+pub mod language;
 pub mod login;
 pub mod oidc_authorize;
 pub mod oidc_discovery;
 pub mod oidc_session;
 pub mod oidc_token;
+pub mod password_change;
 pub mod password_reset;
 pub mod proof;
 pub mod recovery_codes;
@@ -51,4 +53,6 @@ pub const ALL: &[Routes] = &[
     oidc_token::ROUTES,
     oidc_session::ROUTES,
     dev::ROUTES,
+    language::ROUTES,
+    password_change::ROUTES,
 ];
