@@ -15,14 +15,14 @@
 use events::account::Account;
 use events::factor_reset::{JointDecision, ResetRequest};
 use events::retention::RetentionPolicy;
-use events::{Aggregate, Decision, EventCodec, EventRecord};
+use events::{Aggregate, Decision, EventCodec, EventRecord, Refusal};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::http::ApiError;
 use crate::metrics;
-use crate::ports::store::{Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
+use crate::ports::store::{Claim, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
 
 /// How often a decision is tried before the request gives up (503). Thirty
 /// requests on one account at once settle well within this.
@@ -162,10 +162,46 @@ impl App {
             let before = (state.clone(), version);
             let decision = decide(state).await?;
             let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
-            if self.append_decided(appends, meta).await? {
+            if self.append_decided(appends, meta, &[]).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
+        }
+        Err(gave_up(&stream))
+    }
+
+    /// As `decide`, with uniqueness claims taken (or released) in the same
+    /// atomic append as the events: `decide` answers them beside its
+    /// decision (only when it decided to append). A claim held by another
+    /// stream refuses with `taken` and writes nothing; that is no race to
+    /// retry, since the other owner keeps it.
+    pub async fn decide_claiming<A, T, F, Fut>(
+        &self,
+        id: Uuid,
+        meta: &Meta,
+        taken: Refusal,
+        mut decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<(Decision<T, A::Event>, Vec<Claim>), ApiError>>,
+    {
+        let stream = A::stream_id(id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let (state, version) = self.load_with_version::<A>(id).await?;
+            if !state.exists() {
+                return Err(A::MISSING.into());
+            }
+            let before = (state.clone(), version);
+            let (decision, claims) = decide(state).await?;
+            let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
+            match self.append_decided(appends, meta, &claims).await {
+                Ok(true) => return decision.outcome.map_err(ApiError::from),
+                Ok(false) => backoff(attempt).await,
+                Err(StoreError::ClaimTaken(_)) => return Err(taken.into()),
+                Err(e) => return Err(e.into()),
+            }
         }
         Err(gave_up(&stream))
     }
@@ -194,7 +230,7 @@ impl App {
                 append_of(Account::stream_id(account_id), account, &decision.account_events, meta, policy)?,
                 append_of(ResetRequest::stream_id(request_id), request, &decision.reset_events, meta, policy)?,
             ];
-            if self.append_decided(appends, meta).await? {
+            if self.append_decided(appends, meta, &[]).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
@@ -202,9 +238,10 @@ impl App {
         Err(gave_up(&ResetRequest::stream_id(request_id)))
     }
 
-    /// Appends the non-empty ones of `appends` together: true when stored
-    /// (or nothing to store), false when another append came first.
-    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta) -> Result<bool, ApiError> {
+    /// Appends the non-empty ones of `appends` together, with `claims`:
+    /// true when stored (or nothing to store), false when another append
+    /// came first.
+    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta, claims: &[Claim]) -> Result<bool, StoreError> {
         let appends: Vec<StreamAppend<'_>> = appends
             .iter()
             .filter(|(_, _, events, _)| !events.is_empty())
@@ -218,7 +255,7 @@ impl App {
         if appends.is_empty() {
             return Ok(true);
         }
-        let result = self.store.append_all(&appends, meta, &[]).await;
+        let result = self.store.append_all(&appends, meta, claims).await;
         match result {
             Ok(_) => {
                 let counted: Vec<_> = appends.iter().flat_map(|a| metrics::of_events(a.stream, a.events)).collect();
@@ -226,10 +263,11 @@ impl App {
                 Ok(true)
             }
             Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 }
+
 
 impl App {
     fn retention(&self) -> &RetentionPolicy {
