@@ -7,6 +7,7 @@ mod activity;
 mod app_passwords;
 mod aws;
 mod bad_input;
+mod claims;
 mod disabling;
 mod faults;
 mod flows;

@@ -28,7 +28,7 @@ mod made_before_the_schema_had_a_version {
     }
 
     async fn account(db: &Sqlite, email: &str) -> Account {
-        let owner = db.claim_owner(&account::email_claim(email)).await.unwrap().expect("the email's claim");
+        let owner = db.claim_owner(&account::legacy_email_claim(email)).await.unwrap().expect("the email's claim");
         let id = owner.strip_prefix("account#").unwrap().parse().unwrap();
         assert_eq!(Account::stream_id(id), owner);
         Account::from_events(&decode(&db.load(&owner).await.unwrap()).unwrap())
@@ -75,6 +75,37 @@ mod made_before_the_schema_had_a_version {
         let far = at + time::Duration::days(36_500);
         assert_eq!(db.delete_expired(far).await.unwrap(), 0);
         assert_eq!(account(&db, "anna@example.de").await.version, 14);
+    }
+
+    /// The embedded backend moves the fixture's claims (keyed by the
+    /// address itself) to keyed keys when it opens, once: afterwards no
+    /// claim holds an address, and every account is found as before.
+    #[tokio::test]
+    async fn the_embedded_backend_keys_the_old_claims_at_open() {
+        use functions::backend::embedded::Embedded;
+        let (dir, _path) = old_database();
+        let open = || {
+            let clock = std::sync::Arc::new(functions::ports::clock::SystemClock);
+            Embedded::open(&dir.0, acceptance::harness::settings(), clock, acceptance::harness::cheap_passwords())
+                .unwrap()
+        };
+        let embedded = open();
+        let conn = rusqlite::Connection::open(dir.0.join("portal.db")).unwrap();
+        let keys = |conn: &rusqlite::Connection| -> Vec<String> {
+            let mut stmt = conn.prepare("SELECT key FROM claims ORDER BY key").unwrap();
+            stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+        };
+        let moved = keys(&conn);
+        assert_eq!(moved.len(), 2, "anna's and ben's");
+        assert!(moved.iter().all(|k| k.starts_with("email#") && !k.contains('@')), "{moved:?}");
+        assert!(moved.contains(&embedded.app.email_claim("anna@example.de")));
+        let anna = embedded.app.account_for_email("anna@example.de").await.unwrap().expect("anna's account");
+        assert_eq!(embedded.db.claim_owner(&account::legacy_email_claim("anna@example.de")).await.unwrap(), None);
+        drop(embedded);
+        // Open again: the same keys, the same account.
+        let embedded = open();
+        assert_eq!(keys(&conn), moved);
+        assert_eq!(embedded.app.account_for_email("anna@example.de").await.unwrap(), Some(anna));
     }
 
     /// A directory removed at the end of the test.

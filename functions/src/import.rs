@@ -28,10 +28,11 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::ports::store::{Claim, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
 
-/// Accounts per atomic write: each spends three items (its event, its claim,
-/// its stream's version check) of DynamoDB's 100 per transaction.
-pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 3;
-const _: () = assert!(BATCH * 3 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
+/// Accounts per atomic write: each spends four items (its event, its claim,
+/// the check that no claim of before keyed claims holds its address, its
+/// stream's version check) of DynamoDB's 100 per transaction.
+pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 4;
+const _: () = assert!(BATCH * 4 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
 /// Batches written at once: DynamoDB takes them in parallel; SQLite runs
 /// them one after another anyway.
 pub const CONCURRENT_BATCHES: usize = 8;
@@ -220,12 +221,13 @@ async fn write_batch(
             None => open.push((line_no, candidate)),
         }
     }
-    let accounts: Vec<(usize, Uuid, AccountEvent, Claim)> = open
+    let accounts: Vec<(usize, Uuid, AccountEvent, [Claim; 2], String)> = open
         .into_iter()
         .map(|(line_no, candidate)| {
             let account_id = Uuid::new_v4();
-            let claim = Claim { key: account::email_claim(&candidate.email), owner: account::stream_id(account_id) };
-            (line_no, account_id, rules::import(candidate, account_id, options.grace_login), claim)
+            let claims = app.new_email_claims(&candidate.email, &account::stream_id(account_id));
+            let email = candidate.email.clone();
+            (line_no, account_id, rules::import(candidate, account_id, options.grace_login), claims, email)
         })
         .collect();
     if accounts.is_empty() {
@@ -233,31 +235,32 @@ async fn write_batch(
     }
     let records: Vec<_> = accounts
         .iter()
-        .map(|(_, _, event, _)| {
+        .map(|(_, _, event, ..)| {
             crate::decisions::records(std::slice::from_ref(event), &app.settings.retention, meta.at)
         })
         .collect();
-    let streams: Vec<String> = accounts.iter().map(|(_, id, _, _)| account::stream_id(*id)).collect();
+    let streams: Vec<String> = accounts.iter().map(|(_, id, ..)| account::stream_id(*id)).collect();
     let appends: Vec<StreamAppend<'_>> = streams
         .iter()
         .zip(&records)
         .map(|(stream, events)| StreamAppend { stream, expected_version: 0, events, snapshot: None })
         .collect();
-    let claims: Vec<Claim> = accounts.iter().map(|(_, _, _, claim)| claim.clone()).collect();
+    let claims: Vec<Claim> = accounts.iter().flat_map(|(_, _, _, claims, _)| claims.iter().cloned()).collect();
     match with_retries(|| app.store.append_all(&appends, &meta, &claims)).await {
         Ok(_) => {
             outcomes.extend(
                 accounts
                     .iter()
-                    .map(|(line_no, account_id, _, _)| (*line_no, Outcome::Imported { account_id: *account_id })),
+                    .map(|(line_no, account_id, ..)| (*line_no, Outcome::Imported { account_id: *account_id })),
             );
             return Ok(outcomes);
         }
         Err(StoreError::ClaimTaken(_) | StoreError::Conflict) => {}
         Err(e) => return Err(format!("the store refused a batch: {e}")),
     }
-    for ((line_no, account_id, _, claim), events) in accounts.iter().zip(&records) {
-        let append = || app.store.append(&claim.owner, 0, events, &meta, std::slice::from_ref(claim));
+    for ((line_no, account_id, _, claims, email), events) in accounts.iter().zip(&records) {
+        let [claim, _] = claims;
+        let append = || app.store.append(&claim.owner, 0, events, &meta, claims);
         let outcome = match with_retries(append).await {
             Ok(_) => Outcome::Imported { account_id: *account_id },
             // The account's stream is new (a fresh id): if it exists, or
@@ -265,7 +268,13 @@ async fn write_batch(
             // that timed out (the stream and its claim are one write).
             Err(StoreError::Conflict) => Outcome::Imported { account_id: *account_id },
             Err(StoreError::ClaimTaken(_)) => {
-                match with_retries(|| app.store.claim_owner(&claim.key)).await.map_err(store)? {
+                let key = &claim.key;
+                let owner = match with_retries(|| app.store.claim_owner(key)).await.map_err(store)? {
+                    Some(owner) => Some(owner),
+                    // Held by a claim of before keyed claims: moved now.
+                    None => with_retries(|| app.moved_legacy_email_claim(email)).await.map_err(store)?,
+                };
+                match owner {
                     Some(owner) if owner == claim.owner => Outcome::Imported { account_id: *account_id },
                     Some(owner) => classify(app, owner).await?,
                     // Taken and gone again (cannot happen today: claims are never
@@ -311,9 +320,11 @@ fn store(e: StoreError) -> String {
 }
 
 async fn owner_of_older_form(app: &App, candidate: &Candidate) -> Result<Option<String>, String> {
-    for form in candidate.lookup_forms.iter().filter(|f| **f != candidate.email) {
-        let key = account::email_claim(form);
-        if let Some(owner) = with_retries(|| app.store.claim_owner(&key)).await.map_err(store)? {
+    for form in &candidate.lookup_forms {
+        if *form == candidate.email {
+            continue;
+        }
+        if let Some(owner) = with_retries(|| app.email_owner(form)).await.map_err(store)? {
             return Ok(Some(owner));
         }
     }

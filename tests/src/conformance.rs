@@ -88,7 +88,7 @@ pub async fn a_taken_claim_fails_the_whole_append(store: &dyn EventStore) {
     let (a, b) = (stream(), stream());
     let key = format!("email#{}@example.de", Uuid::new_v4());
     let other = format!("email#{}@example.de", Uuid::new_v4());
-    let claim = |key: &str, owner: &str| Claim { key: key.into(), owner: owner.into() };
+    let claim = |key: &str, owner: &str| Claim::take(key, owner);
     store.append(&a, 0, &events(0..1), &meta(), &[claim(&key, &a)]).await.unwrap();
     assert_eq!(store.claim_owner(&key).await.unwrap(), Some(a.clone()));
     let result = store.append(&b, 0, &events(0..1), &meta(), &[claim(&other, &b), claim(&key, &b)]).await;
@@ -104,11 +104,72 @@ pub async fn of_concurrent_claims_of_one_key_exactly_one_wins(store: &dyn EventS
         let key = key.clone();
         async move {
             let s = stream();
-            store.append(&s, 0, &events(0..1), &meta(), &[Claim { key, owner: s.clone() }]).await
+            store.append(&s, 0, &events(0..1), &meta(), &[Claim::take(key, s.clone())]).await
         }
     });
     let results = futures_join_all(attempts).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}
+
+pub async fn a_claim_is_released_only_by_its_owner(store: &dyn EventStore) {
+    let (a, b) = (stream(), stream());
+    let key = format!("email#{}", Uuid::new_v4());
+    store.append(&a, 0, &events(0..1), &meta(), &[Claim::take(&key, &a)]).await.unwrap();
+    // Another owner's release fails the whole append, events and all.
+    let other = format!("email#{}", Uuid::new_v4());
+    let result =
+        store.append(&b, 0, &events(0..1), &meta(), &[Claim::take(&other, &b), Claim::release(&key, &b)]).await;
+    assert_eq!(result, Err(StoreError::ClaimTaken(key.clone())));
+    assert!(store.load(&b).await.unwrap().is_empty(), "no event of the failed append");
+    assert_eq!(store.claim_owner(&other).await.unwrap(), None, "no claim of the failed append");
+    assert_eq!(store.claim_owner(&key).await.unwrap(), Some(a.clone()));
+    // The owner releases it with an event, and it is free for anyone.
+    store.append(&a, 1, &events(1..2), &meta(), &[Claim::release(&key, &a)]).await.unwrap();
+    assert_eq!(store.claim_owner(&key).await.unwrap(), None);
+    assert_eq!(
+        store.append(&a, 2, &events(2..3), &meta(), &[Claim::release(&key, &a)]).await,
+        Err(StoreError::ClaimTaken(key.clone())),
+        "released twice"
+    );
+    store.append(&b, 0, &events(0..1), &meta(), &[Claim::take(&key, &b)]).await.unwrap();
+    assert_eq!(store.claim_owner(&key).await.unwrap(), Some(b.clone()));
+    // Without events: a claim moves to another key, or nothing happens.
+    let moved = format!("email#{}", Uuid::new_v4());
+    assert_eq!(
+        store.write_claims(&[Claim::take(&moved, &a), Claim::release(&key, &a)]).await,
+        Err(StoreError::ClaimTaken(key.clone()))
+    );
+    assert_eq!(store.claim_owner(&moved).await.unwrap(), None, "no claim of the failed write");
+    store.write_claims(&[Claim::take(&moved, &b), Claim::release(&key, &b)]).await.unwrap();
+    assert_eq!((store.claim_owner(&key).await.unwrap(), store.claim_owner(&moved).await.unwrap()), (None, Some(b)));
+    assert!(matches!(store.write_claims(&[]).await, Err(StoreError::TooLarge(0))));
+}
+
+pub async fn of_concurrent_moves_of_one_claim_exactly_one_wins(store: &dyn EventStore) {
+    let a = stream();
+    let key = format!("email#{}", Uuid::new_v4());
+    store.append(&a, 0, &events(0..1), &meta(), &[Claim::take(&key, &a)]).await.unwrap();
+    // Ten streams each release a's claim and take a new one of their own
+    // (a change of address racing itself): one wins, the rest write nothing.
+    let attempts = (0..10).map(|_| {
+        let (key, a) = (key.clone(), a.clone());
+        async move {
+            let s = stream();
+            let new = format!("email#{}", Uuid::new_v4());
+            let result =
+                store.append(&s, 0, &events(0..1), &meta(), &[Claim::take(&new, &s), Claim::release(&key, &a)]).await;
+            (result, s, new)
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    assert_eq!(results.iter().filter(|(r, ..)| r.is_ok()).count(), 1, "{results:?}");
+    for (result, s, new) in &results {
+        assert!(matches!(result, Ok(1) | Err(StoreError::ClaimTaken(_) | StoreError::Conflict)), "{result:?}");
+        let owner = store.claim_owner(new).await.unwrap();
+        assert_eq!(owner.as_ref() == Some(s), result.is_ok(), "the new claim is there exactly when the append is");
+        assert_eq!(store.load(s).await.unwrap().len(), usize::from(result.is_ok()));
+    }
+    assert_eq!(store.claim_owner(&key).await.unwrap(), None);
 }
 
 pub async fn long_streams_load_completely_in_order(store: &dyn EventStore) {
@@ -124,7 +185,7 @@ pub async fn long_streams_load_completely_in_order(store: &dyn EventStore) {
 
 pub async fn appends_beyond_one_transaction_are_refused_whole(store: &dyn EventStore) {
     let s = stream();
-    let claim = Claim { key: format!("k#{}", Uuid::new_v4()), owner: s.clone() };
+    let claim = Claim::take(format!("k#{}", Uuid::new_v4()), s.clone());
     let too_many = events(0..MAX_ITEMS_PER_APPEND);
     assert!(matches!(
         store.append(&s, 0, &too_many, &meta(), std::slice::from_ref(&claim)).await,
@@ -460,6 +521,8 @@ macro_rules! store_conformance {
             of_concurrent_writers_of_one_version_exactly_one_wins,
             a_taken_claim_fails_the_whole_append,
             of_concurrent_claims_of_one_key_exactly_one_wins,
+            a_claim_is_released_only_by_its_owner,
+            of_concurrent_moves_of_one_claim_exactly_one_wins,
             long_streams_load_completely_in_order,
             appends_beyond_one_transaction_are_refused_whole,
             an_append_to_several_streams_is_all_or_nothing,

@@ -84,6 +84,13 @@ impl EventStore for FaultyStore {
         }
     }
 
+    async fn write_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        if self.roll() == 1 {
+            return Err(fault());
+        }
+        self.inner.write_claims(claims).await
+    }
+
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
         if self.roll() != 0 {
             return Err(fault());

@@ -482,7 +482,7 @@ impl TestPortal {
             locale: Locale::En,
         });
         let meta = Meta { request_id: "test-direct".into(), at: self.now(), source_ip: None, client: None };
-        let claim = Claim { key: account::email_claim(email), owner: account::stream_id(id) };
+        let claim = Claim::take(self.app.email_claim(email), account::stream_id(id));
         self.app.append_account(id, 0, &registered, &meta, &[claim]).await.unwrap();
         id
     }

@@ -33,7 +33,9 @@ pub fn stream_id(account_id: Uuid) -> String {
     format!("account#{account_id}")
 }
 
-/// The uniqueness claim that binds an email to one account.
-pub fn email_claim(normalized_email: &str) -> String {
+/// The uniqueness claim that bound an email to one account before claims
+/// were keyed (December 2026): the address itself. Only read, to move such
+/// claims to their keyed key (`functions::App::email_claim`); never written.
+pub fn legacy_email_claim(normalized_email: &str) -> String {
     format!("email#{normalized_email}")
 }

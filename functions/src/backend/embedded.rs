@@ -55,6 +55,10 @@ impl Embedded {
         let signer =
             LocalSigner::open(&data_dir.join("signing"), clock.clone(), RotationPolicy::default()).map_err(io)?;
         let embedded = Self::assemble(db, &data_key, &server_key, Arc::new(signer), settings, clock, passwords);
+        let moved = embedded.db.rekey_claims(|key| embedded.app.rekeyed_legacy_claim(key))?;
+        if moved > 0 {
+            tracing::info!(moved, "email claims moved to keyed keys");
+        }
         Ok(Embedded { lock: Some(Arc::new(lock)), ..embedded })
     }
 

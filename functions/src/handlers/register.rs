@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
-use crate::ports::store::{Claim, Meta, StoreError};
+use crate::ports::store::{Meta, StoreError};
 use crate::routes;
 
 pub const ROUTES: Routes = routes![
@@ -78,8 +78,8 @@ pub async fn create(
     let account_id = Uuid::new_v4();
     let events =
         account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });
-    let claim = Claim { key: account::email_claim(&email), owner: account::stream_id(account_id) };
-    match app.append_account(account_id, 0, &events, meta, &[claim]).await {
+    let claims = app.new_email_claims(&email, &account::stream_id(account_id));
+    match app.append_account(account_id, 0, &events, meta, &claims).await {
         Ok(_) => Ok(account_id),
         Err(StoreError::ClaimTaken(_)) => Err(events::Refusal::EmailTaken.into()),
         Err(e) => Err(e.into()),

@@ -16,7 +16,7 @@
 //! | `marker#` | `mark_once`, `unmark` | `altcha#<replay key>` (a solved challenge), `mail#<stream>#<version>` (a notification sent) |
 //! | `used#` | `touch`, `last_touched` | `app-password#<id>` (last use, at most every five minutes) |
 //! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key) |
-//! | `claim#` (events store) | `EventStore::append` claims | `email#<normalised email>` (`events::account::email_claim`), owned by `account#<id>` |
+//! | `claim#` (events store) | `EventStore::append` and `write_claims` claims | `email#<keyed hash of the normalised email>` (`App::email_claim`), `username#<keyed hash>` (`App::username_claim`), owned by `account#<id>`; before December 2026 `email#<normalised email>` (`events::account::legacy_email_claim`, moved at lookup) |
 //!
 //! Event streams are `account#<id>` and `reset#<id>` (the lost-factor
 //! process), in the events table.

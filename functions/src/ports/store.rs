@@ -72,11 +72,46 @@ pub struct Latest {
     pub version: u64,
 }
 
-/// A key that may be owned by one stream only, e.g. `email#anna@example.de`.
+/// A key that may be owned by one stream only, e.g. `email#<keyed hash>`
+/// (`App::email_claim`), taken or released in an append.
+///
+/// Releasing goes in the same atomic write as taking, so an address can
+/// move from one owner to another (a change of email, an account's
+/// deletion and a new registration) without a moment where both or
+/// neither hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub key: String,
     pub owner: String,
+    pub action: ClaimAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimAction {
+    /// The key must be free; `owner` then holds it (`ClaimTaken` if not).
+    Take,
+    /// `owner` must hold the key; it is then free (`ClaimTaken` if another
+    /// owner holds it or nobody does: the caller's view was stale).
+    Release,
+    /// The key must be free; nothing is written (`ClaimTaken` if not). A
+    /// registration checks so that no claim of before keyed claims
+    /// (`events::account::legacy_email_claim`) holds its address, at no
+    /// extra read.
+    Free,
+}
+
+impl Claim {
+    pub fn take(key: impl Into<String>, owner: impl Into<String>) -> Claim {
+        Claim { key: key.into(), owner: owner.into(), action: ClaimAction::Take }
+    }
+
+    pub fn release(key: impl Into<String>, owner: impl Into<String>) -> Claim {
+        Claim { key: key.into(), owner: owner.into(), action: ClaimAction::Release }
+    }
+
+    pub fn free(key: impl Into<String>) -> Claim {
+        Claim { key: key.into(), owner: String::new(), action: ClaimAction::Free }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,7 +119,8 @@ pub enum StoreError {
     /// Someone else appended first: reload and decide again.
     #[error("the stream changed since it was read")]
     Conflict,
-    /// A uniqueness claim is held by another owner.
+    /// A uniqueness claim to take is held by another owner, or one to
+    /// release is not held by the releasing owner.
     #[error("the claim {0} is taken")]
     ClaimTaken(String),
     /// More events and claims than one atomic write may hold.
@@ -158,6 +194,11 @@ pub trait EventStore: Send + Sync {
         claims: &[Claim],
     ) -> Result<Vec<u64>, StoreError>;
 
+    /// Takes and releases claims without any event, all or nothing, in
+    /// order: moving a claim to another key (`App::email_owner` moves a
+    /// claim of before December 2026 to its keyed key).
+    async fn write_claims(&self, claims: &[Claim]) -> Result<(), StoreError>;
+
     /// Who holds a claim (consistent read).
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
@@ -189,6 +230,15 @@ pub fn check_append_size(appends: &[StreamAppend<'_>], claims: &[Claim]) -> Resu
     if appends.is_empty() || appends.iter().any(|a| a.events.is_empty()) || repeated || items > MAX_ITEMS_PER_APPEND + 1
     {
         return Err(StoreError::TooLarge(items));
+    }
+    Ok(())
+}
+
+/// Checks a claims-only write (`EventStore::write_claims`): at least one
+/// claim, within one transaction.
+pub fn check_claims_size(claims: &[Claim]) -> Result<(), StoreError> {
+    if claims.is_empty() || claims.len() > MAX_ITEMS_PER_APPEND + 1 {
+        return Err(StoreError::TooLarge(claims.len()));
     }
     Ok(())
 }

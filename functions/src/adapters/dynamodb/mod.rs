@@ -90,7 +90,7 @@ mod tests {
         let events =
             [EventRecord { event_type: "Tested".into(), schema_version: 1, payload: json!({}), expires_at: None }];
         let meta = Meta { request_id: "r".into(), at: time::OffsetDateTime::UNIX_EPOCH, source_ip: None, client: None };
-        let claim = Claim { key: "email#a@b.de".into(), owner: "account#1".into() };
+        let claim = Claim::take("email#a@b.de", "account#1");
         let append = StreamAppend { stream: "account#1", expected_version: 1, events: &events, snapshot: None };
         d.append_all(&[append], &meta, &[claim]).await
     }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
 use time::OffsetDateTime;
 
 use super::item::{
@@ -10,7 +10,8 @@ use super::item::{
 };
 use super::{Dynamo, Item, query_all, unavailable};
 use crate::ports::store::{
-    Claim, EventStore, LATEST_WINDOW, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
+    Claim, ClaimAction, EventStore, LATEST_WINDOW, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend,
+    check_append_size, check_claims_size,
 };
 
 fn s(v: &str) -> AttributeValue {
@@ -38,15 +39,7 @@ impl Dynamo {
         // Claims first: a cancellation reason's position then tells which
         // claim was taken.
         for claim in claims {
-            let mut item = claim_key(&claim.key);
-            item.insert("owner".into(), s(&claim.owner));
-            let put = Put::builder()
-                .table_name(&self.state_table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(self.claim_item(claim)?);
         }
         for StreamAppend { stream, expected_version, events, snapshot } in appends.iter().copied() {
             items
@@ -75,6 +68,47 @@ impl Dynamo {
             }
         }
         Ok(items)
+    }
+
+    /// A claim's write: a Put if free, a Delete if the owner holds it, or
+    /// only the check that it is free.
+    fn claim_item(&self, claim: &Claim) -> Result<TransactWriteItem, StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
+        Ok(match claim.action {
+            ClaimAction::Take => {
+                let mut item = claim_key(&claim.key);
+                item.insert("owner".into(), s(&claim.owner));
+                let put = Put::builder()
+                    .table_name(&self.state_table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            // Only the holder frees a key: a stale view fails the whole
+            // write instead of freeing someone else's address.
+            ClaimAction::Release => {
+                let delete = Delete::builder()
+                    .table_name(&self.state_table)
+                    .set_key(Some(claim_key(&claim.key)))
+                    .condition_expression("#o = :o")
+                    .expression_attribute_names("#o", "owner")
+                    .expression_attribute_values(":o", s(&claim.owner))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            ClaimAction::Free => {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.state_table)
+                    .set_key(Some(claim_key(&claim.key)))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        })
     }
 
     /// The stream's head at its new version, on the condition that it is
@@ -217,25 +251,14 @@ impl EventStore for Dynamo {
         check_append_size(appends, claims)?;
         let items = self.transaction(appends, meta, claims)?;
         let versions: Vec<u64> = appends.iter().map(|a| a.expected_version + a.events.len() as u64).collect();
-        // The SDK sends the same token on each of its retries, so a retried
-        // transaction that had in fact succeeded succeeds again instead of
-        // conflicting with itself.
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(versions),
-            Err(e) => Err(match e.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
-                    cancelled(cancel.cancellation_reasons(), claims).unwrap_or_else(|| unavailable(&e))
-                }
-                _ => unavailable(&e),
-            }),
-        }
+        self.transact(items, claims).await?;
+        Ok(versions)
+    }
+
+    async fn write_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        check_claims_size(claims)?;
+        let items = claims.iter().map(|claim| self.claim_item(claim)).collect::<Result<_, _>>()?;
+        self.transact(items, claims).await
     }
 
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -249,6 +272,31 @@ impl EventStore for Dynamo {
             .await
             .map_err(|e| unavailable(&e))?;
         Ok(out.item().and_then(|i| i.get("owner")).and_then(|v| v.as_s().ok()).cloned())
+    }
+}
+
+impl Dynamo {
+    /// Sends one transaction whose first items are `claims`' writes.
+    async fn transact(&self, items: Vec<TransactWriteItem>, claims: &[Claim]) -> Result<(), StoreError> {
+        // The SDK sends the same token on each of its retries, so a retried
+        // transaction that had in fact succeeded succeeds again instead of
+        // conflicting with itself.
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+                    cancelled(cancel.cancellation_reasons(), claims).unwrap_or_else(|| unavailable(&e))
+                }
+                _ => unavailable(&e),
+            }),
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::{Sqlite, unavailable};
 use crate::ports::store::{
-    Claim, EventStore, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
+    Claim, ClaimAction, EventStore, Latest, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, check_append_size,
+    check_claims_size,
 };
 
 /// The columns of an event, in `RawEvent`'s order.
@@ -86,18 +87,26 @@ fn check_versions(tx: &rusqlite::Transaction<'_>, streams: &[NewEvents]) -> Resu
     Ok(())
 }
 
-/// Uniqueness claims (an email to its account): each must be free.
-fn take_claims(tx: &rusqlite::Transaction<'_>, claims: &[Claim]) -> Result<(), StoreError> {
+/// Uniqueness claims (an email to its account): each to take (or to find
+/// free) must be free, each to release held by its owner. In the order given, so one append can
+/// release a key and take it again for another owner.
+fn apply_claims(tx: &rusqlite::Transaction<'_>, claims: &[Claim]) -> Result<(), StoreError> {
     for claim in claims {
         let holder: Option<String> = tx
             .query_row("SELECT owner FROM claims WHERE key = ?1", [&claim.key], |r| r.get(0))
             .optional()
             .map_err(unavailable)?;
-        if holder.is_some() {
-            return Err(StoreError::ClaimTaken(claim.key.clone()));
+        match claim.action {
+            ClaimAction::Take if holder.is_none() => {
+                tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
+                    .map_err(unavailable)?;
+            }
+            ClaimAction::Release if holder.as_deref() == Some(claim.owner.as_str()) => {
+                tx.execute("DELETE FROM claims WHERE key = ?1", [&claim.key]).map_err(unavailable)?;
+            }
+            ClaimAction::Free if holder.is_none() => {}
+            _ => return Err(StoreError::ClaimTaken(claim.key.clone())),
         }
-        tx.execute("INSERT INTO claims (key, owner) VALUES (?1, ?2)", params![claim.key, claim.owner])
-            .map_err(unavailable)?;
     }
     Ok(())
 }
@@ -221,7 +230,7 @@ impl EventStore for Sqlite {
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
                 check_versions(&tx, &streams)?;
-                take_claims(&tx, &claims)?;
+                apply_claims(&tx, &claims)?;
                 let versions = insert_events(&tx, &streams, &meta)?;
                 tx.commit().map_err(unavailable)?;
                 Ok(versions)
@@ -229,6 +238,17 @@ impl EventStore for Sqlite {
             .await?;
         self.appended.notify_one();
         Ok(versions)
+    }
+
+    async fn write_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        check_claims_size(claims)?;
+        let claims = claims.to_vec();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
+            apply_claims(&tx, &claims)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
     }
 
     async fn claim_owner(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -304,5 +324,28 @@ impl Sqlite {
             .map_err(unavailable)
         })
         .await
+    }
+}
+
+impl Sqlite {
+    /// Moves every claim whose key `rekey` maps to a new key (a claim of
+    /// before December 2026, keyed by the address itself) to that key, in
+    /// one transaction. Run at open by the embedded backend, which knows
+    /// the server secret the keys are made with. Returns how many moved;
+    /// none on the next open.
+    pub fn rekey_claims(&self, rekey: impl Fn(&str) -> Option<String>) -> Result<usize, StoreError> {
+        let mut conn = self.conn.lock().map_err(|_| StoreError::Unavailable("connection poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
+        let keys: Vec<String> = tx
+            .prepare("SELECT key FROM claims")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+            .map_err(unavailable)?;
+        let mut moved = 0;
+        for (old, new) in keys.iter().filter_map(|old| Some((old, rekey(old)?))) {
+            tx.execute("UPDATE claims SET key = ?2 WHERE key = ?1", params![old, new]).map_err(unavailable)?;
+            moved += 1;
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(moved)
     }
 }
