@@ -196,3 +196,162 @@ async fn wrong_current_passwords_lock_the_sign_in_as_wrong_sign_ins_do() {
     let (status, _) = p.login(EMAIL, PASSWORD).await;
     assert_eq!(status, 429, "the sign-in shares the lock");
 }
+
+// --- email ------------------------------------------------------------------
+
+const NEW_EMAIL: &str = "anna.neu@example.de";
+
+async fn ask_email_change(p: &TestPortal, e: &Enrolled, new_email: &str) -> (u16, Value) {
+    let body = json!({"new_email": new_email, "verification": p.step_up(&e.secret)});
+    p.call("POST", "/api/account/email", Some(&e.session), Some(body)).await
+}
+
+/// The token of the newest email-change link mailed to `to`.
+async fn email_token(p: &TestPortal, to: &str) -> String {
+    let mails = mails_to(p, to).await;
+    let body = mails
+        .iter()
+        .rev()
+        .map(|m| m["body"].as_str().unwrap())
+        .find(|b| b.contains("/confirm-email?token="))
+        .unwrap_or_else(|| panic!("no email-change link to {to}: {mails:?}"));
+    let link = body.split_whitespace().find(|w| w.contains("/confirm-email?token=")).unwrap();
+    assert!(link.starts_with("http://portal.test/confirm-email?token="), "built from the public address: {link}");
+    link.split_once("?token=").unwrap().1.to_owned()
+}
+
+async fn confirm_email(p: &TestPortal, token: &str) -> (u16, Value) {
+    p.call("POST", "/api/account/email/confirm", None, Some(json!({ "token": token }))).await
+}
+
+#[tokio::test]
+async fn a_new_address_is_confirmed_by_its_link_then_signs_in_while_the_old_one_is_told_and_does_not() {
+    let p = TestPortal::new().await;
+    let rp = Rp::register(&p, false).await;
+    let e = p.enrolled(EMAIL).await;
+    let (status, body) = ask_email_change(&p, &e, " Anna.Neu@Example.DE ").await;
+    assert_eq!((status, body["expires_in"].as_i64()), (202, Some(3600)), "{body}");
+    let token = email_token(&p, NEW_EMAIL).await;
+    // Nothing changed yet: the old address still signs in, the new one not.
+    assert_eq!(p.login(EMAIL, PASSWORD).await.0, 200);
+    assert_eq!(p.login(NEW_EMAIL, PASSWORD).await.0, 401);
+
+    let (status, body) = confirm_email(&p, &token).await;
+    assert_eq!((status, body), (200, json!({"email": NEW_EMAIL})));
+    let (status, login) = p.login(NEW_EMAIL, PASSWORD).await;
+    assert_eq!((status, login["status"].as_str()), (200, Some("mfa_required")), "{login}");
+    assert_eq!(p.login(EMAIL, PASSWORD).await.0, 401, "the old address no longer signs in");
+    assert_eq!(confirm_email(&p, &token).await.0, 400, "the link works once");
+
+    // The old address is told, in the account's language, and names the new one.
+    let told: Vec<Value> =
+        mails_to(&p, EMAIL).await.into_iter().filter(|m| subject(m).contains("email address was changed")).collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0]["body"].as_str().unwrap().contains(NEW_EMAIL));
+    // The session goes on, with the new address; apps see it too.
+    let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(account["email"], NEW_EMAIL);
+    let (to, _) = rp.sign_in(&p, &e.session, &[]).await;
+    let (status, tokens) = rp.exchange(&p, &param(&to, "code").unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(acceptance::oidc_rp::claims(tokens["id_token"].as_str().unwrap())["email"], NEW_EMAIL);
+    let (status, info) = acceptance::oidc_rp::userinfo(&p, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!((status, &info["email"]), (200, &json!(NEW_EMAIL)));
+    // The old address is free again: it registers a new account.
+    p.register(EMAIL).await;
+    let (_, activity) = p.call("GET", "/api/account/activity", Some(&e.session), None).await;
+    let kinds: Vec<&str> = activity["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"email_changed") && kinds.contains(&"email_change_requested"), "{kinds:?}");
+    assert!(!p.event_log_text().await.contains(&token), "only the token's hash is stored");
+}
+
+#[tokio::test]
+async fn an_email_change_is_refused_for_a_taken_or_bad_address_or_without_a_proof_and_writes_nothing() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled(EMAIL).await;
+    p.register(NEW_EMAIL).await;
+    let before = event_types(&p).await;
+    // Taken: registration's answer, no more.
+    let (status, body) = ask_email_change(&p, &e, NEW_EMAIL).await;
+    let (reg_status, registered) = p
+        .call("POST", "/api/register", None, Some(json!({"email": NEW_EMAIL, "password": PASSWORD, "name": "X"})))
+        .await;
+    assert_eq!((status, &body["error"]), (reg_status, &registered["error"]), "{body} / {registered}");
+    assert_eq!(status, 409);
+    for bad in ["not an address", ""] {
+        let (status, body) = ask_email_change(&p, &e, bad).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+    }
+    let (status, body) = ask_email_change(&p, &e, EMAIL).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "its own address: {body}");
+    let no_proof = json!({"new_email": "frei@example.de"});
+    let (status, body) = p.call("POST", "/api/account/email", Some(&e.session), Some(no_proof.clone())).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
+    assert_eq!(p.call("POST", "/api/account/email", None, Some(no_proof)).await.0, 401, "no session");
+    let extra = json!({"new_email": "frei@example.de", "verification": p.step_up(&e.secret), "x": 1});
+    assert_eq!(p.call("POST", "/api/account/email", Some(&e.session), Some(extra)).await.0, 400);
+    // Links that are no links.
+    for token in [String::new(), "abc".into(), "A".repeat(64), "A".repeat(300)] {
+        let (status, body) = confirm_email(&p, &token).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_token")), "{token}: {body}");
+    }
+    assert_eq!(p.call("POST", "/api/account/email/confirm", None, Some(json!({}))).await.0, 400);
+    assert_eq!(event_types(&p).await, before, "no refusal wrote anything");
+    assert!(mails_to(&p, "frei@example.de").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_newer_link_voids_the_older_and_an_expired_one_is_refused() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled(EMAIL).await;
+    assert_eq!(ask_email_change(&p, &e, NEW_EMAIL).await.0, 202);
+    let first = email_token(&p, NEW_EMAIL).await;
+    assert_eq!(ask_email_change(&p, &e, "anna.drei@example.de").await.0, 202);
+    let second = email_token(&p, "anna.drei@example.de").await;
+    assert_eq!(confirm_email(&p, &first).await.0, 400, "replaced by the newer link");
+    p.clock.advance(time::Duration::minutes(61));
+    assert_eq!(confirm_email(&p, &second).await.0, 400, "expired after an hour");
+    let (_, account) = p.call("GET", "/api/account", Some(&e.session), None).await;
+    assert_eq!(account["email"], EMAIL);
+}
+
+#[tokio::test]
+async fn of_two_accounts_confirming_one_new_address_at_once_exactly_one_gets_it() {
+    let p = TestPortal::new().await;
+    let a = p.enrolled(EMAIL).await;
+    let b = p.enrolled("berta@example.de").await;
+    assert_eq!(ask_email_change(&p, &a, NEW_EMAIL).await.0, 202);
+    let token_a = email_token(&p, NEW_EMAIL).await;
+    assert_eq!(ask_email_change(&p, &b, NEW_EMAIL).await.0, 202);
+    let token_b = email_token(&p, NEW_EMAIL).await;
+    assert_ne!(token_a, token_b);
+    let (ra, rb) = tokio::join!(confirm_email(&p, &token_a), confirm_email(&p, &token_b));
+    let statuses = [ra.0, rb.0];
+    assert!(
+        statuses.contains(&200) && statuses.contains(&409),
+        "one wins, the other is told it is taken: {ra:?} {rb:?}"
+    );
+    let (winner, loser) = if ra.0 == 200 { (EMAIL, "berta@example.de") } else { ("berta@example.de", EMAIL) };
+    // The address signs in to the winner only; each old address is where it should be.
+    let (_, login) = p.login(NEW_EMAIL, PASSWORD).await;
+    assert_eq!(login["status"], "mfa_required");
+    assert_eq!(p.login(winner, PASSWORD).await.0, 401, "the winner's old address is released");
+    assert_eq!(p.login(loser, PASSWORD).await.0, 200, "the loser keeps its address");
+    let changed = p.events().await.iter().filter(|ev| ev.record.event_type == "email_changed").count();
+    assert_eq!(changed, 1, "the loser wrote nothing");
+}
+
+#[tokio::test]
+async fn of_two_confirmations_of_one_link_at_once_exactly_one_counts() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled(EMAIL).await;
+    assert_eq!(ask_email_change(&p, &e, NEW_EMAIL).await.0, 202);
+    let token = email_token(&p, NEW_EMAIL).await;
+    let (first, second) = tokio::join!(confirm_email(&p, &token), confirm_email(&p, &token));
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400], "{first:?} {second:?}");
+    let changed = p.events().await.iter().filter(|ev| ev.record.event_type == "email_changed").count();
+    assert_eq!(changed, 1);
+    assert_eq!(p.login(NEW_EMAIL, PASSWORD).await.0, 200);
+}

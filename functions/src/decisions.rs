@@ -173,8 +173,8 @@ impl App {
     /// As `decide`, with uniqueness claims taken (or released) in the same
     /// atomic append as the events: `decide` answers them beside its
     /// decision (only when it decided to append). A claim held by another
-    /// stream refuses with `taken` and writes nothing; that is no race to
-    /// retry, since the other owner keeps it.
+    /// stream refuses with `taken` and writes nothing; no use retrying,
+    /// the other owner keeps it.
     pub async fn decide_claiming<A, T, F, Fut>(
         &self,
         id: Uuid,
@@ -199,7 +199,15 @@ impl App {
             match self.append_decided(appends, meta, &claims).await {
                 Ok(true) => return decision.outcome.map_err(ApiError::from),
                 Ok(false) => backoff(attempt).await,
-                Err(StoreError::ClaimTaken(_)) => return Err(taken.into()),
+                // Refused by a claim: another owner holds it, or this very
+                // stream moved on (a racing twin released or took it first),
+                // which is a lost race like any other: decide again.
+                Err(StoreError::ClaimTaken(_)) => {
+                    if self.store.load_latest(&stream, A::FOLD_VERSION).await?.version == version {
+                        return Err(taken.into());
+                    }
+                    backoff(attempt).await;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -267,7 +275,6 @@ impl App {
         }
     }
 }
-
 
 impl App {
     fn retention(&self) -> &RetentionPolicy {

@@ -11,6 +11,7 @@
 //! much. The confirmation needs no session: the link may be opened on
 //! another device, and the token alone proves the mailbox.
 
+use events::Aggregate;
 use events::account::email_change::EmailLink;
 use events::account::{self, Account, Auth};
 use events::{Refusal, email};
@@ -97,20 +98,30 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let ctx = app.ctx(&req);
     let token = link_token::parse(app, HASH_PURPOSE, &body.token).ok_or(Refusal::InvalidToken)?;
     let stream = account::stream_id(token.account_id);
+    // The old address's claim under today's keyed key, where an account of
+    // before December 2026 may still hold it under the plaintext one: the
+    // lookup moves it (`App::email_owner`), so the release below finds it.
+    let current = app.load_account(token.account_id).await?;
+    if !current.exists() {
+        return Err(Refusal::InvalidToken.into());
+    }
+    app.email_owner(&current.email).await?;
     let token = &token;
     let moved = app
         .decide_claiming(token.account_id, &ctx.meta, Refusal::EmailTaken, |account: Account| {
             let decision = account.confirm_email_change(token.token_id, &token.hash, ctx.now);
+            // The new address taken as registration takes it (and free under
+            // its old plaintext key too), the old one released: one append.
             let claims = match &decision.outcome {
-                Ok(moved) => vec![
-                    Claim::take(app.email_claim(&moved.new), stream.clone()),
-                    Claim::release(app.email_claim(&moved.old), stream.clone()),
-                ],
+                Ok(moved) => {
+                    let mut claims = app.new_email_claims(&moved.new, &stream).to_vec();
+                    claims.push(Claim::release(app.email_claim(&moved.old), stream.clone()));
+                    claims
+                }
                 Err(_) => Vec::new(),
             };
             async move { Ok((decision, claims)) }
         })
-        .await
-        .map_err(|e| if e.status == 401 { Refusal::InvalidToken.into() } else { e })?;
+        .await?;
     Ok(response::json(200, &json!({ "email": moved.new })))
 }

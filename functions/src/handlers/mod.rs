@@ -8,6 +8,7 @@ pub mod app_passwords;
 pub mod auth;
 pub mod dav_auth;
 pub mod dev;
+pub mod email_change;
 pub mod export;
 pub mod language;
 pub mod login;
@@ -55,4 +56,5 @@ pub const ALL: &[Routes] = &[
     dev::ROUTES,
     language::ROUTES,
     password_change::ROUTES,
+    email_change::ROUTES,
 ];
