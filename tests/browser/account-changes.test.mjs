@@ -1,17 +1,21 @@
 // The owner's own changes in a real browser against a running portal
 // (PORTAL_URL): the page's language switch sets the account's language (its
-// later mails follow it), and Settings > Security > Password changes the
-// password with the current one and the app's code, in German on a phone and
-// in English on a desktop; the other browser is signed out each time and the
-// owner gets a mail in the account's language. axe finds nothing on any state.
+// later mails follow it); Settings > Security > Password changes the password
+// with the current one and the app's code, in German on a phone and in
+// English on a desktop, the other browser is signed out each time and the
+// owner gets a mail in the account's language; Settings > Security > Email
+// address sends a link to the new address, whose page (opened from the mail)
+// moves the address, in English and in German. axe finds nothing on any state.
 
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
   axeViolations,
+  call,
   customerWithApp,
   dict,
+  fill,
   freshTotp,
   launchBrowser,
   outbox,
@@ -100,7 +104,38 @@ async function fillPasswordForm(page, d, { current, next, code }) {
   return section;
 }
 
-describe('The language switch and a new password, in German and English', { concurrency: 1 }, () => {
+/**
+ * Settings > Security > Email address.
+ * @param {import('playwright-core').Page} page
+ * @param {Record<string, string>} d
+ */
+function emailSettings(page, d) {
+  return page.locator('section.setting').filter({ has: page.getByRole('heading', { level: 3, name: d['settings.email.title'], exact: true }) });
+}
+
+/**
+ * The confirmation link in a mail.
+ * @param {{ body: string }} mail
+ */
+function linkIn(mail) {
+  const link = mail.body.split(/\s+/).find((w) => w.includes('/confirm-email?token='));
+  assert.ok(link, mail.body);
+  return link;
+}
+
+/**
+ * The account's mails in German, through the switch (the phone's page is German already).
+ * @param {import('playwright-core').Page} page
+ */
+async function switchAccountToGerman(page) {
+  await page.goto(`${PORTAL_URL}/settings`);
+  await page.getByRole('heading', { level: 1, name: de['settings.title'], exact: true }).waitFor();
+  await switchTo(page, en);
+  await switchTo(page, de);
+  assert.equal(await accountLanguage(page, 'de'), 'de');
+}
+
+describe('The language switch, a new password and a new email address, in German and English', { concurrency: 1 }, () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
   /** @type {import('playwright-core').Page} */
@@ -204,5 +239,78 @@ describe('The language switch and a new password, in German and English', { conc
     // The phone was signed out by this change.
     await phone.goto(`${PORTAL_URL}/settings`);
     await phone.getByRole('heading', { level: 1, name: de['login.title'], exact: true }).waitFor();
+  });
+
+  step('5. English: a new email address gets a link; its page confirms it, and the old address is told', async () => {
+    const next = uniqueEmail('changes-new');
+    await desktop.goto(`${PORTAL_URL}/settings`);
+    const section = emailSettings(desktop, en);
+    await section.getByText(fill(en['settings.email.current'], { email: who.email })).waitFor();
+    await section.getByRole('button', { name: en['settings.email.change'], exact: true }).click();
+    await section.getByLabel(en['settings.email.new'], { exact: true }).fill(next);
+    await section.getByLabel(en['stepUp.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    assert.deepEqual(await axeViolations(desktop), []);
+    await section.getByRole('button', { name: en['settings.email.submit'], exact: true }).click();
+    await section.getByText(fill(en['settings.email.sent'], { email: next })).waitFor();
+    assert.deepEqual(await axeViolations(desktop), []);
+    await shot('email-sent');
+
+    const link = linkIn(await waitForOutbox((m) => m.to === next && m.body.includes('/confirm-email?token=')));
+    await desktop.goto(link);
+    await desktop.getByRole('heading', { level: 1, name: en['confirmEmail.title'], exact: true }).waitFor();
+    assert.deepEqual(await axeViolations(desktop), []);
+    await desktop.getByRole('button', { name: en['confirmEmail.submit'], exact: true }).click();
+    await desktop.getByRole('heading', { level: 1, name: en['confirmEmail.doneTitle'], exact: true }).waitFor();
+    await desktop.getByText(fill(en['confirmEmail.done'], { email: next })).waitFor();
+    assert.deepEqual(await axeViolations(desktop), []);
+    await shot('email-confirmed');
+    const told = await waitForOutbox((m) => m.to === who.email && m.subject.endsWith('Your email address was changed'));
+    assert.ok(told.body.includes(next), told.body);
+    who.email = next;
+    await desktop.getByRole('link', { name: en['confirmEmail.toSettings'], exact: true }).click();
+    await emailSettings(desktop, en).getByText(fill(en['settings.email.current'], { email: next })).waitFor();
+  });
+
+  step('6. German, on a phone: a taken address is named at the field; the link, followed twice, works once', async () => {
+    const s = screenshots(phone, 'account-changes-de');
+    await signedIn(phone, who, await freshTotp(key, usedSteps));
+    await switchAccountToGerman(phone);
+    const taken = uniqueEmail('changes-taken');
+    await call('POST', '/api/register', { name: 'Taken', email: taken, password: strongPassword() });
+    await phone.goto(`${PORTAL_URL}/settings`);
+    const section = emailSettings(phone, de);
+    await section.getByRole('button', { name: de['settings.email.change'], exact: true }).click();
+    await section.getByLabel(de['settings.email.new'], { exact: true }).fill(taken);
+    await section.getByLabel(de['stepUp.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
+    await section.getByRole('button', { name: de['settings.email.submit'], exact: true }).click();
+    await section.getByText(de['settings.email.taken']).waitFor();
+    assert.deepEqual(await axeViolations(phone), []);
+    await s('email-taken');
+
+    const next = uniqueEmail('changes-neu');
+    await section.getByLabel(de['settings.email.new'], { exact: true }).fill(next);
+    await section.getByRole('button', { name: de['settings.email.submit'], exact: true }).click();
+    await section.getByText(fill(de['settings.email.sent'], { email: next })).waitFor();
+    const mail = await waitForOutbox((m) => m.to === next && m.body.includes('/confirm-email?token='));
+    assert.ok(mail.subject.endsWith('Neue E-Mail-Adresse bestätigen'), `in the account's language: ${mail.subject}`);
+    const link = linkIn(mail);
+    await phone.goto(link);
+    await phone.getByRole('heading', { level: 1, name: de['confirmEmail.title'], exact: true }).waitFor();
+    await phone.getByRole('button', { name: de['confirmEmail.submit'], exact: true }).click();
+    await phone.getByText(fill(de['confirmEmail.done'], { email: next })).waitFor();
+    assert.deepEqual(await axeViolations(phone), []);
+    await s('email-confirmed');
+    // The same link again: dead, said so.
+    await phone.goto(link);
+    await phone.getByRole('button', { name: de['confirmEmail.submit'], exact: true }).click();
+    await phone.getByRole('heading', { level: 1, name: de['confirmEmail.invalidTitle'], exact: true }).waitFor();
+    assert.deepEqual(await axeViolations(phone), []);
+    await s('email-link-used');
+    // The new address signs in, the old one no longer.
+    const login = async (email) => (await fetch(`${PORTAL_URL}/api/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: who.password }),
+    })).status;
+    assert.equal(await login(next), 200);
+    assert.equal(await login(who.email), 401);
   });
 });
