@@ -2,6 +2,7 @@
 //! which need LocalStack). One binary: the files share the harness, and
 //! each would otherwise be a compile and link of the whole program.
 
+mod account_changes;
 mod activity;
 mod app_passwords;
 mod aws;

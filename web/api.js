@@ -466,3 +466,47 @@ export const oidcComplete = (id) => request('POST', `${oidcPath(id)}/complete`, 
  * @returns {Promise<OidcRedirect>}
  */
 export const oidcCancel = (id) => request('POST', `${oidcPath(id)}/cancel`, { body: {} });
+
+/**
+ * The language of the signed-in account's mails and SMS (the page's switch).
+ * Idempotent: the same language again changes nothing.
+ * @param {'de' | 'en'} language
+ * @returns {Promise<null>}
+ */
+export const setLanguage = (language) => request('PUT', '/api/account/language', { auth: 'session', body: { language } });
+
+/**
+ * A new password with the current one and, with a second factor, its proof.
+ * Every other session ends; the answer is this browser's fresh session.
+ * @param {string} currentPassword
+ * @param {string} newPassword
+ * @param {Presented} [verification]
+ * @returns {Promise<{ session_token: string, expires_in: number }>}
+ */
+export const changePassword = (currentPassword, newPassword, verification) =>
+  request('POST', '/api/account/password', {
+    auth: 'session',
+    body: { current_password: currentPassword, new_password: newPassword, ...(verification ? { verification } : {}) },
+  });
+
+/**
+ * Asks to move the account to `newEmail`: a link goes to that address, and
+ * the address changes only when it is followed. 409 `email_taken` when the
+ * address has an account.
+ * @param {string} newEmail
+ * @param {Presented} [verification]
+ * @returns {Promise<{ expires_in: number }>}
+ */
+export const requestEmailChange = (newEmail, verification) =>
+  request('POST', '/api/account/email', {
+    auth: 'session',
+    body: { new_email: newEmail, ...(verification ? { verification } : {}) },
+  });
+
+/**
+ * Follows the emailed link (no session needed): the account's address is
+ * the new one from now on.
+ * @param {string} token
+ * @returns {Promise<{ email: string }>}
+ */
+export const confirmEmailChange = (token) => request('POST', '/api/account/email/confirm', { body: { token } });

@@ -7,6 +7,7 @@ import { startLayout } from './layout.js';
 import { pendingSignIn } from './session.js';
 import { addRoute, render, startRouter } from './router.js';
 import { helpView } from './views/help.js';
+import { confirmEmailView } from './views/email-change.js';
 import { homeView } from './views/home.js';
 import { loginView } from './views/login.js';
 import { passwordForgotSentView, passwordForgotView } from './views/password-forgot.js';
@@ -32,6 +33,8 @@ addRoute('/register', { title: 'register.title', access: 'guest', render: regist
 addRoute('/password-forgot', { title: 'forgot.title', access: 'anyone', render: passwordForgotView });
 addRoute('/password-forgot/sent', { title: 'forgot.sentTitle', access: 'anyone', render: passwordForgotSentView });
 addRoute('/reset-password', { title: 'newPassword.title', access: 'anyone', render: resetPasswordView });
+// Anyone: the link may be opened on another device, signed in or not.
+addRoute('/confirm-email', { title: 'confirmEmail.title', access: 'anyone', render: confirmEmailView });
 addRoute('/verify', { title: 'verify.title', access: 'mfa', render: verifyView });
 addRoute('/setup', { title: 'setup.title', access: 'mfa-or-session', render: setupView });
 addRoute('/recovery-codes', { title: 'recovery.title', access: 'session', render: recoveryView });

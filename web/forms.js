@@ -236,15 +236,19 @@ export function showPasswordProblem(err, passwordField) {
  * An email address field.
  * @param {string} label key
  * @param {string} autocomplete `username` on sign-in, `email` when registering
+ * @param {{ hint?: string, validate?: (value: string) => Msg | null }} [opts] a hint key, and a check
+ *   beyond the address's shape
  */
-export function emailField(label, autocomplete) {
+export function emailField(label, autocomplete, opts = {}) {
+  const more = opts.validate || (() => null);
   return field({
     label,
     name: 'email',
     type: 'email',
     inputmode: 'email',
     autocomplete,
-    validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : { key: 'validation.email' }),
+    hint: opts.hint,
+    validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? more(v) : { key: 'validation.email' }),
   });
 }
 

@@ -28,7 +28,11 @@ export function startLayout() {
   showTarget();
   switcher.hidden = false;
   switcher.addEventListener('click', () => {
-    void setLang(otherLang(lang()), { remember: true }).then(() => switcher.focus());
+    const next = otherLang(lang());
+    void setLang(next, { remember: true }).then(() => switcher.focus());
+    // Signed in, the account's mails follow the page's language. The page
+    // works on whatever the answer: a failure only leaves the mails as they were.
+    if (signedIn()) api.setLanguage(next).catch(() => {});
   });
   onLangChange(showTarget);
 

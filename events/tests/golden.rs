@@ -104,7 +104,11 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::Disabled { .. }
         | AccountEvent::Enabled { .. }
         | AccountEvent::LoginCancelled { .. }
-        | AccountEvent::UsernameChosen { .. } => 30,
+        | AccountEvent::UsernameChosen { .. }
+        | AccountEvent::LanguageChanged { .. }
+        | AccountEvent::PasswordChanged { .. }
+        | AccountEvent::EmailChangeRequested { .. }
+        | AccountEvent::EmailChanged { .. } => 34,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

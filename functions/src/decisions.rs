@@ -130,59 +130,15 @@ impl App {
         self.decide_from(None, id, meta, decide).await
     }
 
-    /// As `decide`, with uniqueness claims taken in the same atomic append
-    /// as the decided events (a user name): a claim held by another owner
-    /// meanwhile fails the whole append, answered by `taken()`. Nothing is
-    /// claimed when the decision appends nothing.
-    pub async fn decide_claiming<A, T, F, Fut>(
-        &self,
-        id: Uuid,
-        meta: &Meta,
-        claims: &[Claim],
-        taken: fn() -> ApiError,
-        decide: F,
-    ) -> Result<T, ApiError>
-    where
-        A: Aggregate,
-        F: FnMut(A) -> Fut,
-        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
-    {
-        match self.decide_with_claims(None, id, meta, claims, decide).await {
-            Err(Claimed::Taken) => Err(taken()),
-            Err(Claimed::Api(e)) => Err(e),
-            Ok(outcome) => Ok(outcome),
-        }
-    }
-
     /// As `decide`, starting from a state the caller loaded already (saves
     /// a read); later attempts load afresh.
     pub async fn decide_from<A, T, F, Fut>(
         &self,
-        loaded: Option<A>,
-        id: Uuid,
-        meta: &Meta,
-        decide: F,
-    ) -> Result<T, ApiError>
-    where
-        A: Aggregate,
-        F: FnMut(A) -> Fut,
-        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
-    {
-        self.decide_with_claims(loaded, id, meta, &[], decide).await.map_err(|e| match e {
-            Claimed::Api(e) => e,
-            // No claims, none taken.
-            Claimed::Taken => ApiError::from(StoreError::ClaimTaken(String::new())),
-        })
-    }
-
-    async fn decide_with_claims<A, T, F, Fut>(
-        &self,
         mut loaded: Option<A>,
         id: Uuid,
         meta: &Meta,
-        claims: &[Claim],
         mut decide: F,
-    ) -> Result<T, Claimed>
+    ) -> Result<T, ApiError>
     where
         A: Aggregate,
         F: FnMut(A) -> Fut,
@@ -201,20 +157,61 @@ impl App {
                 None => self.load_with_version::<A>(id).await?,
             };
             if !state.exists() {
-                return Err(Claimed::Api(A::MISSING.into()));
+                return Err(A::MISSING.into());
             }
             let before = (state.clone(), version);
             let decision = decide(state).await?;
             let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
-            match self.append_decided(appends, meta, claims).await {
-                Ok(true) => return decision.outcome.map_err(|r| Claimed::Api(r.into())),
-                Ok(false) => {}
-                Err(StoreError::ClaimTaken(_)) => return Err(Claimed::Taken),
-                Err(e) => return Err(Claimed::Api(e.into())),
+            if self.append_decided(appends, meta, &[]).await? {
+                return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
         }
-        Err(Claimed::Api(gave_up(&stream)))
+        Err(gave_up(&stream))
+    }
+
+    /// As `decide`, with uniqueness claims taken (or released) in the same
+    /// atomic append as the events: `decide` answers them beside its
+    /// decision (only when it decided to append). A claim held by another
+    /// stream refuses with `taken` and writes nothing; no use retrying,
+    /// the other owner keeps it.
+    pub async fn decide_claiming<A, T, F, Fut>(
+        &self,
+        id: Uuid,
+        meta: &Meta,
+        taken: fn() -> ApiError,
+        mut decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<(Decision<T, A::Event>, Vec<Claim>), ApiError>>,
+    {
+        let stream = A::stream_id(id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let (state, version) = self.load_with_version::<A>(id).await?;
+            if !state.exists() {
+                return Err(A::MISSING.into());
+            }
+            let before = (state.clone(), version);
+            let (decision, claims) = decide(state).await?;
+            let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
+            match self.append_decided(appends, meta, &claims).await {
+                Ok(true) => return decision.outcome.map_err(ApiError::from),
+                Ok(false) => backoff(attempt).await,
+                // Refused by a claim: another owner holds it, or this very
+                // stream moved on (a racing twin released or took it first),
+                // which is a lost race like any other: decide again.
+                Err(StoreError::ClaimTaken(_)) => {
+                    if self.store.load_latest(&stream, A::FOLD_VERSION).await?.version == version {
+                        return Err(taken());
+                    }
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(gave_up(&stream))
     }
 
     /// Loads a reset request and its owner's account, lets `decide` look at
@@ -295,17 +292,4 @@ pub(crate) async fn backoff(attempt: u32) {
     let jitter = u64::from(crate::crypto::random_bytes::<1>()[0] % 8);
     let millis = (u64::from(attempt.min(6)) * 2 + jitter).min(40);
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-}
-
-/// Why a decision with claims did not go through: a claim was taken, or
-/// anything else (as `decide` answers it).
-enum Claimed {
-    Taken,
-    Api(ApiError),
-}
-
-impl From<ApiError> for Claimed {
-    fn from(e: ApiError) -> Self {
-        Claimed::Api(e)
-    }
 }

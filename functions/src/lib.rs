@@ -19,6 +19,7 @@ pub mod jwt;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod legacy_hash;
+pub mod link_token;
 pub mod mail_text;
 pub mod metrics;
 pub mod oidc;

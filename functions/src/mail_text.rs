@@ -24,7 +24,7 @@ const TO_SUPPORT_OVERDUE: (&str, &str) = (
     "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n",
 );
 
-const TEMPLATES: [Template; 12] = [
+const TEMPLATES: [Template; 15] = [
     Template {
         kind: K::RecoveryCodeUsed,
         de: (
@@ -147,6 +147,39 @@ const TEMPLATES: [Template; 12] = [
         ),
     },
     Template { kind: K::ResetOverdue, de: TO_SUPPORT_OVERDUE, en: TO_SUPPORT_OVERDUE },
+    Template {
+        kind: K::PasswordChanged,
+        de: (
+            "{issuer}: Ihr Passwort wurde geändert",
+            "Hallo {name},\n\ndas Passwort Ihres Kontos bei {issuer} wurde soeben in den Einstellungen geändert. Alle anderen Anmeldungen wurden beendet; Ihr zweiter Faktor und Ihre App-Passwörter bleiben unverändert.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort sofort neu ({url}) und wenden Sie sich an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your password was changed",
+            "Hello {name},\n\nthe password of your {issuer} account was just changed in the settings. Every other sign-in was ended; your second factor and your app passwords stay as they were.\n\nIf this was not you, reset your password at once ({url}) and contact support.\n",
+        ),
+    },
+    Template {
+        kind: K::EmailChangeLink,
+        de: (
+            "{issuer}: Neue E-Mail-Adresse bestätigen",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} soll ab jetzt diese E-Mail-Adresse gelten. Bestätigen Sie sie über diesen Link:\n\n{link}\n\nDer Link gilt eine Stunde und nur einmal; ein neuerer Link macht ihn ungültig. Bis dahin bleibt die bisherige Adresse gültig.\n\nHaben Sie das nicht angefordert, ignorieren Sie diese E-Mail.\n",
+        ),
+        en: (
+            "{issuer}: Confirm your new email address",
+            "Hello {name},\n\nthis email address is to become the address of your {issuer} account. Confirm it through this link:\n\n{link}\n\nThe link works for one hour and only once; a newer link makes it invalid. Until then the previous address stays in use.\n\nIf you did not ask for this, ignore this email.\n",
+        ),
+    },
+    Template {
+        kind: K::EmailChanged,
+        de: (
+            "{issuer}: Ihre E-Mail-Adresse wurde geändert",
+            "Hallo {name},\n\ndie E-Mail-Adresse Ihres Kontos bei {issuer} ist ab jetzt {new}. An diese Adresse gehen keine E-Mails des Kontos mehr, und mit ihr melden Sie sich nicht mehr an.\n\nWaren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your email address was changed",
+            "Hello {name},\n\nthe email address of your {issuer} account is now {new}. This address gets no more mail of the account, and it no longer signs in.\n\nIf this was not you, please contact support at once.\n",
+        ),
+    },
 ];
 
 /// Subject and body of `notice` to `account`, in its language.
@@ -184,6 +217,12 @@ pub fn password_reset_link(account: &Account, link: &str, settings: &Settings) -
     render(&Notice::PasswordResetLink { link: link.to_owned() }, account, settings)
 }
 
+/// The email with the link that confirms a new address, to that address;
+/// sent by the handler for the same reason as `password_reset_link`.
+pub fn email_change_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
+    render(&Notice::EmailChangeLink { link: link.to_owned() }, account, settings)
+}
+
 /// What each placeholder stands for in `notice`'s texts to `account`.
 fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'static str, String)> {
     let mut values =
@@ -198,13 +237,14 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
             values.extend([("masked_phone", masked_phone.clone()), ("old", old.clone())])
         }
         Notice::AppPasswordCreated { app } => values.push(("app", app.clone())),
-        Notice::PasswordResetLink { link } => values.push(("link", link.clone())),
+        Notice::PasswordResetLink { link } | Notice::EmailChangeLink { link } => values.push(("link", link.clone())),
         Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
             values.extend([("id", number(id)), ("due", local(due))])
         }
         Notice::ResetApproved { id } => values.push(("id", number(id))),
         Notice::ResetRejected { id, reason } => values.extend([("id", number(id)), ("reason", reason.clone())]),
-        Notice::TotpActivated | Notice::PasswordReset => {}
+        Notice::TotpActivated | Notice::PasswordReset | Notice::PasswordChanged => {}
+        Notice::EmailChanged { new } => values.push(("new", new.clone())),
     }
     values
 }
@@ -289,6 +329,12 @@ mod tests {
             ("reset_rejected", Notice::ResetRejected { id, reason }),
             ("reset_overdue", Notice::ResetOverdue { id, due }),
             ("reset_overdue_without_deadline", Notice::ResetOverdue { id, due: None }),
+            ("password_changed", Notice::PasswordChanged),
+            (
+                "email_change_link",
+                Notice::EmailChangeLink { link: "https://portal.example/confirm-email?token=abc{name}".into() },
+            ),
+            ("email_changed", Notice::EmailChanged { new: "erika.{name}@example.de".into() }),
         ]
         .into_iter()
         .map(|(label, notice)| (label, render(&notice, &a, &s)))

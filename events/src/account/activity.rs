@@ -97,6 +97,12 @@ pub enum Activity {
     UsernameChosen {
         username: String,
     },
+    /// The password was changed in the settings (with the current one).
+    PasswordChanged,
+    /// A link to confirm a new email address was sent to it.
+    EmailChangeRequested,
+    /// The link was followed: the account has a new email address.
+    EmailChanged,
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -186,6 +192,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         E::ResetRequested { .. } => Activity::ResetRequested,
         E::SecondFactorsReset { .. } => Activity::ResetApproved,
         E::ResetRequestClosed { .. } => Activity::ResetRejected,
+        E::PasswordChanged { .. } => Activity::PasswordChanged,
+        E::EmailChangeRequested { .. } => Activity::EmailChangeRequested,
+        E::EmailChanged { .. } => Activity::EmailChanged,
         E::SessionStarted { login_id: None, .. }
         | E::SessionsEnded { .. }
         | E::PasswordRehashed { .. }
@@ -196,7 +205,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::SmsCodeIssued { .. }
         | E::SmsCodeAccepted { .. }
         // A sign-in left before its second step: nothing was signed in.
-        | E::LoginCancelled { .. } => return None,
+        | E::LoginCancelled { .. }
+        // A preference, not a change to how the account signs in.
+        | E::LanguageChanged { .. } => return None,
         E::UsernameChosen { username } => Activity::UsernameChosen { username: username.clone() },
     })
 }

@@ -313,6 +313,37 @@ pub enum AccountEvent {
     UsernameChosen {
         username: String,
     },
+    /// The owner switched the page's language while signed in: later mails
+    /// and SMS are in this one (`Registered::locale` was only the first).
+    LanguageChanged {
+        locale: Locale,
+    },
+    /// The owner set a new password while signed in, with the current one
+    /// and a step-up. Comes with `SessionsEnded { reason: PasswordChanged }`
+    /// and the caller's fresh `SessionStarted`.
+    PasswordChanged {
+        /// argon2id PHC string.
+        password_hash: String,
+    },
+    /// A link to confirm `new_email` went to that address. A newer one
+    /// voids this one; the address changes only when it is followed.
+    EmailChangeRequested {
+        token_id: Uuid,
+        /// Keyed hash (HMAC-SHA256) of the token, hex; the token itself is
+        /// only in the email.
+        token_hash: String,
+        /// Normalised, stored as `Registered` stores the address.
+        new_email: String,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The link of `token_id` was followed: the account's address is
+    /// `email` now. Appended with the new address's claim taken and the
+    /// old one's released, in one atomic write.
+    EmailChanged {
+        token_id: Uuid,
+        email: String,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -355,7 +386,8 @@ impl EventCodec for AccountEvent {
             | E::SecondFactorFailed { .. }
             | E::SmsCodeAccepted { .. }
             | E::PasswordResetRequested { .. }
-            | E::LoginCancelled { .. } => Retention::SignInActivity,
+            | E::LoginCancelled { .. }
+            | E::EmailChangeRequested { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {
@@ -380,7 +412,10 @@ impl EventCodec for AccountEvent {
             | E::PasswordReset { .. }
             | E::Disabled { .. }
             | E::Enabled { .. }
-            | E::UsernameChosen { .. } => Retention::Kept,
+            | E::UsernameChosen { .. }
+            | E::LanguageChanged { .. }
+            | E::PasswordChanged { .. }
+            | E::EmailChanged { .. } => Retention::Kept,
         }
     }
 }

@@ -92,6 +92,16 @@ pub struct PendingPasswordReset {
     pub expires_at: OffsetDateTime,
 }
 
+/// The last email-change link sent; a newer one replaces it, following it
+/// removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEmailChange {
+    pub token_id: Uuid,
+    pub token_hash: String,
+    pub new_email: String,
+    pub expires_at: OffsetDateTime,
+}
+
 /// A live session: what an ID token says of the sign-in it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -168,6 +178,9 @@ pub struct Account {
     /// (`crate::username`); `None` until one is chosen.
     #[serde(default)]
     pub username: Option<String>,
+    /// The address change waiting for its link to be followed (`email_change`).
+    #[serde(default)]
+    pub pending_email_change: Option<PendingEmailChange>,
 }
 
 impl Account {
@@ -204,6 +217,7 @@ impl Account {
             E::Disabled { staff_id, reason } => {
                 self.end_all_sessions(at);
                 self.pending_password_reset = None;
+                self.pending_email_change = None;
                 self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
             }
             E::Enabled { .. } => self.disabled = None,
@@ -211,6 +225,23 @@ impl Account {
                 self.logins.remove(login_id);
             }
             E::UsernameChosen { username } => self.username = Some(username.clone()),
+            E::LanguageChanged { locale } => self.locale = *locale,
+            E::PasswordChanged { password_hash } => {
+                self.password_hash.clone_from(password_hash);
+                self.password_failures.reset();
+            }
+            E::EmailChangeRequested { token_id, token_hash, new_email, expires_at } => {
+                self.pending_email_change = Some(PendingEmailChange {
+                    token_id: *token_id,
+                    token_hash: token_hash.clone(),
+                    new_email: new_email.clone(),
+                    expires_at: *expires_at,
+                });
+            }
+            E::EmailChanged { token_id, email } => {
+                self.email.clone_from(email);
+                self.pending_email_change.take_if(|p| p.token_id == *token_id);
+            }
         }
     }
 

@@ -38,15 +38,15 @@ pub async fn choose_username(app: &App, req: Request) -> Result<Response<Body>, 
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
     let username = usernames::checked(&body.username)?;
-    // The claims follow the name the account holds now; if it changes
-    // meanwhile, the release fails (only the holder releases) and the
-    // answer is 409 as for a taken name: asking again settles it.
-    let before = app.load_account(who.account_id).await?;
-    let claims = app.username_claims(&before, who.account_id, &username).await?;
+    // The claims follow the name the state decided on holds (a racing
+    // change by the same account is a lost race, decided again).
     let chosen = username.clone();
-    app.decide_claiming(who.account_id, &ctx.meta, &claims, usernames::taken, |account: Account| {
+    app.decide_claiming(who.account_id, &ctx.meta, usernames::taken, |account: Account| {
         let chosen = chosen.clone();
-        async move { Ok(account.choose_username(session_id, chosen, ctx.now)) }
+        async move {
+            let claims = app.username_claims(&account, who.account_id, &chosen).await?;
+            Ok((account.choose_username(session_id, chosen, ctx.now), claims))
+        }
     })
     .await?;
     Ok(response::json(200, &json!({ "username": username })))

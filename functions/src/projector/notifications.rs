@@ -7,7 +7,9 @@ use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
-use events::notice::{Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event};
+use events::notice::{
+    Addressee, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event,
+};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
@@ -33,8 +35,13 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     // the number of codes left then, not now).
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
+    let to = match notice.addressee() {
+        Addressee::Current => account.email.clone(),
+        // An address change tells the address it leaves: the one before.
+        Addressee::Previous => Account::from_events(history.iter().take_while(|e| e.version < stored.version)).email,
+    };
     let (subject, body) = mail_text::render(&notice, &account, &p.settings);
-    deliver_once(p, stored, Mail { to: account.email.clone(), subject, body }).await
+    deliver_once(p, stored, Mail { to, subject, body }).await
 }
 
 /// The reset process's mails, in the owner's language.
