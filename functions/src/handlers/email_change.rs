@@ -108,20 +108,25 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
     app.email_owner(&current.email).await?;
     let token = &token;
     let moved = app
-        .decide_claiming(token.account_id, &ctx.meta, || Refusal::EmailTaken.into(), |account: Account| {
-            let decision = account.confirm_email_change(token.token_id, &token.hash, ctx.now);
-            // The new address taken as registration takes it (and free under
-            // its old plaintext key too), the old one released: one append.
-            let claims = match &decision.outcome {
-                Ok(moved) => {
-                    let mut claims = app.new_email_claims(&moved.new, &stream).to_vec();
-                    claims.push(Claim::release(app.email_claim(&moved.old), stream.clone()));
-                    claims
-                }
-                Err(_) => Vec::new(),
-            };
-            async move { Ok((decision, claims)) }
-        })
+        .decide_claiming(
+            token.account_id,
+            &ctx.meta,
+            || Refusal::EmailTaken.into(),
+            |account: Account| {
+                let decision = account.confirm_email_change(token.token_id, &token.hash, ctx.now);
+                // The new address taken as registration takes it (and free under
+                // its old plaintext key too), the old one released: one append.
+                let claims = match &decision.outcome {
+                    Ok(moved) => {
+                        let mut claims = app.new_email_claims(&moved.new, &stream).to_vec();
+                        claims.push(Claim::release(app.email_claim(&moved.old), stream.clone()));
+                        claims
+                    }
+                    Err(_) => Vec::new(),
+                };
+                async move { Ok((decision, claims)) }
+            },
+        )
         .await?;
     Ok(response::json(200, &json!({ "email": moved.new })))
 }
