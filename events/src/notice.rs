@@ -149,7 +149,11 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // No mail on disabling: in a fraud the mailbox may be the
         // fraudster's; support tells the owner as its process says.
         | E::Disabled { .. }
-        | E::Enabled { .. } => None,
+        | E::Enabled { .. }
+        // The owner asked for it on the page, which says so; support tells
+        // the owner as its process says. A mail now would need the address
+        // the deletion is there to forget.
+        | E::AccountDeleted { .. } => None,
     }
 }
 

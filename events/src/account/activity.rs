@@ -190,7 +190,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::TotpAccepted { .. }
         | E::RecoveryCodeUsed { .. }
         | E::SmsCodeIssued { .. }
-        | E::SmsCodeAccepted { .. } => return None,
+        | E::SmsCodeAccepted { .. }
+        // Nobody sees the activity of a deleted account.
+        | E::AccountDeleted { .. } => return None,
     })
 }
 

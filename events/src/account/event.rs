@@ -300,6 +300,14 @@ pub enum AccountEvent {
     Enabled {
         staff_id: Uuid,
     },
+    /// The account is deleted for good (`deletion`): by its owner
+    /// (`staff_id: None`) or by support. Every session, pending login, app
+    /// password and reset link ended with it, its email claim was released
+    /// in the same append, and no decision accepts it again. No personal
+    /// data: this is what stays.
+    AccountDeleted {
+        staff_id: Option<Uuid>,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -365,7 +373,8 @@ impl EventCodec for AccountEvent {
             | E::ResetRequestClosed { .. }
             | E::PasswordReset { .. }
             | E::Disabled { .. }
-            | E::Enabled { .. } => Retention::Kept,
+            | E::Enabled { .. }
+            | E::AccountDeleted { .. } => Retention::Kept,
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod app_password;
 pub mod decide;
+pub mod deletion;
 pub mod disablement;
 pub mod event;
 pub mod export;

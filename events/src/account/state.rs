@@ -164,6 +164,9 @@ pub struct Account {
     /// Set while staff have the account disabled (`disablement`).
     #[serde(default)]
     pub disabled: Option<Disablement>,
+    /// When the account was deleted (`deletion`): it no longer `exists`.
+    #[serde(default)]
+    pub deleted_at: Option<OffsetDateTime>,
 }
 
 impl Account {
@@ -203,6 +206,7 @@ impl Account {
                 self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
             }
             E::Enabled { .. } => self.disabled = None,
+            E::AccountDeleted { .. } => self.apply_deletion(at),
         }
     }
 
@@ -418,7 +422,7 @@ impl Account {
     /// strictly before `at` (a session lasts hours), which
     /// `all_sessions_ended_at` covers. A session started later in the same
     /// decision (the caller's fresh one after a factor change) is neither.
-    fn end_all_sessions(&mut self, at: OffsetDateTime) {
+    pub(super) fn end_all_sessions(&mut self, at: OffsetDateTime) {
         let live: Vec<Uuid> = self.sessions.drain().map(|(id, _)| id).collect();
         self.remember_ended(live, at);
         self.logins.clear();
@@ -511,7 +515,8 @@ impl crate::Aggregate for Account {
 
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
-    const FOLD_VERSION: u32 = 3;
+    /// 4: deleted accounts.
+    const FOLD_VERSION: u32 = 4;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 
@@ -525,5 +530,11 @@ impl crate::Aggregate for Account {
 
     fn version(&self) -> u64 {
         self.version
+    }
+
+    /// A deleted account is as absent as one never made: every decision
+    /// answers `MISSING` (`Unauthorized`).
+    fn exists(&self) -> bool {
+        self.version > 0 && self.deleted_at.is_none()
     }
 }
