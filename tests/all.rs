@@ -7,6 +7,7 @@ mod app_passwords;
 mod aws;
 mod bad_input;
 mod claims;
+mod deletion;
 mod disabling;
 mod faults;
 mod flows;

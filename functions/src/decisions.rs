@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::http::ApiError;
 use crate::metrics;
-use crate::ports::store::{Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
+use crate::ports::store::{Claim, Meta, Snapshot, StoreError, StoredEvent, StreamAppend, decode, snapshot_due};
 
 /// How often a decision is tried before the request gives up (503). Thirty
 /// requests on one account at once settle well within this.
@@ -134,9 +134,30 @@ impl App {
     /// a read); later attempts load afresh.
     pub async fn decide_from<A, T, F, Fut>(
         &self,
+        loaded: Option<A>,
+        id: Uuid,
+        meta: &Meta,
+        decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
+    {
+        self.decide_claiming(loaded, id, meta, |_: &A, _: &[A::Event]| Vec::new(), decide).await
+    }
+
+    /// As `decide_from`, with the claims that `claims_of` finds for the
+    /// state and the events decided on it, in the same atomic append (an
+    /// account's deletion releases its email's claim with its event). A
+    /// claim of a stale view (`ClaimTaken`) is a lost race too: the next
+    /// attempt loads afresh.
+    pub async fn decide_claiming<A, T, F, Fut>(
+        &self,
         mut loaded: Option<A>,
         id: Uuid,
         meta: &Meta,
+        claims_of: impl Fn(&A, &[A::Event]) -> Vec<Claim>,
         mut decide: F,
     ) -> Result<T, ApiError>
     where
@@ -160,9 +181,11 @@ impl App {
                 return Err(A::MISSING.into());
             }
             let before = (state.clone(), version);
-            let decision = decide(state).await?;
+            let claims = |decision: &Decision<T, A::Event>| claims_of(&state, &decision.events);
+            let decision = decide(state.clone()).await?;
+            let claims = claims(&decision);
             let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
-            if self.append_decided(appends, meta).await? {
+            if self.append_decided(appends, meta, &claims).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
@@ -194,7 +217,7 @@ impl App {
                 append_of(Account::stream_id(account_id), account, &decision.account_events, meta, policy)?,
                 append_of(ResetRequest::stream_id(request_id), request, &decision.reset_events, meta, policy)?,
             ];
-            if self.append_decided(appends, meta).await? {
+            if self.append_decided(appends, meta, &[]).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
@@ -204,7 +227,7 @@ impl App {
 
     /// Appends the non-empty ones of `appends` together: true when stored
     /// (or nothing to store), false when another append came first.
-    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta) -> Result<bool, ApiError> {
+    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta, claims: &[Claim]) -> Result<bool, ApiError> {
         let appends: Vec<StreamAppend<'_>> = appends
             .iter()
             .filter(|(_, _, events, _)| !events.is_empty())
@@ -218,7 +241,7 @@ impl App {
         if appends.is_empty() {
             return Ok(true);
         }
-        let result = self.store.append_all(&appends, meta, &[]).await;
+        let result = self.store.append_all(&appends, meta, claims).await;
         match result {
             Ok(_) => {
                 let counted: Vec<_> = appends.iter().flat_map(|a| metrics::of_events(a.stream, a.events)).collect();
@@ -226,6 +249,7 @@ impl App {
                 Ok(true)
             }
             Err(StoreError::Conflict) => Ok(false),
+            Err(StoreError::ClaimTaken(_)) if !claims.is_empty() => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

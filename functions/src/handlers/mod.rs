@@ -7,6 +7,7 @@ pub mod activity;
 pub mod app_passwords;
 pub mod auth;
 pub mod dav_auth;
+pub mod deletion;
 pub mod dev;
 pub mod export;
 pub mod login;
@@ -42,6 +43,7 @@ pub const ALL: &[Routes] = &[
     sms_factor::ROUTES,
     app_passwords::ROUTES,
     dav_auth::ROUTES,
+    deletion::ROUTES,
     reset_form::ROUTES,
     support::ROUTES,
     support_accounts::ROUTES,
