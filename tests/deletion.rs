@@ -121,3 +121,43 @@ async fn of_two_deletions_at_once_one_deletes_and_sign_ins_meanwhile_get_in_or_n
     assert_eq!(p.login(email, PASSWORD).await.0, 401);
     assert_eq!(p.app().store.claim_owner(&p.app().email_claim(email)).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn support_deletes_an_account_with_four_eyes_and_never_a_staff_account() {
+    let mut four_eyes = acceptance::harness::settings();
+    four_eyes.reset_policy.approvals_required = 2;
+    let p = TestPortal::with_settings(four_eyes, acceptance::harness::cheap_passwords()).await;
+    let (alice, _) = p.staff("alice@support.example", "Alice").await;
+    let (bob, _) = p.staff("bob@support.example", "Bob").await;
+    let email = "by-support@example.de";
+    let e = p.enrolled(email).await;
+    let id = user_id(&p, &e.session).await;
+    let path = format!("/api/support/accounts/{id}/delete");
+    assert_eq!(p.call("POST", &path, Some(&e.session), None).await.0, 403, "not a customer");
+    assert_eq!(p.call("POST", &path, None, None).await.0, 401);
+
+    let (status, first) = p.call("POST", &path, Some(&alice), None).await;
+    assert_eq!((status, first["status"].as_str()), (200, Some("approval_needed")), "{first}");
+    assert_eq!(p.call("GET", "/api/account", Some(&e.session), None).await.0, 200, "not deleted yet");
+    let (status, twice) = p.call("POST", &path, Some(&alice), None).await;
+    assert_eq!((status, twice["error"].as_str()), (409, Some("conflict")), "the same one twice: {twice}");
+
+    let (status, done) = p.call("POST", &path, Some(&bob), None).await;
+    assert_eq!((status, done["status"].as_str()), (200, Some("deleted")), "{done}");
+    let what: Vec<(&str, &str)> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["what"].as_str().unwrap(), h["by"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(what, [("deleted", "Bob"), ("deletion_approved", "Alice")]);
+    assert_eq!(p.call("GET", "/api/account", Some(&e.session), None).await.0, 401);
+    assert_eq!(p.login(email, PASSWORD).await, p.login("never-here@example.de", PASSWORD).await);
+    assert_eq!(p.app().store.claim_owner(&p.app().email_claim(email)).await.unwrap(), None);
+    assert_eq!(p.call("POST", &path, Some(&bob), None).await.0, 404, "gone");
+
+    // Staff accounts are the operator's.
+    let (_, bob_me) = p.call("GET", "/api/account", Some(&bob), None).await;
+    let bob_path = format!("/api/support/accounts/{}/delete", bob_me["user_id"].as_str().unwrap());
+    assert_eq!(p.call("POST", &bob_path, Some(&alice), None).await.0, 403);
+}

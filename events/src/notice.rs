@@ -153,7 +153,8 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // The owner asked for it on the page, which says so; support tells
         // the owner as its process says. A mail now would need the address
         // the deletion is there to forget.
-        | E::AccountDeleted { .. } => None,
+        | E::AccountDeleted { .. }
+        | E::DeletionApproved { .. } => None,
     }
 }
 

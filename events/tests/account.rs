@@ -1281,6 +1281,7 @@ fn signing_out_everywhere_else_ends_every_other_session_and_login_and_keeps_the_
 mod deletion {
     use super::*;
     use events::account::Role;
+    use events::account::deletion::StaffDeletion;
     use events::staff::Staff;
 
     /// A customer with an authenticator, a live session (from T0 for eight
@@ -1379,11 +1380,51 @@ mod deletion {
             },
         );
         let staff = Staff::authorize(&s.state(), Uuid::from_u128(77), T0).unwrap();
-        let d = s.state().delete_by_staff(&staff);
+        let d = s.state().delete_by_staff(&staff, 1);
         assert_eq!((d.outcome, d.events), (Err(Refusal::Forbidden), vec![]), "a staff account");
-        let d = g.state().delete_by_staff(&staff);
+        let d = g.state().delete_by_staff(&staff, 1);
+        assert_eq!(d.outcome, Ok(StaffDeletion::Deleted));
         assert_eq!(d.events, vec![AccountEvent::AccountDeleted { staff_id: Some(staff.account_id()) }]);
         g.then(T0, d.events);
         assert!(!g.state().exists() && !g.state().session_active(session_id, T0));
+    }
+
+    #[test]
+    fn with_four_eyes_a_second_staff_member_deletes_and_the_first_cannot_twice() {
+        let (mut g, session_id) = customer();
+        let staff = |id: u128| {
+            let mut s = Given::registered(vec![Role::Support]);
+            let session_id = Uuid::from_u128(id);
+            let expires_at = T0 + Duration::hours(8);
+            s.push(
+                T0,
+                AccountEvent::SessionStarted {
+                    session_id,
+                    login_id: None,
+                    expires_at,
+                    second_factor: Some(Method::Totp),
+                },
+            );
+            // Each staff member an account of their own.
+            let mut state = s.state();
+            state.id = Uuid::from_u128(id + 1000);
+            Staff::authorize(&state, session_id, T0).unwrap()
+        };
+        let (alice, bob) = (staff(1), staff(2));
+        assert_ne!(alice.account_id(), bob.account_id());
+        let d = g.state().delete_by_staff(&alice, 2);
+        assert_eq!(d.outcome, Ok(StaffDeletion::AwaitingSecondApproval));
+        assert_eq!(d.events, vec![AccountEvent::DeletionApproved { staff_id: alice.account_id() }]);
+        g.then(T0, d.events);
+        assert!(g.state().exists() && g.state().session_active(session_id, T0), "nothing deleted yet");
+        let d = g.state().delete_by_staff(&alice, 2);
+        assert!(d.events.is_empty() && matches!(d.outcome, Err(Refusal::Conflict(_))), "the same one twice");
+        let d = g.state().delete_by_staff(&bob, 2);
+        assert_eq!(
+            (d.outcome, &d.events[..]),
+            (Ok(StaffDeletion::Deleted), &[AccountEvent::AccountDeleted { staff_id: Some(bob.account_id()) }][..])
+        );
+        g.then(T0, d.events);
+        assert!(!g.state().exists() && g.state().deletion_approved_by.is_none());
     }
 }

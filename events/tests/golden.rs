@@ -114,7 +114,8 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
         | AccountEvent::Enabled { .. }
-        | AccountEvent::AccountDeleted { .. } => 29,
+        | AccountEvent::AccountDeleted { .. }
+        | AccountEvent::DeletionApproved { .. } => 30,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

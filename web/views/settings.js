@@ -11,6 +11,7 @@ import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
 import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
+import { deleteAccountSection } from './delete-account.js';
 import { exportSection } from './export.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
@@ -24,7 +25,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
+const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
 
 export async function settingsView() {
   const account = await api.account();

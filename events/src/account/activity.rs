@@ -192,7 +192,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::SmsCodeIssued { .. }
         | E::SmsCodeAccepted { .. }
         // Nobody sees the activity of a deleted account.
-        | E::AccountDeleted { .. } => return None,
+        | E::AccountDeleted { .. }
+        // Staff's business until it is done.
+        | E::DeletionApproved { .. } => return None,
     })
 }
 

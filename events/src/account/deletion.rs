@@ -4,7 +4,9 @@
 //! and reset link, and the account no longer `exists`, so every later
 //! decision on it answers as for an account that never was. The email
 //! claim is released in the same append (`functions::handlers::deletion`),
-//! so the address can register again as a new account.
+//! so the address can register again as a new account. Support's deletion
+//! takes two staff members where the four-eyes rule is configured
+//! (`PORTAL_RESET_APPROVALS=2`, the rule of factor resets).
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,6 +17,14 @@ use super::state::{Account, AccountPolicy};
 use crate::Refusal;
 use crate::aggregate::Decision;
 use crate::staff::Staff;
+
+/// What a staff member's deletion did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffDeletion {
+    Deleted,
+    /// Recorded as the first of two approvals (four eyes).
+    AwaitingSecondApproval,
+}
 
 impl Account {
     pub fn is_deleted(&self) -> bool {
@@ -53,18 +63,31 @@ impl Account {
         }
     }
 
-    /// Support deletes a customer's account (with the four-eyes rule, the
-    /// second staff member's confirmation is this call).
-    pub fn delete_by_staff(&self, staff: &Staff) -> Decision<()> {
+    /// Support deletes a customer's account. Where deletions take two
+    /// approvals (four eyes, `approvals_required` 2), the first staff
+    /// member's is recorded and the account stays; another's deletes it.
+    pub fn delete_by_staff(&self, staff: &Staff, approvals_required: usize) -> Decision<StaffDeletion> {
         if !self.roles.is_empty() {
             return Decision::refuse(Refusal::Forbidden);
         }
-        Decision::ok(vec![AccountEvent::AccountDeleted { staff_id: Some(staff.account_id()) }], ())
+        let deleted = || AccountEvent::AccountDeleted { staff_id: Some(staff.account_id()) };
+        match self.deletion_approved_by {
+            Some(first) if first == staff.account_id() => {
+                Decision::refuse(Refusal::Conflict("another staff member must approve the deletion".into()))
+            }
+            Some(_) => Decision::ok(vec![deleted()], StaffDeletion::Deleted),
+            None if approvals_required >= 2 => Decision::ok(
+                vec![AccountEvent::DeletionApproved { staff_id: staff.account_id() }],
+                StaffDeletion::AwaitingSecondApproval,
+            ),
+            None => Decision::ok(vec![deleted()], StaffDeletion::Deleted),
+        }
     }
 
     /// What the deletion ends: everything that lets anyone in, and what
     /// was pending.
     pub(super) fn apply_deletion(&mut self, at: OffsetDateTime) {
+        self.deletion_approved_by = None;
         self.end_all_sessions(at);
         self.app_passwords.clear();
         self.pending_password_reset = None;

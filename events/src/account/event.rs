@@ -308,6 +308,12 @@ pub enum AccountEvent {
     AccountDeleted {
         staff_id: Option<Uuid>,
     },
+    /// A staff member asked to delete the account where deletions by
+    /// support take two (four eyes): another staff member's approval
+    /// deletes it.
+    DeletionApproved {
+        staff_id: Uuid,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -374,7 +380,8 @@ impl EventCodec for AccountEvent {
             | E::PasswordReset { .. }
             | E::Disabled { .. }
             | E::Enabled { .. }
-            | E::AccountDeleted { .. } => Retention::Kept,
+            | E::AccountDeleted { .. }
+            | E::DeletionApproved { .. } => Retention::Kept,
         }
     }
 }

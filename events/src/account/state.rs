@@ -167,6 +167,10 @@ pub struct Account {
     /// When the account was deleted (`deletion`): it no longer `exists`.
     #[serde(default)]
     pub deleted_at: Option<OffsetDateTime>,
+    /// The staff member who asked for the deletion, while it waits for a
+    /// second one (four eyes).
+    #[serde(default)]
+    pub deletion_approved_by: Option<Uuid>,
 }
 
 impl Account {
@@ -207,6 +211,7 @@ impl Account {
             }
             E::Enabled { .. } => self.disabled = None,
             E::AccountDeleted { .. } => self.apply_deletion(at),
+            E::DeletionApproved { staff_id } => self.deletion_approved_by = Some(*staff_id),
         }
     }
 
