@@ -9,6 +9,7 @@ mod aws;
 mod bad_input;
 mod brand;
 mod claims;
+mod deletion;
 mod disabling;
 mod faults;
 mod flows;

@@ -319,6 +319,15 @@ export const exportData = (verification) =>
   request('POST', '/api/account/export', { auth: 'session', body: verification ? { verification } : {} });
 
 /**
+ * Deletes the account for good: the password and, with a second factor, the proof of it.
+ * @param {string} password
+ * @param {Presented} [verification]
+ * @returns {Promise<{ status: string }>}
+ */
+export const deleteAccount = (password, verification) =>
+  request('POST', '/api/account/delete', { auth: 'session', body: verification ? { password, verification } : { password } });
+
+/**
  * An ALTCHA v1 proof-of-work challenge (see altcha.js).
  * @typedef {{ algorithm: string, challenge: string, maxnumber: number, salt: string, signature: string }} AltchaChallenge
  */
@@ -354,7 +363,7 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  *   failed_password_attempts: number, failed_second_factor_attempts: number,
  *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
  *   disabled?: { at: string, reason: string, by: string } | null }} RequestAccount
- * @typedef {{ at: string, what: 'disabled' | 'enabled', by: StaffRef, reason?: string }} AccountChange
+ * @typedef {{ at: string, what: 'disabled' | 'enabled' | 'deletion_approved' | 'deleted', by: StaffRef, reason?: string }} AccountChange
  * @typedef {{ account: RequestAccount, history: AccountChange[] }} StaffAccountView
  * @typedef {'submitted' | 'viewed' | 'taken' | 'approval_given' | 'approved' | 'rejected' | 'marked_overdue' | 'anonymised'} HistoryWhat
  * @typedef {{ at: string, what: HistoryWhat, by: StaffRef | null, note?: string | null, reason?: string | null }} HistoryEntry
@@ -389,6 +398,13 @@ export const disableAccount = (id, reason) => request('POST', `${staffAccountPat
  * @returns {Promise<StaffAccountView>}
  */
 export const enableAccount = (id) => request('POST', `${staffAccountPath(id)}/enable`, { auth: 'session' });
+
+/**
+ * Deletes a customer's account for good; with four eyes the first call is an approval.
+ * @param {string} id
+ * @returns {Promise<StaffAccountView & { status: 'deleted' | 'approval_needed' }>}
+ */
+export const deleteAccountByStaff = (id) => request('POST', `${staffAccountPath(id)}/delete`, { auth: 'session' });
 
 /** @returns {Promise<{ items: QueueItem[] }>} open requests, soonest deadline first */
 export const supportQueue = () => request('GET', '/api/support/queue', { auth: 'session' });

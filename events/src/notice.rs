@@ -194,6 +194,10 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         | E::EmailChangeRequested { .. } => None,
         E::PasswordChanged { .. } => Some(Notice::PasswordChanged),
         E::EmailChanged { email, .. } => Some(Notice::EmailChanged { new: email.clone() }),
+        // The owner asked for it on the page, which says so; support tells
+        // the owner as its process says. A mail now would need the address
+        // the deletion is there to forget.
+        E::AccountDeleted { .. } | E::DeletionApproved { .. } => None,
     }
 }
 

@@ -1338,3 +1338,154 @@ mod usernames {
         assert_eq!(g.state().username.as_deref(), Some("anna.b"));
     }
 }
+
+mod deletion {
+    use super::*;
+    use events::account::Role;
+    use events::account::deletion::StaffDeletion;
+    use events::staff::Staff;
+
+    /// A customer with an authenticator, a live session (from T0 for eight
+    /// hours) and an app password.
+    fn customer() -> (Given, Uuid) {
+        let mut g = Given::with_totp();
+        let session_id = Uuid::from_u128(55);
+        g.push(
+            T0,
+            AccountEvent::SessionStarted {
+                session_id,
+                login_id: None,
+                expires_at: T0 + Duration::hours(8),
+                second_factor: Some(Method::Totp),
+            },
+        );
+        g.push(
+            T0,
+            AccountEvent::AppPasswordCreated {
+                app_password_id: Uuid::from_u128(56),
+                name: "Cal".into(),
+                hash: "ap".into(),
+            },
+        );
+        (g, session_id)
+    }
+
+    fn code(at: OffsetDateTime) -> String {
+        totp::code_at_step(SECRET, totp::step_at(at), DIGITS)
+    }
+
+    #[test]
+    fn the_owner_deletes_with_the_password_and_a_proof_and_everything_ends() {
+        let (mut g, session_id) = customer();
+        let at = T0 + Duration::minutes(3);
+        let code = code(at);
+        let d = g.state().delete_by_owner(
+            session_id,
+            true,
+            Some(SecondFactorProof::Totp { secret: SECRET, code: &code }),
+            at,
+            &POLICY,
+        );
+        assert_eq!(d.outcome, Ok(()));
+        assert!(matches!(
+            d.events[..],
+            [AccountEvent::TotpAccepted { .. }, AccountEvent::AccountDeleted { staff_id: None }]
+        ));
+        g.then(at, d.events);
+        let a = g.state();
+        assert!(a.is_deleted() && !a.exists(), "a deleted account exists no more");
+        assert!(!a.session_active(session_id, at) && a.session_was_ended(session_id, at));
+        assert_eq!(a.app_password_matching("ap"), None);
+        assert!(a.app_passwords.is_empty() && a.logins.is_empty() && a.pending_password_reset.is_none());
+        // What would decide anything now refuses (the runner answers
+        // `MISSING` for `!exists()`, and the session is gone anyway).
+        let again = a.delete_by_owner(session_id, true, None, at, &POLICY);
+        assert_eq!((again.outcome, again.events), (Err(Refusal::Unauthorized), vec![]));
+        assert_eq!(a.authorize(&Auth::Session { session_id }, at), Err(Refusal::Unauthorized));
+    }
+
+    #[test]
+    fn a_wrong_password_or_a_missing_or_wrong_proof_deletes_nothing() {
+        let (g, session_id) = customer();
+        let at = T0 + Duration::minutes(3);
+        let code = code(at);
+        let proof = || Some(SecondFactorProof::Totp { secret: SECRET, code: &code });
+        let d = g.state().delete_by_owner(session_id, false, proof(), at, &POLICY);
+        assert!(d.events.is_empty() && matches!(d.outcome, Err(Refusal::InvalidRequest(_))), "{d:?}");
+        let d = g.state().delete_by_owner(session_id, true, None, at, &POLICY);
+        assert_eq!((d.outcome, d.events), (Err(Refusal::VerificationRequired), vec![]));
+        let d = g.state().delete_by_owner(
+            session_id,
+            true,
+            Some(SecondFactorProof::Totp { secret: SECRET, code: "000000" }),
+            at,
+            &POLICY,
+        );
+        assert_eq!(d.outcome, Err(Refusal::InvalidCode));
+        assert_eq!(d.events, vec![AccountEvent::SecondFactorFailed { method: Method::Totp }], "counted, not deleted");
+        let d = g.state().delete_by_owner(Uuid::from_u128(99), true, proof(), at, &POLICY);
+        assert_eq!((d.outcome, d.events), (Err(Refusal::Unauthorized), vec![]), "another session's id");
+    }
+
+    #[test]
+    fn support_deletes_a_customer_but_no_staff_account() {
+        let (mut g, session_id) = customer();
+        let mut s = Given::registered(vec![Role::Support]);
+        s.push(
+            T0,
+            AccountEvent::SessionStarted {
+                session_id: Uuid::from_u128(77),
+                login_id: None,
+                expires_at: T0 + Duration::hours(8),
+                second_factor: Some(Method::Totp),
+            },
+        );
+        let staff = Staff::authorize(&s.state(), Uuid::from_u128(77), T0).unwrap();
+        let d = s.state().delete_by_staff(&staff, 1);
+        assert_eq!((d.outcome, d.events), (Err(Refusal::Forbidden), vec![]), "a staff account");
+        let d = g.state().delete_by_staff(&staff, 1);
+        assert_eq!(d.outcome, Ok(StaffDeletion::Deleted));
+        assert_eq!(d.events, vec![AccountEvent::AccountDeleted { staff_id: Some(staff.account_id()) }]);
+        g.then(T0, d.events);
+        assert!(!g.state().exists() && !g.state().session_active(session_id, T0));
+    }
+
+    #[test]
+    fn with_four_eyes_a_second_staff_member_deletes_and_the_first_cannot_twice() {
+        let (mut g, session_id) = customer();
+        let staff = |id: u128| {
+            let mut s = Given::registered(vec![Role::Support]);
+            let session_id = Uuid::from_u128(id);
+            let expires_at = T0 + Duration::hours(8);
+            s.push(
+                T0,
+                AccountEvent::SessionStarted {
+                    session_id,
+                    login_id: None,
+                    expires_at,
+                    second_factor: Some(Method::Totp),
+                },
+            );
+            // Each staff member an account of their own.
+            let mut state = s.state();
+            state.id = Uuid::from_u128(id + 1000);
+            Staff::authorize(&state, session_id, T0).unwrap()
+        };
+        let (alice, bob) = (staff(1), staff(2));
+        assert_ne!(alice.account_id(), bob.account_id());
+        let d = g.state().delete_by_staff(&alice, 2);
+        assert_eq!(d.outcome, Ok(StaffDeletion::AwaitingSecondApproval));
+        assert_eq!(d.events, vec![AccountEvent::DeletionApproved { staff_id: alice.account_id() }]);
+        g.then(T0, d.events);
+        assert!(g.state().exists() && g.state().session_active(session_id, T0), "nothing deleted yet");
+        let d = g.state().delete_by_staff(&alice, 2);
+        assert!(d.events.is_empty() && matches!(d.outcome, Err(Refusal::Conflict(_))), "the same one twice");
+        let d = g.state().delete_by_staff(&bob, 2);
+        assert_eq!(
+            (d.outcome, &d.events[..]),
+            (Ok(StaffDeletion::Deleted), &[AccountEvent::AccountDeleted { staff_id: Some(bob.account_id()) }][..])
+        );
+        g.then(T0, d.events);
+        assert!(!g.state().exists() && g.state().deletion_approved_by.is_none());
+    }
+}

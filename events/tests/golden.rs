@@ -21,8 +21,11 @@ fn golden(name: &str) -> Vec<EventRecord> {
 /// The account's events as the code of schema 1 wrote them (November
 /// 2026), kept unchanged: what is stored stays stored.
 const ACCOUNT_V1: &str = "account_v1.json";
+/// Every account event type as the code of December 2026 wrote it, kept
+/// unchanged (up to `email_changed`, before `account_deleted`).
+const ACCOUNT_V2: &str = "account_v2.json";
 /// Every account event type as today's code writes it.
-const ACCOUNT_TODAY: &str = "account_v2.json";
+const ACCOUNT_TODAY: &str = "account_v3.json";
 
 #[test]
 fn account_events_of_schema_1_still_load_and_unchanged_types_encode_the_same() {
@@ -70,6 +73,14 @@ fn account_events_of_today_load_and_encode_exactly_as_stored() {
 }
 
 #[test]
+fn account_events_of_the_second_golden_file_load_and_encode_exactly_as_stored() {
+    for record in golden(ACCOUNT_V2) {
+        let event = AccountEvent::decode(&record).unwrap_or_else(|e| panic!("{}: {e}", record.event_type));
+        assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
+    }
+}
+
+#[test]
 fn the_golden_file_covers_every_account_event_type() {
     let covered: BTreeSet<String> = golden(ACCOUNT_TODAY).into_iter().map(|r| r.event_type).collect();
     // Every variant's tag, listed by the compiler: adding a variant without
@@ -108,7 +119,9 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::LanguageChanged { .. }
         | AccountEvent::PasswordChanged { .. }
         | AccountEvent::EmailChangeRequested { .. }
-        | AccountEvent::EmailChanged { .. } => 34,
+        | AccountEvent::EmailChanged { .. }
+        | AccountEvent::AccountDeleted { .. }
+        | AccountEvent::DeletionApproved { .. } => 36,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

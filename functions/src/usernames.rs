@@ -68,6 +68,13 @@ impl App {
         Ok(claims)
     }
 
+    /// The release of `account`'s user name's claim, held by `owner` (its
+    /// stream), when it has a name: what its deletion gives back.
+    pub fn username_release(&self, account: &Account, owner: String) -> Option<Claim> {
+        let key = self.username_key(account.username.as_deref()?)?;
+        Some(Claim::release(key, owner))
+    }
+
     /// The account whose user name is `typed` (any case), if any.
     pub async fn account_for_username(&self, typed: &str) -> Result<Option<Uuid>, ApiError> {
         let Some(key) = self.username_key(typed) else { return Ok(None) };

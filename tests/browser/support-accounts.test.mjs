@@ -1,7 +1,8 @@
 // The support console's accounts page in Chromium: staff find a customer by
 // email, disable the account with a reason (the customer's open page loses its
 // session and the right password then gets the wrong one's answer), and enable
-// it again in German. axe-core checks the page in both languages.
+// it again in German; then deletes it for good (the address then signs in
+// like an unknown one). axe-core checks the page in both languages.
 
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
@@ -25,7 +26,7 @@ import {
 const en = dict('en');
 const de = dict('de');
 
-describe('Support: disable and enable an account', { concurrency: 1, skip: DATA_DIR ? false : 'needs PORTAL_DATA_DIR for `portal staff add`' }, () => {
+describe('Support: disable, enable and delete an account', { concurrency: 1, skip: DATA_DIR ? false : 'needs PORTAL_DATA_DIR for `portal staff add`' }, () => {
   /** @type {import('playwright-core').Browser} */
   let browser;
   const customer = { name: 'Kim Customer', email: uniqueEmail('disable'), password: strongPassword() };
@@ -165,5 +166,39 @@ describe('Support: disable and enable an account', { concurrency: 1, skip: DATA_
     }
     const login = await call('POST', '/api/login', { email: customer.email, password: customer.password });
     assert.equal(login.status, 'mfa_required', 'the password and the app sign in again');
+  });
+
+  step('4. German: staff delete the account for good; the address then signs in like an unknown one', async () => {
+    const desk = await context('de-DE');
+    const shot = screenshots(desk.page, 'support-accounts-delete');
+    try {
+      const { page } = desk;
+      await signIn(page, de, staff, staffKey, staffSteps);
+      await page.getByRole('link', { name: de['nav.support'], exact: true }).click();
+      await page.getByRole('link', { name: de['support.accounts.link'] }).click();
+      await page.getByRole('heading', { level: 1, name: de['support.accounts.title'] }).waitFor();
+      await page.getByLabel(de['support.accounts.email'], { exact: true }).fill(customer.email);
+      await page.getByRole('button', { name: de['support.accounts.find'], exact: true }).click();
+      await page.getByRole('button', { name: de['support.accounts.delete'], exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: de['support.accounts.deleteTitle'] });
+      assert.deepEqual(await axeViolations(page), [], 'the confirmation passes axe-core');
+      await dialog.getByRole('button', { name: de['support.accounts.delete'], exact: true }).click();
+      await page.getByText(de['support.accounts.deletedNow'], { exact: true }).waitFor();
+      const changes = page.getByRole('list', { name: de['support.accounts.history'] });
+      await changes.getByText(de['support.accounts.deleted'], { exact: true }).waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the deleted account\'s page passes axe-core');
+      await shot('deleted');
+    } catch (err) {
+      await shot('failed').catch(() => {});
+      throw err;
+    } finally {
+      await desk.ctx.close();
+    }
+    const res = await fetch(`${PORTAL_URL}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: customer.email, password: customer.password }),
+    });
+    assert.equal(res.status, 401, 'the deleted account signs in no more');
   });
 });

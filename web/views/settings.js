@@ -11,6 +11,7 @@ import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
 import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
+import { deleteAccountSection } from './delete-account.js';
 import { exportSection } from './export.js';
 import { emailSection } from './email-change.js';
 import { passwordSection } from './password-change.js';
@@ -27,7 +28,7 @@ import { usernameSection } from './username.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
+const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
 
 export async function settingsView() {
   const account = await api.account();

@@ -1,12 +1,13 @@
 // Support console: find a customer's account by email and disable it (fraud,
 // a dispute) with a reason, or enable it again. Disabling ends every session
 // at once; the person then gets the wrong password's answer at sign-in.
-// Every change is listed with who made it and why.
+// Every change is listed with who made it and why. Support can also delete
+// an account for good (with four eyes where configured).
 
 import * as api from '../api.js';
 import { timeEl } from '../dates.js';
 import { confirmDialog } from '../dialog.js';
-import { h, heading, para, uid } from '../dom.js';
+import { h, heading, notice, para, uid } from '../dom.js';
 import { emailField, form } from '../forms.js';
 import { ROLE, accountSection, notStaff, textareaField } from './support.js';
 
@@ -43,7 +44,41 @@ export async function supportAccountsView() {
  * @param {StaffAccountView} view
  */
 function show(slot, view) {
-  slot.replaceChildren(accountSection(view.account), change(slot, view), changes(view));
+  slot.replaceChildren(accountSection(view.account), change(slot, view), deletion(slot, view), changes(view));
+}
+
+/**
+ * Delete for good, after a confirmation naming the person; with four eyes
+ * the first staff member's call is an approval that a second one completes.
+ * @param {HTMLElement} slot
+ * @param {StaffAccountView} view
+ */
+function deletion(slot, view) {
+  const a = view.account;
+  const titleId = uid('support-delete');
+  const { form: el } = form({
+    fields: [],
+    before: [para('support.accounts.deleteExplain')],
+    submit: 'support.accounts.delete',
+    onSubmit: async () => {
+      const ok = await confirmDialog({
+        title: 'support.accounts.deleteTitle',
+        text: { key: 'support.accounts.deleteText', params: { name: a.name } },
+        confirm: 'support.accounts.delete',
+        cancel: 'support.cancel',
+      });
+      if (!ok) return;
+      const res = await api.deleteAccountByStaff(a.user_id);
+      show(slot, res);
+      slot.prepend(notice('success', h('p', { text: res.status === 'deleted' ? 'support.accounts.deletedNow' : 'support.accounts.approvalNeeded' })));
+    },
+  });
+  return h(
+    'section',
+    { class: 'support__section', attrs: { 'aria-labelledby': titleId } },
+    h('h2', { text: 'support.accounts.deleteHeading', attrs: { id: titleId } }),
+    el,
+  );
 }
 
 /**

@@ -209,6 +209,10 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         // A preference, not a change to how the account signs in.
         | E::LanguageChanged { .. } => return None,
         E::UsernameChosen { username } => Activity::UsernameChosen { username: username.clone() },
+        // Nobody sees the activity of a deleted account.
+        E::AccountDeleted { .. }
+        // Staff's business until it is done.
+        | E::DeletionApproved { .. } => return None,
     })
 }
 

@@ -344,6 +344,20 @@ pub enum AccountEvent {
         token_id: Uuid,
         email: String,
     },
+    /// The account is deleted for good (`deletion`): by its owner
+    /// (`staff_id: None`) or by support. Every session, pending login, app
+    /// password, reset link and pending email change ended with it, its
+    /// claims (email and user name) were released in the same append, and
+    /// no decision accepts it again. No personal data: this is what stays.
+    AccountDeleted {
+        staff_id: Option<Uuid>,
+    },
+    /// A staff member asked to delete the account where deletions by
+    /// support take two (four eyes): another staff member's approval
+    /// deletes it.
+    DeletionApproved {
+        staff_id: Uuid,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -415,7 +429,9 @@ impl EventCodec for AccountEvent {
             | E::UsernameChosen { .. }
             | E::LanguageChanged { .. }
             | E::PasswordChanged { .. }
-            | E::EmailChanged { .. } => Retention::Kept,
+            | E::EmailChanged { .. }
+            | E::AccountDeleted { .. }
+            | E::DeletionApproved { .. } => Retention::Kept,
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod app_password;
 pub mod decide;
+pub mod deletion;
 pub mod disablement;
 pub mod email_change;
 pub mod event;

@@ -181,6 +181,13 @@ pub struct Account {
     /// The address change waiting for its link to be followed (`email_change`).
     #[serde(default)]
     pub pending_email_change: Option<PendingEmailChange>,
+    /// When the account was deleted (`deletion`): it no longer `exists`.
+    #[serde(default)]
+    pub deleted_at: Option<OffsetDateTime>,
+    /// The staff member who asked for the deletion, while it waits for a
+    /// second one (four eyes).
+    #[serde(default)]
+    pub deletion_approved_by: Option<Uuid>,
 }
 
 impl Account {
@@ -242,6 +249,8 @@ impl Account {
                 self.email.clone_from(email);
                 self.pending_email_change.take_if(|p| p.token_id == *token_id);
             }
+            E::AccountDeleted { .. } => self.apply_deletion(at),
+            E::DeletionApproved { staff_id } => self.deletion_approved_by = Some(*staff_id),
         }
     }
 
@@ -458,7 +467,7 @@ impl Account {
     /// strictly before `at` (a session lasts hours), which
     /// `all_sessions_ended_at` covers. A session started later in the same
     /// decision (the caller's fresh one after a factor change) is neither.
-    fn end_all_sessions(&mut self, at: OffsetDateTime) {
+    pub(super) fn end_all_sessions(&mut self, at: OffsetDateTime) {
         let live: Vec<Uuid> = self.sessions.drain().map(|(id, _)| id).collect();
         self.remember_ended(live, at);
         self.logins.clear();
@@ -552,7 +561,8 @@ impl crate::Aggregate for Account {
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
     /// 4: user names (an imported account's from its `Imported`).
-    const FOLD_VERSION: u32 = 4;
+    /// 5: deleted accounts.
+    const FOLD_VERSION: u32 = 5;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 
@@ -566,5 +576,11 @@ impl crate::Aggregate for Account {
 
     fn version(&self) -> u64 {
         self.version
+    }
+
+    /// A deleted account is as absent as one never made: every decision
+    /// answers `MISSING` (`Unauthorized`).
+    fn exists(&self) -> bool {
+        self.version > 0 && self.deleted_at.is_none()
     }
 }

@@ -8,6 +8,7 @@ pub mod app_passwords;
 pub mod auth;
 pub mod brand;
 pub mod dav_auth;
+pub mod deletion;
 pub mod dev;
 pub mod email_change;
 pub mod export;
@@ -46,6 +47,7 @@ pub const ALL: &[Routes] = &[
     sms_factor::ROUTES,
     app_passwords::ROUTES,
     dav_auth::ROUTES,
+    deletion::ROUTES,
     reset_form::ROUTES,
     support::ROUTES,
     support_accounts::ROUTES,

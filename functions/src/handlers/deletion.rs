@@ -1,0 +1,118 @@
+//! `POST /api/account/delete`: the owner deletes the account for good,
+//! with the password and, when the account has a second factor, a proof of
+//! it (`verification`, as the export and other credential changes take
+//! it). One atomic append holds the `AccountDeleted` event (no personal
+//! data) and the release of the email's claim and the user name's, so the
+//! address (and the name) can be taken again at once and a sign-in
+//! meanwhile gets the answer of an unknown account. A pending email change
+//! holds no claim (its new address is only claimed when confirmed), so its
+//! link simply dies with the account. Everything that let anyone in ends with the event's fold
+//! (sessions, pending logins, app passwords, the apps' grants and refresh
+//! tokens made in those sessions); the account's reset requests lose their
+//! data keys (crypto-shredding of their forms) and their queue rows.
+
+use std::sync::Mutex;
+
+use events::account::{Account, AccountEvent, Auth};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{Accepts, caller};
+use super::proof::{self, Presented};
+use crate::app::App;
+use crate::http::routes::Routes;
+use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::ports::store::{Claim, decode};
+use crate::projector::support_queue::{DECIDED, QUEUE};
+use crate::routes;
+
+pub const ROUTES: Routes = routes![
+    POST "/api/account/delete" => delete_own, runs_argon2;
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteBody {
+    password: String,
+    verification: Option<Presented>,
+}
+
+pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: DeleteBody = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Session, ctx.now)?;
+    let Auth::Session { session_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    let account: Account = app.load(who.account_id).await?;
+    if !events::Aggregate::exists(&account) {
+        return Err(ApiError::unauthorized());
+    }
+    // A claim of before keyed claims (AWS, not looked up since) moves to
+    // its keyed key first, so the release below finds it there.
+    app.email_owner(&account.email).await?;
+    let policy = app.settings.policy;
+    let verification = body.verification.as_ref();
+    // Argon2 is the expensive part: after a lost race its answer for the
+    // same hash is reused.
+    let checked: Mutex<Option<(String, bool)>> = Mutex::new(None);
+    let (checked, password) = (&checked, &body.password);
+    app.decide_claiming(who.account_id, &ctx.meta, claims_not_held, |account: Account| async move {
+        let cached = checked.lock().expect("not poisoned").clone();
+        let correct = match cached {
+            Some((hash, correct)) if hash == account.password_hash => correct,
+            _ => {
+                let (hash, password) = (account.password_hash.clone(), zeroize::Zeroizing::new(password.clone()));
+                let correct = app.passwords.run(move |p| p.verify(&hash, &password)).await?.correct;
+                *checked.lock().expect("not poisoned") = Some((account.password_hash.clone(), correct));
+                correct
+            }
+        };
+        let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+        let decision =
+            account.delete_by_owner(session_id, correct, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy);
+        let claims = released_claims(app, &account, &decision.events);
+        Ok((decision, claims))
+    })
+    .await?;
+    forget_reset_requests(app, who.account_id).await?;
+    Ok(response::json(200, &json!({ "status": "deleted" })))
+}
+
+/// The claims a decision on `account` releases, named from the very state
+/// it decided on (`App::decide_claiming`): when it deletes the account, its
+/// email's and its user name's, if it has one.
+pub fn released_claims(app: &App, account: &Account, events: &[AccountEvent]) -> Vec<Claim> {
+    if !events.iter().any(|e| matches!(e, AccountEvent::AccountDeleted { .. })) {
+        return Vec::new();
+    }
+    let owner = events::account::stream_id(account.id);
+    let mut claims = vec![Claim::release(app.email_claim(&account.email), owner.clone())];
+    claims.extend(app.username_release(account, owner));
+    claims
+}
+
+/// A release refused although the account's stream stood still: the
+/// account does not hold a claim its state names. Nothing is written; the
+/// deletion is refused rather than leaving a claim behind that would keep
+/// the address or name from a new account.
+pub fn claims_not_held() -> ApiError {
+    tracing::error!("a deletion's claim is not held by the account; nothing deleted");
+    ApiError::internal()
+}
+
+/// After the deletion: each reset request of the account loses its form's
+/// data key (the names and the note on it become unreadable) and its rows
+/// in the support queue. Idempotent; a failure leaves the SLA watch to
+/// destroy the keys as for any decided request.
+pub async fn forget_reset_requests(app: &App, account_id: Uuid) -> Result<(), ApiError> {
+    let stored = app.store.load(&events::account::stream_id(account_id)).await?;
+    for recorded in decode::<AccountEvent>(&stored)? {
+        if let AccountEvent::ResetRequested { request_id } = recorded.event {
+            app.destroy_form_key(request_id).await?;
+            for collection in [QUEUE, DECIDED] {
+                app.state.delete_doc(collection, &request_id.to_string()).await?;
+            }
+        }
+    }
+    Ok(())
+}
