@@ -96,6 +96,22 @@ export function screenshots(page, testName) {
   };
 }
 
+/**
+ * Waits for `text` within `scope`. A time-out names what the scope showed
+ * instead (an error message of another kind, the other language), which a
+ * screenshot of another page would not.
+ * @param {import('playwright-core').Locator} scope
+ * @param {string} text
+ */
+export async function shownIn(scope, text) {
+  try {
+    await scope.getByText(text).waitFor();
+  } catch (err) {
+    const shown = await scope.innerText({ timeout: 1_000 }).catch(() => '(not on the page)');
+    throw new Error(`${JSON.stringify(text)} is not shown; it reads: ${JSON.stringify(shown)}`, { cause: err });
+  }
+}
+
 /** A unique email address for this run. */
 export function uniqueEmail(prefix) {
   return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
