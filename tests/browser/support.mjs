@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -318,6 +318,36 @@ export async function waitForSmsCode(phone, seen) {
 }
 
 /**
+ * Signs in through the API from the page's own context (its User-Agent, its
+ * address, as the server records them) and hands the session to the page as
+ * a sign-in would.
+ * @param {import('playwright-core').Page} page
+ * @param {{ email: string, password: string }} who
+ * @param {string} code the authenticator's code
+ */
+export async function signedInThroughApi(page, who, code) {
+  await page.goto(`${PORTAL_URL}/`);
+  const token = await page.evaluate(
+    async ({ email, password, code }) => {
+      const post = async (path, body, token) => {
+        const headers = { 'Content-Type': 'application/json' };
+        if (token) headers.Authorization = `Bearer ${token}`;
+        const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
+        return res.json();
+      };
+      const login = await post('/api/login', { email, password });
+      const verified = await post('/api/mfa/verify', { method: 'totp', code }, login.mfa_token);
+      if (!verified.session_token) return JSON.stringify({ login, verified });
+      sessionStorage.setItem('portal:session-token', verified.session_token);
+      return { token: verified.session_token };
+    },
+    { email: who.email, password: who.password, code },
+  );
+  assert.equal(typeof token, 'object', `signed in: ${token}`);
+  return token.token;
+}
+
+/**
  * The steps of one story, each a test: once one fails the rest are skipped
  * (they build on it), and the failing one leaves a screenshot.
  * @param {() => ((step: string) => Promise<unknown>) | undefined} currentShot the story's screenshot function, once made
@@ -339,6 +369,41 @@ export function storySteps(currentShot) {
         throw err;
       }
     });
+}
+
+/**
+ * The frame of a story told in one browser, called inside `describe`: the
+ * browser starts before the first step and closes after the last; `step` is
+ * `storySteps`' (a failed step leaves a screenshot of the page opened last);
+ * `openPage` opens a page in a fresh context (its own cookies and storage)
+ * with the stories' time-out, and its screenshot function (axe-core at each).
+ */
+export function browserStory() {
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  /** @type {((step: string) => Promise<void>) | undefined} */
+  let shot;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    step: storySteps(() => shot),
+    /**
+     * @param {string} name the screenshots' file prefix
+     * @param {string} locale the browser's language, e.g. `de-DE`
+     * @param {{ width: number, height: number }} viewport
+     */
+    async openPage(name, locale, viewport) {
+      if (!browser) throw new Error('openPage runs within a step, once the browser has started');
+      const page = await (await browser.newContext({ locale, viewport })).newPage();
+      page.setDefaultTimeout(10_000);
+      shot = screenshots(page, name);
+      return { page, shot };
+    },
+  };
 }
 
 /**
