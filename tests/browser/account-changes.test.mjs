@@ -20,6 +20,7 @@ import {
   launchBrowser,
   outbox,
   screenshots,
+  shownIn,
   signedInThroughApi,
   storySteps,
   strongPassword,
@@ -128,7 +129,13 @@ describe('The language switch, a new password and a new email address, in German
     phone = await (await browser.newContext({ locale: 'de-DE', viewport: { width: 390, height: 844 } })).newPage();
     desktop.setDefaultTimeout(10_000);
     phone.setDefaultTimeout(10_000);
-    shot = screenshots(desktop, 'account-changes');
+    // A failed step shows both browsers: the phone's German page is half the story.
+    const desktopShot = screenshots(desktop, 'account-changes');
+    const phoneShot = screenshots(phone, 'account-changes-phone');
+    shot = async (step) => {
+      await desktopShot(step);
+      if (step.startsWith('failed-')) await phoneShot(step);
+    };
     key = await customerWithApp(who, usedSteps);
     await signedInThroughApi(desktop, who, await freshTotp(key, usedSteps));
     await signedInThroughApi(phone, who, await freshTotp(key, usedSteps));
@@ -161,11 +168,11 @@ describe('The language switch, a new password and a new email address, in German
     let section = await fillPasswordForm(phone, de, { current: who.password, next: 'password123', code: '000000' });
     assert.deepEqual(await axeViolations(phone), []);
     await section.getByRole('button', { name: de['settings.password.submit'], exact: true }).click();
-    await section.getByText(de['password.wellKnown']).waitFor();
+    await shownIn(section, de['password.wellKnown']);
     const next = strongPassword();
     section = await fillPasswordForm(phone, de, { current: 'not the password', next, code: await freshTotp(key, usedSteps) });
     await section.getByRole('button', { name: de['settings.password.submit'], exact: true }).click();
-    await section.getByText(de['settings.password.wrongCurrent']).waitFor();
+    await shownIn(section, de['settings.password.wrongCurrent']);
     assert.deepEqual(await axeViolations(phone), []);
     await s('errors');
 

@@ -16,6 +16,7 @@ import {
   freshTotp,
   launchBrowser,
   screenshots,
+  signedInThroughApi,
   storySteps,
   strongPassword,
   uniqueEmail,
@@ -24,34 +25,6 @@ import {
 const en = dict('en');
 const de = dict('de');
 const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
-
-/**
- * Signs in from the page's own context (its User-Agent, its address) through
- * the API, and hands the session to the page as a sign-in would.
- * @param {import('playwright-core').Page} page
- * @param {{ email: string, password: string }} who
- * @param {string} code the authenticator's code
- */
-async function signedIn(page, who, code) {
-  await page.goto(`${PORTAL_URL}/`);
-  const token = await page.evaluate(
-    async ({ email, password, code }) => {
-      const post = async (path, body, token) => {
-        const headers = { 'Content-Type': 'application/json' };
-        if (token) headers.Authorization = `Bearer ${token}`;
-        const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
-        return res.json();
-      };
-      const login = await post('/api/login', { email, password });
-      const verified = await post('/api/mfa/verify', { method: 'totp', code }, login.mfa_token);
-      sessionStorage.setItem('portal:session-token', verified.session_token);
-      return verified.session_token;
-    },
-    { ...who, code },
-  );
-  assert.equal(typeof token, 'string', 'signed in');
-  return token;
-}
 
 /** @param {import('playwright-core').Page} page @param {string} email */
 async function wrongPassword(page, email) {
@@ -116,8 +89,8 @@ describe('Recent activity in English and German, and signing out everywhere else
 
   step('1. a wrong password and a sign-in from "Firefox on Windows", then one from Chromium', async () => {
     await wrongPassword(firefox, who.email);
-    firstToken = await signedIn(firefox, who, await freshTotp(key, usedSteps));
-    await signedIn(chromium, who, await freshTotp(key, usedSteps));
+    firstToken = await signedInThroughApi(firefox, who, await freshTotp(key, usedSteps));
+    await signedInThroughApi(chromium, who, await freshTotp(key, usedSteps));
   });
 
   step('2. in German, the list names the Firefox sign-in with its client and network; axe finds nothing', async () => {

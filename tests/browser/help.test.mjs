@@ -5,17 +5,15 @@
 // The configured contacts are brand.test.mjs's.
 
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { before, describe } from 'node:test';
 import {
   PORTAL_URL,
   axeViolations,
   brandName,
+  browserStory,
   customerWithApp,
   dict,
   fill,
-  launchBrowser,
-  screenshots,
-  storySteps,
   strongPassword,
   uniqueEmail,
 } from './support.mjs';
@@ -25,37 +23,28 @@ const de = dict('de');
 const TOPICS = ['install', 'scan', 'ownPhone', 'everySignIn', 'lost', 'appPasswords', 'forgot', 'support'];
 
 describe('Sign-in instructions: from the sign-in page and the second step, English and German', { concurrency: 1 }, () => {
-  /** @type {import('playwright-core').Browser} */
-  let browser;
   /** @type {import('playwright-core').Page} */
   let page;
   /** @type {(step: string) => Promise<void>} */
   let shot;
   let name = '';
 
-  const step = storySteps(() => shot);
+  const story = browserStory();
+  const step = story.step;
   const who = { name: 'Hanna Hilfe', email: uniqueEmail('help'), password: strongPassword() };
 
   /** @param {string} text */
   const heading = (text) => page.getByRole('heading', { level: 1, name: text, exact: true });
 
   before(async () => {
-    browser = await launchBrowser();
     name = await brandName();
     await customerWithApp(who, new Set());
-  });
-
-  after(async () => {
-    await browser?.close();
   });
 
   /** @param {'en-US' | 'de-DE'} locale */
   async function openPage(locale) {
     await page?.context().close();
-    const context = await browser.newContext({ locale, viewport: { width: 390, height: 844 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    shot = screenshots(page, `help-${locale}`);
+    ({ page, shot } = await story.openPage(`help-${locale}`, locale, { width: 390, height: 844 }));
   }
 
   /** @param {Record<string, string>} d */

@@ -6,34 +6,19 @@
 // tap the link or type the key. English and German; axe-core at each width.
 
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import {
   customerOwingSetup,
   dict,
   horizontalOverflow,
-  launchBrowser,
   readQrCode,
-  screenshots,
   signInOnPage,
-  storySteps,
   strongPassword,
   uniqueEmail,
 } from './support.mjs';
 
 describe('Open in authenticator app: the link next to the key, the wording by screen width', { concurrency: 1 }, () => {
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  /** @type {(step: string) => Promise<void>} */
-  let shot;
-  const step = storySteps(() => shot);
-
-  before(async () => {
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const { step, openPage } = browserStory();
 
   for (const [n, lang, locale] of /** @type {const} */ ([
     [1, 'en', 'en-US'],
@@ -41,10 +26,7 @@ describe('Open in authenticator app: the link next to the key, the wording by sc
   ])) {
     step(`${n}. ${lang}: desktop says scan, the link is the QR code's URI; at 390 px tap or type, no QR code`, async () => {
       const d = dict(lang);
-      const context = await browser.newContext({ locale, viewport: { width: 1000, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      shot = screenshots(page, `setup-on-phone-${lang}`);
+      const { page, shot } = await openPage(`setup-on-phone-${lang}`, locale, { width: 1000, height: 900 });
       const who = { name: 'Pat Phone', email: uniqueEmail(`phone-${lang}`), password: strongPassword() };
       await customerOwingSetup(who, lang);
       await signInOnPage(page, d, who.email, who.password);
@@ -78,7 +60,7 @@ describe('Open in authenticator app: the link next to the key, the wording by sc
       assert.ok(!text.includes(lang === 'de' ? 'scannen' : 'scan'), `nothing on the phone says to scan: ${text}`);
       assert.ok((await horizontalOverflow(page)) <= 0, 'no sideways scrolling at 390 px');
       await shot('390px');
-      await context.close();
+      await page.context().close();
     });
   }
 });

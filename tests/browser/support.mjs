@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -94,6 +94,22 @@ export function screenshots(page, testName) {
       assert.deepEqual(await axeViolations(page), [], `axe-core finds nothing at "${step}" (${file})`);
     }
   };
+}
+
+/**
+ * Waits for `text` within `scope`. A time-out names what the scope showed
+ * instead (an error message of another kind, the other language), which a
+ * screenshot of another page would not.
+ * @param {import('playwright-core').Locator} scope
+ * @param {string} text
+ */
+export async function shownIn(scope, text) {
+  try {
+    await scope.getByText(text).waitFor();
+  } catch (err) {
+    const shown = await scope.innerText({ timeout: 1_000 }).catch(() => '(not on the page)');
+    throw new Error(`${JSON.stringify(text)} is not shown; it reads: ${JSON.stringify(shown)}`, { cause: err });
+  }
 }
 
 /** A unique email address for this run. */
@@ -326,6 +342,41 @@ export function storySteps(currentShot) {
 }
 
 /**
+ * The frame of a story told in one browser, called inside `describe`: the
+ * browser starts before the first step and closes after the last; `step` is
+ * `storySteps`' (a failed step leaves a screenshot of the page opened last);
+ * `openPage` opens a page in a fresh context (its own cookies and storage)
+ * with the stories' time-out, and its screenshot function (axe-core at each).
+ */
+export function browserStory() {
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  /** @type {((step: string) => Promise<void>) | undefined} */
+  let shot;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    step: storySteps(() => shot),
+    /**
+     * @param {string} name the screenshots' file prefix
+     * @param {string} locale the browser's language, e.g. `de-DE`
+     * @param {{ width: number, height: number }} viewport
+     */
+    async openPage(name, locale, viewport) {
+      if (!browser) throw new Error('openPage runs within a step, once the browser has started');
+      const page = await (await browser.newContext({ locale, viewport })).newPage();
+      page.setDefaultTimeout(10_000);
+      shot = screenshots(page, name);
+      return { page, shot };
+    },
+  };
+}
+
+/**
  * An app of the customer's on an origin of its own (a free 127.0.0.1 port):
  * every path answers a small page titled `title` (the app's page, its
  * callback); the OpenID Connect tests read where the portal sent the browser.
@@ -370,9 +421,10 @@ export async function wordOnOneLine(locator, word) {
 }
 
 /**
- * Signs in through the API from the page's own context (login, then the
- * authenticator's code) and hands the session to the page as a sign-in
- * would: for tests whose subject is what comes after the sign-in.
+ * Signs in through the API from the page's own context (its User-Agent and
+ * address, as the server records them: login, then the authenticator's
+ * code) and hands the session to the page as a sign-in would: for tests
+ * whose subject is what comes after the sign-in.
  * @param {import('playwright-core').Page} page
  * @param {{ email: string, password: string }} who
  * @param {string} code the authenticator's code

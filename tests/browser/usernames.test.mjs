@@ -5,16 +5,13 @@
 // the field) and the next sign-in uses it. axe-core at each screenshot.
 
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import {
   call,
   dict,
   fill,
-  launchBrowser,
   PORTAL_URL,
-  screenshots,
   signInOnPage,
-  storySteps,
   strongPassword,
   uniqueEmail,
 } from './support.mjs';
@@ -26,25 +23,10 @@ const de = dict('de');
 const uniqueName = (prefix) => `${prefix}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 describe('User name or email: registration, sign-in and Settings', { concurrency: 1 }, () => {
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  /** @type {(step: string) => Promise<void>} */
-  let shot;
-  const step = storySteps(() => shot);
-
-  before(async () => {
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const { step, openPage } = browserStory();
 
   step('1. English: register with a user name (a taken one refused at the field), sign in with it', async () => {
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    shot = screenshots(page, 'usernames-en');
+    const { page, shot } = await openPage('usernames-en', 'en-US', { width: 900, height: 900 });
     const taken = uniqueName('Taken');
     await call('POST', '/api/register', { name: 'First', email: uniqueEmail('first'), password: strongPassword(), username: taken, locale: 'en' });
     const who = { name: 'Uma User', email: uniqueEmail('uma'), password: strongPassword(), username: uniqueName('uma') };
@@ -76,14 +58,11 @@ describe('User name or email: registration, sign-in and Settings', { concurrency
     await signInOnPage(page, en, who.username, 'Not-the-password-1');
     await page.getByText(en['error.invalid_credentials'], { exact: true }).waitFor();
     await shot('wrong-password');
-    await context.close();
+    await page.context().close();
   });
 
   step('2. German at 390 px: "Benutzername oder E-Mail", a user name set in Settings, then signing in with it', async () => {
-    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    shot = screenshots(page, 'usernames-de');
+    const { page, shot } = await openPage('usernames-de', 'de-DE', { width: 390, height: 844 });
     const taken = uniqueName('vergeben');
     await call('POST', '/api/register', { name: 'Erste', email: uniqueEmail('erste'), password: strongPassword(), username: taken, locale: 'de' });
     const who = { name: 'Bea Beispiel', email: uniqueEmail('bea'), password: strongPassword() };
@@ -117,6 +96,6 @@ describe('User name or email: registration, sign-in and Settings', { concurrency
     // The first sign-in was used above: now the second factor is owed.
     await page.getByRole('heading', { level: 1, name: de['setup.title'], exact: true }).waitFor();
     await shot('mit-benutzername-angemeldet');
-    await context.close();
+    await page.context().close();
   });
 });

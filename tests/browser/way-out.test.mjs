@@ -4,16 +4,13 @@
 // held is refused afterwards. axe-core checks both pages (at each screenshot).
 
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import {
   PORTAL_URL,
   customerOwingSetup,
   customerWithApp,
   dict,
-  launchBrowser,
-  screenshots,
   signInOnPage,
-  storySteps,
   strongPassword,
   uniqueEmail,
 } from './support.mjs';
@@ -37,34 +34,13 @@ async function answerTo(apiPath, token, body) {
 }
 
 describe('Cancel on the forced setup and on the code prompt ends the pending sign-in', { concurrency: 1 }, () => {
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  /** @type {(step: string) => Promise<void>} */
-  let shot;
-  const step = storySteps(() => shot);
-
-  before(async () => {
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
-
-  /** @param {string} locale @param {number} width */
-  async function open(locale, width) {
-    const context = await browser.newContext({ locale, viewport: { width, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    return page;
-  }
+  const { step, openPage } = browserStory();
 
   /** @param {import('playwright-core').Page} page */
   const mfaTokenOf = (page) => page.evaluate(() => sessionStorage.getItem('portal:mfa-token'));
 
   step('1. English, forced setup: Cancel leads to sign-in, the setup token is refused', async () => {
-    const page = await open('en-US', 900);
-    shot = screenshots(page, 'way-out-setup');
+    const { page, shot } = await openPage('way-out-setup', 'en-US', { width: 900, height: 900 });
     const who = { name: 'Casey Cancel', email: uniqueEmail('cancel-setup'), password: strongPassword() };
     await customerOwingSetup(who, 'en');
     await signInOnPage(page, en, who.email, who.password);
@@ -86,8 +62,7 @@ describe('Cancel on the forced setup and on the code prompt ends the pending sig
   });
 
   step('2. German code prompt at 390 px: "Abbrechen" leads to sign-in, the code is no longer taken', async () => {
-    const page = await open('de-DE', 390);
-    shot = screenshots(page, 'way-out-verify');
+    const { page, shot } = await openPage('way-out-verify', 'de-DE', { width: 390, height: 900 });
     const who = { name: 'Kai Abbruch', email: uniqueEmail('cancel-verify'), password: strongPassword() };
     await customerWithApp(who, new Set());
     await signInOnPage(page, de, who.email, who.password);

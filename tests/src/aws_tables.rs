@@ -33,10 +33,12 @@ fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
 /// new table's stream with a kinesis stream that becomes active only after
 /// a moment; records written before that are dropped (its log says
 /// "Stream ... is not currently ACTIVE"), which AWS never does. A shard
-/// iterator is refused until then, so that is what is asked for.
+/// iterator is refused until then, so that is what is asked for. The
+/// deadline is generous: on a loaded 2-core machine LocalStack once needed
+/// more than a minute, and a slow start is not what any test is about.
 pub async fn wait_for_stream(resources: &AwsResources, streams: &aws_sdk_dynamodbstreams::Client) {
     let ddb = client().await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
     loop {
         let table = ddb.describe_table().table_name(&resources.events_table).send().await.expect("the events table");
         let arn = table.table().and_then(|t| t.latest_stream_arn()).expect("the events table has a stream").to_owned();
@@ -57,7 +59,7 @@ pub async fn wait_for_stream(resources: &AwsResources, streams: &aws_sdk_dynamod
         if ready {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "the events table's stream did not become active in 60 s");
+        assert!(std::time::Instant::now() < deadline, "the events table's stream did not become active in 180 s");
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }

@@ -207,7 +207,7 @@ mod tests {
         let c = config(&[
             ("PORTAL_ADDR", "0.0.0.0:9000"),
             ("PORTAL_DATA_DIR", "/tmp/x"),
-            ("PORTAL_BACKEND", "aws"),
+            ("PORTAL_BACKEND", if cfg!(feature = "aws") { "aws" } else { "embedded" }),
             ("PORTAL_ISSUER", "Acme"),
             ("PORTAL_PUBLIC_URL", "https://portal.example/"),
             ("PORTAL_SMS_COUNTRIES", "de, fr,"),
@@ -230,9 +230,16 @@ mod tests {
         assert_eq!(c.settings.sms_countries, ["DE", "FR"]);
         assert_eq!(c.settings.policy.sms.hourly_ceiling, 50);
         assert_eq!(c.addr.port(), 9000);
-        assert_eq!(c.backend, Backend::Aws);
+        assert_eq!(c.backend, if cfg!(feature = "aws") { Backend::Aws } else { Backend::Embedded });
         assert_eq!(c.settings.issuer, "Acme");
         assert_eq!(c.settings.public_url, "https://portal.example");
+    }
+
+    /// `cargo run` without `--features aws` must say what to do, not fail later.
+    #[cfg(not(feature = "aws"))]
+    #[test]
+    fn a_build_without_the_sdk_refuses_the_aws_backend() {
+        assert_eq!(config(&[("PORTAL_BACKEND", "aws")]).unwrap_err(), NO_AWS);
     }
 
     #[test]
