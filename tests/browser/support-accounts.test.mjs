@@ -55,6 +55,31 @@ describe('Support: disable, enable and delete an account', { concurrency: 1, ski
     await page.getByRole('button', { name: d['verify.submit'], exact: true }).click();
   }
 
+  /**
+   * Staff sign in and open the accounts page through the menu (a direct
+   * address right after the code could be opened before the session is
+   * kept, and lead to sign-in).
+   * @param {import('playwright-core').Page} page
+   * @param {Record<string, string>} d
+   */
+  async function openAccounts(page, d) {
+    await signIn(page, d, staff, staffKey, staffSteps);
+    await page.getByRole('link', { name: d['nav.support'], exact: true }).click();
+    await page.getByRole('link', { name: d['support.accounts.link'] }).click();
+    await page.getByRole('heading', { level: 1, name: d['support.accounts.title'] }).waitFor();
+  }
+
+  /**
+   * Looks an account up by its email address on the accounts page.
+   * @param {import('playwright-core').Page} page
+   * @param {Record<string, string>} d
+   * @param {string} email
+   */
+  async function find(page, d, email) {
+    await page.getByLabel(d['support.accounts.email'], { exact: true }).fill(email);
+    await page.getByRole('button', { name: d['support.accounts.find'], exact: true }).click();
+  }
+
   /** @param {string} locale */
   async function context(locale) {
     const ctx = await browser.newContext({ locale, viewport: { width: 900, height: 900 } });
@@ -90,15 +115,10 @@ describe('Support: disable, enable and delete an account', { concurrency: 1, ski
       await kim.page.getByRole('heading', { level: 1, name: fill(en['home.title'], { name: customer.name }) }).waitFor();
 
       const { page } = desk;
-      await signIn(page, en, staff, staffKey, staffSteps);
-      await page.getByRole('link', { name: en['nav.support'], exact: true }).click();
-      await page.getByRole('link', { name: en['support.accounts.link'] }).click();
-      await page.getByRole('heading', { level: 1, name: en['support.accounts.title'] }).waitFor();
-      await page.getByLabel(en['support.accounts.email'], { exact: true }).fill('nobody-' + customer.email);
-      await page.getByRole('button', { name: en['support.accounts.find'], exact: true }).click();
+      await openAccounts(page, en);
+      await find(page, en, 'nobody-' + customer.email);
       await page.getByText(en['support.accounts.notFound']).waitFor();
-      await page.getByLabel(en['support.accounts.email'], { exact: true }).fill(customer.email);
-      await page.getByRole('button', { name: en['support.accounts.find'], exact: true }).click();
+      await find(page, en, customer.email);
       await page.getByText(en['support.account.enabled'], { exact: true }).waitFor();
       await page.getByText(en['support.accounts.noHistory']).waitFor();
       assert.deepEqual(await axeViolations(page), [], 'the accounts page passes axe-core');
@@ -141,14 +161,8 @@ describe('Support: disable, enable and delete an account', { concurrency: 1, ski
     const shot = screenshots(desk.page, 'support-accounts-german');
     try {
       const { page } = desk;
-      await signIn(page, de, staff, staffKey, staffSteps);
-      // Through the menu once signed in (a direct address right after the
-      // code could be opened before the session is kept, and lead to sign-in).
-      await page.getByRole('link', { name: de['nav.support'], exact: true }).click();
-      await page.getByRole('link', { name: de['support.accounts.link'] }).click();
-      await page.getByRole('heading', { level: 1, name: de['support.accounts.title'] }).waitFor();
-      await page.getByLabel(de['support.accounts.email'], { exact: true }).fill(customer.email);
-      await page.getByRole('button', { name: de['support.accounts.find'], exact: true }).click();
+      await openAccounts(page, de);
+      await find(page, de, customer.email);
       await page.getByRole('definition').getByText(de['support.account.disabled'], { exact: true }).waitFor();
       assert.deepEqual(await axeViolations(page), [], 'the German accounts page passes axe-core');
       await page.getByRole('button', { name: de['support.accounts.enable'], exact: true }).click();
@@ -173,12 +187,8 @@ describe('Support: disable, enable and delete an account', { concurrency: 1, ski
     const shot = screenshots(desk.page, 'support-accounts-delete');
     try {
       const { page } = desk;
-      await signIn(page, de, staff, staffKey, staffSteps);
-      await page.getByRole('link', { name: de['nav.support'], exact: true }).click();
-      await page.getByRole('link', { name: de['support.accounts.link'] }).click();
-      await page.getByRole('heading', { level: 1, name: de['support.accounts.title'] }).waitFor();
-      await page.getByLabel(de['support.accounts.email'], { exact: true }).fill(customer.email);
-      await page.getByRole('button', { name: de['support.accounts.find'], exact: true }).click();
+      await openAccounts(page, de);
+      await find(page, de, customer.email);
       await page.getByRole('button', { name: de['support.accounts.delete'], exact: true }).click();
       const dialog = page.getByRole('dialog', { name: de['support.accounts.deleteTitle'] });
       assert.deepEqual(await axeViolations(page), [], 'the confirmation passes axe-core');
