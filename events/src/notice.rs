@@ -32,7 +32,8 @@ pub enum Notice {
         masked_phone: String,
     },
     AppPasswordCreated {
-        app: String,
+        /// Sealed (`crate::sealed`): the mail's sender opens it.
+        app: crate::Sealed,
     },
     /// The password was set anew through a reset link.
     PasswordReset,
@@ -227,8 +228,12 @@ mod tests {
                 Notice::SmsRemoved { masked_phone: String::from("+49 ••1") },
             ),
             (
-                AccountEvent::AppPasswordCreated { app_password_id: ID, name: "Kalender".into(), hash: "h".into() },
-                Notice::AppPasswordCreated { app: "Kalender".into() },
+                AccountEvent::AppPasswordCreated {
+                    app_password_id: ID,
+                    name: crate::Sealed::from_ciphertext("Kalender".into()),
+                    hash: "h".into(),
+                },
+                Notice::AppPasswordCreated { app: crate::Sealed::from_ciphertext("Kalender".into()) },
             ),
             (AccountEvent::PasswordReset { token_id: ID, password_hash: "p".into() }, Notice::PasswordReset),
         ];
@@ -242,8 +247,8 @@ mod tests {
         let silent = [
             AccountEvent::Registered {
                 account_id: ID,
-                email: "a@example.de".into(),
-                name: "A".into(),
+                email: crate::Sealed::from_ciphertext("a@example.de".into()),
+                name: crate::Sealed::from_ciphertext("A".into()),
                 password_hash: "p".into(),
                 roles: vec![],
                 locale: Locale::De,
@@ -251,8 +256,8 @@ mod tests {
             },
             AccountEvent::Imported {
                 account_id: ID,
-                email: "a@example.de".into(),
-                name: "A".into(),
+                email: crate::Sealed::from_ciphertext("a@example.de".into()),
+                name: crate::Sealed::from_ciphertext("A".into()),
                 username: None,
                 password_hash: "p".into(),
                 locale: Locale::De,

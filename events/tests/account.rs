@@ -36,8 +36,8 @@ impl Given {
             T0,
             AccountEvent::Registered {
                 account_id: Uuid::from_u128(1),
-                email: "anna@example.de".into(),
-                name: "Anna".into(),
+                email: events::Sealed::from_ciphertext("anna@example.de".into()),
+                name: events::Sealed::from_ciphertext("Anna".into()),
                 password_hash: "$argon2id$...".into(),
                 first_login_without_second_factor: roles.is_empty(),
                 roles,
@@ -912,7 +912,9 @@ mod app_passwords {
     }
 
     fn new<'a>(session_id: Uuid, id: Uuid, name: &'a str, hash: &str) -> NewAppPassword<'a> {
-        NewAppPassword { session_id, id, name, hash: hash.into() }
+        // Stands in for the caller's sealing: the event keeps what it is given.
+        let sealed_name = events::Sealed::from_ciphertext(format!("sealed:{}", name.trim()));
+        NewAppPassword { session_id, id, name, sealed_name, hash: hash.into() }
     }
 
     fn create(g: &mut Given, session: Uuid, name: &str, hash: &str) -> Result<Uuid, Refusal> {
@@ -932,8 +934,8 @@ mod app_passwords {
         let contacts = create(&mut g, session, "iPhone contacts", "hash-con").unwrap();
         let state = g.state();
         assert_eq!(
-            state.app_password_matching("hash-cal").map(|p| (p.id, p.name.as_str())),
-            Some((cal, "Thunderbird calendar"))
+            state.app_password_matching("hash-cal").map(|p| (p.id, p.name.as_stored())),
+            Some((cal, "sealed:Thunderbird calendar"))
         );
         assert_eq!(state.app_password_matching("hash-con").map(|p| p.id), Some(contacts));
         assert_eq!(state.app_password_matching("hash-other"), None);
@@ -1059,7 +1061,7 @@ mod password_forgotten {
             T0,
             vec![AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(50),
-                name: "cal".into(),
+                name: events::Sealed::from_ciphertext("cal".into()),
                 hash: "hc".into(),
             }],
         );
@@ -1174,7 +1176,7 @@ mod disabling {
             T0,
             AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(56),
-                name: "Cal".into(),
+                name: events::Sealed::from_ciphertext("Cal".into()),
                 hash: "ap".into(),
             },
         );
@@ -1222,7 +1224,7 @@ mod disabling {
         g.then(T0, d.events);
         let a = g.state();
         assert!(!a.is_disabled() && !a.session_active(session_id, T0));
-        assert_eq!(a.app_password_matching("ap").map(|p| p.name.as_str()), Some("Cal"));
+        assert_eq!(a.app_password_matching("ap").map(|p| p.name.as_stored()), Some("Cal"));
         assert!(matches!(login(&mut g, T0), Ok(LoginOutcome::Required { .. })), "the second factor is still owed");
     }
 
@@ -1302,7 +1304,7 @@ mod deletion {
             T0,
             AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(56),
-                name: "Cal".into(),
+                name: events::Sealed::from_ciphertext("Cal".into()),
                 hash: "ap".into(),
             },
         );

@@ -135,8 +135,9 @@ impl NewRecoveryCodes {
 
 pub struct Registration {
     pub account_id: Uuid,
-    pub email: String,
-    pub name: String,
+    /// Sealed by the caller under the new account's data key.
+    pub email: crate::Sealed,
+    pub name: crate::Sealed,
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub locale: Locale,

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::codec::{CodecError, EventCodec};
 use crate::retention::Retention;
+use crate::sealed::{Sealed, upcast_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,10 +108,13 @@ pub enum SmsPurpose {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum AccountEvent {
+    /// Schema 2: email and name sealed under the account's data key
+    /// (`crate::sealed`); schema 1 held them in plaintext.
     Registered {
         account_id: Uuid,
-        email: String,
-        name: String,
+        /// Normalised.
+        email: Sealed,
+        name: Sealed,
         /// argon2id PHC string.
         password_hash: String,
         roles: Vec<Role>,
@@ -128,12 +132,15 @@ pub enum AccountEvent {
     /// the old system's format, verified once and rehashed to argon2id at
     /// the first sign-in (`PasswordRehashed`). Sends no mail: the people
     /// did nothing, and the operator tells them in their own words.
+    ///
+    /// Schema 2: email, name and user name sealed under the account's data
+    /// key; schema 1 held them in plaintext.
     Imported {
         account_id: Uuid,
-        email: String,
-        name: String,
+        email: Sealed,
+        name: Sealed,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        username: Option<String>,
+        username: Option<Sealed>,
         /// bcrypt, PBKDF2-SHA256 (Django, Werkzeug), Werkzeug's scrypt or
         /// an argon2 PHC string (`import::LegacyHash`).
         password_hash: String,
@@ -242,10 +249,11 @@ pub enum AccountEvent {
         masked_phone: String,
     },
     /// An app password for a CalDAV/CardDAV client; the password itself
-    /// was shown once and is kept only as a keyed hash.
+    /// was shown once and is kept only as a keyed hash. Schema 2: the name
+    /// the person typed is sealed under the account's data key.
     AppPasswordCreated {
         app_password_id: Uuid,
-        name: String,
+        name: Sealed,
         /// Keyed hash (HMAC-SHA256) of the normalised password, hex.
         hash: String,
     },
@@ -316,11 +324,17 @@ pub enum AccountEvent {
     },
 }
 
+/// The fields of schema 1 events that held personal data in plaintext.
+const PERSONAL_FIELDS: [&str; 3] = ["email", "name", "username"];
+
 impl EventCodec for AccountEvent {
     fn schema_version(event_type: &str) -> u32 {
         match event_type {
             // 2: carries the sealed secret (December 2026).
             "totp_activated" => 2,
+            // 2: personal data sealed under the account's data key
+            // (December 2026, crypto-shredding).
+            "registered" | "imported" | "app_password_created" => 2,
             _ => 1,
         }
     }
@@ -335,6 +349,16 @@ impl EventCodec for AccountEvent {
                     return Err(CodecError::Shape(format!("totp_activated of schema 1: {payload}")));
                 };
                 fields.insert("sealed_secret".into(), Value::Null);
+                Ok(payload)
+            }
+            // Plaintext of before sealing: kept readable, marked legacy.
+            ("registered" | "imported" | "app_password_created", 1) => {
+                if !payload.is_object() {
+                    return Err(CodecError::Shape(format!("{event_type} of schema 1: not an object")));
+                }
+                for field in PERSONAL_FIELDS {
+                    upcast_field(&mut payload, field);
+                }
                 Ok(payload)
             }
             _ => Err(CodecError::UnknownVersion { event_type: event_type.to_owned(), version }),

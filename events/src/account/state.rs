@@ -13,6 +13,7 @@ use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
 use crate::lockout::{Failures, LockoutPolicy};
+use crate::sealed::Sealed;
 
 /// Lifetimes and limits the decisions apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +125,9 @@ pub struct Account {
     /// Version of the last applied event; 0 = no such account.
     pub version: u64,
     pub id: Uuid,
-    pub email: String,
-    pub name: String,
+    /// Sealed (`crate::sealed`): sign-in never needs them.
+    pub email: Sealed,
+    pub name: Sealed,
     pub roles: Vec<Role>,
     pub locale: Locale,
     pub created_at: Option<OffsetDateTime>,
@@ -520,8 +522,9 @@ impl crate::Aggregate for Account {
 
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
-    /// 4: deleted accounts.
-    const FOLD_VERSION: u32 = 4;
+    /// 4: deleted accounts. 5: email, name and app-password names sealed
+    /// (`crate::sealed`).
+    const FOLD_VERSION: u32 = 5;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

@@ -18,7 +18,9 @@ pub mod event;
 pub mod queue;
 pub mod state;
 
-pub use decide::{Approval, JointDecision, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags};
+pub use decide::{
+    Approval, JointDecision, OnFile, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags,
+};
 pub use event::{MatchFlags, ResetEvent};
 pub use queue::QueueStatus;
 pub use state::{ResetRequest, Status};
