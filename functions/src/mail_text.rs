@@ -5,6 +5,8 @@
 use events::account::{Account, Locale};
 use events::notice::{Notice, NoticeKind};
 
+use crate::personal_data::{AccountKey, open_or_empty};
+use crate::ports::store::StoreError;
 use crate::settings::Settings;
 
 /// A notice's subject and body templates in each language. `{name}`
@@ -148,26 +150,43 @@ const TEMPLATES: [Template; 12] = [
     Template { kind: K::ResetOverdue, de: TO_SUPPORT_OVERDUE, en: TO_SUPPORT_OVERDUE },
 ];
 
-/// Subject and body of `notice` to `account`, in its language.
-pub fn render(notice: &Notice, account: &Account, settings: &Settings) -> (String, String) {
+/// Subject and body of `notice` to `account`, in its language. `key`: the
+/// account's data key, which opens the name and an app password's name
+/// (`personal_data`); without it they are left empty.
+pub fn render(
+    notice: &Notice,
+    account: &Account,
+    key: Option<&AccountKey>,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
     let kind = notice.kind();
     let template = TEMPLATES.iter().find(|t| t.kind == kind).expect("every notice has a template");
     let (subject, body) = if account.locale == Locale::De { template.de } else { template.en };
-    let values = values(notice, account, settings);
-    (fill(subject, &values), fill(body, &values))
+    let values = values(notice, account, key, settings)?;
+    Ok((fill(subject, &values), fill(body, &values)))
 }
 
 /// The email with a password-reset link. Sent by the `forgot` handler
 /// itself, not by the projection: the link holds the token, which never
 /// enters an event. `link` is built from `PORTAL_PUBLIC_URL`.
-pub fn password_reset_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
-    render(&Notice::PasswordResetLink { link: link.to_owned() }, account, settings)
+pub fn password_reset_link(
+    account: &Account,
+    key: Option<&AccountKey>,
+    link: &str,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
+    render(&Notice::PasswordResetLink { link: link.to_owned() }, account, key, settings)
 }
 
 /// What each placeholder stands for in `notice`'s texts to `account`.
-fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'static str, String)> {
-    let mut values =
-        vec![("issuer", settings.issuer.clone()), ("name", account.name.clone()), ("url", settings.public_url.clone())];
+fn values(
+    notice: &Notice,
+    account: &Account,
+    key: Option<&AccountKey>,
+    settings: &Settings,
+) -> Result<Vec<(&'static str, String)>, StoreError> {
+    let name = open_or_empty(key, &account.name)?;
+    let mut values = vec![("issuer", settings.issuer.clone()), ("name", name), ("url", settings.public_url.clone())];
     let local = |due: &Option<time::OffsetDateTime>| due.map(|d| settings.calendar.local_text(d)).unwrap_or_default();
     match notice {
         Notice::RecoveryCodeUsed => values.push(("left", account.recovery_codes_remaining().to_string())),
@@ -177,7 +196,7 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
         Notice::SmsReplaced { masked_phone, old } => {
             values.extend([("masked_phone", masked_phone.clone()), ("old", old.clone())])
         }
-        Notice::AppPasswordCreated { app } => values.push(("app", app.clone())),
+        Notice::AppPasswordCreated { app } => values.push(("app", open_or_empty(key, app)?)),
         Notice::PasswordResetLink { link } => values.push(("link", link.clone())),
         Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
             values.extend([("id", id.to_string()), ("due", local(due))])
@@ -186,7 +205,7 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
         Notice::ResetRejected { id, reason } => values.extend([("id", id.to_string()), ("reason", reason.clone())]),
         Notice::TotpActivated | Notice::PasswordReset => {}
     }
-    values
+    Ok(values)
 }
 
 /// `template` with each `{placeholder}` replaced by its value, in one pass:
@@ -236,7 +255,9 @@ mod tests {
     fn account(locale: Locale) -> Account {
         let used = vec![true, false, true, false, false, false, false, false, false, false];
         let recovery = RecoverySet { set_id: Uuid::nil(), hashes: vec![String::new(); 10], used };
-        Account { name: "Erika {issuer} Mustermann".into(), locale, recovery: Some(recovery), ..Account::default() }
+        // Legacy (plaintext) values open without a key.
+        let name = events::Sealed::legacy("Erika {issuer} Mustermann");
+        Account { name, locale, recovery: Some(recovery), ..Account::default() }
     }
 
     fn rendered(locale: Locale) -> Vec<(&'static str, (String, String))> {
@@ -253,7 +274,10 @@ mod tests {
             ("sms_activated", Notice::SmsActivated { masked_phone: masked_phone.clone() }),
             ("sms_replaced", Notice::SmsReplaced { masked_phone: masked_phone.clone(), old }),
             ("sms_removed", Notice::SmsRemoved { masked_phone }),
-            ("app_password_created", Notice::AppPasswordCreated { app: "Kalender {name} „Büro“".into() }),
+            (
+                "app_password_created",
+                Notice::AppPasswordCreated { app: events::Sealed::legacy("Kalender {name} „Büro“") },
+            ),
             ("password_reset", Notice::PasswordReset),
             ("password_reset_link", Notice::PasswordResetLink { link }),
             ("reset_submitted", Notice::ResetSubmitted { id, due }),
@@ -263,7 +287,7 @@ mod tests {
             ("reset_overdue_without_deadline", Notice::ResetOverdue { id, due: None }),
         ]
         .into_iter()
-        .map(|(label, notice)| (label, render(&notice, &a, &s)))
+        .map(|(label, notice)| (label, render(&notice, &a, None, &s).unwrap()))
         .collect()
     }
 

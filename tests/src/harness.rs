@@ -180,6 +180,7 @@ impl TestPortal {
             passwords,
             settings: old.settings.clone(),
             outbox: old.outbox.clone(),
+            personal: old.personal.clone(),
         };
         let app = Arc::new(app);
         let backend = match &self.backend {
@@ -473,10 +474,11 @@ impl TestPortal {
         use events::account::{self, Locale, Registration};
         use functions::ports::store::{Claim, Meta};
         let id = uuid::Uuid::new_v4();
+        let key = self.app.personal.create(id).await.unwrap();
         let registered = account::register(Registration {
             account_id: id,
-            email: email.to_owned(),
-            name: name.to_owned(),
+            email: key.seal(email).await.unwrap(),
+            name: key.seal(name).await.unwrap(),
             password_hash: self.app.passwords.hash(PASSWORD),
             roles,
             locale: Locale::En,

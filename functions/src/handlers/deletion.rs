@@ -21,6 +21,7 @@ use super::proof::{self, Presented};
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::personal_data::{self, AccountKey};
 use crate::ports::store::{Claim, decode};
 use crate::projector::support_queue::{DECIDED, QUEUE};
 use crate::routes;
@@ -45,9 +46,11 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     if !events::Aggregate::exists(&account) {
         return Err(ApiError::unauthorized());
     }
+    let key = app.personal.open(account.id).await?;
     // A claim of before keyed claims (AWS, not looked up since) moves to
     // its keyed key first, so the release below finds it there.
-    app.email_owner(&account.email).await?;
+    app.email_owner(&personal_data::open_or_empty(key.as_ref(), &account.email)?).await?;
+    let key = key.as_ref();
     let policy = app.settings.policy;
     let verification = body.verification.as_ref();
     // Argon2 is the expensive part: after a lost race its answer for the
@@ -58,7 +61,7 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         Some(account),
         who.account_id,
         &ctx.meta,
-        |account: &Account, events: &[AccountEvent]| released_claims(app, account, events),
+        |account: &Account, events: &[AccountEvent]| released_claims(app, key, account, events),
         |account: Account| async move {
             let cached = checked.lock().expect("not poisoned").clone();
             let correct = match cached {
@@ -75,17 +78,34 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         },
     )
     .await?;
-    forget_reset_requests(app, who.account_id).await?;
+    forget_person(app, who.account_id).await?;
     Ok(response::json(200, &json!({ "status": "deleted" })))
 }
 
 /// The claims a decision on `account` releases: its email's, when it
-/// deletes the account.
-pub fn released_claims(app: &App, account: &Account, events: &[AccountEvent]) -> Vec<Claim> {
+/// deletes the account. `key`: the account's data key, to open the email
+/// with (the claim's key is a keyed hash of it).
+pub fn released_claims(app: &App, key: Option<&AccountKey>, account: &Account, events: &[AccountEvent]) -> Vec<Claim> {
     if !events.iter().any(|e| matches!(e, AccountEvent::AccountDeleted { .. })) {
         return Vec::new();
     }
-    vec![Claim::release(app.email_claim(&account.email), events::account::stream_id(account.id))]
+    // An email that does not open (no key, a corrupt value) has no claim to
+    // find: none is released, and the append still deletes the account.
+    let Ok(Some(email)) = personal_data::open(key, &account.email) else {
+        tracing::error!(account = %account.id, "the email of an account being deleted does not open");
+        return Vec::new();
+    };
+    vec![Claim::release(app.email_claim(&email), events::account::stream_id(account.id))]
+}
+
+/// After the deletion, what is kept beside the log forgets the person: the
+/// account's data key is destroyed (crypto-shredding: its sealed email,
+/// name and app-password names in every event, snapshot and backup become
+/// unreadable), and its reset requests go (`forget_reset_requests`).
+/// Idempotent, so a retry after a failure finishes the work.
+pub async fn forget_person(app: &App, account_id: Uuid) -> Result<(), ApiError> {
+    app.personal.destroy(account_id).await?;
+    forget_reset_requests(app, account_id).await
 }
 
 /// After the deletion: each reset request of the account loses its form's

@@ -76,8 +76,18 @@ pub async fn create(
     }
     let password_hash = app.hash_password(password).await?;
     let account_id = Uuid::new_v4();
-    let events =
-        account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });
+    // The new account's own data key, stored before the first event, seals
+    // its email and name (`personal_data`).
+    let key = app.personal.create(account_id).await?;
+    let (sealed_email, sealed_name) = (key.seal(&email).await?, key.seal(&name).await?);
+    let events = account::register(Registration {
+        account_id,
+        email: sealed_email,
+        name: sealed_name,
+        password_hash,
+        roles,
+        locale,
+    });
     let claims = app.new_email_claims(&email, &account::stream_id(account_id));
     match app.append_account(account_id, 0, &events, meta, &claims).await {
         Ok(_) => Ok(account_id),

@@ -7,7 +7,7 @@
 //! request's own data key before anything is stored.
 
 use events::account::Account;
-use events::factor_reset::{self, MatchFlags, Submission};
+use events::factor_reset::{self, MatchFlags, OnFile, Submission};
 use events::{altcha, email, phone::Phone};
 use serde::Deserialize;
 use serde_json::json;
@@ -119,14 +119,15 @@ async fn matches(app: &App, form: &Form, account: &Account) -> Result<MatchFlags
         ),
         None => None,
     };
-    Ok(factor_reset::match_flags(
-        &form.first_name,
-        &form.last_name,
-        Some(&form.phone),
-        Some(&form.email),
-        account,
-        account_phone.as_deref(),
-    ))
+    // Opened for the comparison only; an account without its key (deleted
+    // meanwhile) matches nothing.
+    let person = app.personal.person(account).await?;
+    let on_file = OnFile {
+        name: person.as_ref().map_or("", |p| p.name.as_str()),
+        email: person.as_ref().map_or("", |p| p.email.as_str()),
+        phone: account_phone.as_deref(),
+    };
+    Ok(factor_reset::match_flags(&form.first_name, &form.last_name, Some(&form.phone), Some(&form.email), &on_file))
 }
 
 /// Single use: of two posts of one solution, one gets here first.

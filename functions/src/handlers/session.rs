@@ -10,6 +10,7 @@ use super::auth::{Accepts, caller, session_body};
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, response};
+use crate::personal_data::open_or_empty;
 use crate::routes;
 
 pub const ROUTES: Routes = routes![
@@ -50,14 +51,26 @@ pub async fn account(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let account = app.load_account(who.account_id).await?;
     account.authorize(&who.auth, ctx.now)?;
-    Ok(response::json(200, &account_body(&account)))
+    Ok(response::json(200, &account_body(app, &account).await?))
 }
 
-fn account_body(account: &Account) -> serde_json::Value {
-    json!({
+/// The profile, its sealed values opened (`personal_data`).
+async fn account_body(app: &App, account: &Account) -> Result<serde_json::Value, ApiError> {
+    let sealed = account.app_passwords.iter().map(|p| &p.name).chain([&account.email, &account.name]);
+    let key = app.personal.key_if_needed(account, sealed).await?;
+    let key = key.as_ref();
+    let mut app_passwords = Vec::with_capacity(account.app_passwords.len());
+    for p in &account.app_passwords {
+        app_passwords.push(json!({
+            "id": p.id,
+            "name": open_or_empty(key, &p.name)?,
+            "created_at": crate::time_fmt::rfc3339(p.created_at),
+        }));
+    }
+    Ok(json!({
         "user_id": account.id,
-        "email": account.email,
-        "name": account.name,
+        "email": open_or_empty(key, &account.email)?,
+        "name": open_or_empty(key, &account.name)?,
         "roles": account.roles,
         "locale": account.locale,
         "created_at": account.created_at.map(crate::time_fmt::rfc3339),
@@ -69,10 +82,6 @@ fn account_body(account: &Account) -> serde_json::Value {
             // (`Account::methods`), so the page does not work it out again.
             "methods": account.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         },
-        "app_passwords": account.app_passwords.iter().map(|p| json!({
-            "id": p.id,
-            "name": p.name,
-            "created_at": crate::time_fmt::rfc3339(p.created_at),
-        })).collect::<Vec<_>>(),
-    })
+        "app_passwords": app_passwords,
+    }))
 }

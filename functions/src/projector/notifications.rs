@@ -7,10 +7,11 @@ use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
-use events::notice::{Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event};
+use events::notice::{Notice, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
+use crate::personal_data::{self, AccountKey};
 use crate::ports::mail::Mail;
 use crate::ports::store::StoredEvent;
 use crate::ports::store::decode;
@@ -33,8 +34,27 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     // the number of codes left then, not now).
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
-    let (subject, body) = mail_text::render(&notice, &account, &p.settings);
-    deliver_once(p, stored, Mail { to: account.email.clone(), subject, body }).await
+    // The address and names open with the account's data key; once it is
+    // destroyed (the account deleted) no mail goes out.
+    let Some(key) = p.personal.open(account.id).await? else {
+        if !account.email.is_legacy() {
+            return Ok(());
+        }
+        return send_opened(p, stored, &notice, &account, None).await;
+    };
+    send_opened(p, stored, &notice, &account, Some(&key)).await
+}
+
+async fn send_opened(
+    p: &Projector,
+    stored: &StoredEvent,
+    notice: &Notice,
+    account: &Account,
+    key: Option<&AccountKey>,
+) -> Result<(), ProjectionError> {
+    let Some(to) = personal_data::open(key, &account.email)? else { return Ok(()) };
+    let (subject, body) = mail_text::render(notice, account, key, &p.settings)?;
+    deliver_once(p, stored, Mail { to, subject, body }).await
 }
 
 /// The reset process's mails, in the owner's language.
@@ -52,14 +72,19 @@ async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), Proje
         return Ok(());
     };
     let owner = p.account(request.account_id).await?;
+    let key = p.personal.key_if_needed(&owner, [&owner.email]).await?;
     let to = match recipient {
-        Recipient::Owner => owner.email.clone(),
+        // Nothing to the owner of a deleted account (its key is gone).
+        Recipient::Owner => match personal_data::open(key.as_ref(), &owner.email)? {
+            Some(email) => email,
+            None => return Ok(()),
+        },
         Recipient::Support => match &p.settings.support_email {
             Some(support) => support.clone(),
             None => return Ok(()),
         },
     };
-    let (subject, body) = mail_text::render(&notice, &owner, &p.settings);
+    let (subject, body) = mail_text::render(&notice, &owner, key.as_ref(), &p.settings)?;
     deliver_once(p, stored, Mail { to, subject, body }).await
 }
 
