@@ -2,10 +2,12 @@
 //! which need LocalStack). One binary: the files share the harness, and
 //! each would otherwise be a compile and link of the whole program.
 
+mod account_changes;
 mod activity;
 mod app_passwords;
 mod aws;
 mod bad_input;
+mod brand;
 mod claims;
 mod deletion;
 mod disabling;
@@ -24,3 +26,4 @@ mod round_trips;
 mod sms;
 mod store_dynamodb;
 mod store_sqlite;
+mod usernames;

@@ -161,3 +161,49 @@ async fn support_deletes_an_account_with_four_eyes_and_never_a_staff_account() {
     let bob_path = format!("/api/support/accounts/{}/delete", bob_me["user_id"].as_str().unwrap());
     assert_eq!(p.call("POST", &bob_path, Some(&alice), None).await.0, 403);
 }
+
+/// What the account held besides its address: the user name's claim is
+/// released with the deletion (the name signs in no more and is free for
+/// another account), and a pending change of address, which holds no claim
+/// until confirmed, dies with the account (its link is refused, and the new
+/// address was never taken).
+#[tokio::test]
+async fn a_deletion_frees_the_user_name_and_kills_a_pending_change_of_address() {
+    let p = TestPortal::new().await;
+    let email = "named@example.de";
+    let e = p.enrolled(email).await;
+    let body = json!({ "username": "Gone.Soon" });
+    let (status, reply) = p.call("PUT", "/api/account/username", Some(&e.session), Some(body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(p.login("gone.soon", PASSWORD).await.0, 200, "the name signs in");
+    let new_email = "named.new@example.de";
+    let body = json!({"new_email": new_email, "verification": p.step_up(&e.secret)});
+    let (status, reply) = p.call("POST", "/api/account/email", Some(&e.session), Some(body)).await;
+    assert_eq!(status, 202, "{reply}");
+    let mail = p.outbox().await.into_iter().rev().find(|m| m["channel"] == "email" && m["to"] == new_email);
+    let mail = mail.unwrap_or_else(|| panic!("no link mailed to {new_email}"));
+    let link = mail["body"].as_str().unwrap().split_whitespace().find(|w| w.contains("/confirm-email?token=")).unwrap();
+    let token = link.split_once("?token=").unwrap().1.to_owned();
+    let name_claim = p.app().username_claim("gone.soon");
+    assert!(p.app().store.claim_owner(&name_claim).await.unwrap().is_some());
+
+    let (status, reply) =
+        delete(&p, &e.session, json!({"password": PASSWORD, "verification": p.step_up(&e.secret)})).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("deleted")), "{reply}");
+
+    assert_eq!(p.app().store.claim_owner(&name_claim).await.unwrap(), None, "the name's claim is free");
+    let (deleted, unknown) = (p.login("Gone.Soon", PASSWORD).await, p.login("never.named", PASSWORD).await);
+    assert_eq!((deleted.0, &deleted), (401, &unknown), "the name answers as one never taken");
+    let confirm = json!({ "token": token });
+    let (status, reply) = p.call("POST", "/api/account/email/confirm", None, Some(confirm)).await;
+    assert_eq!((status, reply["error"].as_str()), (400, Some("invalid_token")), "{reply}");
+    assert_eq!(p.app().store.claim_owner(&p.app().email_claim(new_email)).await.unwrap(), None);
+
+    // Both the old address and the name go to a new account.
+    p.register(email).await;
+    let session = p.login(email, PASSWORD).await.1["session_token"].as_str().unwrap().to_owned();
+    let body = json!({ "username": "gone.soon" });
+    let (status, reply) = p.call("PUT", "/api/account/username", Some(&session), Some(body)).await;
+    assert_eq!(status, 200, "the freed name is another's now: {reply}");
+    p.register(new_email).await;
+}

@@ -683,6 +683,33 @@ async fn mfa_tokens_work_only_at_mfa_endpoints_and_for_five_minutes() {
 }
 
 #[tokio::test]
+async fn cancel_ends_the_pending_login_at_the_second_step_and_at_the_forced_setup() {
+    let p = TestPortal::new().await;
+    let e = p.enrolled("anna@example.de").await;
+    // The second step: cancelled, its token no longer verifies a right code.
+    let token = p.mfa_token("anna@example.de").await;
+    let other_tab = p.mfa_token("anna@example.de").await;
+    assert_eq!(p.call("POST", "/api/mfa/cancel", Some(&token), None).await.0, 204);
+    let (status, body) = p.verify(&token, "totp", &p.code(&e.secret, 0)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(p.call("POST", "/api/mfa/cancel", Some(&token), None).await.0, 401, "once only");
+    let (status, _) = p.verify(&other_tab, "totp", &p.code(&e.secret, 0)).await;
+    assert_eq!(status, 200, "another pending login of the account goes on");
+    // A session token is no mfa token here; the session stays.
+    assert_eq!(p.call("POST", "/api/mfa/cancel", Some(&e.session), None).await.0, 401);
+    assert_eq!(p.call("GET", "/api/account", Some(&e.session), None).await.0, 200);
+
+    // The forced setup: cancelled, its token starts no setup.
+    p.register("ben@example.de").await;
+    assert_eq!(p.login("ben@example.de", PASSWORD).await.1["status"], "authenticated");
+    let setup = p.mfa_token("ben@example.de").await;
+    assert_eq!(p.call("POST", "/api/mfa/cancel", Some(&setup), None).await.0, 204);
+    let (status, body) = p.call("POST", "/api/mfa/totp/setup", Some(&setup), None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")), "{body}");
+    assert_eq!(p.call("POST", "/api/mfa/cancel", None, None).await.0, 401);
+}
+
+#[tokio::test]
 async fn session_tokens_do_not_verify_and_forged_tokens_do_nothing() {
     let p = TestPortal::new().await;
     let e = p.enrolled("anna@example.de").await;

@@ -36,6 +36,12 @@ fn email_of(tag: &str, i: usize) -> String {
     format!("legacy-{i}-{tag}@example.de")
 }
 
+/// A user name of this run (names are unique across the shared LocalStack
+/// tables too, and at most 32 characters).
+fn username_of(tag: &str, i: usize) -> String {
+    format!("kunde-{i}-{}", &tag[..20])
+}
+
 /// One good line per vector.
 fn good_lines(tag: &str) -> Vec<String> {
     vectors()
@@ -45,7 +51,7 @@ fn good_lines(tag: &str) -> Vec<String> {
             json!({
                 "email": email_of(tag, i),
                 "name": format!("Kunde {source}"),
-                "username": format!("kunde-{i}"),
+                "username": username_of(tag, i),
                 "password_hash": hash,
                 "created_at": "2019-04-01T10:00:00+02:00",
                 "language": if i % 2 == 0 { "de" } else { "en" },
@@ -123,7 +129,7 @@ async fn a_file_of_good_and_bad_lines_imports_exactly_the_good_ones_and_reports_
         (bad(&b(9), json!({ "created_at": "1.4.2019" })), "invalid_created_at"),
         // The first good line's email in upper case, and its user name.
         (bad(&email_of(&tag, 0).to_uppercase(), json!({})), "duplicate_email_in_file"),
-        (bad(&b(10), json!({ "username": "KUNDE-1" })), "duplicate_username_in_file"),
+        (bad(&b(10), json!({ "username": username_of(&tag, 1).to_uppercase() })), "duplicate_username_in_file"),
         (bad(&format!("here-{tag}@example.de"), json!({})), "email_taken"),
     ];
     // Bad lines between the good ones, and an empty line (passed over).
@@ -162,7 +168,7 @@ async fn a_file_of_good_and_bad_lines_imports_exactly_the_good_ones_and_reports_
     };
     assert!(!username.is_legacy(), "sealed");
     let opened = p.app.personal.open_value(*account_id, username).await.unwrap();
-    assert_eq!(opened.as_deref(), Some("kunde-1"));
+    assert_eq!(opened, Some(username_of(&tag, 1)));
 }
 
 #[tokio::test]
@@ -320,4 +326,49 @@ async fn writes_that_time_out_are_tried_again_and_one_that_landed_counts_as_impo
     assert_eq!((a.imported, a.already_there, a.refused), (half.len(), 0, 0), "{a:?}");
     assert_eq!((b.imported, b.already_there, b.refused), (rest.len(), 0, 0), "{b:?}");
     assert_eq!(p.event_count().await, lines.len(), "each account once, none half");
+}
+
+#[tokio::test]
+async fn an_imported_user_name_signs_in_and_one_held_by_another_account_is_refused() {
+    let p = TestPortal::new().await;
+    let tag = Uuid::new_v4().simple().to_string();
+    let taken = format!("taken-{}", &tag[..20]);
+    let (status, body) = p
+        .call(
+            "POST",
+            "/api/register",
+            None,
+            Some(json!({"email": format!("here-{tag}@example.de"), "password": PASSWORD, "name": "Anna", "username": taken})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut lines = good_lines(&tag)[..2].to_vec();
+    let bcrypt = &vectors()[0].2;
+    let clash = json!({"email": format!("clash-{tag}@example.de"), "name": "Berta", "password_hash": bcrypt, "username": taken.to_uppercase()});
+    lines.push(clash.to_string());
+    let (summary, outcomes) = run(&p, &lines, Options::default()).await;
+    assert_eq!(summary, Summary { imported: 2, refused: 1, already_there: 0 });
+    assert_eq!(refused(&outcomes[&3]), Some("username_taken"));
+    assert_eq!(
+        p.app.account_for_address(&format!("clash-{tag}@example.de")).await.unwrap(),
+        None,
+        "no account, no claim"
+    );
+    // The imported name signs in (any case), as the email does.
+    let (_, password, _) = &vectors()[0];
+    let (status, first) = p.login(&username_of(&tag, 0).to_uppercase(), password).await;
+    assert_eq!(status, 200, "{first}");
+    // A re-run: the lines are there (the clash stays refused).
+    let (again, _) = run(&p, &lines, Options::default()).await;
+    assert_eq!(again, Summary { imported: 0, refused: 1, already_there: 2 });
+    // Registering with an imported name is refused like any taken name.
+    let (status, body) = p
+        .call(
+            "POST",
+            "/api/register",
+            None,
+            Some(json!({"email": format!("late-{tag}@example.de"), "password": PASSWORD, "name": "L", "username": username_of(&tag, 1)})),
+        )
+        .await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("username_taken")));
 }

@@ -254,6 +254,50 @@ async fn bad_input_is_refused_and_writes_nothing() {
     assert_eq!(reset(&p, &token, NEW_PASSWORD).await.0, 204);
 }
 
+#[tokio::test]
+async fn the_check_tells_a_live_link_from_a_dead_one_without_using_it_or_naming_the_account() {
+    let p = TestPortal::new().await;
+    let email = "anna@example.de";
+    p.register(email).await;
+    let check = |token: String| {
+        let p = &p;
+        async move { p.call("POST", "/api/password/reset/check", None, Some(json!({ "token": token }))).await }
+    };
+    forgot(&p, email).await;
+    let first = token_of(&p, email).await;
+    let before = p.event_count().await;
+    assert_eq!(check(first.clone()).await, (200, json!({"valid": true})));
+    assert_eq!(check(first.clone()).await, (200, json!({"valid": true})), "checking uses nothing up");
+    assert_eq!(p.event_count().await, before, "nothing written");
+
+    // Replaced by a newer link, used, expired, garbled, of no account: all
+    // the same answer.
+    p.clock.advance(Duration::minutes(1));
+    forgot(&p, email).await;
+    let second = token_of(&p, email).await;
+    assert_eq!(check(first.clone()).await, (200, json!({"valid": false})), "replaced");
+    let mut garbled = second.clone().into_bytes();
+    garbled[60] = if garbled[60] == b'A' { b'B' } else { b'A' };
+    let garbled = String::from_utf8(garbled).unwrap();
+    let no_account = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 48]);
+    for dead in [garbled, no_account, "nope".into(), String::new(), "A".repeat(200)] {
+        assert_eq!(check(dead.clone()).await, (200, json!({"valid": false})), "{dead:?}");
+    }
+    assert_eq!(reset(&p, &second, NEW_PASSWORD).await.0, 204, "the check left the link usable");
+    assert_eq!(check(second.clone()).await, (200, json!({"valid": false})), "used");
+
+    forgot(&p, email).await;
+    let third = token_of(&p, email).await;
+    p.clock.advance(Duration::HOUR + Duration::seconds(1));
+    assert_eq!(check(third).await, (200, json!({"valid": false})), "expired");
+
+    let json_headers = [("content-type", "application/json")];
+    for bad in ["{", "{}", r#"{"token": 1}"#, r#"{"token": "x", "email": "anna@example.de"}"#] {
+        let (status, reply) = p.send("POST", "/api/password/reset/check", &json_headers, bad.as_bytes().to_vec()).await;
+        assert_eq!((status, reply["error"].as_str()), (400, Some("invalid_request")), "{bad}");
+    }
+}
+
 // --- portal staff add -------------------------------------------------------
 
 #[tokio::test]

@@ -114,7 +114,8 @@ async fn a_request_goes_to_the_queue_and_an_approval_resets_the_factor() {
     let mails = p.outbox().await;
     let to_owner: Vec<&str> =
         mails.iter().filter(|m| m["to"] == EMAIL).map(|m| m["subject"].as_str().unwrap()).collect();
-    assert!(to_owner.iter().any(|s| s.contains(&id)), "{to_owner:?}");
+    let number = body_number(&id);
+    assert!(to_owner.iter().any(|s| s.contains(&number)), "the number read out on the phone: {to_owner:?}");
     assert!(to_owner.iter().any(|s| s.contains("second factor was reset")), "{to_owner:?}");
     // Deciding again: someone else was faster.
     let (status, body) =
@@ -151,6 +152,7 @@ async fn only_support_staff_reach_the_console() {
     let paths = [
         ("GET", "/api/support/queue".to_owned(), None),
         ("GET", format!("/api/support/requests/{id}"), None),
+        ("GET", format!("/api/support/requests?number={}", body_number(&id)), None),
         ("POST", format!("/api/support/requests/{id}/take"), Some(json!({}))),
         ("POST", format!("/api/support/requests/{id}/approve"), Some(json!({"note": ""}))),
         ("POST", format!("/api/support/requests/{id}/reject"), Some(json!({"reason": "no"}))),
@@ -269,7 +271,76 @@ async fn the_watch_marks_overdue_requests_once_and_tells_support() {
     let mails = p.outbox().await;
     let alerts: Vec<&Value> = mails.iter().filter(|m| m["to"] == "support@portal.test").collect();
     assert_eq!(alerts.len(), 1, "{mails:?}");
-    assert!(alerts[0]["subject"].as_str().unwrap().contains(&id));
+    assert!(alerts[0]["subject"].as_str().unwrap().contains(&body_number(&id)));
+}
+
+/// The number of a request, as the owner reads it out.
+fn body_number(id: &str) -> String {
+    events::factor_reset::RequestNumber::of(id.parse().unwrap()).to_string()
+}
+
+#[tokio::test]
+async fn staff_find_a_request_by_the_number_read_out_on_the_phone() {
+    let p = TestPortal::new().await;
+    let (_, token) = stuck(&p).await;
+    let (status, body) = submit(&p, &token, "+49 151 2345 6789").await;
+    assert_eq!(status, 202, "{body}");
+    let (id, number) = (body["request_id"].as_str().unwrap().to_owned(), body["request_number"].as_str().unwrap());
+    assert_eq!(number, body_number(&id));
+    assert!(number.len() == 9 && number.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()), "{number}");
+    let (_, again) = submit(&p, &token, "+49 151 2345 6789").await;
+    assert_eq!(again["request_number"], number, "the open request is named by its number too: {again}");
+    assert!(again["message"].as_str().unwrap().contains(number), "{again}");
+
+    let (staff, _) = p.staff("sam@support.example", "Sam").await;
+    assert_eq!(queue(&p, &staff).await[0]["request_number"], number);
+    let search = |typed: String| {
+        let (p, staff) = (&p, &staff);
+        async move {
+            let query = format!("/api/support/requests?number={}", typed.replace(' ', "%20"));
+            p.call("GET", &query, Some(staff), None).await
+        }
+    };
+    // As it might be typed after a phone call: lower case, a space.
+    let (status, found) = search(number.to_lowercase().replace('-', " ")).await;
+    assert_eq!(status, 200, "{found}");
+    let ids: Vec<&str> = found["items"].as_array().unwrap().iter().map(|i| i["request_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [id.as_str()]);
+    assert_eq!(found["items"][0]["status"], "pending");
+
+    // Another number finds nothing; what is not a number is a clear 400.
+    let other = if number.starts_with('Z') { "Y" } else { "Z" };
+    assert_eq!(search(format!("{other}{}", &number[1..])).await.1["items"], json!([]));
+    for typed in ["", "ABC", "UUUU-UUUU", &id] {
+        let (status, body) = search(typed.to_owned()).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{typed}: {body}");
+    }
+    // A decided request is still found, with its decision.
+    p.call("POST", &format!("/api/support/requests/{id}/reject"), Some(&staff), Some(json!({"reason": "unclear"})))
+        .await;
+    p.project().await;
+    let (_, found) = search(number.to_owned()).await;
+    let items = found["items"].as_array().unwrap();
+    // Once: a decided request is both a queue row and in the retention index.
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!((items[0]["request_id"].as_str(), items[0]["status"].as_str()), (Some(id.as_str()), Some("rejected")));
+    // A new request of the same account lists the decided one once, by number.
+    let second = submitted(&p, &p.mfa_token(EMAIL).await).await;
+    p.project().await;
+    let (_, detail) = p.call("GET", &format!("/api/support/requests/{second}"), Some(&staff), None).await;
+    assert_eq!(detail["request_number"], body_number(&second));
+    let earlier = detail["earlier_requests"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1, "{detail}");
+    assert_eq!(
+        (earlier[0]["request_id"].as_str(), earlier[0]["request_number"].as_str()),
+        (Some(id.as_str()), Some(number))
+    );
+
+    // The owner's mails carry the number, never the 36-character id.
+    let mails = p.outbox().await;
+    let to_owner: Vec<String> = mails.iter().filter(|m| m["to"] == EMAIL).map(|m| m.to_string()).collect();
+    assert!(to_owner.iter().filter(|m| m.contains(number)).count() >= 2, "submitted and rejected: {to_owner:?}");
+    assert!(to_owner.iter().all(|m| !m.contains(&id)), "{to_owner:?}");
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ import { mfaToken, rememberRoles, sessionToken } from './session.js';
 /**
  * The signed-in account. `mfa.methods`: what a step-up may be proven with, by
  * the server's rule (the app, SMS, recovery codes while one is left), in that order.
- * @typedef {{ user_id: string, email: string, name: string, roles: string[],
+ * @typedef {{ user_id: string, email: string, name: string, username: string | null, roles: string[],
  *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: Method[] },
  *   app_passwords: unknown[] }} Account
  */
@@ -154,7 +154,21 @@ export const resetPassword = (token, newPassword) =>
   request('POST', '/api/password/reset', { body: { token, new_password: newPassword } });
 
 /**
- * @param {{ name: string, email: string, password: string, locale: string }} body
+ * Whether the emailed link would still set a password, without using it.
+ * @param {string} token
+ * @returns {Promise<{ valid: boolean }>}
+ */
+export const checkResetLink = (token) => request('POST', '/api/password/reset/check', { body: { token } });
+
+/**
+ * Chooses or changes the user name to sign in with besides the email.
+ * @param {string} username
+ * @returns {Promise<{ username: string }>}
+ */
+export const chooseUsername = (username) => request('PUT', '/api/account/username', { auth: 'session', body: { username } });
+
+/**
+ * @param {{ name: string, email: string, password: string, locale: string, username?: string }} body
  * @returns {Promise<{ user_id: string }>}
  */
 export const register = (body) => request('POST', '/api/register', { body });
@@ -165,6 +179,13 @@ export const register = (body) => request('POST', '/api/register', { body });
  * @returns {Promise<LoginResponse>}
  */
 export const login = (email, password) => request('POST', '/api/login', { body: { email, password } });
+
+/**
+ * Ends the pending login of the mfa token ("Cancel" at the second step or
+ * the forced setup): the token is refused from now on.
+ * @returns {Promise<null>}
+ */
+export const cancelLogin = () => request('POST', '/api/mfa/cancel', { auth: 'mfa' });
 
 /** @returns {Promise<null>} */
 export const logout = () => request('POST', '/api/logout', { auth: 'session' });
@@ -275,7 +296,7 @@ export const revokeAppPassword = (id) =>
  * fields are its details (which kinds have which: README, "Recent activity").
  * `client` and `network` say where it came from, as far as it was recorded.
  * @typedef {{ kind: string, at: string, method?: Method, locked?: 'password' | 'second_factor', until?: string,
- *   masked_phone?: string, replaced_masked_phone?: string, name?: string, reason?: string,
+ *   masked_phone?: string, replaced_masked_phone?: string, name?: string, reason?: string, username?: string,
  *   client?: { browser?: string, os?: string }, network?: string }} ActivityItem
  * @typedef {{ items: ActivityItem[], more: boolean, sign_in_activity_days: number | null }} Activity
  */
@@ -317,12 +338,12 @@ export const altchaChallenge = () => request('GET', '/api/altcha/challenge');
 /**
  * @typedef {{ first_name: string, last_name: string, phone: string, email: string,
  *   privacy_consent: true, altcha: string }} ResetRequestForm
- * @typedef {{ request_id: string, status: 'pending', due_by: string }} ResetRequestSent
+ * @typedef {{ request_id: string, request_number: string, status: 'pending', due_by: string }} ResetRequestSent
  */
 
 /**
  * Lost second factor: ask support staff to remove it (mfa token). 409
- * `conflict` carries the open request's `request_id`.
+ * `conflict` carries the open request's `request_id` and `request_number`.
  * @param {ResetRequestForm} body
  * @returns {Promise<ResetRequestSent>}
  */
@@ -332,7 +353,7 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * Support staff (role `support`).
  * @typedef {{ id: string, name: string }} StaffRef
  * @typedef {'pending' | 'taken' | 'approved' | 'rejected'} RequestStatus
- * @typedef {{ request_id: string, email: string, first_name: string | null, last_name: string | null,
+ * @typedef {{ request_id: string, request_number: string, email: string, first_name: string | null, last_name: string | null,
  *   submitted_at: string, due_by: string, status: 'pending' | 'taken', overdue: boolean,
  *   taken_by?: StaffRef | null }} QueueItem
  * `email` is the account's; the names are the form's (null once it cannot be read).
@@ -346,10 +367,11 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * @typedef {{ account: RequestAccount, history: AccountChange[] }} StaffAccountView
  * @typedef {'submitted' | 'viewed' | 'taken' | 'approval_given' | 'approved' | 'rejected' | 'marked_overdue' | 'anonymised'} HistoryWhat
  * @typedef {{ at: string, what: HistoryWhat, by: StaffRef | null, note?: string | null, reason?: string | null }} HistoryEntry
- * @typedef {{ request_id: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
+ * @typedef {{ request_id: string, request_number: string, status: RequestStatus, overdue: boolean, submitted_at: string, due_by: string,
  *   anonymised: boolean, form: RequestForm | null, matches: RequestMatches | null, account: RequestAccount | null,
  *   approvals?: { given: number, required: number }, taken_by?: StaffRef | null, history: HistoryEntry[],
- *   earlier_requests?: Array<{ request_id: string, status: RequestStatus, submitted_at: string }> }} RequestDetail
+ *   earlier_requests?: RequestSummary[] }} RequestDetail
+ * @typedef {{ request_id: string, request_number: string, status: RequestStatus, submitted_at: string }} RequestSummary
  * @typedef {{ status: 'approved' } | { status: 'pending' | 'taken', approvals: { given: number, required: number } }} ApproveResult
  */
 
@@ -386,6 +408,14 @@ export const deleteAccountByStaff = (id) => request('POST', `${staffAccountPath(
 
 /** @returns {Promise<{ items: QueueItem[] }>} open requests, soonest deadline first */
 export const supportQueue = () => request('GET', '/api/support/queue', { auth: 'session' });
+
+/**
+ * The requests with a number read out on the phone (any case, hyphen or
+ * not), newest first; 400 `invalid_request` for what is not a number.
+ * @param {string} number
+ * @returns {Promise<{ items: RequestSummary[] }>}
+ */
+export const findRequests = (number) => request('GET', `/api/support/requests?number=${encodeURIComponent(number)}`, { auth: 'session' });
 
 /** @param {string} id */
 const supportPath = (id) => `/api/support/requests/${encodeURIComponent(id)}`;
@@ -452,3 +482,47 @@ export const oidcComplete = (id) => request('POST', `${oidcPath(id)}/complete`, 
  * @returns {Promise<OidcRedirect>}
  */
 export const oidcCancel = (id) => request('POST', `${oidcPath(id)}/cancel`, { body: {} });
+
+/**
+ * The language of the signed-in account's mails and SMS (the page's switch).
+ * Idempotent: the same language again changes nothing.
+ * @param {'de' | 'en'} language
+ * @returns {Promise<null>}
+ */
+export const setLanguage = (language) => request('PUT', '/api/account/language', { auth: 'session', body: { language } });
+
+/**
+ * A new password with the current one and, with a second factor, its proof.
+ * Every other session ends; the answer is this browser's fresh session.
+ * @param {string} currentPassword
+ * @param {string} newPassword
+ * @param {Presented} [verification]
+ * @returns {Promise<{ session_token: string, expires_in: number }>}
+ */
+export const changePassword = (currentPassword, newPassword, verification) =>
+  request('POST', '/api/account/password', {
+    auth: 'session',
+    body: { current_password: currentPassword, new_password: newPassword, ...(verification ? { verification } : {}) },
+  });
+
+/**
+ * Asks to move the account to `newEmail`: a link goes to that address, and
+ * the address changes only when it is followed. 409 `email_taken` when the
+ * address has an account.
+ * @param {string} newEmail
+ * @param {Presented} [verification]
+ * @returns {Promise<{ expires_in: number }>}
+ */
+export const requestEmailChange = (newEmail, verification) =>
+  request('POST', '/api/account/email', {
+    auth: 'session',
+    body: { new_email: newEmail, ...(verification ? { verification } : {}) },
+  });
+
+/**
+ * Follows the emailed link (no session needed): the account's address is
+ * the new one from now on.
+ * @param {string} token
+ * @returns {Promise<{ email: string }>}
+ */
+export const confirmEmailChange = (token) => request('POST', '/api/account/email/confirm', { body: { token } });

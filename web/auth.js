@@ -1,6 +1,7 @@
 // Signing in and out: where each answer of the server leads.
 
 import * as api from './api.js';
+import { button, h } from './dom.js';
 import { giveSignInEmail } from './handover.js';
 import { flash, navigate } from './router.js';
 import { afterSignInPath, clearAll, lastTypedEmail, noteTypedEmail, signInPath, startMfa, startSession } from './session.js';
@@ -43,6 +44,30 @@ export async function signOut() {
   noteTypedEmail('');
   flash('login.signedOut', 'success');
   navigate('/login', { replace: true });
+}
+
+/**
+ * "Cancel" at the second step or the forced setup: the pending login ends
+ * on the server too (a token left in the tab is worthless), then back to
+ * sign-in with the address typed before.
+ */
+export async function cancelSignIn() {
+  try {
+    await api.cancelLogin();
+  } catch {
+    // Expired or ended already: nothing is left to end.
+  }
+  clearAll();
+  if (lastTypedEmail()) giveSignInEmail(lastTypedEmail());
+  navigate(signInPath(), { replace: true });
+}
+
+/**
+ * The "Cancel" link at the foot of the second step and the forced setup.
+ * @returns {HTMLElement}
+ */
+export function cancelSignInLink() {
+  return h('p', { class: 'aside' }, button('mfa.cancel', () => void cancelSignIn(), { variant: 'link' }));
 }
 
 /** A refused token: the session ended, or the five minutes for the second factor passed. */

@@ -14,6 +14,7 @@ const KNOWN = new Set([
   'forbidden',
   'not_found',
   'email_taken',
+  'username_taken',
   'invalid_token',
   'network',
   'unavailable',

@@ -236,15 +236,41 @@ export function showPasswordProblem(err, passwordField) {
  * An email address field.
  * @param {string} label key
  * @param {string} autocomplete `username` on sign-in, `email` when registering
+ * @param {{ hint?: string, validate?: (value: string) => Msg | null }} [opts] a hint key, and a check
+ *   beyond the address's shape
  */
-export function emailField(label, autocomplete) {
+export function emailField(label, autocomplete, opts = {}) {
+  const more = opts.validate || (() => null);
   return field({
     label,
     name: 'email',
     type: 'email',
     inputmode: 'email',
     autocomplete,
-    validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? null : { key: 'validation.email' }),
+    hint: opts.hint,
+    validate: (v) => (/^[^\s@]+@[^\s@]+$/.test(v) ? more(v) : { key: 'validation.email' }),
+  });
+}
+
+/**
+ * A user name (optional at registration, the value in Settings): the
+ * server's rules (`events/src/username.rs`) checked here first, so the
+ * reason shows at the field before anything is sent.
+ * @param {string} label key
+ * @param {boolean} required
+ */
+export function usernameField(label, required) {
+  return field({
+    label,
+    name: 'username',
+    autocomplete: 'username',
+    hint: 'username.hint',
+    maxlength: 32,
+    required,
+    validate: (v) => {
+      if (v.includes('@')) return { key: 'username.noEmail' };
+      return /^[A-Za-z0-9](?:[._-]?[A-Za-z0-9])*$/.test(v) && v.length >= 3 && v.length <= 32 ? null : { key: 'username.rules' };
+    },
   });
 }
 

@@ -4,6 +4,8 @@
 // from in data attributes, so switching the language re-translates the page in
 // place without losing what the person typed or what the server sent.
 
+import { brand } from './brand.js';
+
 /** @typedef {'en' | 'de'} Lang */
 /** @typedef {Record<string, string | number>} Params */
 /**
@@ -85,8 +87,11 @@ export function t(key, params) {
   }
   const template = dict[k];
   if (template === undefined) return key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    params && name in params ? String(params[name]) : whole);
+  return template.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (params && name in params) return String(params[name]);
+    // The operator's product name, the same in every language (brand.js).
+    return name === 'brand' ? brand().name : whole;
+  });
 }
 
 /**

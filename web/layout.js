@@ -1,8 +1,9 @@
 // The frame around every page: brand, navigation with sign-out when signed in,
-// and the language switch.
+// the language switch, and the footer (sign-in instructions, imprint, privacy).
 
 import * as api from './api.js';
 import { signOut } from './auth.js';
+import { brand } from './brand.js';
 import { button, h } from './dom.js';
 import { lang, onLangChange, otherLang, setLang, setText } from './i18n.js';
 import { onNavigate, signedIn } from './router.js';
@@ -16,7 +17,7 @@ function byId(id) {
 /** Wire up the header once; it follows each navigation afterwards. */
 export function startLayout() {
   setText(byId('skip-link'), { key: 'skip.main' });
-  setText(byId('brand'), { key: 'app.name' });
+  showBrand();
 
   const switcher = /** @type {HTMLButtonElement} */ (byId('lang-switch'));
   setText(switcher, { key: 'lang.switch' });
@@ -27,11 +28,46 @@ export function startLayout() {
   showTarget();
   switcher.hidden = false;
   switcher.addEventListener('click', () => {
-    void setLang(otherLang(lang()), { remember: true }).then(() => switcher.focus());
+    const next = otherLang(lang());
+    void setLang(next, { remember: true }).then(() => switcher.focus());
+    // Signed in, the account's mails follow the page's language. The page
+    // works on whatever the answer: a failure only leaves the mails as they were.
+    if (signedIn()) api.setLanguage(next).catch(() => {});
   });
   onLangChange(showTarget);
 
+  showFooter();
   onNavigate(updateNav);
+}
+
+/** The product's name, and its logo before it (decorative: the name is the link's text). */
+function showBrand() {
+  const link = byId('brand');
+  setText(byId('brand-name'), { key: 'app.name' });
+  const { logo_url: logo } = brand();
+  if (logo) link.prepend(h('img', { class: 'brand__logo', attrs: { src: logo, alt: '' } }));
+}
+
+/** The footer: the help page always, the operator's imprint and privacy pages when configured. */
+function showFooter() {
+  const { imprint_url: imprint, privacy_url: privacy } = brand();
+  /** @param {string} href @param {string} key */
+  const link = (href, key) => h('li', {}, h('a', { text: key, attrs: { href } }));
+  const footer = byId('site-footer');
+  footer.replaceChildren(
+    h(
+      'nav',
+      { i18nAttrs: { 'aria-label': 'footer.label' } },
+      h(
+        'ul',
+        {},
+        link('/help', 'footer.help'),
+        imprint ? link(imprint, 'footer.imprint') : null,
+        privacy ? link(privacy, 'footer.privacy') : null,
+      ),
+    ),
+  );
+  footer.hidden = heldOn !== '';
 }
 
 /** The page that holds the navigation (`holdNavigation`), if any. */
@@ -39,12 +75,13 @@ let heldOn = '';
 
 /**
  * While fresh recovery codes are shown and not yet confirmed as stored, the
- * menu and the home link are gone, so nobody leaves the only view of them by
+ * menu, the home link and the footer's links are gone, so nobody leaves the only view of them by
  * accident. The next page releases them.
  */
 export function holdNavigation() {
   heldOn = location.pathname;
   byId('site-nav').hidden = true;
+  byId('site-footer').hidden = true;
   byId('brand').removeAttribute('href');
 }
 
@@ -57,6 +94,7 @@ function updateNav(path) {
   }
   heldOn = '';
   byId('brand').setAttribute('href', '/');
+  byId('site-footer').hidden = false;
   if (!signedIn()) {
     nav.hidden = true;
     nav.replaceChildren();

@@ -196,6 +196,8 @@ pub enum Refused {
     /// An account that was not brought over by an import holds the email
     /// (registered here, or a support account).
     EmailTaken,
+    /// Another account holds the user name (in any case).
+    UsernameTaken,
 }
 
 impl Refused {
@@ -214,6 +216,7 @@ impl Refused {
             Refused::DuplicateEmailInFile { .. } => "duplicate_email_in_file",
             Refused::DuplicateUsernameInFile { .. } => "duplicate_username_in_file",
             Refused::EmailTaken => "email_taken",
+            Refused::UsernameTaken => "username_taken",
         }
     }
 
@@ -225,9 +228,7 @@ impl Refused {
             Refused::InvalidEmail => "the email address is not valid".into(),
             Refused::MissingName => "the name is missing or empty".into(),
             Refused::InvalidName => "the name must have 1 to 100 characters and no control characters".into(),
-            Refused::InvalidUsername => {
-                "the username must have 1 to 64 characters: letters, digits, '.', '_' and '-'".into()
-            }
+            Refused::InvalidUsername => "the username must have 3 to 32 characters: letters a to z, digits, and '.', '_', '-' between them (no '@')".into(),
             Refused::MissingPasswordHash => "the password_hash is missing".into(),
             Refused::UnknownHashFormat => {
                 "the password_hash is of no known format (bcrypt, Django or Werkzeug PBKDF2-SHA256, Werkzeug scrypt, argon2)"
@@ -245,6 +246,7 @@ impl Refused {
                 format!("the username is already on line {first_line}, which is imported")
             }
             Refused::EmailTaken => "an account that was not imported already has this email".into(),
+            Refused::UsernameTaken => "another account already has this username (compared without case)".into(),
         }
     }
 }
@@ -338,14 +340,11 @@ fn shape_only(e: &serde_json::Error) -> String {
     }
 }
 
-/// A user name for issue 17 to claim: 1 to 64 characters of ASCII letters,
-/// digits, `.`, `_` and `-` (no look-alikes, no spaces); kept as written,
+/// A user name by the portal's own rules (`crate::username`): the name an
+/// imported account signs in with, claimed at import; kept as written,
 /// compared without case.
 fn check_username(raw: &str) -> Result<String, Refused> {
-    let u = raw.trim();
-    let ok =
-        (1..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(u.to_owned()) } else { Err(Refused::InvalidUsername) }
+    crate::username::check(raw).map_err(|_| Refused::InvalidUsername)
 }
 
 /// The emails and user names of the lines taken so far in one file. The

@@ -25,6 +25,7 @@ pub mod retention;
 pub mod sealed;
 pub mod staff;
 pub mod totp;
+pub mod username;
 pub mod working_days;
 
 pub use aggregate::{Aggregate, Decision};

@@ -58,6 +58,37 @@ pub enum Notice {
         id: Uuid,
         due: Option<OffsetDateTime>,
     },
+    /// The password was changed in the settings.
+    PasswordChanged,
+    /// The link to confirm a new address. Sent by the handler that makes
+    /// it, to the new address, like `PasswordResetLink`.
+    EmailChangeLink {
+        link: String,
+    },
+    /// The address was changed to `new`: to the old address (`Addressee::Previous`),
+    /// which would otherwise never hear of it.
+    EmailChanged {
+        /// Sealed (`crate::sealed`): the mail's sender opens it.
+        new: crate::Sealed,
+    },
+}
+
+/// Which of the account's addresses an account event's notice goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressee {
+    /// The address right after the event (nearly every notice).
+    Current,
+    /// The address right before it: the one an address change leaves.
+    Previous,
+}
+
+impl Notice {
+    pub fn addressee(&self) -> Addressee {
+        match self {
+            Notice::EmailChanged { .. } => Addressee::Previous,
+            _ => Addressee::Current,
+        }
+    }
 }
 
 /// The notices without their values: what picks a notice's text.
@@ -75,6 +106,9 @@ pub enum NoticeKind {
     ResetApproved,
     ResetRejected,
     ResetOverdue,
+    PasswordChanged,
+    EmailChangeLink,
+    EmailChanged,
 }
 
 impl Notice {
@@ -92,6 +126,9 @@ impl Notice {
             Notice::ResetApproved { .. } => NoticeKind::ResetApproved,
             Notice::ResetRejected { .. } => NoticeKind::ResetRejected,
             Notice::ResetOverdue { .. } => NoticeKind::ResetOverdue,
+            Notice::PasswordChanged => NoticeKind::PasswordChanged,
+            Notice::EmailChangeLink { .. } => NoticeKind::EmailChangeLink,
+            Notice::EmailChanged { .. } => NoticeKind::EmailChanged,
         }
     }
 }
@@ -151,11 +188,18 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // fraudster's; support tells the owner as its process says.
         | E::Disabled { .. }
         | E::Enabled { .. }
+        | E::LoginCancelled { .. }
+        | E::UsernameChosen { .. }
+        // A preference; the mails after it are in the new language.
+        | E::LanguageChanged { .. }
+        // The link goes out from the handler (`Notice::EmailChangeLink`).
+        | E::EmailChangeRequested { .. } => None,
+        E::PasswordChanged { .. } => Some(Notice::PasswordChanged),
+        E::EmailChanged { email, .. } => Some(Notice::EmailChanged { new: email.clone() }),
         // The owner asked for it on the page, which says so; support tells
         // the owner as its process says. A mail now would need the address
         // the deletion is there to forget.
-        | E::AccountDeleted { .. }
-        | E::DeletionApproved { .. } => None,
+        E::AccountDeleted { .. } | E::DeletionApproved { .. } => None,
     }
 }
 
@@ -236,10 +280,28 @@ mod tests {
                 Notice::AppPasswordCreated { app: crate::Sealed::from_ciphertext("Kalender".into()) },
             ),
             (AccountEvent::PasswordReset { token_id: ID, password_hash: "p".into() }, Notice::PasswordReset),
+            (AccountEvent::PasswordChanged { password_hash: "p".into() }, Notice::PasswordChanged),
+            (
+                AccountEvent::EmailChanged {
+                    token_id: ID,
+                    email: crate::Sealed::from_ciphertext("neu@example.de".into()),
+                },
+                Notice::EmailChanged { new: crate::Sealed::from_ciphertext("neu@example.de".into()) },
+            ),
         ];
         for (event, notice) in told {
             assert_eq!(notice_for_account_event(&event), Some(notice), "{event:?}");
         }
+    }
+
+    #[test]
+    fn only_an_address_change_goes_to_the_address_it_leaves() {
+        assert_eq!(
+            Notice::EmailChanged { new: crate::Sealed::from_ciphertext("n@example.de".into()) }.addressee(),
+            Addressee::Previous
+        );
+        assert_eq!(Notice::PasswordChanged.addressee(), Addressee::Current);
+        assert_eq!(Notice::EmailChangeLink { link: "l".into() }.addressee(), Addressee::Current);
     }
 
     #[test]
@@ -288,6 +350,13 @@ mod tests {
             AccountEvent::SecondFactorsReset { request_id: ID },
             AccountEvent::ResetRequestClosed { request_id: ID },
             AccountEvent::PasswordResetRequested { token_id: ID, token_hash: "h".into(), expires_at: T },
+            AccountEvent::LanguageChanged { locale: Locale::De },
+            AccountEvent::EmailChangeRequested {
+                token_id: ID,
+                token_hash: "h".into(),
+                new_email: crate::Sealed::from_ciphertext("neu@example.de".into()),
+                expires_at: T,
+            },
         ];
         for event in silent {
             assert_eq!(notice_for_account_event(&event), None, "{event:?}");

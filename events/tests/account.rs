@@ -552,6 +552,24 @@ fn logout_ends_only_that_session() {
 }
 
 #[test]
+fn a_cancelled_login_ends_its_mfa_token_and_nothing_else() {
+    let mut g = Given::with_totp();
+    let at = T0 + Duration::minutes(2);
+    let other = pending_login_id(login(&mut g, at));
+    let login_id = pending_login_id(login(&mut g, at));
+    let d = g.state().cancel_login(login_id, at);
+    assert_eq!(d.events, vec![AccountEvent::LoginCancelled { login_id }]);
+    g.then(at, d.events);
+    assert_eq!(g.state().authorize(&Auth::Mfa { login_id }, at), Err(Refusal::Unauthorized));
+    let code = totp::code_at_step(SECRET, totp::step_at(at), DIGITS);
+    let d = verify(&g, login_id, SecondFactorProof::Totp { secret: SECRET, code: &code }, at);
+    assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized, "a right code does not revive it");
+    assert!(g.state().authorize(&Auth::Mfa { login_id: other }, at).is_ok(), "another tab's login goes on");
+    let again = g.state().cancel_login(login_id, at);
+    assert_eq!((again.events, again.outcome), (vec![], Err(Refusal::Unauthorized)));
+}
+
+#[test]
 fn a_session_knows_when_it_started_and_with_which_factor() {
     let mut g = Given::customer();
     let first = match login(&mut g, T0) {
@@ -1278,6 +1296,51 @@ fn signing_out_everywhere_else_ends_every_other_session_and_login_and_keeps_the_
     let d = g.state().end_other_sessions(second, Uuid::new_v4(), later, &POLICY);
     assert_eq!(d.outcome.unwrap_err(), Refusal::Unauthorized);
     assert!(d.events.is_empty());
+}
+
+mod usernames {
+    use super::*;
+
+    #[test]
+    fn a_signed_in_owner_chooses_a_user_name_and_the_same_one_again_changes_nothing() {
+        let mut g = Given::customer();
+        let session_id = match login(&mut g, T0) {
+            Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
+            other => panic!("{other:?}"),
+        };
+        // Legacy values stand in for sealed ones: the decision never opens them.
+        let name = |n: &str| events::Sealed::legacy(n);
+        let d = g.state().choose_username(session_id, name("Anna.M"), false, T0);
+        assert_eq!(d.events, vec![AccountEvent::UsernameChosen { username: name("Anna.M") }]);
+        g.then(T0, d.events);
+        assert_eq!(g.state().username, Some(name("Anna.M")));
+        assert_eq!(g.state().choose_username(session_id, name("Anna.M"), true, T0).events, vec![]);
+        let d = g.state().choose_username(session_id, name("anna.m"), false, T0);
+        assert_eq!(d.events.len(), 1, "a change of case is kept");
+        let ended = g.state().logout(session_id, T0);
+        g.then(T0, ended.events);
+        let d = g.state().choose_username(session_id, name("other"), false, T0);
+        assert_eq!((d.events, d.outcome), (vec![], Err(Refusal::Unauthorized)));
+    }
+
+    #[test]
+    fn an_imported_account_has_the_user_name_of_the_old_system() {
+        let mut g = Given { events: Vec::new() };
+        g.push(
+            T0,
+            AccountEvent::Imported {
+                account_id: Uuid::from_u128(1),
+                email: events::Sealed::legacy("anna@example.de"),
+                name: events::Sealed::legacy("Anna"),
+                username: Some(events::Sealed::legacy("anna.b")),
+                password_hash: "$2b$04$x".into(),
+                locale: Locale::De,
+                created_at: None,
+                first_login_without_second_factor: false,
+            },
+        );
+        assert_eq!(g.state().username, Some(events::Sealed::legacy("anna.b")));
+    }
 }
 
 mod deletion {

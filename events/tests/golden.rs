@@ -22,7 +22,7 @@ fn golden(name: &str) -> Vec<EventRecord> {
 /// 2026), kept unchanged: what is stored stays stored.
 const ACCOUNT_V1: &str = "account_v1.json";
 /// Every account event type as the code of December 2026 wrote it, kept
-/// unchanged (before `account_deleted`).
+/// unchanged (up to `email_changed`, before `account_deleted`).
 const ACCOUNT_V2: &str = "account_v2.json";
 /// Every account event type before personal data was sealed, kept
 /// unchanged: email, name, user name and app-password names in plaintext.
@@ -30,7 +30,8 @@ const ACCOUNT_V3: &str = "account_v3.json";
 /// Every account event type as today's code writes it.
 const ACCOUNT_TODAY: &str = "account_v4.json";
 /// The event types whose personal data is sealed from schema 2 on.
-const SEALED_TYPES: [&str; 3] = ["registered", "imported", "app_password_created"];
+const SEALED_TYPES: [&str; 6] =
+    ["registered", "imported", "app_password_created", "username_chosen", "email_change_requested", "email_changed"];
 
 #[test]
 fn account_events_of_schema_1_still_load_and_unchanged_types_encode_the_same() {
@@ -101,6 +102,9 @@ fn plaintext_personal_data_of_schema_1_is_upcast_as_legacy_and_written_again_sea
         AccountEvent::Registered { email, name, .. },
         AccountEvent::Imported { email: imported_email, username: Some(username), .. },
         AccountEvent::AppPasswordCreated { name: app, .. },
+        AccountEvent::UsernameChosen { username: chosen },
+        AccountEvent::EmailChangeRequested { new_email, .. },
+        AccountEvent::EmailChanged { email: changed, .. },
     ] = &upcast[..]
     else {
         panic!("{upcast:?}")
@@ -110,13 +114,16 @@ fn plaintext_personal_data_of_schema_1_is_upcast_as_legacy_and_written_again_sea
     assert_eq!(imported_email.content(), Content::Legacy("bernd@example.de"));
     assert_eq!(username.content(), Content::Legacy("bernd.b"));
     assert_eq!(app.content(), Content::Legacy("Thunderbird calendar"));
+    assert_eq!(chosen.content(), Content::Legacy("Anna.M"));
+    assert_eq!(new_email.content(), Content::Legacy("erika.neu@example.de"));
+    assert_eq!(changed.content(), Content::Legacy("erika.neu@example.de"));
     // The fold keeps them as they are: an old account opens without a key.
     let recorded = Recorded { version: 1, at: AT, event: upcast[0].clone() };
     assert_eq!(Account::from_events([&recorded]).email, *email);
     // Today's events hold ciphertext only.
     for record in golden(ACCOUNT_TODAY).into_iter().filter(|r| SEALED_TYPES.contains(&r.event_type.as_str())) {
         assert_eq!(record.schema_version, 2);
-        for field in ["email", "name", "username"] {
+        for field in ["email", "name", "username", "new_email"] {
             if let Some(value) = record.payload.get(field) {
                 assert!(value.as_str().is_some_and(|v| v.starts_with("aesgcm1:")), "{} {field}", record.event_type);
             }
@@ -164,8 +171,14 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::PasswordReset { .. }
         | AccountEvent::Disabled { .. }
         | AccountEvent::Enabled { .. }
+        | AccountEvent::LoginCancelled { .. }
+        | AccountEvent::UsernameChosen { .. }
+        | AccountEvent::LanguageChanged { .. }
+        | AccountEvent::PasswordChanged { .. }
+        | AccountEvent::EmailChangeRequested { .. }
+        | AccountEvent::EmailChanged { .. }
         | AccountEvent::AccountDeleted { .. }
-        | AccountEvent::DeletionApproved { .. } => 30,
+        | AccountEvent::DeletionApproved { .. } => 36,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

@@ -134,30 +134,9 @@ impl App {
     /// a read); later attempts load afresh.
     pub async fn decide_from<A, T, F, Fut>(
         &self,
-        loaded: Option<A>,
-        id: Uuid,
-        meta: &Meta,
-        decide: F,
-    ) -> Result<T, ApiError>
-    where
-        A: Aggregate,
-        F: FnMut(A) -> Fut,
-        Fut: Future<Output = Result<Decision<T, A::Event>, ApiError>>,
-    {
-        self.decide_claiming(loaded, id, meta, |_: &A, _: &[A::Event]| Vec::new(), decide).await
-    }
-
-    /// As `decide_from`, with the claims that `claims_of` finds for the
-    /// state and the events decided on it, in the same atomic append (an
-    /// account's deletion releases its email's claim with its event). A
-    /// claim of a stale view (`ClaimTaken`) is a lost race too: the next
-    /// attempt loads afresh.
-    pub async fn decide_claiming<A, T, F, Fut>(
-        &self,
         mut loaded: Option<A>,
         id: Uuid,
         meta: &Meta,
-        claims_of: impl Fn(&A, &[A::Event]) -> Vec<Claim>,
         mut decide: F,
     ) -> Result<T, ApiError>
     where
@@ -181,14 +160,56 @@ impl App {
                 return Err(A::MISSING.into());
             }
             let before = (state.clone(), version);
-            let claims = |decision: &Decision<T, A::Event>| claims_of(&state, &decision.events);
-            let decision = decide(state.clone()).await?;
-            let claims = claims(&decision);
+            let decision = decide(state).await?;
             let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
-            if self.append_decided(appends, meta, &claims).await? {
+            if self.append_decided(appends, meta, &[]).await? {
                 return decision.outcome.map_err(ApiError::from);
             }
             backoff(attempt).await;
+        }
+        Err(gave_up(&stream))
+    }
+
+    /// As `decide`, with uniqueness claims taken (or released) in the same
+    /// atomic append as the events: `decide` answers them beside its
+    /// decision (only when it decided to append). A claim held by another
+    /// stream refuses with `taken` and writes nothing; no use retrying,
+    /// the other owner keeps it.
+    pub async fn decide_claiming<A, T, F, Fut>(
+        &self,
+        id: Uuid,
+        meta: &Meta,
+        taken: fn() -> ApiError,
+        mut decide: F,
+    ) -> Result<T, ApiError>
+    where
+        A: Aggregate,
+        F: FnMut(A) -> Fut,
+        Fut: Future<Output = Result<(Decision<T, A::Event>, Vec<Claim>), ApiError>>,
+    {
+        let stream = A::stream_id(id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let (state, version) = self.load_with_version::<A>(id).await?;
+            if !state.exists() {
+                return Err(A::MISSING.into());
+            }
+            let before = (state.clone(), version);
+            let (decision, claims) = decide(state).await?;
+            let appends = vec![append_of(stream.clone(), before, &decision.events, meta, self.retention())?];
+            match self.append_decided(appends, meta, &claims).await {
+                Ok(true) => return decision.outcome.map_err(ApiError::from),
+                Ok(false) => backoff(attempt).await,
+                // Refused by a claim: another owner holds it, or this very
+                // stream moved on (a racing twin released or took it first),
+                // which is a lost race like any other: decide again.
+                Err(StoreError::ClaimTaken(_)) => {
+                    if self.store.load_latest(&stream, A::FOLD_VERSION).await?.version == version {
+                        return Err(taken());
+                    }
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Err(gave_up(&stream))
     }
@@ -225,9 +246,10 @@ impl App {
         Err(gave_up(&ResetRequest::stream_id(request_id)))
     }
 
-    /// Appends the non-empty ones of `appends` together: true when stored
-    /// (or nothing to store), false when another append came first.
-    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta, claims: &[Claim]) -> Result<bool, ApiError> {
+    /// Appends the non-empty ones of `appends` together, with `claims`:
+    /// true when stored (or nothing to store), false when another append
+    /// came first.
+    async fn append_decided(&self, appends: Vec<Append>, meta: &Meta, claims: &[Claim]) -> Result<bool, StoreError> {
         let appends: Vec<StreamAppend<'_>> = appends
             .iter()
             .filter(|(_, _, events, _)| !events.is_empty())
@@ -249,8 +271,7 @@ impl App {
                 Ok(true)
             }
             Err(StoreError::Conflict) => Ok(false),
-            Err(StoreError::ClaimTaken(_)) if !claims.is_empty() => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 }

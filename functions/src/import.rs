@@ -28,11 +28,12 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::ports::store::{Claim, MAX_ITEMS_PER_APPEND, Meta, StoreError, StreamAppend};
 
-/// Accounts per atomic write: each spends four items (its event, its claim,
-/// the check that no claim of before keyed claims holds its address, its
-/// stream's version check) of DynamoDB's 100 per transaction.
-pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 4;
-const _: () = assert!(BATCH * 4 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
+/// Accounts per atomic write: each spends at most five items (its event,
+/// its email's claim, the check that no claim of before keyed claims holds
+/// its address, its user name's claim, its stream's version check) of
+/// DynamoDB's 100 per transaction.
+pub const BATCH: usize = (MAX_ITEMS_PER_APPEND + 1) / 5;
+const _: () = assert!(BATCH * 5 <= MAX_ITEMS_PER_APPEND + 1, "a batch fits one transaction");
 /// Batches written at once: DynamoDB takes them in parallel; SQLite runs
 /// them one after another anyway.
 pub const CONCURRENT_BATCHES: usize = 8;
@@ -221,10 +222,10 @@ async fn write_batch(
             None => open.push((line_no, candidate)),
         }
     }
-    let mut accounts: Vec<(usize, Uuid, AccountEvent, [Claim; 2], String)> = Vec::with_capacity(open.len());
+    let mut accounts: Vec<(usize, Uuid, AccountEvent, Vec<Claim>, String)> = Vec::with_capacity(open.len());
     for (line_no, candidate) in open {
         let account_id = Uuid::new_v4();
-        let claims = app.new_email_claims(&candidate.email, &account::stream_id(account_id));
+        let claims = claims_of(app, &candidate, account_id);
         let email = candidate.email.clone();
         let sealed = seal_personal(app, account_id, &candidate).await.map_err(store)?;
         accounts.push((
@@ -264,23 +265,30 @@ async fn write_batch(
         Err(e) => return Err(format!("the store refused a batch: {e}")),
     }
     for ((line_no, account_id, _, claims, email), events) in accounts.iter().zip(&records) {
-        let [claim, _] = claims;
-        let append = || app.store.append(&claim.owner, 0, events, &meta, claims);
+        let stream = account::stream_id(*account_id);
+        let append = || app.store.append(&stream, 0, events, &meta, claims);
         let outcome = match with_retries(append).await {
             Ok(_) => Outcome::Imported { account_id: *account_id },
             // The account's stream is new (a fresh id): if it exists, or
             // the claim is its, this very write landed on an earlier try
-            // that timed out (the stream and its claim are one write).
+            // that timed out (the stream and its claims are one write).
             Err(StoreError::Conflict) => Outcome::Imported { account_id: *account_id },
+            // The email is free but the user name is another account's.
+            Err(StoreError::ClaimTaken(key)) if key.starts_with("username#") => {
+                match with_retries(|| app.store.claim_owner(&key)).await.map_err(store)? {
+                    Some(owner) if owner == stream => Outcome::Imported { account_id: *account_id },
+                    _ => Outcome::Refused(Refused::UsernameTaken),
+                }
+            }
             Err(StoreError::ClaimTaken(_)) => {
-                let key = &claim.key;
-                let owner = match with_retries(|| app.store.claim_owner(key)).await.map_err(store)? {
+                let key = app.email_claim(email);
+                let owner = match with_retries(|| app.store.claim_owner(&key)).await.map_err(store)? {
                     Some(owner) => Some(owner),
                     // Held by a claim of before keyed claims: moved now.
                     None => with_retries(|| app.moved_legacy_email_claim(email)).await.map_err(store)?,
                 };
                 match owner {
-                    Some(owner) if owner == claim.owner => Outcome::Imported { account_id: *account_id },
+                    Some(owner) if owner == stream => Outcome::Imported { account_id: *account_id },
                     Some(owner) => classify(app, owner).await?,
                     // Taken and gone again (cannot happen today: claims are never
                     // released); refusing is safe, a re-run tries again.
@@ -312,6 +320,20 @@ async fn seal_personal(
         name: key.seal(&candidate.name).await?,
         username,
     })
+}
+
+/// The claims an imported account takes with its stream: its email's
+/// (`App::new_email_claims`), and its user name's when the old system had
+/// one (`App::username_claim`, the key registration and Settings use, so a
+/// name is unique across both). The email's come first: on a re-run its
+/// claim, held by the earlier import, is the one reported taken (the line
+/// is already there).
+fn claims_of(app: &App, candidate: &Candidate, account_id: Uuid) -> Vec<Claim> {
+    let owner = account::stream_id(account_id);
+    let mut claims = app.new_email_claims(&candidate.email, &owner).to_vec();
+    let username = candidate.username.as_deref().and_then(events::username::normalize);
+    claims.extend(username.map(|name| Claim::take(app.username_claim(&name), owner)));
+    claims
 }
 
 /// A read or write the store did not answer in time (DynamoDB throttling, a slow

@@ -8,6 +8,7 @@ use events::notice::{Notice, NoticeKind};
 use crate::personal_data::{AccountKey, open_or_empty};
 use crate::ports::store::StoreError;
 use crate::settings::Settings;
+use events::factor_reset::RequestNumber;
 
 /// A notice's subject and body templates in each language. `{name}`
 /// stands for a value (see `values`); nothing else in a template is special.
@@ -25,7 +26,7 @@ const TO_SUPPORT_OVERDUE: (&str, &str) = (
     "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n",
 );
 
-const TEMPLATES: [Template; 12] = [
+const TEMPLATES: [Template; 15] = [
     Template {
         kind: K::RecoveryCodeUsed,
         de: (
@@ -148,6 +149,39 @@ const TEMPLATES: [Template; 12] = [
         ),
     },
     Template { kind: K::ResetOverdue, de: TO_SUPPORT_OVERDUE, en: TO_SUPPORT_OVERDUE },
+    Template {
+        kind: K::PasswordChanged,
+        de: (
+            "{issuer}: Ihr Passwort wurde geändert",
+            "Hallo {name},\n\ndas Passwort Ihres Kontos bei {issuer} wurde soeben in den Einstellungen geändert. Alle anderen Anmeldungen wurden beendet; Ihr zweiter Faktor und Ihre App-Passwörter bleiben unverändert.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort sofort neu ({url}) und wenden Sie sich an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your password was changed",
+            "Hello {name},\n\nthe password of your {issuer} account was just changed in the settings. Every other sign-in was ended; your second factor and your app passwords stay as they were.\n\nIf this was not you, reset your password at once ({url}) and contact support.\n",
+        ),
+    },
+    Template {
+        kind: K::EmailChangeLink,
+        de: (
+            "{issuer}: Neue E-Mail-Adresse bestätigen",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} soll ab jetzt diese E-Mail-Adresse gelten. Bestätigen Sie sie über diesen Link:\n\n{link}\n\nDer Link gilt eine Stunde und nur einmal; ein neuerer Link macht ihn ungültig. Bis dahin bleibt die bisherige Adresse gültig.\n\nHaben Sie das nicht angefordert, ignorieren Sie diese E-Mail.\n",
+        ),
+        en: (
+            "{issuer}: Confirm your new email address",
+            "Hello {name},\n\nthis email address is to become the address of your {issuer} account. Confirm it through this link:\n\n{link}\n\nThe link works for one hour and only once; a newer link makes it invalid. Until then the previous address stays in use.\n\nIf you did not ask for this, ignore this email.\n",
+        ),
+    },
+    Template {
+        kind: K::EmailChanged,
+        de: (
+            "{issuer}: Ihre E-Mail-Adresse wurde geändert",
+            "Hallo {name},\n\ndie E-Mail-Adresse Ihres Kontos bei {issuer} ist ab jetzt {new}. An diese Adresse gehen keine E-Mails des Kontos mehr, und mit ihr melden Sie sich nicht mehr an.\n\nWaren Sie das nicht, wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Your email address was changed",
+            "Hello {name},\n\nthe email address of your {issuer} account is now {new}. This address gets no more mail of the account, and it no longer signs in.\n\nIf this was not you, please contact support at once.\n",
+        ),
+    },
 ];
 
 /// Subject and body of `notice` to `account`, in its language. `key`: the
@@ -163,7 +197,26 @@ pub fn render(
     let template = TEMPLATES.iter().find(|t| t.kind == kind).expect("every notice has a template");
     let (subject, body) = if account.locale == Locale::De { template.de } else { template.en };
     let values = values(notice, account, key, settings)?;
-    Ok((fill(subject, &values), fill(body, &values)))
+    let mut body = fill(body, &values);
+    if let Some(contacts) = settings.brand.contacts().filter(|_| RESET_MAILS.contains(&kind)) {
+        body.push_str(&contact_line(account.locale, &contacts));
+    }
+    Ok((fill(subject, &values), body))
+}
+
+/// The mails about a password or second-factor reset, the moments a person
+/// may need a human: they end with the support contacts when configured.
+const RESET_MAILS: [NoticeKind; 5] =
+    [K::PasswordResetLink, K::PasswordReset, K::ResetSubmitted, K::ResetApproved, K::ResetRejected];
+
+/// The closing line with the configured contacts (`PORTAL_CONTACT_EMAIL`,
+/// `PORTAL_CONTACT_PHONE`); not a template placeholder, so it stays out of
+/// a template's words and a contact is never filled in as a placeholder.
+fn contact_line(locale: Locale, contacts: &str) -> String {
+    match locale {
+        Locale::De => format!("\nFragen? Sie erreichen den Support unter {contacts}.\n"),
+        Locale::En => format!("\nQuestions? You can reach support at {contacts}.\n"),
+    }
 }
 
 /// The email with a password-reset link. Sent by the `forgot` handler
@@ -176,6 +229,17 @@ pub fn password_reset_link(
     settings: &Settings,
 ) -> Result<(String, String), StoreError> {
     render(&Notice::PasswordResetLink { link: link.to_owned() }, account, key, settings)
+}
+
+/// The email with the link that confirms a new address, to that address;
+/// sent by the handler for the same reason as `password_reset_link`.
+pub fn email_change_link(
+    account: &Account,
+    key: Option<&AccountKey>,
+    link: &str,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
+    render(&Notice::EmailChangeLink { link: link.to_owned() }, account, key, settings)
 }
 
 /// What each placeholder stands for in `notice`'s texts to `account`.
@@ -197,15 +261,21 @@ fn values(
             values.extend([("masked_phone", masked_phone.clone()), ("old", old.clone())])
         }
         Notice::AppPasswordCreated { app } => values.push(("app", open_or_empty(key, app)?)),
-        Notice::PasswordResetLink { link } => values.push(("link", link.clone())),
+        Notice::PasswordResetLink { link } | Notice::EmailChangeLink { link } => values.push(("link", link.clone())),
         Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
-            values.extend([("id", id.to_string()), ("due", local(due))])
+            values.extend([("id", number(id)), ("due", local(due))])
         }
-        Notice::ResetApproved { id } => values.push(("id", id.to_string())),
-        Notice::ResetRejected { id, reason } => values.extend([("id", id.to_string()), ("reason", reason.clone())]),
-        Notice::TotpActivated | Notice::PasswordReset => {}
+        Notice::ResetApproved { id } => values.push(("id", number(id))),
+        Notice::ResetRejected { id, reason } => values.extend([("id", number(id)), ("reason", reason.clone())]),
+        Notice::TotpActivated | Notice::PasswordReset | Notice::PasswordChanged => {}
+        Notice::EmailChanged { new } => values.push(("new", open_or_empty(key, new)?)),
     }
     Ok(values)
+}
+
+/// A request as the owner reads it out on the phone.
+fn number(id: &uuid::Uuid) -> String {
+    RequestNumber::of(*id).to_string()
 }
 
 /// `template` with each `{placeholder}` replaced by its value, in one pass:
@@ -249,7 +319,10 @@ mod tests {
     const GOLDEN: &str = include_str!("mail_text.golden.txt");
 
     fn settings() -> Settings {
-        Settings::new("Beispiel {url} GmbH", "https://portal.example")
+        let mut settings = Settings::new("Beispiel {url} GmbH", "https://portal.example");
+        settings.brand.contact_email = Some("hilfe@portal.example".into());
+        settings.brand.contact_phone = Some("+49 30 1234-567".into());
+        settings
     }
 
     fn account(locale: Locale) -> Account {
@@ -285,6 +358,12 @@ mod tests {
             ("reset_rejected", Notice::ResetRejected { id, reason }),
             ("reset_overdue", Notice::ResetOverdue { id, due }),
             ("reset_overdue_without_deadline", Notice::ResetOverdue { id, due: None }),
+            ("password_changed", Notice::PasswordChanged),
+            (
+                "email_change_link",
+                Notice::EmailChangeLink { link: "https://portal.example/confirm-email?token=abc{name}".into() },
+            ),
+            ("email_changed", Notice::EmailChanged { new: events::Sealed::legacy("erika.{name}@example.de") }),
         ]
         .into_iter()
         .map(|(label, notice)| (label, render(&notice, &a, None, &s).unwrap()))
@@ -303,7 +382,26 @@ mod tests {
 
     #[test]
     fn every_mail_in_both_languages_reads_as_the_golden_file() {
+        // UPDATE_GOLDEN=1 rewrites the file; the diff is then the review.
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/mail_text.golden.txt"), all_mails()).unwrap();
+            return;
+        }
         assert_eq!(all_mails(), GOLDEN);
+    }
+
+    #[test]
+    fn only_reset_mails_name_the_support_contacts_and_only_when_configured() {
+        let with = settings();
+        let mut without = settings();
+        without.brand = crate::brand::Brand::default();
+        let a = account(Locale::En);
+        let link = Notice::PasswordResetLink { link: "https://portal.example/#reset=x".into() };
+        assert!(
+            render(&link, &a, None, &with).unwrap().1.ends_with("support at hilfe@portal.example, +49 30 1234-567.\n")
+        );
+        assert!(!render(&link, &a, None, &without).unwrap().1.contains("Questions?"));
+        assert!(!render(&Notice::TotpActivated, &a, None, &with).unwrap().1.contains("hilfe@portal.example"));
     }
 
     #[test]

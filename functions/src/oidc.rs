@@ -260,6 +260,9 @@ pub async fn add_profile_claims(
     }
     if profile {
         claims["name"] = json!(person.name);
+        if let Some(username) = &account.username {
+            claims["preferred_username"] = json!(app.personal.open_value(account.id, username).await?);
+        }
     }
     Ok(())
 }

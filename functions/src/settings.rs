@@ -6,7 +6,8 @@ use events::account::AccountPolicy;
 /// Settings that shape what users see.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The name authenticator apps show (`PORTAL_ISSUER`).
+    /// The product's one name (`PORTAL_ISSUER`): the page's header and
+    /// title, the authenticator entry, the SMS, the emails, the help page.
     pub issuer: String,
     /// Where users reach the web page (`PORTAL_PUBLIC_URL`); links in emails
     /// are built from this, never from a request header.
@@ -29,6 +30,9 @@ pub struct Settings {
     pub support_email: Option<String>,
     /// How long sign-in activity is kept (`PORTAL_SIGN_IN_ACTIVITY_DAYS`).
     pub retention: events::retention::RetentionPolicy,
+    /// Logo, colour, support contacts, imprint and privacy links
+    /// (`PORTAL_LOGO_URL` and the settings after it).
+    pub brand: crate::brand::Brand,
 }
 
 impl Settings {
@@ -43,6 +47,7 @@ impl Settings {
             calendar: events::working_days::WorkCalendar::default(),
             support_email: None,
             retention: events::retention::RetentionPolicy::default(),
+            brand: crate::brand::Brand::default(),
         }
     }
 }

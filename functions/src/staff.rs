@@ -17,12 +17,18 @@ use crate::ports::store::Meta;
 pub async fn add(app: &App, email: &str, name: &str, password: &str) -> Result<Uuid, String> {
     let now = app.clock.now();
     let meta = Meta { request_id: format!("staff-add-{}", Uuid::new_v4()), at: now, source_ip: None, client: None };
-    register::create(app, email, password, name, vec![Role::Support], Locale::default(), &meta).await.map_err(|e| {
-        match e.code {
-            "email_taken" => format!("an account with the email {:?} already exists", email.trim()),
-            "invalid_request" => e.message,
-            _ => format!("the account could not be created: {}", e.message),
-        }
+    let signup = register::Signup {
+        email,
+        password,
+        name,
+        username: None,
+        roles: vec![Role::Support],
+        locale: Locale::default(),
+    };
+    register::create(app, signup, &meta).await.map_err(|e| match e.code {
+        "email_taken" => format!("an account with the email {:?} already exists", email.trim()),
+        "invalid_request" => e.message,
+        _ => format!("the account could not be created: {}", e.message),
     })
 }
 

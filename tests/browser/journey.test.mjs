@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe } from 'node:test';
 import {
   PORTAL_URL,
+  brandName,
   dict,
   fill,
   freshTotp,
@@ -71,7 +72,7 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     assert.equal(new Set(shown).size, 10, 'recovery codes are all different');
     // Nothing leads away before the codes are confirmed as stored.
     assert.equal(await page.getByRole('navigation').count(), 0, 'no menu while the codes are shown');
-    assert.equal(await page.getByRole('link', { name: en['app.name'], exact: true }).count(), 0, 'no home link either');
+    assert.equal(await page.getByRole('link', { name: await brandName(), exact: true }).count(), 0, 'no home link either');
 
     const next = button(en['recovery.continue']);
     assert.equal(await next.isDisabled(), true, 'Continue is disabled before the codes are confirmed as stored');
@@ -170,7 +171,7 @@ describe('English journey: password, authenticator app, recovery codes', { concu
     await button(en['recovery.continue']).click();
     await heading(fill(en['home.title'], { name })).waitFor();
     await page.getByRole('navigation', { name: en['nav.label'] }).getByRole('link', { name: en['nav.settings'], exact: true }).waitFor();
-    await page.getByRole('link', { name: en['app.name'], exact: true }).waitFor();
+    await page.getByRole('link', { name: await brandName(), exact: true }).waitFor();
     assert.equal(await page.getByText(en['home.setupDue']).count(), 0, 'no setup notice once the app is active');
     await shot('home-after-setup');
   });

@@ -1,11 +1,24 @@
 // Password forgotten, in a real browser against a running portal (PORTAL_URL):
 // "Password forgotten?" on the sign-in page, the link from /dev/outbox, a new
-// password typed twice, signing in with it; the same link a second time says
-// it is no longer valid. An unknown address gets the very same page.
+// password typed twice, signing in with it; the same link a second time, and
+// a garbled one, say at once that they are no longer valid (before anything
+// is typed). An unknown address gets the very same page. axe-core checks each
+// page, in English and German.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PORTAL_URL, dict, fill, launchBrowser, screenshots, strongPassword, uniqueEmail, storySteps, waitForOutbox } from './support.mjs';
+import {
+  PORTAL_URL,
+  axeViolations,
+  dict,
+  fill,
+  launchBrowser,
+  screenshots,
+  strongPassword,
+  uniqueEmail,
+  storySteps,
+  waitForOutbox,
+} from './support.mjs';
 
 const en = dict('en');
 const de = dict('de');
@@ -18,6 +31,31 @@ async function register(email, password, name, locale) {
     body: JSON.stringify({ email, password, name, locale }),
   });
   assert.equal(res.status, 201, `register: ${await res.text()}`);
+}
+
+/**
+ * The link with one character of its token's secret changed.
+ * @param {string} link
+ */
+function garbled(link) {
+  const last = link.at(-1) === 'A' ? 'B' : 'A';
+  return `${link.slice(0, -1)}${last}`;
+}
+
+/**
+ * A dead link opens straight onto "link not valid" with the way to a new
+ * one: no password field to fill first.
+ * @param {import('playwright-core').Page} page
+ * @param {Record<string, string>} d
+ * @param {string} link
+ */
+async function deadLinkSaidAtOnce(page, d, link) {
+  await page.goto(link);
+  await page.getByRole('heading', { level: 1, name: d['newPassword.invalidTitle'], exact: true }).waitFor();
+  await page.getByText(d['newPassword.invalid'], { exact: true }).waitFor();
+  await page.getByRole('link', { name: d['newPassword.requestNew'], exact: true }).waitFor();
+  assert.equal(await page.getByLabel(d['newPassword.password'], { exact: true }).count(), 0, 'no password field for a dead link');
+  assert.deepEqual(await axeViolations(page), []);
 }
 
 /**
@@ -78,6 +116,7 @@ describe('Password forgotten in English: request a link, set a new password, sig
   step('1. an unknown address gets the same "check your inbox" page', async () => {
     await requestLink(uniqueEmail('nobody'));
     await page.getByText(en['forgot.sent'], { exact: true }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
     await shot('sent-unknown');
   });
 
@@ -96,8 +135,11 @@ describe('Password forgotten in English: request a link, set a new password, sig
   });
 
   step('3. the link opens the page; the two passwords must match; the new one is set', async () => {
+    // A garbled copy of the link is dead from the start; the real one shows the form.
+    await deadLinkSaidAtOnce(page, en, garbled(link));
     await page.goto(link);
     await heading(en['newPassword.title']).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
     await page.getByLabel(en['newPassword.password'], { exact: true }).fill(newPassword);
     await page.getByLabel(en['newPassword.repeat'], { exact: true }).fill(`${newPassword}x`);
     await button(en['newPassword.submit']).click();
@@ -112,6 +154,7 @@ describe('Password forgotten in English: request a link, set a new password, sig
     await button(en['newPassword.submit']).click();
     await heading(en['newPassword.doneTitle']).waitFor();
     await page.getByText(en['newPassword.done'], { exact: true }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
     await shot('done');
   });
 
@@ -128,14 +171,8 @@ describe('Password forgotten in English: request a link, set a new password, sig
     await shot('signed-in');
   });
 
-  step('5. the same link a second time: no longer valid, with a way to a new one', async () => {
-    await page.goto(link);
-    await heading(en['newPassword.title']).waitFor();
-    await page.getByLabel(en['newPassword.password'], { exact: true }).fill('Another-one-2026!');
-    await page.getByLabel(en['newPassword.repeat'], { exact: true }).fill('Another-one-2026!');
-    await button(en['newPassword.submit']).click();
-    await heading(en['newPassword.invalidTitle']).waitFor();
-    await page.getByText(en['newPassword.invalid'], { exact: true }).waitFor();
+  step('5. the same link a second time: no longer valid as it opens, with a way to a new one', async () => {
+    await deadLinkSaidAtOnce(page, en, link);
     await shot('used-link');
     await page.getByRole('link', { name: en['newPassword.requestNew'], exact: true }).click();
     await heading(en['forgot.title']).waitFor();
@@ -177,14 +214,20 @@ describe('Passwort vergessen auf Deutsch: the email and the pages in German', { 
     const mail = await waitForOutbox((m) => m.to === email && m.body.includes('/reset-password?token='));
     assert.match(mail.body, /eine Stunde/);
     const link = /** @type {string} */ (mail.body.split(/\s+/).find((w) => w.includes('/reset-password?token=')));
+    await deadLinkSaidAtOnce(page, de, garbled(link));
+    await shot('verstuemmelt');
     await page.goto(link);
     await heading(de['newPassword.title']).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
     const password = strongPassword();
     await page.getByLabel(de['newPassword.password'], { exact: true }).fill(password);
     await page.getByLabel(de['newPassword.repeat'], { exact: true }).fill(password);
     await page.getByRole('button', { name: de['newPassword.submit'], exact: true }).click();
     await heading(de['newPassword.doneTitle']).waitFor();
     await shot('geaendert');
+    // Used once: the same link now opens onto "not valid", in German.
+    await deadLinkSaidAtOnce(page, de, link);
+    await shot('benutzt');
     await context.close();
   });
 });

@@ -24,6 +24,7 @@ import {
   uniqueEmail,
   waitForOutbox,
   storySteps,
+  axeViolations,
 } from './support.mjs';
 
 const en = dict('en');
@@ -42,6 +43,10 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
   const phone = '+49 151 2345 6789';
   /** @type {string} */
   let requestId = '';
+  /** The number read out on the phone (`K3M9-T2QX`). */
+  let requestNumber = '';
+  /** The staff member's authenticator key, from their first sign-in. */
+  let staffKey = '';
 
   const step = storySteps(() => undefined);
 
@@ -148,10 +153,14 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
       assert.equal(response.status(), 202);
       const sent = await response.json();
       requestId = sent.request_id;
+      requestNumber = sent.request_number;
       assert.equal(sent.status, 'pending');
+      // Crockford's base32: no I, L, O or U to mishear.
+      assert.match(requestNumber, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
 
       await s.heading(en['reset.sent.title']).waitFor();
-      await page.getByText(requestId, { exact: true }).waitFor();
+      await page.getByText(requestNumber, { exact: true }).waitFor();
+      assert.equal(await page.getByText(requestId).count(), 0, 'the page shows the number, not the 36-character id');
       const due = new Intl.DateTimeFormat('en-US', {
         weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: TIME_ZONE,
       }).format(new Date(sent.due_by));
@@ -159,7 +168,7 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
       await page.getByText(en['reset.sent.email']).waitFor();
       await s.shot('sent');
 
-      const mail = await waitForOutbox((m) => m.channel === 'email' && m.to === customer.email && `${m.subject}\n${m.body}`.includes(requestId));
+      const mail = await waitForOutbox((m) => m.channel === 'email' && m.to === customer.email && `${m.subject}\n${m.body}`.includes(requestNumber));
       assert.ok(mail, 'the customer got an email with the request number');
 
       await page.goto(`${PORTAL_URL}/privacy`);
@@ -183,6 +192,7 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
       if (await choice.count()) await choice.check();
       const grouped = (await page.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) || '';
       const key = grouped.replace(/\s+/g, '');
+      staffKey = key;
       await page.getByLabel(en['setup.app.code'], { exact: true }).fill(await freshTotp(key, staffSteps));
       await s.button(en['setup.app.submit']).click();
       await page.getByText(en['setup.app.activated']).waitFor();
@@ -192,13 +202,24 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
 
       await page.getByRole('link', { name: en['nav.support'], exact: true }).click();
       await s.heading(en['support.title']).waitFor();
-      const item = page.locator('.queue-item').filter({ hasText: requestId });
+      const item = page.locator('.queue-item').filter({ hasText: requestNumber });
       await item.waitFor();
       await item.getByText(/^due in \d+ (min|h|days?)$/).waitFor();
+      await item.getByRole('link', { name: 'Alex Example' }).waitFor();
       await s.shot('queue');
 
-      await item.getByRole('link', { name: 'Alex Example' }).click();
-      await s.heading(fill(en['support.request.title'], { id: requestId })).waitFor();
+      // The customer reads the number out on the phone; staff type it as heard.
+      const find = page.getByLabel(en['support.find.number'], { exact: true });
+      await find.fill('not it');
+      await s.button(en['support.find.submit']).click();
+      await page.getByText(en['support.find.invalid']).waitFor();
+      await find.fill(`${requestNumber[0] === 'Z' ? 'Y' : 'Z'}${requestNumber.slice(1)}`);
+      await s.button(en['support.find.submit']).click();
+      await page.getByText(en['support.find.none']).waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the queue with a refused search passes axe-core');
+      await find.fill(requestNumber.toLowerCase().replace('-', ' '));
+      await s.button(en['support.find.submit']).click();
+      await s.heading(fill(en['support.request.title'], { id: requestNumber })).waitFor();
       const table = page.getByRole('table', { name: en['support.form.title'] });
       for (const label of ['support.form.firstName', 'support.form.lastName', 'support.form.email']) {
         const rowEl = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: en[label], exact: true }) });
@@ -233,12 +254,36 @@ describe('Lost phone: reset form, support console, new second factor', { concurr
       // The queue is a projection: the decision reaches it a moment later.
       await page.getByRole('link', { name: en['support.backToQueue'] }).click();
       await s.heading(en['support.title']).waitFor();
-      for (let tries = 0; await page.locator('.queue-item').filter({ hasText: requestId }).count(); tries += 1) {
+      for (let tries = 0; await page.locator('.queue-item').filter({ hasText: requestNumber }).count(); tries += 1) {
         assert.ok(tries < 20, 'a decided request leaves the queue');
         await page.waitForTimeout(250);
         await s.button(en['support.queue.refresh']).click();
       }
       await s.shot('queue-after');
+    });
+  });
+
+  step('4b. German: staff find the decided request by the number read out', async () => {
+    const s = await open('reset-request-staff-german', { locale: 'de-DE' });
+    await s.run(async () => {
+      const { page } = s;
+      await s.signIn(staff.email, staff.password);
+      await s.heading(de['verify.title']).waitFor();
+      await page.getByLabel(de['verify.totp.code'], { exact: true }).fill(await freshTotp(staffKey, staffSteps));
+      await s.button(de['verify.submit']).click();
+      await page.getByRole('link', { name: de['nav.support'], exact: true }).click();
+      await s.heading(de['support.title']).waitFor();
+      const find = page.getByLabel(de['support.find.number'], { exact: true });
+      await find.fill('12345');
+      await s.button(de['support.find.submit']).click();
+      await page.getByText(de['support.find.invalid']).waitFor();
+      // Decided requests are found too, and the number needs no hyphen.
+      await find.fill(requestNumber.replace('-', ''));
+      await s.button(de['support.find.submit']).click();
+      await s.heading(fill(de['support.request.title'], { id: requestNumber })).waitFor();
+      await page.getByRole('definition').getByText(de['support.status.approved'], { exact: true }).waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the German request found by number passes axe-core');
+      await s.shot('found');
     });
   });
 

@@ -3,7 +3,7 @@
 // language's dictionary.
 
 import assert from 'node:assert/strict';
-import { fill, smsCount, waitForSmsCode, wordOnOneLine } from './support.mjs';
+import { brandName, fill, smsCount, waitForSmsCode, wordOnOneLine } from './support.mjs';
 
 /** @param {string} s */
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -103,7 +103,7 @@ export function smsPage(page, d) {
       const shown = (await list.getByRole('listitem').allTextContents()).map((s) => s.trim());
       assert.equal(shown.length, 10, `10 recovery codes expected, got ${JSON.stringify(shown)}`);
       assert.equal(await page.getByRole('navigation').count(), 0, 'no menu while the codes are shown');
-      assert.equal(await page.getByRole('link', { name: d['app.name'], exact: true }).count(), 0, 'no home link either');
+      assert.equal(await page.getByRole('link', { name: await brandName(), exact: true }).count(), 0, 'no home link either');
       await label(d['recovery.stored']).check();
       return shown;
     },

@@ -2,10 +2,11 @@
 // `mfa.methods` (the server's rule), in its order, the first one shown; when
 // the number is being removed, SMS is left out. Built in the page from the
 // page's own module with given accounts, so each case needs no sign-in.
+// axe-core checks the sign-in page and a proof with every method on it.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PORTAL_URL, dict, launchBrowser } from './support.mjs';
+import { PORTAL_URL, axeViolations, dict, launchBrowser } from './support.mjs';
 
 const en = dict('en');
 
@@ -68,4 +69,19 @@ test('step-up: the methods the server names, not the page reading the factors ag
   // The server's list decides (it applies the rule): here it names only the app.
   const mfa = { totp: true, sms: phone, recovery_codes_remaining: 3, methods: ['totp'] };
   assert.deepEqual(await offered(mfa), { shown: 'totp', others: [] });
+});
+
+test('step-up: the proof on the page passes axe-core, as does the page it is built on', async () => {
+  assert.deepEqual(await axeViolations(page), [], 'the sign-in page');
+  await page.evaluate(async () => {
+    const { currentFactorProof } = await import('/views/step-up.js');
+    const mfa = { totp: true, sms: '+49 151 ****12', recovery_codes_remaining: 10, methods: ['totp', 'sms', 'recovery_code'] };
+    const account = { user_id: 'u', email: 'a@example.com', name: 'A', roles: [], mfa, app_passwords: [] };
+    const proof = currentFactorProof(account)();
+    const form = document.createElement('form');
+    form.append(proof.field.wrap);
+    document.querySelector('main')?.append(form);
+  });
+  await page.locator('.step-up__other button').first().waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'a proof offering the app, SMS and a recovery code');
 });

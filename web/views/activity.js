@@ -136,7 +136,7 @@ function whereFrom(item) {
 const PLAIN = new Set([
   'account_created', 'account_imported', 'account_disabled', 'account_enabled', 'signed_out', 'signed_out_everywhere_else', 'password_failed', 'app_activated',
   'recovery_codes_issued', 'password_reset_requested', 'password_reset', 'reset_requested', 'reset_approved',
-  'reset_rejected',
+  'reset_rejected', 'password_changed', 'email_change_requested', 'email_changed',
 ]);
 
 /**
@@ -167,6 +167,8 @@ function describe(item) {
       return item.name ? { key: kind, params: { name: item.name } } : { key: `${kind}.unnamed` };
     case 'app_passwords_revoked':
       return { key: `${kind}.${item.reason}` };
+    case 'username_chosen':
+      return { key: kind, params: { username: item.username || '' } };
     default:
       return { key: 'settings.activity.kind.other' };
   }

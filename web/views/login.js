@@ -1,20 +1,22 @@
-// Sign in with email and password.
+// Sign in with a user name or email, and the password.
 
 import * as api from '../api.js';
 import { afterPassword } from '../auth.js';
 import { h, heading } from '../dom.js';
-import { emailField, field, form } from '../forms.js';
+import { field, form } from '../forms.js';
 import { takeSignInEmail } from '../handover.js';
 import { keepPendingSignIn, noteTypedEmail } from '../session.js';
 
 /**
- * The email and password form; the answer leads on (second factor, setup, or
+ * The user name or email and password form; the answer leads on (second factor, setup, or
  * signed in). The sign-in for another app (sign-in.js) uses it too.
  * @param {string | null} prefill the email to start with
  * @returns {HTMLFormElement}
  */
 export function passwordForm(prefill) {
-  const email = emailField('login.email', 'username');
+  // A user name or an address: no email check here, the server tells
+  // them apart by the @.
+  const email = field({ label: 'login.email', name: 'username', autocomplete: 'username' });
   const password = field({ label: 'login.password', name: 'password', type: 'password', autocomplete: 'current-password' });
   if (prefill) email.input.value = prefill;
   noteTypedEmail(email.input.value);
@@ -31,11 +33,12 @@ export function passwordForm(prefill) {
   return el;
 }
 
-/** The links below the form: a forgotten password, a new account. */
+/** The links below the form: a forgotten password, a new account, the sign-in instructions. */
 export function loginAsides() {
   return [
     h('p', { class: 'aside' }, h('a', { text: 'login.forgot', attrs: { href: '/password-forgot' } })),
     h('p', { class: 'aside' }, h('span', { text: 'login.noAccount' }), ' ', h('a', { text: 'login.register', attrs: { href: '/register' } })),
+    h('p', { class: 'aside' }, h('a', { text: 'help.link', attrs: { href: '/help' } })),
   ];
 }
 

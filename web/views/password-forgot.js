@@ -10,7 +10,8 @@ import { lastTypedEmail } from '../session.js';
 export function passwordForgotView() {
   const email = emailField('forgot.email', 'username');
   // Typed on the sign-in page a moment ago: no need to type it again.
-  email.input.value = lastTypedEmail();
+  // A user name typed at sign-in is no address to send a link to.
+  if (lastTypedEmail().includes('@')) email.input.value = lastTypedEmail();
   const { form: el } = form({
     fields: [email],
     submit: 'forgot.submit',

@@ -1,8 +1,8 @@
-// Create an account: name, email, password.
+// Create an account: name, email, an optional user name, password.
 
 import * as api from '../api.js';
 import { h, heading } from '../dom.js';
-import { emailField, field, form, showPasswordProblem } from '../forms.js';
+import { emailField, field, form, showPasswordProblem, usernameField } from '../forms.js';
 import { giveSignInEmail } from '../handover.js';
 import { lang } from '../i18n.js';
 import { flash, navigate } from '../router.js';
@@ -13,6 +13,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 export function registerView() {
   const name = field({ label: 'register.name', name: 'name', autocomplete: 'name' });
   const email = emailField('register.email', 'email');
+  const username = usernameField('register.username', false);
   const password = field({
     label: 'register.password',
     name: 'password',
@@ -24,13 +25,20 @@ export function registerView() {
   });
 
   const { form: el } = form({
-    fields: [name, email, password],
+    fields: [name, email, username, password],
     submit: 'register.submit',
     errors: { invalid_request: 'register.invalid' },
-    fieldErrors: { email_taken: email },
+    fieldErrors: { email_taken: email, username_taken: username },
     onSubmit: async () => {
       try {
-        await api.register({ name: name.value(), email: email.value(), password: password.value(), locale: lang() });
+        const chosen = username.value();
+        await api.register({
+          name: name.value(),
+          email: email.value(),
+          password: password.value(),
+          locale: lang(),
+          ...(chosen ? { username: chosen } : {}),
+        });
       } catch (err) {
         showPasswordProblem(err, password);
         throw err;

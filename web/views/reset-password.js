@@ -1,6 +1,7 @@
 // The page the emailed link opens (/reset-password?token=...): a new password,
-// typed twice. The token works once and for an hour; a dead link says so and
-// offers a new one.
+// typed twice. The token works once and for an hour; a dead link says so as
+// the page opens (asked of the server without using the link) and offers a
+// new one, rather than after the new password was typed twice.
 
 import * as api from '../api.js';
 import { ApiError } from '../api.js';
@@ -18,11 +19,26 @@ function invalidLink() {
   ];
 }
 
+/**
+ * Whether the link is worth a form: false only when the server says it is
+ * dead. When the check itself fails (network), the form shows, and the
+ * reset's own answer still tells a dead link.
+ * @param {string} token
+ */
+async function linkLive(token) {
+  if (!token) return false;
+  try {
+    return (await api.checkResetLink(token)).valid !== false;
+  } catch {
+    return true;
+  }
+}
+
 /** @param {URLSearchParams} query */
-export function resetPasswordView(query) {
+export async function resetPasswordView(query) {
   const token = (query.get('token') || '').trim();
   const card = h('section', { class: 'card' });
-  if (!token) {
+  if (!(await linkLive(token))) {
     card.append(...invalidLink());
     return card;
   }

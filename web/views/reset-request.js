@@ -89,8 +89,8 @@ function consentField() {
  * @param {HTMLElement} alert
  */
 function showRefusal(err, f, alert) {
-  if (err instanceof api.ApiError && err.status === 409 && typeof err.body.request_id === 'string') {
-    announce(alert, { key: 'reset.alreadyOpen', params: { id: err.body.request_id } });
+  if (err instanceof api.ApiError && err.status === 409 && typeof err.body.request_number === 'string') {
+    announce(alert, { key: 'reset.alreadyOpen', params: { id: err.body.request_number } });
     err.handled = true;
   }
   if (err instanceof api.ApiError && err.code === 'invalid_request') {
@@ -167,7 +167,7 @@ export function resetSentView() {
     heading(1, 'reset.sent.title'),
     notice(
       'success',
-      h('p', {}, h('span', { text: 'reset.sent.number' }), ' ', h('strong', { class: 'request-id' }, res.request_id)),
+      h('p', {}, h('span', { text: 'reset.sent.number' }), ' ', h('strong', { class: 'request-id' }, res.request_number)),
     ),
     h('p', {}, h('span', { text: 'reset.sent.dueBy' }), ' ', h('strong', {}, timeEl(res.due_by, DEADLINE)), '.'),
     para('reset.sent.email'),

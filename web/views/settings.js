@@ -1,5 +1,5 @@
-// Settings > Security: the second factors and recovery codes, app passwords,
-// and the recent activity with "Sign out everywhere else".
+// Settings > Security: the password, the email address, the user name, the second factors and
+// recovery codes, app passwords, and the recent activity with "Sign out everywhere else".
 
 import * as api from '../api.js';
 import { announce, button, h, heading, liveRegion, para } from '../dom.js';
@@ -13,9 +13,12 @@ import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
 import { deleteAccountSection } from './delete-account.js';
 import { exportSection } from './export.js';
+import { emailSection } from './email-change.js';
+import { passwordSection } from './password-change.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
 import { currentFactorProof, withStepUp } from './step-up.js';
+import { usernameSection } from './username.js';
 
 /** @typedef {import('../api.js').Account} Account */
 /** @typedef {(account: Account) => HTMLElement | null} SecuritySection */
@@ -25,7 +28,7 @@ import { currentFactorProof, withStepUp } from './step-up.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
+const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
 
 export async function settingsView() {
   const account = await api.account();
@@ -46,7 +49,7 @@ export async function settingsView() {
  * @param {string} titleKey
  * @param {...import('../dom.js').Child} children
  */
-function subsection(titleKey, ...children) {
+export function subsection(titleKey, ...children) {
   return h('section', { class: 'setting' }, heading(3, titleKey), ...children);
 }
 
@@ -55,7 +58,7 @@ function subsection(titleKey, ...children) {
  * change is under way; `close` empties the panel and brings the buttons back.
  * @returns {ChangePanel}
  */
-function changePanel() {
+export function changePanel() {
   const panel = h('div', { class: 'setting__panel' });
   const actions = h('div', { class: 'button-row' });
   const close = () => {

@@ -2,6 +2,7 @@
 // the person chooses between them (radio buttons above the panel).
 
 import { ApiError } from '../api.js';
+import { cancelSignInLink } from '../auth.js';
 import { h, heading, notice, para, uid } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { mfaMethods, mfaToken } from '../session.js';
@@ -67,6 +68,8 @@ export async function setupView(query) {
     para(mandatory ? 'setup.intro.required' : 'setup.intro.optional'),
     methods.length > 1 ? methodChoice(methods, show) : null,
     slot,
+    // Forced after the password: "Cancel" is the way out (back to sign-in).
+    mandatory ? cancelSignInLink() : null,
   );
 }
 

@@ -9,7 +9,7 @@ import { durationMsg, formatAgo, timeEl } from '../dates.js';
 import { confirmDialog } from '../dialog.js';
 import { announce, button, h, heading, liveRegion, notice, para, uid } from '../dom.js';
 import { errorMessage } from '../errors.js';
-import { form } from '../forms.js';
+import { field, form } from '../forms.js';
 import { flash, navigate } from '../router.js';
 
 /** @typedef {import('../api.js').Account} Account */
@@ -109,10 +109,51 @@ export async function supportQueueView() {
     heading(1, 'support.title'),
     para('support.intro'),
     h('p', { class: 'aside' }, h('a', { text: 'support.accounts.link', attrs: { href: '/support/accounts' } })),
+    findByNumber(),
     h('div', { class: 'support__bar' }, h('h2', { text: 'support.queue.title', attrs: { id: listTitleId } }), refresh),
     status,
     listSlot,
   );
+}
+
+/**
+ * Find a request by the number the owner reads out on the phone: one match
+ * opens it, several (numbers are short, so two requests can share one) are
+ * listed, none says so at the field.
+ */
+function findByNumber() {
+  const titleId = uid('support-find');
+  const matches = h('div', { class: 'support-find__matches' });
+  const number = field({
+    label: 'support.find.number',
+    name: 'request_number',
+    hint: 'support.find.hint',
+    mono: true,
+    short: true,
+    autocomplete: 'off',
+    maxlength: 11,
+    // Crockford's base32: the server also reads I and L as 1 and O as 0.
+    validate: (v) => (/^[0-9a-z]{4}[- ]?[0-9a-z]{4}$/i.test(v) ? null : { key: 'support.find.invalid' }),
+  });
+  const { form: find } = form({
+    label: titleId,
+    fields: [number],
+    submit: 'support.find.submit',
+    onSubmit: async () => {
+      matches.replaceChildren();
+      const { items } = await api.findRequests(number.value());
+      if (items.length === 1) return navigate(requestLink(items[0].request_id));
+      if (items.length === 0) return number.setError({ key: 'support.find.none' });
+      matches.replaceChildren(
+        h(
+          'ul',
+          { class: 'plain-list' },
+          ...items.map(summaryItem),
+        ),
+      );
+    },
+  });
+  return h('section', { class: 'support-find' }, h('h2', { text: 'support.find.title', attrs: { id: titleId } }), find, matches);
 }
 
 /**
@@ -147,7 +188,7 @@ function queueItem(item, now) {
       { class: 'queue-item__meta' },
       h('span', { text: 'support.requestNumber' }),
       ' ',
-      h('span', { class: 'request-id' }, item.request_id),
+      h('span', { class: 'request-id' }, item.request_number),
       ' · ',
       h('span', { text: 'support.submitted' }),
       ' ',
@@ -193,7 +234,7 @@ function requestPage(me, initial) {
   const show = (d, focusTitle) => {
     root.replaceChildren(
       h('p', { class: 'support__back' }, h('a', { text: 'support.backToQueue', attrs: { href: '/support' } })),
-      heading(1, { key: 'support.request.title', params: { id: d.request_id } }),
+      heading(1, { key: 'support.request.title', params: { id: d.request_number } }),
       summary(d),
       // The evidence first, then the decision, then what happened so far.
       formSection(d),
@@ -324,11 +365,17 @@ function earlierSection(d) {
       : h(
           'ul',
           { class: 'plain-list' },
-          ...earlier.map((e) =>
-            h('li', {}, h('a', { attrs: { href: requestLink(e.request_id) } }, e.request_id), ' ', statusBadge(e.status), ' ', h('span', { text: 'support.submitted' }), ' ', timeEl(e.submitted_at)),
-          ),
+          ...earlier.map(summaryItem),
         ),
   );
+}
+
+/**
+ * A request in a list: its number (a link), where it stands, since when.
+ * @param {import('../api.js').RequestSummary} e
+ */
+function summaryItem(e) {
+  return h('li', {}, h('a', { attrs: { href: requestLink(e.request_id) } }, e.request_number), ' ', statusBadge(e.status), ' ', h('span', { text: 'support.submitted' }), ' ', timeEl(e.submitted_at));
 }
 
 /**
@@ -496,7 +543,7 @@ function decisionForm(d, decision, on) {
     submit: decision.submit,
     after: [h('div', { class: 'form__actions' }, button('support.cancel', on.cancel, { variant: 'link' }))],
     onSubmit: async () => {
-      const name = d.form ? `${d.form.first_name} ${d.form.last_name}` : d.request_id;
+      const name = d.form ? `${d.form.first_name} ${d.form.last_name}` : d.request_number;
       const { title, text: confirmText, confirm } = decision.confirm;
       const ok = await confirmDialog({ title, text: { key: confirmText, params: { name } }, confirm, cancel: 'support.cancel' });
       if (!ok) return;

@@ -2,12 +2,13 @@
 // by SMS ("Send code" first), or a recovery code instead.
 
 import * as api from '../api.js';
+import { cancelSignInLink } from '../auth.js';
 import { button, h, heading, para } from '../dom.js';
 import { field, form, sixDigitField } from '../forms.js';
 import { giveRecoveryRemaining } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
-import { afterSignInPath, clearAll, mfaMethods, signInPath, startSession } from '../session.js';
+import { afterSignInPath, mfaMethods, startSession } from '../session.js';
 import { receiveSmsCode } from '../webotp.js';
 
 /** @typedef {import('../session.js').Method} Method */
@@ -118,17 +119,7 @@ export function verifyView() {
     slot,
     // Phone lost (app and SMS gone): support staff can remove the second factor.
     h('p', { class: 'aside' }, h('a', { text: 'verify.lostPhone', attrs: { href: '/reset-request' } })),
-    h(
-      'p',
-      { class: 'aside' },
-      button(
-        'verify.cancel',
-        () => {
-          clearAll();
-          navigate(signInPath(), { replace: true });
-        },
-        { variant: 'link' },
-      ),
-    ),
+    h('p', { class: 'aside' }, h('a', { text: 'help.link', attrs: { href: '/help' } })),
+    cancelSignInLink(),
   );
 }

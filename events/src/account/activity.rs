@@ -95,6 +95,17 @@ pub enum Activity {
     /// Support approved it: every second factor was removed.
     ResetApproved,
     ResetRejected,
+    /// A user name was chosen (or changed) to sign in with. Sealed: the
+    /// handler opens it.
+    UsernameChosen {
+        username: Sealed,
+    },
+    /// The password was changed in the settings (with the current one).
+    PasswordChanged,
+    /// A link to confirm a new email address was sent to it.
+    EmailChangeRequested,
+    /// The link was followed: the account has a new email address.
+    EmailChanged,
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -184,6 +195,9 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         E::ResetRequested { .. } => Activity::ResetRequested,
         E::SecondFactorsReset { .. } => Activity::ResetApproved,
         E::ResetRequestClosed { .. } => Activity::ResetRejected,
+        E::PasswordChanged { .. } => Activity::PasswordChanged,
+        E::EmailChangeRequested { .. } => Activity::EmailChangeRequested,
+        E::EmailChanged { .. } => Activity::EmailChanged,
         E::SessionStarted { login_id: None, .. }
         | E::SessionsEnded { .. }
         | E::PasswordRehashed { .. }
@@ -193,8 +207,13 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         | E::RecoveryCodeUsed { .. }
         | E::SmsCodeIssued { .. }
         | E::SmsCodeAccepted { .. }
+        // A sign-in left before its second step: nothing was signed in.
+        | E::LoginCancelled { .. }
+        // A preference, not a change to how the account signs in.
+        | E::LanguageChanged { .. } => return None,
+        E::UsernameChosen { username } => Activity::UsernameChosen { username: username.clone() },
         // Nobody sees the activity of a deleted account.
-        | E::AccountDeleted { .. }
+        E::AccountDeleted { .. }
         // Staff's business until it is done.
         | E::DeletionApproved { .. } => return None,
     })

@@ -547,6 +547,41 @@ impl Account {
         Decision { events: vec![AccountEvent::SessionEnded { session_id }], outcome: Ok(()) }
     }
 
+    /// "Cancel" at the second step or the forced setup: the pending login
+    /// ends at once rather than when its mfa token expires, so a token left
+    /// in the tab (or copied from it) is worthless afterwards. A login that
+    /// is no longer pending (done, expired, cancelled) is refused like its
+    /// token would be.
+    pub fn cancel_login(&self, login_id: Uuid, now: OffsetDateTime) -> Decision<()> {
+        if self.pending_login(login_id, now).is_none() {
+            return Decision::refuse(Refusal::Unauthorized);
+        }
+        Decision { events: vec![AccountEvent::LoginCancelled { login_id }], outcome: Ok(()) }
+    }
+
+    /// Choosing or changing the user name, signed in. `username` has passed
+    /// `username::check`; its claim (one account per name, whatever its
+    /// case) is the store's, written in the same append by the caller. The
+    /// very name again (same case) changes nothing; a change of case alone
+    /// is a new choice under the same claim. `username` is sealed by the
+    /// caller, who opened the current one to tell whether it is the same
+    /// (`unchanged`).
+    pub fn choose_username(
+        &self,
+        session_id: Uuid,
+        username: crate::Sealed,
+        unchanged: bool,
+        now: OffsetDateTime,
+    ) -> Decision<()> {
+        if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
+            return Decision::refuse(refusal);
+        }
+        if unchanged {
+            return Decision::ok(vec![], ());
+        }
+        Decision::ok(vec![AccountEvent::UsernameChosen { username }], ())
+    }
+
     /// "Sign out everywhere else": every session, pending login and app grant
     /// made in them ends (`SessionsEnded`, the rule a factor change uses,
     /// so `session_was_ended` ends the grants of sessions already expired

@@ -3,8 +3,9 @@
 //! personal data; the fold ends every session, pending login, app password
 //! and reset link, and the account no longer `exists`, so every later
 //! decision on it answers as for an account that never was. The email
-//! claim is released in the same append (`functions::handlers::deletion`),
-//! so the address can register again as a new account. Support's deletion
+//! claim and the user name's are released in the same append
+//! (`functions::handlers::deletion`), so the address and the name can be
+//! taken again by a new account. Support's deletion
 //! takes two staff members where the four-eyes rule is configured
 //! (`PORTAL_RESET_APPROVALS=2`, the rule of factor resets).
 
@@ -94,6 +95,11 @@ impl Account {
         self.pending_sms = None;
         self.pending_totp = None;
         self.open_reset_request = None;
+        // Its link dies with the account (`confirm` finds no account); the
+        // new address was never claimed, so nothing else holds it.
+        self.pending_email_change = None;
+        // Its claim was released with the event (`handlers::deletion`).
+        self.username = None;
         self.deleted_at = Some(at);
     }
 }

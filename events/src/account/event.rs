@@ -308,11 +308,59 @@ pub enum AccountEvent {
     Enabled {
         staff_id: Uuid,
     },
+    /// The person left the second step or the forced setup ("Cancel"): the
+    /// pending login `login_id` ends, so its mfa token is refused from now
+    /// on, as if it had expired. Sessions are untouched.
+    LoginCancelled {
+        login_id: Uuid,
+    },
+    /// The owner chose a user name (at registration or in Settings) to sign
+    /// in with besides the email; it replaces any earlier one. Its claim
+    /// (`App::username_claim`, of `username::normalize`) is taken in the same
+    /// append, and the earlier name's released.
+    ///
+    /// Schema 2: the name sealed under the account's data key.
+    UsernameChosen {
+        username: Sealed,
+    },
+    /// The owner switched the page's language while signed in: later mails
+    /// and SMS are in this one (`Registered::locale` was only the first).
+    LanguageChanged {
+        locale: Locale,
+    },
+    /// The owner set a new password while signed in, with the current one
+    /// and a step-up. Comes with `SessionsEnded { reason: PasswordChanged }`
+    /// and the caller's fresh `SessionStarted`.
+    PasswordChanged {
+        /// argon2id PHC string.
+        password_hash: String,
+    },
+    /// A link to confirm `new_email` went to that address. A newer one
+    /// voids this one; the address changes only when it is followed.
+    EmailChangeRequested {
+        token_id: Uuid,
+        /// Keyed hash (HMAC-SHA256) of the token, hex; the token itself is
+        /// only in the email.
+        token_hash: String,
+        /// Normalised, sealed as `Registered` seals the address (schema 2;
+        /// plaintext in schema 1).
+        new_email: Sealed,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The link of `token_id` was followed: the account's address is
+    /// `email` now. Appended with the new address's claim taken and the
+    /// old one's released, in one atomic write.
+    /// Schema 2: the address sealed (plaintext in schema 1).
+    EmailChanged {
+        token_id: Uuid,
+        email: Sealed,
+    },
     /// The account is deleted for good (`deletion`): by its owner
     /// (`staff_id: None`) or by support. Every session, pending login, app
-    /// password and reset link ended with it, its email claim was released
-    /// in the same append, and no decision accepts it again. No personal
-    /// data: this is what stays.
+    /// password, reset link and pending email change ended with it, its
+    /// claims (email and user name) were released in the same append, and
+    /// no decision accepts it again. No personal data: this is what stays.
     AccountDeleted {
         staff_id: Option<Uuid>,
     },
@@ -325,7 +373,7 @@ pub enum AccountEvent {
 }
 
 /// The fields of schema 1 events that held personal data in plaintext.
-const PERSONAL_FIELDS: [&str; 3] = ["email", "name", "username"];
+const PERSONAL_FIELDS: [&str; 4] = ["email", "name", "username", "new_email"];
 
 impl EventCodec for AccountEvent {
     fn schema_version(event_type: &str) -> u32 {
@@ -335,6 +383,7 @@ impl EventCodec for AccountEvent {
             // 2: personal data sealed under the account's data key
             // (December 2026, crypto-shredding).
             "registered" | "imported" | "app_password_created" => 2,
+            "username_chosen" | "email_change_requested" | "email_changed" => 2,
             _ => 1,
         }
     }
@@ -352,7 +401,15 @@ impl EventCodec for AccountEvent {
                 Ok(payload)
             }
             // Plaintext of before sealing: kept readable, marked legacy.
-            ("registered" | "imported" | "app_password_created", 1) => {
+            (
+                "registered"
+                | "imported"
+                | "app_password_created"
+                | "username_chosen"
+                | "email_change_requested"
+                | "email_changed",
+                1,
+            ) => {
                 if !payload.is_object() {
                     return Err(CodecError::Shape(format!("{event_type} of schema 1: not an object")));
                 }
@@ -379,7 +436,9 @@ impl EventCodec for AccountEvent {
             | E::TotpAccepted { .. }
             | E::SecondFactorFailed { .. }
             | E::SmsCodeAccepted { .. }
-            | E::PasswordResetRequested { .. } => Retention::SignInActivity,
+            | E::PasswordResetRequested { .. }
+            | E::LoginCancelled { .. }
+            | E::EmailChangeRequested { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {
@@ -404,6 +463,10 @@ impl EventCodec for AccountEvent {
             | E::PasswordReset { .. }
             | E::Disabled { .. }
             | E::Enabled { .. }
+            | E::UsernameChosen { .. }
+            | E::LanguageChanged { .. }
+            | E::PasswordChanged { .. }
+            | E::EmailChanged { .. }
             | E::AccountDeleted { .. }
             | E::DeletionApproved { .. } => Retention::Kept,
         }

@@ -2,15 +2,19 @@
 //!
 //! `event` holds what happened, `state` what that adds up to, `decide` what
 //! a command may change. Credentials each have their own rules module
-//! (`recovery`, `sms`, `app_password`, `password_reset`), following the one-module-per-credential layout.
+//! (`recovery`, `sms`, `app_password`, `password_reset`,
+//! `password_change`, `email_change`; the mails' `language`), following the one-module-per-credential layout.
 
 pub mod activity;
 pub mod app_password;
 pub mod decide;
 pub mod deletion;
 pub mod disablement;
+pub mod email_change;
 pub mod event;
 pub mod export;
+pub mod language;
+pub mod password_change;
 pub mod password_reset;
 pub mod recovery;
 pub mod sms;

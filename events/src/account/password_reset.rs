@@ -89,6 +89,16 @@ impl Account {
     /// the account and `token_id` from the token), `new_password_hash` the
     /// argon2 hash of a password that passed `password_policy::check`.
     /// Anything but the newest, unused, unexpired token: `InvalidToken`.
+    /// Whether the link of `token_id` would still set a password: the
+    /// newest link, unused, within its hour. The page asks this when the
+    /// link opens (without using it), so a dead link is said at once.
+    pub fn reset_link_live(&self, token_id: Uuid, token_hash: &str, now: OffsetDateTime) -> bool {
+        self.pending_password_reset.as_ref().is_some_and(|p| {
+            let same_hash = bool::from(p.token_hash.as_bytes().ct_eq(token_hash.as_bytes()));
+            same_hash & (p.token_id == token_id) & (p.expires_at > now)
+        })
+    }
+
     pub fn reset_password(
         &self,
         token_id: Uuid,
@@ -96,11 +106,7 @@ impl Account {
         new_password_hash: String,
         now: OffsetDateTime,
     ) -> Decision<()> {
-        let valid = self.pending_password_reset.as_ref().is_some_and(|p| {
-            let same_hash = bool::from(p.token_hash.as_bytes().ct_eq(token_hash.as_bytes()));
-            same_hash & (p.token_id == token_id) & (p.expires_at > now)
-        });
-        if !valid {
+        if !self.reset_link_live(token_id, token_hash, now) {
             return Decision::refuse(Refusal::InvalidToken);
         }
         // Whoever knew the old password may have made app passwords: they

@@ -93,6 +93,16 @@ pub struct PendingPasswordReset {
     pub expires_at: OffsetDateTime,
 }
 
+/// The last email-change link sent; a newer one replaces it, following it
+/// removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEmailChange {
+    pub token_id: Uuid,
+    pub token_hash: String,
+    pub new_email: Sealed,
+    pub expires_at: OffsetDateTime,
+}
+
 /// A live session: what an ID token says of the sign-in it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -166,6 +176,13 @@ pub struct Account {
     /// Set while staff have the account disabled (`disablement`).
     #[serde(default)]
     pub disabled: Option<Disablement>,
+    /// The user name the account signs in with besides its email, as chosen
+    /// (`crate::username`); `None` until one is chosen.
+    #[serde(default)]
+    pub username: Option<Sealed>,
+    /// The address change waiting for its link to be followed (`email_change`).
+    #[serde(default)]
+    pub pending_email_change: Option<PendingEmailChange>,
     /// When the account was deleted (`deletion`): it no longer `exists`.
     #[serde(default)]
     pub deleted_at: Option<OffsetDateTime>,
@@ -209,9 +226,31 @@ impl Account {
             E::Disabled { staff_id, reason } => {
                 self.end_all_sessions(at);
                 self.pending_password_reset = None;
+                self.pending_email_change = None;
                 self.disabled = Some(Disablement { at, reason: reason.clone(), by: *staff_id });
             }
             E::Enabled { .. } => self.disabled = None,
+            E::LoginCancelled { login_id } => {
+                self.logins.remove(login_id);
+            }
+            E::UsernameChosen { username } => self.username = Some(username.clone()),
+            E::LanguageChanged { locale } => self.locale = *locale,
+            E::PasswordChanged { password_hash } => {
+                self.password_hash.clone_from(password_hash);
+                self.password_failures.reset();
+            }
+            E::EmailChangeRequested { token_id, token_hash, new_email, expires_at } => {
+                self.pending_email_change = Some(PendingEmailChange {
+                    token_id: *token_id,
+                    token_hash: token_hash.clone(),
+                    new_email: new_email.clone(),
+                    expires_at: *expires_at,
+                });
+            }
+            E::EmailChanged { token_id, email } => {
+                self.email.clone_from(email);
+                self.pending_email_change.take_if(|p| p.token_id == *token_id);
+            }
             E::AccountDeleted { .. } => self.apply_deletion(at),
             E::DeletionApproved { staff_id } => self.deletion_approved_by = Some(*staff_id),
         }
@@ -242,7 +281,7 @@ impl Account {
                 account_id,
                 email,
                 name,
-                username: _,
+                username,
                 password_hash,
                 locale,
                 created_at,
@@ -253,6 +292,7 @@ impl Account {
                 self.name.clone_from(name);
                 self.password_hash.clone_from(password_hash);
                 self.roles.clear();
+                self.username.clone_from(username);
                 self.locale = *locale;
                 self.first_login_without_second_factor = *first_login_without_second_factor;
                 // The real age, so support and the retention rules see it.
@@ -522,9 +562,10 @@ impl crate::Aggregate for Account {
 
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
-    /// 4: deleted accounts. 5: email, name and app-password names sealed
-    /// (`crate::sealed`).
-    const FOLD_VERSION: u32 = 5;
+    /// 4: user names (an imported account's from its `Imported`).
+    /// 5: deleted accounts. 6: email, name, user name and app-password
+    /// names sealed (`crate::sealed`).
+    const FOLD_VERSION: u32 = 6;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

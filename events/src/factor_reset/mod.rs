@@ -15,6 +15,7 @@
 
 pub mod decide;
 pub mod event;
+pub mod number;
 pub mod queue;
 pub mod state;
 
@@ -22,6 +23,7 @@ pub use decide::{
     Approval, JointDecision, OnFile, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags,
 };
 pub use event::{MatchFlags, ResetEvent};
+pub use number::RequestNumber;
 pub use queue::QueueStatus;
 pub use state::{ResetRequest, Status};
 

@@ -80,7 +80,7 @@ pub(crate) async fn entries_shown(
     let by_version: HashMap<u64, &StoredEvent> = stored.iter().map(|e| (e.version, e)).collect();
     // App-password names are sealed: the key is read once, and only if a
     // shown entry has one.
-    let key = if entries.iter().any(|e| sealed_name(&e.activity).is_some_and(|n| !n.is_legacy())) {
+    let key = if entries.iter().any(|e| sealed_field(&e.activity).is_some_and(|(_, v)| !v.is_legacy())) {
         app.personal.open(account_id).await?
     } else {
         None
@@ -92,11 +92,12 @@ pub(crate) async fn entries_shown(
         .collect()
 }
 
-/// The sealed name an entry carries, if any.
-fn sealed_name(activity: &Activity) -> Option<&Sealed> {
+/// The sealed field an entry carries, if any, and its name in the JSON.
+fn sealed_field(activity: &Activity) -> Option<(&'static str, &Sealed)> {
     match activity {
-        Activity::AppPasswordCreated { name, .. } | Activity::AppPasswordUsed { name, .. } => Some(name),
-        Activity::AppPasswordRevoked { name, .. } => name.as_ref(),
+        Activity::AppPasswordCreated { name, .. } | Activity::AppPasswordUsed { name, .. } => Some(("name", name)),
+        Activity::AppPasswordRevoked { name, .. } => name.as_ref().map(|n| ("name", n)),
+        Activity::UsernameChosen { username } => Some(("username", username)),
         _ => None,
     }
 }
@@ -116,8 +117,8 @@ fn expired(entry: &Entry, by_version: &HashMap<u64, &StoredEvent>, now: OffsetDa
 fn entry_body(entry: &Entry, stored: Option<&StoredEvent>, key: Option<&AccountKey>) -> Result<Value, ApiError> {
     let mut body = serde_json::to_value(&entry.activity).map_err(|_| ApiError::internal())?;
     let Value::Object(fields) = &mut body else { return Err(ApiError::internal()) };
-    if let Some(name) = sealed_name(&entry.activity) {
-        fields.insert("name".into(), json!(open_or_empty(key, name)?));
+    if let Some((field, value)) = sealed_field(&entry.activity) {
+        fields.insert(field.into(), json!(open_or_empty(key, value)?));
     }
     fields.insert("at".into(), json!(rfc3339(entry.at)));
     if let Some(meta) = stored.map(|e| &e.meta) {

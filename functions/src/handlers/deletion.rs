@@ -2,9 +2,11 @@
 //! with the password and, when the account has a second factor, a proof of
 //! it (`verification`, as the export and other credential changes take
 //! it). One atomic append holds the `AccountDeleted` event (no personal
-//! data) and the release of the email's claim, so the address can register
-//! again at once and a sign-in meanwhile gets the answer of an unknown
-//! address. Everything that let anyone in ends with the event's fold
+//! data) and the release of the email's claim and the user name's, so the
+//! address (and the name) can be taken again at once and a sign-in
+//! meanwhile gets the answer of an unknown account. A pending email change
+//! holds no claim (its new address is only claimed when confirmed), so its
+//! link simply dies with the account. Everything that let anyone in ends with the event's fold
 //! (sessions, pending logins, app passwords, the apps' grants and refresh
 //! tokens made in those sessions); the account's reset requests lose their
 //! data keys (crypto-shredding of their forms) and their queue rows.
@@ -57,55 +59,71 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     // same hash is reused.
     let checked: Mutex<Option<(String, bool)>> = Mutex::new(None);
     let (checked, password) = (&checked, &body.password);
-    app.decide_claiming(
-        Some(account),
-        who.account_id,
-        &ctx.meta,
-        |account: &Account, events: &[AccountEvent]| released_claims(app, key, account, events),
-        |account: Account| async move {
-            let cached = checked.lock().expect("not poisoned").clone();
-            let correct = match cached {
-                Some((hash, correct)) if hash == account.password_hash => correct,
-                _ => {
-                    let (hash, password) = (account.password_hash.clone(), zeroize::Zeroizing::new(password.clone()));
-                    let correct = app.passwords.run(move |p| p.verify(&hash, &password)).await?.correct;
-                    *checked.lock().expect("not poisoned") = Some((account.password_hash.clone(), correct));
-                    correct
-                }
-            };
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
-            Ok(account.delete_by_owner(session_id, correct, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy))
-        },
-    )
+    app.decide_claiming(who.account_id, &ctx.meta, claims_not_held, |account: Account| async move {
+        let cached = checked.lock().expect("not poisoned").clone();
+        let correct = match cached {
+            Some((hash, correct)) if hash == account.password_hash => correct,
+            _ => {
+                let (hash, password) = (account.password_hash.clone(), zeroize::Zeroizing::new(password.clone()));
+                let correct = app.passwords.run(move |p| p.verify(&hash, &password)).await?.correct;
+                *checked.lock().expect("not poisoned") = Some((account.password_hash.clone(), correct));
+                correct
+            }
+        };
+        let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+        let decision =
+            account.delete_by_owner(session_id, correct, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy);
+        let claims = released_claims(app, key, &account, &decision.events)?;
+        Ok((decision, claims))
+    })
     .await?;
     forget_person(app, who.account_id).await?;
     Ok(response::json(200, &json!({ "status": "deleted" })))
 }
 
-/// The claims a decision on `account` releases: its email's, when it
-/// deletes the account. `key`: the account's data key, to open the email
-/// with (the claim's key is a keyed hash of it).
-pub fn released_claims(app: &App, key: Option<&AccountKey>, account: &Account, events: &[AccountEvent]) -> Vec<Claim> {
+/// The claims a decision on `account` releases, named from the very state
+/// it decided on (`App::decide_claiming`): when it deletes the account, its
+/// email's and its user name's, if it has one. `key`: the account's data
+/// key, which opens them (the claims' keys are keyed hashes of them).
+pub fn released_claims(
+    app: &App,
+    key: Option<&AccountKey>,
+    account: &Account,
+    events: &[AccountEvent],
+) -> Result<Vec<Claim>, ApiError> {
     if !events.iter().any(|e| matches!(e, AccountEvent::AccountDeleted { .. })) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    // An email that does not open (no key, a corrupt value) has no claim to
-    // find: none is released, and the append still deletes the account.
-    let Ok(Some(email)) = personal_data::open(key, &account.email) else {
-        tracing::error!(account = %account.id, "the email of an account being deleted does not open");
-        return Vec::new();
+    let owner = events::account::stream_id(account.id);
+    // A value that does not open is refused like a claim not held: nothing
+    // is deleted rather than a claim kept for ever.
+    let email = personal_data::open(key, &account.email)?.ok_or_else(claims_not_held)?;
+    let username = match &account.username {
+        Some(sealed) => Some(personal_data::open(key, sealed)?.ok_or_else(claims_not_held)?),
+        None => None,
     };
-    vec![Claim::release(app.email_claim(&email), events::account::stream_id(account.id))]
+    let mut claims = vec![Claim::release(app.email_claim(&email), owner.clone())];
+    claims.extend(app.username_release(username.as_deref(), owner));
+    Ok(claims)
 }
 
 /// After the deletion, what is kept beside the log forgets the person: the
 /// account's data key is destroyed (crypto-shredding: its sealed email,
-/// name and app-password names in every event, snapshot and backup become
-/// unreadable), and its reset requests go (`forget_reset_requests`).
-/// Idempotent, so a retry after a failure finishes the work.
+/// name, user name and app-password names in every event, snapshot and
+/// backup become unreadable), and its reset requests go
+/// (`forget_reset_requests`). Idempotent, so a retry finishes the work.
 pub async fn forget_person(app: &App, account_id: Uuid) -> Result<(), ApiError> {
     app.personal.destroy(account_id).await?;
     forget_reset_requests(app, account_id).await
+}
+
+/// A release refused although the account's stream stood still: the
+/// account does not hold a claim its state names. Nothing is written; the
+/// deletion is refused rather than leaving a claim behind that would keep
+/// the address or name from a new account.
+pub fn claims_not_held() -> ApiError {
+    tracing::error!("a deletion's claim is not held by the account; nothing deleted");
+    ApiError::internal()
 }
 
 /// After the deletion: each reset request of the account loses its form's

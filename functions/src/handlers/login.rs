@@ -1,6 +1,7 @@
 //! `POST /api/login`: the password step.
 //!
-//! Unknown emails and wrong passwords answer alike: the same 401 body, one
+//! The `email` field holds an address or a user name (`usernames`).
+//! Unknown emails and user names and wrong passwords answer alike: the same 401 body, one
 //! argon2 verification on both paths (a dummy hash for unknown emails), and
 //! the same lockout rule, counted for unknown emails in a state counter so
 //! that a lockout does not tell that an account exists.
@@ -36,7 +37,9 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let ctx = app.ctx(&req);
     // A malformed address cannot have an account: it takes the unknown path.
     let normalized = email::normalize(&creds.email).unwrap_or_else(|| creds.email.trim().to_lowercase());
-    match app.account_for_address(&creds.email).await? {
+    // The field holds an address or a user name (no `@`); an unknown user
+    // name takes the unknown path with the same counter, keyed by the name.
+    match app.account_for_sign_in(&creds.email).await? {
         Some(account_id) => {
             crate::http::access::note_account(account_id);
             known(app, &ctx, account_id, creds.password).await

@@ -6,15 +6,19 @@ use crate::http::routes::Routes;
 pub mod activity;
 pub mod app_passwords;
 pub mod auth;
+pub mod brand;
 pub mod dav_auth;
 pub mod deletion;
 pub mod dev;
+pub mod email_change;
 pub mod export;
+pub mod language;
 pub mod login;
 pub mod oidc_authorize;
 pub mod oidc_discovery;
 pub mod oidc_session;
 pub mod oidc_token;
+pub mod password_change;
 pub mod password_reset;
 pub mod proof;
 pub mod recovery_codes;
@@ -53,4 +57,8 @@ pub const ALL: &[Routes] = &[
     oidc_token::ROUTES,
     oidc_session::ROUTES,
     dev::ROUTES,
+    brand::ROUTES,
+    language::ROUTES,
+    password_change::ROUTES,
+    email_change::ROUTES,
 ];

@@ -36,7 +36,7 @@ pub async fn discovery(app: &App, _req: Request) -> Result<Response<Body>, ApiEr
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "scopes_supported": events::oidc::request::SCOPES,
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "email", "email_verified", "name"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "email", "email_verified", "name", "preferred_username"],
             "acr_values_supported": ["1", "2"],
             "ui_locales_supported": ["de", "en"],
             "prompt_values_supported": ["none", "login"],

@@ -1,19 +1,16 @@
 //! Password forgotten: `POST /api/password/forgot` emails a link,
-//! `POST /api/password/reset` sets a new password with its token.
+//! `POST /api/password/reset` sets a new password with its token,
+//! `POST /api/password/reset/check` tells the page whether a link is still
+//! good before anything is typed.
 //!
-//! The token is base64url(account id ‖ token id ‖ secret), 16 bytes each
-//! from the OS CSPRNG for the last two: the account id lets the reset find
-//! the account without a lookup table, the 128-bit secret is what makes it
-//! unguessable. Only its keyed hash (bound to the token id) enters the
-//! event log; the token itself exists only in the email, which is why the
-//! handler sends that email and not the projection.
+//! The token is a `link_token`: only its keyed hash enters the event log;
+//! the token itself exists only in the email, which is why the handler
+//! sends that email and not the projection.
 //!
 //! `forgot` answers 202 `{}` alike for unknown addresses, malformed ones,
 //! accounts over their hourly limit and real sends, so it never tells
 //! whether an address has an account.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use events::Aggregate;
 use events::account::Account;
 use events::account::password_reset::ResetLink;
@@ -25,9 +22,9 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::app::App;
-use crate::crypto::random_bytes;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::link_token::{self, Token};
 use crate::mail_text;
 use crate::personal_data;
 use crate::ports::mail::Mail;
@@ -36,10 +33,10 @@ use crate::routes;
 pub const ROUTES: Routes = routes![
     POST "/api/password/forgot" => forgot;
     POST "/api/password/reset" => reset, runs_argon2;
+    POST "/api/password/reset/check" => check;
 ];
 
 pub const HASH_PURPOSE: &str = "password-reset";
-const TOKEN_BYTES: usize = 48;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,55 +46,24 @@ struct Forgot {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Check {
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Reset {
     token: String,
     new_password: String,
 }
 
-/// What a token says once decoded; `hash` is what the event log holds.
-struct Token {
-    account_id: Uuid,
-    token_id: Uuid,
-    hash: String,
-}
-
-fn token_hash(app: &App, token_id: Uuid, secret: &[u8]) -> String {
-    let secret = Zeroizing::new(data_encoding::HEXLOWER.encode(secret));
-    app.secret.keyed_hash(HASH_PURPOSE, &format!("{token_id}:{}", secret.as_str()))
-}
-
-/// A fresh token for the account: the text for the link, and its parts.
-fn new_token(app: &App, account_id: Uuid) -> (Zeroizing<String>, Token) {
-    let token_id = Uuid::from_bytes(random_bytes::<16>());
-    let secret = Zeroizing::new(random_bytes::<16>());
-    let mut raw = Zeroizing::new([0u8; TOKEN_BYTES]);
-    raw[..16].copy_from_slice(account_id.as_bytes());
-    raw[16..32].copy_from_slice(token_id.as_bytes());
-    raw[32..].copy_from_slice(&*secret);
-    let text = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_slice()));
-    (text, Token { account_id, token_id, hash: token_hash(app, token_id, &*secret) })
-}
-
-/// Reads a token as it came back from the link; `None` for anything that is
-/// not one of ours in shape (it may still be unknown, used or expired).
-fn parse_token(app: &App, text: &str) -> Option<Token> {
-    let text = text.trim();
-    if text.len() > 128 {
-        return None;
-    }
-    let raw = Zeroizing::new(URL_SAFE_NO_PAD.decode(text).ok()?);
-    if raw.len() != TOKEN_BYTES {
-        return None;
-    }
-    let account_id = Uuid::from_slice(&raw[..16]).ok()?;
-    let token_id = Uuid::from_slice(&raw[16..32]).ok()?;
-    Some(Token { account_id, token_id, hash: token_hash(app, token_id, &raw[32..]) })
-}
-
-/// `<PORTAL_PUBLIC_URL>/reset-password?token=<token>`; never from a
-/// request header, so a forged Host cannot redirect the link.
+/// `<PORTAL_PUBLIC_URL>/reset-password?token=<token>`.
 pub fn reset_link(app: &App, token: &str) -> String {
-    format!("{}/reset-password?token={token}", app.settings.public_url.trim_end_matches('/'))
+    link_token::link(app, "/reset-password", token)
+}
+
+fn new_token(app: &App, account_id: Uuid) -> (Zeroizing<String>, Token) {
+    link_token::new(app, HASH_PURPOSE, account_id)
 }
 
 pub async fn forgot(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -188,7 +154,7 @@ pub async fn reset(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     let body: Reset = request::json(&req)?;
     let new_password = Zeroizing::new(body.new_password);
     let ctx = app.ctx(&req);
-    let token = parse_token(app, &body.token).ok_or(Refusal::InvalidToken)?;
+    let token = link_token::parse(app, HASH_PURPOSE, &body.token).ok_or(Refusal::InvalidToken)?;
     let account = app.load_account(token.account_id).await?;
     if !account.exists() {
         return Err(Refusal::InvalidToken.into());
@@ -206,4 +172,20 @@ pub async fn reset(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     })
     .await?;
     Ok(response::no_content())
+}
+
+/// `{"token"}` → 200 `{"valid": bool}`: whether the link would still set a
+/// password (`Account::reset_link_live`), without using it. A POST so the
+/// token stays out of URLs and access logs, as at the reset itself. It
+/// tells nothing about the account: a garbled, unknown, used, replaced or
+/// expired token all answer `false`, and `true` needs the token's 128-bit
+/// secret, which only the mailbox has.
+pub async fn check(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Check = request::json(&req)?;
+    let ctx = app.ctx(&req);
+    let valid = match link_token::parse(app, HASH_PURPOSE, &body.token) {
+        Some(token) => app.load_account(token.account_id).await?.reset_link_live(token.token_id, &token.hash, ctx.now),
+        None => false,
+    };
+    Ok(response::json(200, &json!({ "valid": valid })))
 }

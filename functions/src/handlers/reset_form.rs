@@ -7,7 +7,7 @@
 //! request's own data key before anything is stored.
 
 use events::account::Account;
-use events::factor_reset::{self, MatchFlags, OnFile, Submission};
+use events::factor_reset::{self, MatchFlags, OnFile, RequestNumber, Submission};
 use events::{altcha, email, phone::Phone};
 use serde::Deserialize;
 use serde_json::json;
@@ -87,7 +87,12 @@ pub async fn submit(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         .await?;
     Ok(response::json(
         202,
-        &json!({ "request_id": submitted.request_id, "status": "pending", "due_by": rfc3339(submitted.due_by) }),
+        &json!({
+            "request_id": submitted.request_id,
+            "request_number": RequestNumber::of(submitted.request_id).to_string(),
+            "status": "pending",
+            "due_by": rfc3339(submitted.due_by),
+        }),
     ))
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use events::account::{Account, Auth};
 use events::codec::Recorded;
-use events::factor_reset::{Approval, QueueStatus, ResetEvent, ResetRequest, Staff};
+use events::factor_reset::{Approval, QueueStatus, RequestNumber, ResetEvent, ResetRequest, Staff};
 use events::retention::RetentionPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,6 +26,7 @@ use crate::time_fmt::rfc3339;
 
 pub const ROUTES: Routes = routes![
     GET "/api/support/queue" => queue;
+    GET "/api/support/requests" => search;
     GET "/api/support/requests/{id}" => detail;
     POST "/api/support/requests/{id}/take" => take;
     POST "/api/support/requests/{id}/approve" => approve;
@@ -55,8 +56,62 @@ pub async fn queue(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
         row.remove("open");
         row.insert("overdue".into(), json!(overdue));
         row.remove("marked_overdue");
+        with_number(item);
     }
     Ok(response::json(200, &json!({ "items": items })))
+}
+
+/// Adds the number read out on the phone to a row that has a `request_id`.
+fn with_number(row: &mut Value) {
+    if let Some(id) = row["request_id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {
+        row["request_number"] = json!(RequestNumber::of(id).to_string());
+    }
+}
+
+/// `GET /api/support/requests?number=K3M9-T2QX`: the requests (open, or
+/// decided and not yet anonymised) with the number a caller read out,
+/// newest first. Usually one; two requests can share a number.
+pub async fn search(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let now = app.clock.now();
+    staff(app, &req, now).await?;
+    let query = req.uri().query().unwrap_or("");
+    let typed = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "number").map(|(_, v)| v.into_owned());
+    let number = typed
+        .as_deref()
+        .and_then(RequestNumber::parse)
+        .ok_or_else(|| ApiError::invalid_request("number: 8 characters of a request number, such as K3M9-T2QX."))?;
+    let mut rows: Vec<Value> = known_requests(app, now)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| RequestNumber::of(*id) == number)
+        .map(|(_, doc)| summary(&doc))
+        .collect();
+    rows.sort_by(|a, b| b["submitted_at"].as_str().cmp(&a["submitted_at"].as_str()));
+    Ok(response::json(200, &json!({ "items": rows })))
+}
+
+/// Every request the views know, once each: open ones and those decided
+/// in the last 30 days are queue rows, decided ones are also in the
+/// retention index until anonymised (so a decided request is in both).
+async fn known_requests(app: &App, now: OffsetDateTime) -> Result<HashMap<Uuid, Value>, ApiError> {
+    let mut known = HashMap::new();
+    for collection in [QUEUE, crate::projector::support_queue::DECIDED] {
+        for doc in app.state.docs(collection, now).await? {
+            let id = doc["request_id"].as_str().and_then(|id| Uuid::parse_str(id).ok());
+            if let (Some(id), true) = (id, doc["submitted_at"].is_string()) {
+                known.entry(id).or_insert(doc);
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// A request in a list: which, its number, where it stands, since when.
+fn summary(doc: &Value) -> Value {
+    let mut row =
+        json!({ "request_id": doc["request_id"], "status": doc["status"], "submitted_at": doc["submitted_at"] });
+    with_number(&mut row);
+    row
 }
 
 /// Names of the staff members (and others) a request's history mentions.
@@ -85,6 +140,7 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
     let queue = request.queue_status(ctx.now);
     Ok(json!({
         "request_id": request.request_id,
+        "request_number": RequestNumber::of(request.request_id).to_string(),
         // `pending` or `taken` while open, then the decision.
         "status": queue.map_or(request.status.as_str(), QueueStatus::as_str),
         "overdue": queue.is_some_and(|q| q.overdue),
@@ -166,17 +222,12 @@ async fn earlier_requests(
     this: Uuid,
     now: OffsetDateTime,
 ) -> Result<Vec<Value>, ApiError> {
-    let mut rows = Vec::new();
-    for collection in [QUEUE, crate::projector::support_queue::DECIDED] {
-        for doc in app.state.docs(collection, now).await? {
-            if doc["account_id"] == json!(account.id)
-                && doc["request_id"] != json!(this)
-                && doc["submitted_at"].is_string()
-            {
-                rows.push(json!({ "request_id": doc["request_id"], "status": doc["status"], "submitted_at": doc["submitted_at"] }));
-            }
-        }
-    }
+    let mut rows: Vec<Value> = known_requests(app, now)
+        .await?
+        .into_iter()
+        .filter(|(id, doc)| doc["account_id"] == json!(account.id) && *id != this)
+        .map(|(_, doc)| summary(&doc))
+        .collect();
     rows.sort_by(|a, b| a["submitted_at"].as_str().cmp(&b["submitted_at"].as_str()));
     Ok(rows)
 }

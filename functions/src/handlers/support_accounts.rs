@@ -144,13 +144,11 @@ pub async fn delete(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let key = key.as_ref();
     let approvals = app.settings.reset_policy.approvals_required;
     let done = app
-        .decide_claiming(
-            Some(account),
-            id,
-            &ctx.meta,
-            |account: &Account, events: &[AccountEvent]| deletion::released_claims(app, key, account, events),
-            |account: Account| std::future::ready(Ok(account.delete_by_staff(&staff, approvals))),
-        )
+        .decide_claiming(id, &ctx.meta, deletion::claims_not_held, |account: Account| {
+            let decision = account.delete_by_staff(&staff, approvals);
+            let claims = deletion::released_claims(app, key, &account, &decision.events);
+            std::future::ready(claims.map(|claims| (decision, claims)))
+        })
         .await
         .map_err(not_found_for_missing)?;
     let status = match done {

@@ -1,4 +1,5 @@
-//! `POST /api/mfa/verify`: the second step of a login.
+//! `POST /api/mfa/verify`: the second step of a login, and
+//! `POST /api/mfa/cancel`: leaving it (or the forced setup) for sign-in.
 
 use events::account::{Account, Auth};
 
@@ -11,6 +12,7 @@ use crate::routes;
 
 pub const ROUTES: Routes = routes![
     POST "/api/mfa/verify" => handle;
+    POST "/api/mfa/cancel" => cancel;
 ];
 
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -31,4 +33,22 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         body["recovery_codes_remaining"] = remaining.into();
     }
     Ok(response::json(200, &body))
+}
+
+/// "Cancel" at the second step or the forced setup (mfa token) → 204: the
+/// pending login ends at once (`Account::cancel_login`), so the token left
+/// in the tab is refused from now on rather than for its remaining
+/// minutes. A session token is refused like at every `/api/mfa/*` route
+/// that wants an mfa token; so is a login already ended.
+pub async fn cancel(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let who = caller(app, &req, Accepts::Mfa, ctx.now)?;
+    let Auth::Mfa { login_id } = who.auth else { return Err(ApiError::unauthorized()) };
+    app.decide(
+        who.account_id,
+        &ctx.meta,
+        |account: Account| async move { Ok(account.cancel_login(login_id, ctx.now)) },
+    )
+    .await?;
+    Ok(response::no_content())
 }

@@ -14,14 +14,14 @@ pub struct ApiError {
     pub message: String,
     /// For 429 (body field `retry_after`) and 503 (header `Retry-After`).
     pub retry_after: Option<u64>,
-    /// One more body field the contract asks for, e.g. the open request's
-    /// `request_id` beside a 409.
-    pub extra: Option<(&'static str, String)>,
+    /// More body fields the contract asks for, e.g. the open request's
+    /// `request_id` (and the number read out on the phone) beside a 409.
+    pub extra: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None, extra: None }
+        ApiError { status, code, message: message.into(), retry_after: None, extra: Vec::new() }
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -59,7 +59,7 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::InvalidRequest(message) => ApiError::invalid_request(message),
             Refusal::WeakPassword(problem) => ApiError {
-                extra: Some(("reason", problem.reason().to_owned())),
+                extra: vec![("reason", problem.reason().to_owned())],
                 ..ApiError::invalid_request(problem.message())
             },
             Refusal::InvalidCredentials => {
@@ -78,14 +78,17 @@ impl From<Refusal> for ApiError {
             }
             Refusal::NotFound => ApiError::not_found(),
             Refusal::Conflict(message) => ApiError::new(409, "conflict", message),
-            Refusal::ResetRequestOpen { request_id } => ApiError {
-                extra: Some(("request_id", request_id.to_string())),
-                ..ApiError::new(
-                    409,
-                    "conflict",
-                    format!("A reset request for this account is already open: {request_id}."),
-                )
-            },
+            Refusal::ResetRequestOpen { request_id } => {
+                let number = events::factor_reset::RequestNumber::of(request_id).to_string();
+                ApiError {
+                    extra: vec![("request_id", request_id.to_string()), ("request_number", number.clone())],
+                    ..ApiError::new(
+                        409,
+                        "conflict",
+                        format!("A reset request for this account is already open: {number}."),
+                    )
+                }
+            }
             Refusal::VerificationRequired => ApiError::new(
                 401,
                 "verification_required",

@@ -27,7 +27,7 @@ pub fn error(e: &ApiError) -> Response<Body> {
     if let (429, Some(retry_after)) = (e.status, e.retry_after) {
         body["retry_after"] = json!(retry_after);
     }
-    if let Some((field, value)) = &e.extra {
+    for (field, value) in &e.extra {
         body[*field] = json!(value);
     }
     let mut response = json(e.status, &body);

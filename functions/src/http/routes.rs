@@ -118,7 +118,9 @@ pub async fn serve(app: &App, lists: &[Routes], mut req: Request) -> Response<Bo
     if let Some(headers) = cors_headers {
         headers.apply(response.headers_mut(), preflight);
     }
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Nothing is kept by a cache unless its handler says so: only the
+    // public `GET /api/brand` does.
+    response.headers_mut().entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     let status = response.status().as_u16();
     AccessLine { request_id: &request_id, method: &method, route, status, started, account_id }.write();
     response

@@ -108,6 +108,7 @@ fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Se
         .map(|e| events::email::normalize(&e).ok_or(format!("PORTAL_SUPPORT_EMAIL is not an email address: {e:?}")))
         .transpose()?;
     settings.retention = retention(get("PORTAL_SIGN_IN_ACTIVITY_DAYS").as_deref())?;
+    settings.brand = crate::brand::Brand::from_lookup(&get)?;
     Ok(settings)
 }
 
@@ -249,5 +250,8 @@ mod tests {
         assert!(config(&[("PORTAL_DEV_OUTBOX", "no")]).unwrap_err().contains("PORTAL_DEV_OUTBOX"));
         assert!(config(&[("PORTAL_READ_TIMEOUT_SECS", "0")]).unwrap_err().contains("PORTAL_READ_TIMEOUT_SECS"));
         assert!(config(&[("PORTAL_MAX_CONNECTIONS", "many")]).unwrap_err().contains("PORTAL_MAX_CONNECTIONS"));
+        // The brand's settings are checked at start too (brand.rs has each case).
+        assert!(config(&[("PORTAL_PRIMARY_COLOR", "#ffcc00")]).unwrap_err().contains("is too light"));
+        assert!(config(&[("PORTAL_IMPRINT_URL", "impressum")]).unwrap_err().contains("PORTAL_IMPRINT_URL"));
     }
 }

@@ -34,7 +34,15 @@ settings (environment variables):
   PORTAL_ADDR               where to listen (127.0.0.1:8080)
   PORTAL_DATA_DIR           the embedded backend's files (./data)
   PORTAL_BACKEND            embedded (default) or aws (a build with --features aws)
-  PORTAL_ISSUER             the name authenticator apps show (Customer Portal)
+  PORTAL_ISSUER             the product's one name: page header and title, authenticator
+                            entry, SMS, emails, help page (Customer Portal)
+  PORTAL_LOGO_URL           the logo in the page's header: an http(s) URL or a path (none)
+  PORTAL_PRIMARY_COLOR      the page's primary colour, #rrggbb; too light for white button
+                            text (below 4.5:1) is refused (the page's blue)
+  PORTAL_CONTACT_EMAIL      the support address on the help page and in reset emails (none)
+  PORTAL_CONTACT_PHONE      the support phone on the help page and in reset emails (none)
+  PORTAL_IMPRINT_URL        the imprint linked in every page's footer (none)
+  PORTAL_PRIVACY_URL        the privacy policy linked in every page's footer (none)
   PORTAL_PUBLIC_URL         where users reach the page (http://<PORTAL_ADDR>)
   PORTAL_SMS_COUNTRIES      countries whose phone numbers may receive SMS (DE,AT,CH)
   PORTAL_SMS_HOURLY_LIMIT   SMS the whole service sends in any hour at most (1000)
@@ -80,7 +88,12 @@ mod tests {
 
     #[test]
     fn lists_every_setting_the_portal_reads() {
-        let sources = [include_str!("config.rs"), include_str!("../backend/aws.rs"), include_str!("../bin/portal.rs")];
+        let sources = [
+            include_str!("config.rs"),
+            include_str!("../brand.rs"),
+            include_str!("../backend/aws.rs"),
+            include_str!("../bin/portal.rs"),
+        ];
         let names: Vec<&str> = sources.iter().flat_map(|s| settings_read_by(s)).collect();
         assert!(names.contains(&"PORTAL_ADDR") && names.contains(&"PORTAL_EVENTS_TABLE"), "{names:?}");
         for name in names {

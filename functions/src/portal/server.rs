@@ -59,16 +59,17 @@ async fn serve(
         web(&server, path)
     };
     let headers = response.headers_mut();
+    // No cache unless the answer says otherwise (`GET /api/brand` may be kept).
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    // The brand's logo may come from its own origin (checked at start).
+    if let Ok(csp) = HeaderValue::from_str(&server.app.settings.brand.content_security_policy()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     for (name, value) in [
-        (header::CACHE_CONTROL, "no-store"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         // Reset links carry a token in the URL; it must not leak onwards.
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }

@@ -7,7 +7,9 @@ use events::Aggregate;
 use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
-use events::notice::{Notice, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event};
+use events::notice::{
+    Addressee, Notice, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event,
+};
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
@@ -36,13 +38,16 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
     // The address and names open with the account's data key; once it is
     // destroyed (the account deleted) no mail goes out.
-    let Some(key) = p.personal.open(account.id).await? else {
-        if !account.email.is_legacy() {
-            return Ok(());
-        }
-        return send_opened(p, stored, &notice, &account, None).await;
+    let key = p.personal.open(account.id).await?;
+    if key.is_none() && !account.email.is_legacy() {
+        return Ok(());
+    }
+    let to = match notice.addressee() {
+        Addressee::Current => account.email.clone(),
+        // An address change tells the address it leaves: the one before.
+        Addressee::Previous => Account::from_events(history.iter().take_while(|e| e.version < stored.version)).email,
     };
-    send_opened(p, stored, &notice, &account, Some(&key)).await
+    send_opened(p, stored, &notice, &account, &to, key.as_ref()).await
 }
 
 async fn send_opened(
@@ -50,9 +55,10 @@ async fn send_opened(
     stored: &StoredEvent,
     notice: &Notice,
     account: &Account,
+    to: &events::Sealed,
     key: Option<&AccountKey>,
 ) -> Result<(), ProjectionError> {
-    let Some(to) = personal_data::open(key, &account.email)? else { return Ok(()) };
+    let Some(to) = personal_data::open(key, to)? else { return Ok(()) };
     let (subject, body) = mail_text::render(notice, account, key, &p.settings)?;
     deliver_once(p, stored, Mail { to, subject, body }).await
 }

@@ -84,6 +84,8 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
         AccountEvent::PasswordReset { token_id, password_hash: "$argon2id$reset".into() },
         AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse },
         started(Some(Uuid::from_u128(11)), Some(Method::RecoveryCode)),
+        AccountEvent::LoginCancelled { login_id: Uuid::from_u128(12) },
+        AccountEvent::UsernameChosen { username: crate::Sealed::from_ciphertext("Anna.M".into()) },
     ];
     events.into_iter().zip(0..).map(|(e, i)| (at(i), e)).collect()
 }
@@ -92,6 +94,7 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
 fn every_event_kind_maps_to_its_entry_or_to_none_newest_first() {
     let entries = entries(&recorded(every_kind()), &AccountPolicy::default());
     let expected = vec![
+        Activity::UsernameChosen { username: crate::Sealed::from_ciphertext("Anna.M".into()) },
         Activity::SignedIn { method: Some(Method::RecoveryCode) },
         Activity::SignedOutEverywhereElse,
         Activity::PasswordReset,
