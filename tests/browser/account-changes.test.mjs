@@ -20,6 +20,7 @@ import {
   launchBrowser,
   outbox,
   screenshots,
+  signedInThroughApi,
   storySteps,
   strongPassword,
   uniqueEmail,
@@ -28,35 +29,6 @@ import {
 
 const en = dict('en');
 const de = dict('de');
-
-/**
- * Signs in through the API from the page's own context and hands the session
- * to the page as a sign-in would.
- * @param {import('playwright-core').Page} page
- * @param {{ email: string, password: string }} who
- * @param {string} code the authenticator's code
- */
-async function signedIn(page, who, code) {
-  await page.goto(`${PORTAL_URL}/`);
-  const token = await page.evaluate(
-    async ({ email, password, code }) => {
-      const post = async (path, body, token) => {
-        const headers = { 'Content-Type': 'application/json' };
-        if (token) headers.Authorization = `Bearer ${token}`;
-        const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
-        return res.json();
-      };
-      const login = await post('/api/login', { email, password });
-      const verified = await post('/api/mfa/verify', { method: 'totp', code }, login.mfa_token);
-      if (!verified.session_token) return JSON.stringify({ login, verified });
-      sessionStorage.setItem('portal:session-token', verified.session_token);
-      return { token: verified.session_token };
-    },
-    { email: who.email, password: who.password, code },
-  );
-  assert.equal(typeof token, 'object', `signed in: ${token}`);
-  return token.token;
-}
 
 /**
  * The account's language as the server holds it (GET /api/account), read
@@ -158,8 +130,8 @@ describe('The language switch, a new password and a new email address, in German
     phone.setDefaultTimeout(10_000);
     shot = screenshots(desktop, 'account-changes');
     key = await customerWithApp(who, usedSteps);
-    await signedIn(desktop, who, await freshTotp(key, usedSteps));
-    await signedIn(phone, who, await freshTotp(key, usedSteps));
+    await signedInThroughApi(desktop, who, await freshTotp(key, usedSteps));
+    await signedInThroughApi(phone, who, await freshTotp(key, usedSteps));
   });
 
   after(async () => {
@@ -218,7 +190,7 @@ describe('The language switch, a new password and a new email address, in German
   });
 
   step('4. English, on a desktop: the new password signs in, and changes again; the mail follows the switch', async () => {
-    await signedIn(desktop, who, await freshTotp(key, usedSteps));
+    await signedInThroughApi(desktop, who, await freshTotp(key, usedSteps));
     await desktop.goto(`${PORTAL_URL}/settings`);
     await desktop.getByRole('heading', { level: 1, name: en['settings.title'], exact: true }).waitFor();
     // The page is English, the account German (the phone's switch): pressing
@@ -275,7 +247,7 @@ describe('The language switch, a new password and a new email address, in German
 
   step('6. German, on a phone: a taken address is named at the field; the link, followed twice, works once', async () => {
     const s = screenshots(phone, 'account-changes-de');
-    await signedIn(phone, who, await freshTotp(key, usedSteps));
+    await signedInThroughApi(phone, who, await freshTotp(key, usedSteps));
     await switchAccountToGerman(phone);
     const taken = uniqueEmail('changes-taken');
     await call('POST', '/api/register', { name: 'Taken', email: taken, password: strongPassword() });

@@ -6,37 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { PORTAL_URL, axeViolations, customerWithApp, dict, freshTotp, launchBrowser, screenshots, storySteps, strongPassword, uniqueEmail } from './support.mjs';
+import { PORTAL_URL, axeViolations, customerWithApp, dict, freshTotp, launchBrowser, screenshots, signedInThroughApi, storySteps, strongPassword, uniqueEmail } from './support.mjs';
 
 const en = dict('en');
 const de = dict('de');
-
-/**
- * Signs in through the API from the page's own context and hands the
- * session to the page, as a sign-in would.
- * @param {import('playwright-core').Page} page
- * @param {{ email: string, password: string }} who
- * @param {string} code the authenticator's code
- */
-async function signedIn(page, who, code) {
-  await page.goto(`${PORTAL_URL}/`);
-  const ok = await page.evaluate(
-    async ({ email, password, code }) => {
-      const post = async (path, body, token) => {
-        const headers = { 'Content-Type': 'application/json' };
-        if (token) headers.Authorization = `Bearer ${token}`;
-        const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
-        return res.json();
-      };
-      const login = await post('/api/login', { email, password });
-      const verified = await post('/api/mfa/verify', { method: 'totp', code }, login.mfa_token);
-      sessionStorage.setItem('portal:session-token', verified.session_token);
-      return typeof verified.session_token === 'string';
-    },
-    { ...who, code },
-  );
-  assert.ok(ok, 'signed in');
-}
 
 /** @param {string} email @param {string} password */
 async function loginStatus(email, password) {
@@ -98,7 +71,7 @@ describe('Deleting one\'s own account in German and English', { concurrency: 1 }
   });
 
   step('1. in German, a wrong password is refused at its field after the code, and the account stays', async () => {
-    await signedIn(german, anna, await freshTotp(annaKey, annaSteps));
+    await signedInThroughApi(german, anna, await freshTotp(annaKey, annaSteps));
     const { section, stepUp } = await startDeletion(german, de, 'not the password at all');
     await stepUp.getByLabel(de['stepUp.totp.code'], { exact: true }).fill(await freshTotp(annaKey, annaSteps));
     await stepUp.getByRole('button', { name: de['settings.delete.confirm'], exact: true }).click();
@@ -109,7 +82,7 @@ describe('Deleting one\'s own account in German and English', { concurrency: 1 }
   });
 
   step('2. in English, the password, the confirmation and the code delete it; the page signs out and says so', async () => {
-    await signedIn(english, alex, await freshTotp(alexKey, alexSteps));
+    await signedInThroughApi(english, alex, await freshTotp(alexKey, alexSteps));
     const { stepUp } = await startDeletion(english, en, alex.password);
     assert.deepEqual(await axeViolations(english), []);
     await stepUp.getByLabel(en['stepUp.totp.code'], { exact: true }).fill(await freshTotp(alexKey, alexSteps));
