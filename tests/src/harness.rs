@@ -463,6 +463,15 @@ impl TestPortal {
         text
     }
 
+    /// Every DynamoDB table's items as text (AWS only): the scan for
+    /// plaintext personal data.
+    pub async fn all_tables_text(&self) -> String {
+        match &self.backend {
+            Backend::Aws(aws) => aws_tables::all_tables_text(aws).await,
+            Backend::Embedded(_) => panic!("the embedded backend is scanned as its file"),
+        }
+    }
+
     /// A support staff member with an authenticator, signed in: (session,
     /// account id). Made the way `portal staff add` makes one (the role
     /// in the registration), then the forced setup of the first login.

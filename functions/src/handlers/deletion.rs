@@ -53,6 +53,7 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     // its keyed key first, so the release below finds it there.
     app.email_owner(&personal_data::open_or_empty(key.as_ref(), &account.email)?).await?;
     let key = key.as_ref();
+    let recipients = recipients(app, &account, key).await?;
     let policy = app.settings.policy;
     let verification = body.verification.as_ref();
     // Argon2 is the expensive part: after a lost race its answer for the
@@ -77,7 +78,7 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         Ok((decision, claims))
     })
     .await?;
-    forget_person(app, who.account_id).await?;
+    forget_person(app, who.account_id, &recipients).await?;
     Ok(response::json(200, &json!({ "status": "deleted" })))
 }
 
@@ -112,9 +113,31 @@ pub fn released_claims(
 /// name, user name and app-password names in every event, snapshot and
 /// backup become unreadable), and its reset requests go
 /// (`forget_reset_requests`). Idempotent, so a retry finishes the work.
-pub async fn forget_person(app: &App, account_id: Uuid) -> Result<(), ApiError> {
+/// `recipients`: the person's address and numbers (`recipients`), whose
+/// mails and SMS the embedded backend's outbox drops.
+pub async fn forget_person(app: &App, account_id: Uuid, recipients: &[String]) -> Result<(), ApiError> {
     app.personal.destroy(account_id).await?;
-    forget_reset_requests(app, account_id).await
+    forget_reset_requests(app, account_id).await?;
+    if let Some(outbox) = &app.outbox {
+        outbox.forget(recipients).await?;
+    }
+    Ok(())
+}
+
+/// Where the account's mails and SMS went: its address and its numbers
+/// (the SMS factor's and one being set up), opened before the deletion
+/// destroys what opens them.
+pub async fn recipients(app: &App, account: &Account, key: Option<&AccountKey>) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = personal_data::open(key, &account.email)?.into_iter().collect();
+    let stream = events::account::stream_id(account.id);
+    let setup = account.pending_sms.as_ref().and_then(|p| match &p.purpose {
+        events::account::event::SmsPurpose::Setup { sealed_phone } => Some(sealed_phone),
+        _ => None,
+    });
+    for sealed in account.sms.as_ref().map(|f| &f.sealed_phone).into_iter().chain(setup) {
+        out.push(String::from_utf8_lossy(&app.keys.open(sealed, &stream).await?).into_owned());
+    }
+    Ok(out)
 }
 
 /// A release refused although the account's stream stood still: the

@@ -142,6 +142,7 @@ pub async fn delete(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     // A claim of before keyed claims moves first, for the release to find.
     app.email_owner(&crate::personal_data::open_or_empty(key.as_ref(), &account.email)?).await?;
     let key = key.as_ref();
+    let recipients = deletion::recipients(app, &account, key).await?;
     let approvals = app.settings.reset_policy.approvals_required;
     let done = app
         .decide_claiming(id, &ctx.meta, deletion::claims_not_held, |account: Account| {
@@ -153,7 +154,7 @@ pub async fn delete(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         .map_err(not_found_for_missing)?;
     let status = match done {
         StaffDeletion::Deleted => {
-            deletion::forget_person(app, id).await?;
+            deletion::forget_person(app, id, &recipients).await?;
             "deleted"
         }
         StaffDeletion::AwaitingSecondApproval => "approval_needed",
