@@ -166,3 +166,56 @@ async fn personal_data_is_never_stored_in_plaintext_before_or_after_the_deletion
     let account_id = registered.record.payload["account_id"].as_str().unwrap().parse().unwrap();
     assert!(p.app().personal.open(account_id).await.unwrap().is_none(), "the data key is destroyed");
 }
+
+#[tokio::test]
+async fn a_deleted_account_of_before_sealing_leaves_no_plaintext_either() {
+    use events::account::{self, Locale};
+    use functions::ports::store::{Claim, Meta};
+    let (p, dir) = portal().await;
+    let dir = dir.as_ref().map(|d| d.0.as_path());
+    let who = Person::new();
+    // Stored as the code of before sealing stored it: schema 1, plaintext.
+    let id = uuid::Uuid::new_v4();
+    let stream = account::stream_id(id);
+    let registered = events::EventRecord {
+        event_type: "registered".into(),
+        schema_version: 1,
+        payload: json!({
+            "account_id": id, "email": who.email, "name": who.name,
+            "password_hash": p.app().passwords.hash(PASSWORD), "roles": [], "locale": Locale::De,
+            "first_login_without_second_factor": true,
+        }),
+        expires_at: None,
+    };
+    let app_password = events::EventRecord {
+        event_type: "app_password_created".into(),
+        schema_version: 1,
+        payload: json!({"app_password_id": uuid::Uuid::new_v4(), "name": who.app, "hash": "00"}),
+        expires_at: None,
+    };
+    let meta = Meta { request_id: "legacy".into(), at: p.now(), source_ip: None, client: None };
+    let claim = Claim::take(p.app().email_claim(&who.email), stream.clone());
+    p.app().store.append(&stream, 0, &[registered, app_password], &meta, &[claim]).await.unwrap();
+    let (status, signed_in) = p.login(&who.email, PASSWORD).await;
+    assert_eq!(status, 200, "{signed_in}");
+    let session = signed_in["session_token"].as_str().unwrap().to_owned();
+    let me = call(&p, "GET", "/api/account", &session, None).await;
+    assert_eq!(me["name"].as_str(), Some(who.name.as_str()), "legacy values open without a key");
+    let needles = [who.email.as_str(), who.name.as_str(), who.app.as_str()];
+    assert_eq!(found_in(&stored(&p, dir, true).await, &needles).len(), 3, "the old events hold plaintext");
+
+    let deleted = call(&p, "POST", "/api/account/delete", &session, Some(json!({"password": PASSWORD}))).await;
+    assert_eq!(deleted["status"], "deleted");
+    p.project().await;
+    let after = stored(&p, dir, false).await;
+    assert_eq!(found_in(&after, &["registered", "account_deleted"]).len(), 2, "the scan reads the account's events");
+    assert_eq!(found_in(&after, &needles), Vec::<String>::new(), "rewritten sealed, then the key destroyed");
+    let history = p.app().store.load(&stream).await.unwrap();
+    assert_eq!(
+        history.len(),
+        5,
+        "registered, app password, sign-in, session, deletion: none added or removed by the rewrite: {history:?}"
+    );
+    assert_eq!(history[0].record.schema_version, 2);
+    assert!(p.app().personal.open(id).await.unwrap().is_none());
+}

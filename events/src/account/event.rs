@@ -373,7 +373,11 @@ pub enum AccountEvent {
 }
 
 /// The fields of schema 1 events that held personal data in plaintext.
-const PERSONAL_FIELDS: [&str; 4] = ["email", "name", "username", "new_email"];
+pub const PERSONAL_FIELDS: [&str; 4] = ["email", "name", "username", "new_email"];
+/// The event types whose schema 1 held personal data in plaintext and
+/// whose schema 2 seals it (the same fields, `PERSONAL_FIELDS`).
+pub const SEALED_FROM_SCHEMA_2: [&str; 6] =
+    ["registered", "imported", "app_password_created", "username_chosen", "email_change_requested", "email_changed"];
 
 impl EventCodec for AccountEvent {
     fn schema_version(event_type: &str) -> u32 {

@@ -13,6 +13,8 @@
 
 use std::sync::Mutex;
 
+use events::EventCodec;
+use events::account::event::{PERSONAL_FIELDS, SEALED_FROM_SCHEMA_2};
 use events::account::{Account, AccountEvent, Auth};
 use serde::Deserialize;
 use serde_json::json;
@@ -116,11 +118,48 @@ pub fn released_claims(
 /// `recipients`: the person's address and numbers (`recipients`), whose
 /// mails and SMS the embedded backend's outbox drops.
 pub async fn forget_person(app: &App, account_id: Uuid, recipients: &[String]) -> Result<(), ApiError> {
+    redact_legacy(app, account_id).await?;
     app.personal.destroy(account_id).await?;
     forget_reset_requests(app, account_id).await?;
     if let Some(outbox) = &app.outbox {
         outbox.forget(recipients).await?;
     }
+    Ok(())
+}
+
+/// The events of the account written before sealing hold its personal
+/// data in plaintext, which no key's destruction could erase: they are
+/// rewritten once, in place, into today's sealed form under the account's
+/// data key (made now if the account never had one), which is destroyed
+/// right after; its snapshots (which may hold the plaintext too) are
+/// dropped. Only at deletion: a living account's old events stay as they
+/// are (the README's "Personal data" says why). Idempotent.
+async fn redact_legacy(app: &App, account_id: Uuid) -> Result<(), ApiError> {
+    let stream = events::account::stream_id(account_id);
+    let stored = app.store.load(&stream).await?;
+    let legacy: Vec<_> = stored
+        .iter()
+        .filter(|e| e.record.schema_version == 1 && SEALED_FROM_SCHEMA_2.contains(&e.record.event_type.as_str()))
+        .collect();
+    if legacy.is_empty() {
+        return Ok(());
+    }
+    let key = match app.personal.open(account_id).await? {
+        Some(key) => key,
+        None => app.personal.create(account_id).await?,
+    };
+    for event in legacy {
+        let mut record = event.record.clone();
+        for field in PERSONAL_FIELDS {
+            if let Some(serde_json::Value::String(plain)) = record.payload.get(field) {
+                let sealed = key.seal(plain).await?;
+                record.payload[field] = serde_json::Value::String(sealed.as_stored().to_owned());
+            }
+        }
+        record.schema_version = AccountEvent::schema_version(&record.event_type);
+        app.store.redact(&stream, event.version, &record).await?;
+    }
+    app.store.drop_snapshots(&stream).await?;
     Ok(())
 }
 
