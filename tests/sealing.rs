@@ -144,6 +144,15 @@ async fn personal_data_is_never_stored_in_plaintext_before_or_after_the_deletion
         assert!(!found_in(&file_bytes(dir), &[&who.email]).is_empty(), "the outbox's mails are in the file");
     }
 
+    // The number is sealed under the account's data key too.
+    let events = p.events().await;
+    let setup = events.iter().find(|e| e.record.payload["purpose"]["kind"] == "setup").expect("the setup code");
+    let sealed_phone = setup.record.payload["purpose"]["sealed_phone"].as_str().unwrap().to_owned();
+    let account_id: uuid::Uuid = setup.stream.strip_prefix("account#").unwrap().parse().unwrap();
+    assert!(sealed_phone.starts_with(functions::personal_data::PHONE_PREFIX), "{sealed_phone}");
+    let opened = p.app().personal.open_phone(account_id, &sealed_phone).await.unwrap();
+    assert_eq!(opened.as_deref(), Some(who.phone.as_str()));
+
     call(&p, "POST", "/api/mfa/sms/send", &session, None).await;
     let step_up = p.sms_code(&who.phone).await;
     let body = json!({"password": PASSWORD, "verification": {"method": "sms", "code": step_up}});
@@ -162,9 +171,9 @@ async fn personal_data_is_never_stored_in_plaintext_before_or_after_the_deletion
     let id = p.app().account_for_address(&who.email).await.unwrap();
     assert_eq!(id, None, "the claim is released");
     let events = p.events().await;
-    let registered = events.iter().find(|e| e.record.event_type == "registered").expect("the registration stays");
-    let account_id = registered.record.payload["account_id"].as_str().unwrap().parse().unwrap();
+    assert!(events.iter().any(|e| e.record.event_type == "registered"), "the registration stays");
     assert!(p.app().personal.open(account_id).await.unwrap().is_none(), "the data key is destroyed");
+    assert_eq!(p.app().personal.open_phone(account_id, &sealed_phone).await.unwrap(), None, "the number is shredded");
 }
 
 #[tokio::test]

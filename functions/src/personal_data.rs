@@ -41,6 +41,8 @@ pub const DATA_KEYS: &str = "account-data-key";
 /// State collection of the sealed key-encryption key (one document).
 pub const KEK: &str = "key-encryption-key";
 const KEK_ID: &str = "1";
+/// Marks a phone number sealed under the account's data key (`seal_phone`).
+pub const PHONE_PREFIX: &str = "account-key:";
 /// Associated data of the KEK's sealing by the key ring.
 const KEK_CONTEXT: &str = "personal-data-kek";
 
@@ -144,6 +146,28 @@ impl PersonalKeys {
             None if account.email.is_legacy() => self.create(account.id).await,
             None => Err(StoreError::Corrupt(format!("account {}: no data key", account.id))),
         }
+    }
+
+    /// A phone number sealed under the account's data key, marked
+    /// `PHONE_PREFIX` (numbers sealed before December 2026 are the key
+    /// ring's, unmarked: `open_phone` tells them apart).
+    pub async fn seal_phone(&self, account: &Account, e164: &str) -> Result<String, StoreError> {
+        let sealed = self.for_sealing(account).await?.seal(e164).await?;
+        Ok(format!("{PHONE_PREFIX}{}", sealed.as_stored()))
+    }
+
+    /// A sealed phone number of the account `account_id`, opened: by its
+    /// data key (`None` once destroyed), or by the key ring for a number
+    /// sealed before.
+    pub async fn open_phone(&self, account_id: Uuid, sealed: &str) -> Result<Option<String>, StoreError> {
+        let plain = match sealed.strip_prefix(PHONE_PREFIX) {
+            Some(ciphertext) => {
+                let Some(key) = self.open(account_id).await? else { return Ok(None) };
+                return open(Some(&key), &Sealed::from_ciphertext(ciphertext.to_owned()));
+            }
+            None => self.keys.open(sealed, &stream_id(account_id)).await.map_err(key_error)?,
+        };
+        String::from_utf8(plain.to_vec()).map(Some).map_err(|_| StoreError::Corrupt("a phone number: not UTF-8".into()))
     }
 
     /// Destroys the account's data key (crypto-shredding).

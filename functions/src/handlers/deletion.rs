@@ -168,13 +168,12 @@ async fn redact_legacy(app: &App, account_id: Uuid) -> Result<(), ApiError> {
 /// destroys what opens them.
 pub async fn recipients(app: &App, account: &Account, key: Option<&AccountKey>) -> Result<Vec<String>, ApiError> {
     let mut out: Vec<String> = personal_data::open(key, &account.email)?.into_iter().collect();
-    let stream = events::account::stream_id(account.id);
     let setup = account.pending_sms.as_ref().and_then(|p| match &p.purpose {
         events::account::event::SmsPurpose::Setup { sealed_phone } => Some(sealed_phone),
         _ => None,
     });
     for sealed in account.sms.as_ref().map(|f| &f.sealed_phone).into_iter().chain(setup) {
-        out.push(String::from_utf8_lossy(&app.keys.open(sealed, &stream).await?).into_owned());
+        out.extend(app.personal.open_phone(account.id, sealed).await?);
     }
     Ok(out)
 }

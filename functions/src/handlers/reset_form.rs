@@ -116,12 +116,7 @@ fn checked_form(body: &FormBody) -> Result<Form, ApiError> {
 /// account's SMS number is opened only for this comparison.
 async fn matches(app: &App, form: &Form, account: &Account) -> Result<MatchFlags, ApiError> {
     let account_phone = match &account.sms {
-        Some(factor) => Some(
-            String::from_utf8_lossy(
-                &app.keys.open(&factor.sealed_phone, &events::account::stream_id(account.id)).await?,
-            )
-            .into_owned(),
-        ),
+        Some(factor) => app.personal.open_phone(account.id, &factor.sealed_phone).await?,
         None => None,
     };
     // Opened for the comparison only; an account without its key (deleted
