@@ -23,6 +23,7 @@ mod projector_lambda;
 mod reset_requests;
 mod retention;
 mod round_trips;
+mod sealing;
 mod sms;
 mod store_dynamodb;
 mod store_sqlite;

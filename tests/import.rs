@@ -161,9 +161,14 @@ async fn a_file_of_good_and_bad_lines_imports_exactly_the_good_ones_and_reports_
     let account = Account::from_events(&decode(&p.app.store.load(&account::stream_id(id)).await.unwrap()).unwrap());
     assert_eq!(account.created_at, Some(time::macros::datetime!(2019-04-01 08:00 UTC)));
     assert_eq!(account.locale, events::account::Locale::De);
-    assert!(
-        matches!(&stream_of(&p, &email_of(&tag, 1)).await[0], AccountEvent::Imported { username: Some(u), .. } if *u == username_of(&tag, 1))
-    );
+    let AccountEvent::Imported { account_id, username: Some(username), .. } =
+        &stream_of(&p, &email_of(&tag, 1)).await[0]
+    else {
+        panic!("no user name")
+    };
+    assert!(!username.is_legacy(), "sealed");
+    let opened = p.app.personal.open_value(*account_id, username).await.unwrap();
+    assert_eq!(opened, Some(username_of(&tag, 1)));
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ async fn a_snapshot_of_another_fold_version_is_ignored() {
     let mut other = whole_fold(&p, id).await;
     let event = account::AccountEvent::PasswordFailed {};
     other.apply(&events::codec::Recorded { version: other.version + 1, at: p.now(), event: event.clone() });
-    other.name = "Someone Else".into();
+    other.name = events::Sealed::legacy("Someone Else");
     other.totp = None;
     let snapshot = Snapshot {
         version: other.version,

@@ -308,7 +308,9 @@ async fn staff_add_creates_a_support_account_that_must_set_up_a_factor_at_its_fi
     let account = p.app().load_account(id).await.unwrap();
     assert!(account.exists());
     assert!(account.has_role(Role::Support));
-    assert_eq!((account.email.as_str(), account.name.as_str()), (email, "Sam Support"));
+    let person = p.app().personal.person(&account).await.unwrap().expect("the key opens it");
+    assert_eq!((person.email.as_str(), person.name.as_str()), (email, "Sam Support"));
+    assert!(!account.email.is_legacy() && !account.name.is_legacy(), "sealed from the start");
     let (status, first) = p.login(email, PASSWORD).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["status"], "mfa_setup_required", "no login without a second factor: {first}");

@@ -19,10 +19,11 @@ fn batch() -> aws_lambda_events::event::dynamodb::Event {
 async fn seeded() -> TestPortal {
     let p = TestPortal::embedded(acceptance::harness::settings(), acceptance::harness::cheap_passwords());
     let meta = Meta { request_id: "seed".into(), at: p.now(), source_ip: None, client: None };
+    let key = p.app.personal.create(ACCOUNT).await.unwrap();
     let mut events = account::register(Registration {
         account_id: ACCOUNT,
-        email: "stream@example.de".into(),
-        name: "Stream".into(),
+        email: key.seal("stream@example.de").await.unwrap(),
+        name: key.seal("Stream").await.unwrap(),
         password_hash: "$argon2id$unused".into(),
         roles: vec![],
         locale: Locale::De,

@@ -379,16 +379,26 @@ impl Seen {
     }
 }
 
+/// A candidate's personal data, sealed under its account's data key.
+#[derive(Debug, Clone)]
+pub struct SealedPersonal {
+    pub email: crate::Sealed,
+    pub name: crate::Sealed,
+    pub username: Option<crate::Sealed>,
+}
+
 /// The account's one event. `grace_login`: the first sign-in may pass
 /// without a second factor, as after a registration; without it the
 /// second factor is owed at once (setup at the first sign-in), as the
 /// guides ask of existing accounts.
-pub fn import(candidate: Candidate, account_id: Uuid, grace_login: bool) -> AccountEvent {
+/// `sealed` holds the candidate's email, name and user name sealed by
+/// the caller under the new account's data key (`crate::sealed`).
+pub fn import(candidate: Candidate, sealed: SealedPersonal, account_id: Uuid, grace_login: bool) -> AccountEvent {
     AccountEvent::Imported {
         account_id,
-        email: candidate.email,
-        name: candidate.name,
-        username: candidate.username,
+        email: sealed.email,
+        name: sealed.name,
+        username: sealed.username,
         password_hash: candidate.password_hash,
         locale: candidate.locale,
         created_at: candidate.created_at,
@@ -504,18 +514,20 @@ mod tests {
         use crate::retention::Retention;
         use crate::{Aggregate, EventCodec};
         let candidate = check_line(&line(r#","created_at":"2019-04-01T08:00:00Z""#), NOW).unwrap();
-        let event = import(candidate.clone(), Uuid::nil(), false);
+        let sealed = SealedPersonal {
+            email: crate::Sealed::from_ciphertext("aesgcm1:email".into()),
+            name: crate::Sealed::from_ciphertext("aesgcm1:name".into()),
+            username: None,
+        };
+        let event = import(candidate.clone(), sealed.clone(), Uuid::nil(), false);
         assert_eq!(event.retention(), Retention::Kept, "the account itself never expires");
         assert_eq!(crate::notice::notice_for_account_event(&event), None);
         let fold = |event| crate::account::Account::from_events(&[Recorded { version: 1, at: NOW, event }]);
         let account = fold(event);
-        assert_eq!(
-            (account.created_at, account.email.as_str()),
-            (Some(datetime!(2019-04-01 08:00 UTC)), "anna@example.de")
-        );
+        assert_eq!((account.created_at, &account.email), (Some(datetime!(2019-04-01 08:00 UTC)), &sealed.email));
         assert!(!account.first_login_without_second_factor, "the second factor is owed at once");
         let undated = Candidate { created_at: None, ..candidate };
-        let account = fold(import(undated, Uuid::nil(), true));
+        let account = fold(import(undated, sealed, Uuid::nil(), true));
         assert_eq!(account.created_at, Some(NOW), "without created_at: the import's time");
         assert!(account.first_login_without_second_factor, "--grace-login");
     }

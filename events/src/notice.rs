@@ -32,7 +32,8 @@ pub enum Notice {
         masked_phone: String,
     },
     AppPasswordCreated {
-        app: String,
+        /// Sealed (`crate::sealed`): the mail's sender opens it.
+        app: crate::Sealed,
     },
     /// The password was set anew through a reset link.
     PasswordReset,
@@ -67,7 +68,8 @@ pub enum Notice {
     /// The address was changed to `new`: to the old address (`Addressee::Previous`),
     /// which would otherwise never hear of it.
     EmailChanged {
-        new: String,
+        /// Sealed (`crate::sealed`): the mail's sender opens it.
+        new: crate::Sealed,
     },
 }
 
@@ -270,14 +272,21 @@ mod tests {
                 Notice::SmsRemoved { masked_phone: String::from("+49 ••1") },
             ),
             (
-                AccountEvent::AppPasswordCreated { app_password_id: ID, name: "Kalender".into(), hash: "h".into() },
-                Notice::AppPasswordCreated { app: "Kalender".into() },
+                AccountEvent::AppPasswordCreated {
+                    app_password_id: ID,
+                    name: crate::Sealed::from_ciphertext("Kalender".into()),
+                    hash: "h".into(),
+                },
+                Notice::AppPasswordCreated { app: crate::Sealed::from_ciphertext("Kalender".into()) },
             ),
             (AccountEvent::PasswordReset { token_id: ID, password_hash: "p".into() }, Notice::PasswordReset),
             (AccountEvent::PasswordChanged { password_hash: "p".into() }, Notice::PasswordChanged),
             (
-                AccountEvent::EmailChanged { token_id: ID, email: "neu@example.de".into() },
-                Notice::EmailChanged { new: "neu@example.de".into() },
+                AccountEvent::EmailChanged {
+                    token_id: ID,
+                    email: crate::Sealed::from_ciphertext("neu@example.de".into()),
+                },
+                Notice::EmailChanged { new: crate::Sealed::from_ciphertext("neu@example.de".into()) },
             ),
         ];
         for (event, notice) in told {
@@ -287,7 +296,10 @@ mod tests {
 
     #[test]
     fn only_an_address_change_goes_to_the_address_it_leaves() {
-        assert_eq!(Notice::EmailChanged { new: "n@example.de".into() }.addressee(), Addressee::Previous);
+        assert_eq!(
+            Notice::EmailChanged { new: crate::Sealed::from_ciphertext("n@example.de".into()) }.addressee(),
+            Addressee::Previous
+        );
         assert_eq!(Notice::PasswordChanged.addressee(), Addressee::Current);
         assert_eq!(Notice::EmailChangeLink { link: "l".into() }.addressee(), Addressee::Current);
     }
@@ -297,8 +309,8 @@ mod tests {
         let silent = [
             AccountEvent::Registered {
                 account_id: ID,
-                email: "a@example.de".into(),
-                name: "A".into(),
+                email: crate::Sealed::from_ciphertext("a@example.de".into()),
+                name: crate::Sealed::from_ciphertext("A".into()),
                 password_hash: "p".into(),
                 roles: vec![],
                 locale: Locale::De,
@@ -306,8 +318,8 @@ mod tests {
             },
             AccountEvent::Imported {
                 account_id: ID,
-                email: "a@example.de".into(),
-                name: "A".into(),
+                email: crate::Sealed::from_ciphertext("a@example.de".into()),
+                name: crate::Sealed::from_ciphertext("A".into()),
                 username: None,
                 password_hash: "p".into(),
                 locale: Locale::De,
@@ -342,7 +354,7 @@ mod tests {
             AccountEvent::EmailChangeRequested {
                 token_id: ID,
                 token_hash: "h".into(),
-                new_email: "neu@example.de".into(),
+                new_email: crate::Sealed::from_ciphertext("neu@example.de".into()),
                 expires_at: T,
             },
         ];

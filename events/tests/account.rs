@@ -36,8 +36,8 @@ impl Given {
             T0,
             AccountEvent::Registered {
                 account_id: Uuid::from_u128(1),
-                email: "anna@example.de".into(),
-                name: "Anna".into(),
+                email: events::Sealed::from_ciphertext("anna@example.de".into()),
+                name: events::Sealed::from_ciphertext("Anna".into()),
                 password_hash: "$argon2id$...".into(),
                 first_login_without_second_factor: roles.is_empty(),
                 roles,
@@ -930,7 +930,9 @@ mod app_passwords {
     }
 
     fn new<'a>(session_id: Uuid, id: Uuid, name: &'a str, hash: &str) -> NewAppPassword<'a> {
-        NewAppPassword { session_id, id, name, hash: hash.into() }
+        // Stands in for the caller's sealing: the event keeps what it is given.
+        let sealed_name = events::Sealed::from_ciphertext(format!("sealed:{}", name.trim()));
+        NewAppPassword { session_id, id, name, sealed_name, hash: hash.into() }
     }
 
     fn create(g: &mut Given, session: Uuid, name: &str, hash: &str) -> Result<Uuid, Refusal> {
@@ -950,8 +952,8 @@ mod app_passwords {
         let contacts = create(&mut g, session, "iPhone contacts", "hash-con").unwrap();
         let state = g.state();
         assert_eq!(
-            state.app_password_matching("hash-cal").map(|p| (p.id, p.name.as_str())),
-            Some((cal, "Thunderbird calendar"))
+            state.app_password_matching("hash-cal").map(|p| (p.id, p.name.as_stored())),
+            Some((cal, "sealed:Thunderbird calendar"))
         );
         assert_eq!(state.app_password_matching("hash-con").map(|p| p.id), Some(contacts));
         assert_eq!(state.app_password_matching("hash-other"), None);
@@ -1077,7 +1079,7 @@ mod password_forgotten {
             T0,
             vec![AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(50),
-                name: "cal".into(),
+                name: events::Sealed::from_ciphertext("cal".into()),
                 hash: "hc".into(),
             }],
         );
@@ -1192,7 +1194,7 @@ mod disabling {
             T0,
             AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(56),
-                name: "Cal".into(),
+                name: events::Sealed::from_ciphertext("Cal".into()),
                 hash: "ap".into(),
             },
         );
@@ -1240,7 +1242,7 @@ mod disabling {
         g.then(T0, d.events);
         let a = g.state();
         assert!(!a.is_disabled() && !a.session_active(session_id, T0));
-        assert_eq!(a.app_password_matching("ap").map(|p| p.name.as_str()), Some("Cal"));
+        assert_eq!(a.app_password_matching("ap").map(|p| p.name.as_stored()), Some("Cal"));
         assert!(matches!(login(&mut g, T0), Ok(LoginOutcome::Required { .. })), "the second factor is still owed");
     }
 
@@ -1306,16 +1308,18 @@ mod usernames {
             Ok(LoginOutcome::Authenticated { session, .. }) => session.session_id,
             other => panic!("{other:?}"),
         };
-        let d = g.state().choose_username(session_id, "Anna.M".into(), T0);
-        assert_eq!(d.events, vec![AccountEvent::UsernameChosen { username: "Anna.M".into() }]);
+        // Legacy values stand in for sealed ones: the decision never opens them.
+        let name = |n: &str| events::Sealed::legacy(n);
+        let d = g.state().choose_username(session_id, name("Anna.M"), false, T0);
+        assert_eq!(d.events, vec![AccountEvent::UsernameChosen { username: name("Anna.M") }]);
         g.then(T0, d.events);
-        assert_eq!(g.state().username.as_deref(), Some("Anna.M"));
-        assert_eq!(g.state().choose_username(session_id, "Anna.M".into(), T0).events, vec![]);
-        let d = g.state().choose_username(session_id, "anna.m".into(), T0);
+        assert_eq!(g.state().username, Some(name("Anna.M")));
+        assert_eq!(g.state().choose_username(session_id, name("Anna.M"), true, T0).events, vec![]);
+        let d = g.state().choose_username(session_id, name("anna.m"), false, T0);
         assert_eq!(d.events.len(), 1, "a change of case is kept");
         let ended = g.state().logout(session_id, T0);
         g.then(T0, ended.events);
-        let d = g.state().choose_username(session_id, "other".into(), T0);
+        let d = g.state().choose_username(session_id, name("other"), false, T0);
         assert_eq!((d.events, d.outcome), (vec![], Err(Refusal::Unauthorized)));
     }
 
@@ -1326,16 +1330,16 @@ mod usernames {
             T0,
             AccountEvent::Imported {
                 account_id: Uuid::from_u128(1),
-                email: "anna@example.de".into(),
-                name: "Anna".into(),
-                username: Some("anna.b".into()),
+                email: events::Sealed::legacy("anna@example.de"),
+                name: events::Sealed::legacy("Anna"),
+                username: Some(events::Sealed::legacy("anna.b")),
                 password_hash: "$2b$04$x".into(),
                 locale: Locale::De,
                 created_at: None,
                 first_login_without_second_factor: false,
             },
         );
-        assert_eq!(g.state().username.as_deref(), Some("anna.b"));
+        assert_eq!(g.state().username, Some(events::Sealed::legacy("anna.b")));
     }
 }
 
@@ -1363,7 +1367,7 @@ mod deletion {
             T0,
             AccountEvent::AppPasswordCreated {
                 app_password_id: Uuid::from_u128(56),
-                name: "Cal".into(),
+                name: events::Sealed::from_ciphertext("Cal".into()),
                 hash: "ap".into(),
             },
         );

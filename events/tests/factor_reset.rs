@@ -6,8 +6,8 @@ use events::Refusal;
 use events::account::{Account, AccountEvent, Auth, Locale, Method, Owed, Role};
 use events::codec::Recorded;
 use events::factor_reset::{
-    Approval, JointDecision, MatchFlags, QueueStatus, ResetEvent, ResetPolicy, ResetRequest, Staff, Status, Submission,
-    match_flags,
+    Approval, JointDecision, MatchFlags, OnFile, QueueStatus, ResetEvent, ResetPolicy, ResetRequest, Staff, Status,
+    Submission, match_flags,
 };
 use events::working_days::WorkCalendar;
 use time::macros::datetime;
@@ -35,8 +35,8 @@ fn owner_events() -> Vec<(OffsetDateTime, AccountEvent)> {
             T0,
             AccountEvent::Registered {
                 account_id: OWNER,
-                email: "anna.schmidt@example.de".into(),
-                name: "Anna Maria Schmidt".into(),
+                email: events::Sealed::from_ciphertext("anna.schmidt@example.de".into()),
+                name: events::Sealed::from_ciphertext("Anna Maria Schmidt".into()),
                 password_hash: "$argon2id$old".into(),
                 roles: vec![],
                 locale: Locale::De,
@@ -106,8 +106,8 @@ fn staff(id: Uuid, roles: Vec<Role>) -> Staff {
             T0,
             AccountEvent::Registered {
                 account_id: id,
-                email: format!("{id}@support.example"),
-                name: "Staff".into(),
+                email: events::Sealed::from_ciphertext(format!("{id}@support.example")),
+                name: events::Sealed::from_ciphertext("Staff".into()),
                 password_hash: "x".into(),
                 roles,
                 locale: Locale::En,
@@ -290,25 +290,20 @@ fn submitting_needs_privacy_consent() {
 
 #[test]
 fn match_flags_compare_the_form_with_the_account() {
-    let account = owner();
-    let all = match_flags(
-        "anna",
-        "SCHMIDT",
-        Some("+4915112345678"),
-        Some("anna.schmidt@example.de"),
-        &account,
-        Some("+4915112345678"),
-    );
+    // What the account holds, opened (the account keeps it sealed).
+    let on_file = |phone| OnFile { name: "Anna Maria Schmidt", email: "anna.schmidt@example.de", phone };
+    let with_phone = on_file(Some("+4915112345678"));
+    let all = match_flags("anna", "SCHMIDT", Some("+4915112345678"), Some("anna.schmidt@example.de"), &with_phone);
     assert_eq!(all, MatchFlags { first_name: true, last_name: true, phone: Some(true), email: true });
-    let two_first_names = match_flags("Anna  Maria", "Schmidt", None, None, &account, Some("+4915112345678"));
+    let two_first_names = match_flags("Anna  Maria", "Schmidt", None, None, &with_phone);
     assert_eq!(two_first_names, MatchFlags { first_name: true, last_name: true, phone: Some(false), email: false });
-    let other_phone = match_flags("Anna", "Schmidt", Some("+4915100000000"), None, &account, Some("+4915112345678"));
+    let other_phone = match_flags("Anna", "Schmidt", Some("+4915100000000"), None, &with_phone);
     assert_eq!(other_phone.phone, Some(false), "a number on file that differs");
     // Without a number on file nothing can match or differ: not known.
-    let none = match_flags("Maria", "Anna", Some("+4915100000000"), Some("other@example.de"), &account, None);
+    let none = match_flags("Maria", "Anna", Some("+4915100000000"), Some("other@example.de"), &on_file(None));
     assert_eq!(none, MatchFlags::default());
     assert_eq!(none.phone, None);
-    assert_eq!(match_flags("", "", None, None, &account, None), MatchFlags::default());
+    assert_eq!(match_flags("", "", None, None, &on_file(None)), MatchFlags::default());
 }
 
 #[test]
@@ -385,7 +380,7 @@ fn approval_revokes_every_app_password_of_the_account() {
         T0,
         AccountEvent::AppPasswordCreated {
             app_password_id: Uuid::from_u128(50),
-            name: "cal".into(),
+            name: events::Sealed::from_ciphertext("cal".into()),
             hash: "hc".into(),
         },
     ));
@@ -472,8 +467,8 @@ fn a_decision_against_another_account_is_refused() {
         T0,
         AccountEvent::Registered {
             account_id: Uuid::from_u128(2000),
-            email: "x@example.de".into(),
-            name: "X".into(),
+            email: events::Sealed::from_ciphertext("x@example.de".into()),
+            name: events::Sealed::from_ciphertext("X".into()),
             password_hash: "x".into(),
             roles: vec![],
             locale: Locale::En,
@@ -565,6 +560,6 @@ fn second_factors_reset_leaves_the_password_and_other_history_alone() {
     g.then(T0, g.request().approve(&g.account(), &alice(), "ok".into(), &ONE)).unwrap();
     let account = g.account();
     assert_eq!(account.password_hash, "$argon2id$old");
-    assert_eq!(account.email, "anna.schmidt@example.de");
+    assert_eq!(account.email, events::Sealed::from_ciphertext("anna.schmidt@example.de".into()));
     assert_eq!(account.methods(), Vec::<Method>::new());
 }

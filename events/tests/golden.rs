@@ -24,8 +24,14 @@ const ACCOUNT_V1: &str = "account_v1.json";
 /// Every account event type as the code of December 2026 wrote it, kept
 /// unchanged (up to `email_changed`, before `account_deleted`).
 const ACCOUNT_V2: &str = "account_v2.json";
+/// Every account event type before personal data was sealed, kept
+/// unchanged: email, name, user name and app-password names in plaintext.
+const ACCOUNT_V3: &str = "account_v3.json";
 /// Every account event type as today's code writes it.
-const ACCOUNT_TODAY: &str = "account_v3.json";
+const ACCOUNT_TODAY: &str = "account_v4.json";
+/// The event types whose personal data is sealed from schema 2 on.
+const SEALED_TYPES: [&str; 6] =
+    ["registered", "imported", "app_password_created", "username_chosen", "email_change_requested", "email_changed"];
 
 #[test]
 fn account_events_of_schema_1_still_load_and_unchanged_types_encode_the_same() {
@@ -73,10 +79,61 @@ fn account_events_of_today_load_and_encode_exactly_as_stored() {
 }
 
 #[test]
-fn account_events_of_the_second_golden_file_load_and_encode_exactly_as_stored() {
-    for record in golden(ACCOUNT_V2) {
+fn account_events_of_the_second_and_third_golden_files_load_and_unchanged_types_encode_the_same() {
+    for record in golden(ACCOUNT_V2).into_iter().chain(golden(ACCOUNT_V3)) {
         let event = AccountEvent::decode(&record).unwrap_or_else(|e| panic!("{}: {e}", record.event_type));
-        assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
+        if SEALED_TYPES.contains(&record.event_type.as_str()) {
+            assert_eq!(record.schema_version, 1, "{}", record.event_type);
+        } else {
+            assert_eq!(event.encode(), record, "{} re-encodes differently", record.event_type);
+        }
+    }
+}
+
+#[test]
+fn plaintext_personal_data_of_schema_1_is_upcast_as_legacy_and_written_again_sealed_as_schema_2() {
+    use events::sealed::Content;
+    let upcast: Vec<AccountEvent> = golden(ACCOUNT_V3)
+        .iter()
+        .filter(|r| SEALED_TYPES.contains(&r.event_type.as_str()))
+        .map(|r| AccountEvent::decode(r).unwrap())
+        .collect();
+    let [
+        AccountEvent::Registered { email, name, .. },
+        AccountEvent::Imported { email: imported_email, username: Some(username), .. },
+        AccountEvent::AppPasswordCreated { name: app, .. },
+        AccountEvent::UsernameChosen { username: chosen },
+        AccountEvent::EmailChangeRequested { new_email, .. },
+        AccountEvent::EmailChanged { email: changed, .. },
+    ] = &upcast[..]
+    else {
+        panic!("{upcast:?}")
+    };
+    assert_eq!(email.content(), Content::Legacy("anna@example.de"));
+    assert_eq!(name.content(), Content::Legacy("Anna"));
+    assert_eq!(imported_email.content(), Content::Legacy("bernd@example.de"));
+    assert_eq!(username.content(), Content::Legacy("bernd.b"));
+    assert_eq!(app.content(), Content::Legacy("Thunderbird calendar"));
+    assert_eq!(chosen.content(), Content::Legacy("Anna.M"));
+    assert_eq!(new_email.content(), Content::Legacy("erika.neu@example.de"));
+    assert_eq!(changed.content(), Content::Legacy("erika.neu@example.de"));
+    // The fold keeps them as they are: an old account opens without a key.
+    let recorded = Recorded { version: 1, at: AT, event: upcast[0].clone() };
+    assert_eq!(Account::from_events([&recorded]).email, *email);
+    // Today's events hold ciphertext only.
+    for record in golden(ACCOUNT_TODAY).into_iter().filter(|r| SEALED_TYPES.contains(&r.event_type.as_str())) {
+        assert_eq!(record.schema_version, 2);
+        for field in ["email", "name", "username", "new_email"] {
+            if let Some(value) = record.payload.get(field) {
+                assert!(value.as_str().is_some_and(|v| v.starts_with("aesgcm1:")), "{} {field}", record.event_type);
+            }
+        }
+        let (AccountEvent::Registered { email, .. } | AccountEvent::Imported { email, .. }) =
+            AccountEvent::decode(&record).unwrap()
+        else {
+            continue;
+        };
+        assert!(matches!(email.content(), Content::Sealed(_)));
     }
 }
 

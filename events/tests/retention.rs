@@ -47,8 +47,8 @@ impl Life {
         };
         let registered = events::account::register(events::account::Registration {
             account_id: Uuid::from_u128(1),
-            email: "anna@example.de".into(),
-            name: "Anna".into(),
+            email: events::Sealed::from_ciphertext("anna@example.de".into()),
+            name: events::Sealed::from_ciphertext("Anna".into()),
             password_hash: "$argon2id$...".into(),
             roles: Vec::new(),
             locale: Locale::De,

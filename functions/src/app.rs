@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::crypto::ServerSecret;
 use crate::http::{Request, request};
 use crate::password::Passwords;
+use crate::personal_data::PersonalKeys;
 use crate::ports::clock::Clock;
 use crate::ports::keys::KeyRing;
 use crate::ports::mail::Mailer;
@@ -31,6 +32,9 @@ pub struct App {
     pub settings: Settings,
     /// The local outbox, present only on the embedded backend.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// The accounts' data keys (`crate::personal_data`), shared with the
+    /// projector so the key-encryption key is opened once per process.
+    pub personal: Arc<PersonalKeys>,
 }
 
 /// What every handler knows about its request.

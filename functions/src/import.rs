@@ -222,15 +222,20 @@ async fn write_batch(
             None => open.push((line_no, candidate)),
         }
     }
-    let accounts: Vec<(usize, Uuid, AccountEvent, Vec<Claim>, String)> = open
-        .into_iter()
-        .map(|(line_no, candidate)| {
-            let account_id = Uuid::new_v4();
-            let claims = claims_of(app, &candidate, account_id);
-            let email = candidate.email.clone();
-            (line_no, account_id, rules::import(candidate, account_id, options.grace_login), claims, email)
-        })
-        .collect();
+    let mut accounts: Vec<(usize, Uuid, AccountEvent, Vec<Claim>, String)> = Vec::with_capacity(open.len());
+    for (line_no, candidate) in open {
+        let account_id = Uuid::new_v4();
+        let claims = claims_of(app, &candidate, account_id);
+        let email = candidate.email.clone();
+        let sealed = seal_personal(app, account_id, &candidate).await.map_err(store)?;
+        accounts.push((
+            line_no,
+            account_id,
+            rules::import(candidate, sealed, account_id, options.grace_login),
+            claims,
+            email,
+        ));
+    }
     if accounts.is_empty() {
         return Ok(outcomes);
     }
@@ -295,6 +300,26 @@ async fn write_batch(
         outcomes.push((*line_no, outcome));
     }
     Ok(outcomes)
+}
+
+/// The account's own data key (stored first) and its email, name and user
+/// name sealed under it (`personal_data`). A line refused later leaves an
+/// unused key behind, never sealed data without one.
+async fn seal_personal(
+    app: &App,
+    account_id: Uuid,
+    candidate: &Candidate,
+) -> Result<rules::SealedPersonal, StoreError> {
+    let key = with_retries(|| app.personal.create(account_id)).await?;
+    let username = match &candidate.username {
+        Some(username) => Some(key.seal(username).await?),
+        None => None,
+    };
+    Ok(rules::SealedPersonal {
+        email: key.seal(&candidate.email).await?,
+        name: key.seal(&candidate.name).await?,
+        username,
+    })
 }
 
 /// The claims an imported account takes with its stream: its email's

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod oidc_clients;
 pub mod password;
+pub mod personal_data;
 pub mod portal;
 pub mod ports;
 pub mod projector;

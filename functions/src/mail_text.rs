@@ -5,6 +5,8 @@
 use events::account::{Account, Locale};
 use events::notice::{Notice, NoticeKind};
 
+use crate::personal_data::{AccountKey, open_or_empty};
+use crate::ports::store::StoreError;
 use crate::settings::Settings;
 use events::factor_reset::RequestNumber;
 
@@ -182,17 +184,24 @@ const TEMPLATES: [Template; 15] = [
     },
 ];
 
-/// Subject and body of `notice` to `account`, in its language.
-pub fn render(notice: &Notice, account: &Account, settings: &Settings) -> (String, String) {
+/// Subject and body of `notice` to `account`, in its language. `key`: the
+/// account's data key, which opens the name and an app password's name
+/// (`personal_data`); without it they are left empty.
+pub fn render(
+    notice: &Notice,
+    account: &Account,
+    key: Option<&AccountKey>,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
     let kind = notice.kind();
     let template = TEMPLATES.iter().find(|t| t.kind == kind).expect("every notice has a template");
     let (subject, body) = if account.locale == Locale::De { template.de } else { template.en };
-    let values = values(notice, account, settings);
+    let values = values(notice, account, key, settings)?;
     let mut body = fill(body, &values);
     if let Some(contacts) = settings.brand.contacts().filter(|_| RESET_MAILS.contains(&kind)) {
         body.push_str(&contact_line(account.locale, &contacts));
     }
-    (fill(subject, &values), body)
+    Ok((fill(subject, &values), body))
 }
 
 /// The mails about a password or second-factor reset, the moments a person
@@ -213,20 +222,35 @@ fn contact_line(locale: Locale, contacts: &str) -> String {
 /// The email with a password-reset link. Sent by the `forgot` handler
 /// itself, not by the projection: the link holds the token, which never
 /// enters an event. `link` is built from `PORTAL_PUBLIC_URL`.
-pub fn password_reset_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
-    render(&Notice::PasswordResetLink { link: link.to_owned() }, account, settings)
+pub fn password_reset_link(
+    account: &Account,
+    key: Option<&AccountKey>,
+    link: &str,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
+    render(&Notice::PasswordResetLink { link: link.to_owned() }, account, key, settings)
 }
 
 /// The email with the link that confirms a new address, to that address;
 /// sent by the handler for the same reason as `password_reset_link`.
-pub fn email_change_link(account: &Account, link: &str, settings: &Settings) -> (String, String) {
-    render(&Notice::EmailChangeLink { link: link.to_owned() }, account, settings)
+pub fn email_change_link(
+    account: &Account,
+    key: Option<&AccountKey>,
+    link: &str,
+    settings: &Settings,
+) -> Result<(String, String), StoreError> {
+    render(&Notice::EmailChangeLink { link: link.to_owned() }, account, key, settings)
 }
 
 /// What each placeholder stands for in `notice`'s texts to `account`.
-fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'static str, String)> {
-    let mut values =
-        vec![("issuer", settings.issuer.clone()), ("name", account.name.clone()), ("url", settings.public_url.clone())];
+fn values(
+    notice: &Notice,
+    account: &Account,
+    key: Option<&AccountKey>,
+    settings: &Settings,
+) -> Result<Vec<(&'static str, String)>, StoreError> {
+    let name = open_or_empty(key, &account.name)?;
+    let mut values = vec![("issuer", settings.issuer.clone()), ("name", name), ("url", settings.public_url.clone())];
     let local = |due: &Option<time::OffsetDateTime>| due.map(|d| settings.calendar.local_text(d)).unwrap_or_default();
     match notice {
         Notice::RecoveryCodeUsed => values.push(("left", account.recovery_codes_remaining().to_string())),
@@ -236,7 +260,7 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
         Notice::SmsReplaced { masked_phone, old } => {
             values.extend([("masked_phone", masked_phone.clone()), ("old", old.clone())])
         }
-        Notice::AppPasswordCreated { app } => values.push(("app", app.clone())),
+        Notice::AppPasswordCreated { app } => values.push(("app", open_or_empty(key, app)?)),
         Notice::PasswordResetLink { link } | Notice::EmailChangeLink { link } => values.push(("link", link.clone())),
         Notice::ResetSubmitted { id, due } | Notice::ResetOverdue { id, due } => {
             values.extend([("id", number(id)), ("due", local(due))])
@@ -244,9 +268,9 @@ fn values(notice: &Notice, account: &Account, settings: &Settings) -> Vec<(&'sta
         Notice::ResetApproved { id } => values.push(("id", number(id))),
         Notice::ResetRejected { id, reason } => values.extend([("id", number(id)), ("reason", reason.clone())]),
         Notice::TotpActivated | Notice::PasswordReset | Notice::PasswordChanged => {}
-        Notice::EmailChanged { new } => values.push(("new", new.clone())),
+        Notice::EmailChanged { new } => values.push(("new", open_or_empty(key, new)?)),
     }
-    values
+    Ok(values)
 }
 
 /// A request as the owner reads it out on the phone.
@@ -304,7 +328,9 @@ mod tests {
     fn account(locale: Locale) -> Account {
         let used = vec![true, false, true, false, false, false, false, false, false, false];
         let recovery = RecoverySet { set_id: Uuid::nil(), hashes: vec![String::new(); 10], used };
-        Account { name: "Erika {issuer} Mustermann".into(), locale, recovery: Some(recovery), ..Account::default() }
+        // Legacy (plaintext) values open without a key.
+        let name = events::Sealed::legacy("Erika {issuer} Mustermann");
+        Account { name, locale, recovery: Some(recovery), ..Account::default() }
     }
 
     fn rendered(locale: Locale) -> Vec<(&'static str, (String, String))> {
@@ -321,7 +347,10 @@ mod tests {
             ("sms_activated", Notice::SmsActivated { masked_phone: masked_phone.clone() }),
             ("sms_replaced", Notice::SmsReplaced { masked_phone: masked_phone.clone(), old }),
             ("sms_removed", Notice::SmsRemoved { masked_phone }),
-            ("app_password_created", Notice::AppPasswordCreated { app: "Kalender {name} „Büro“".into() }),
+            (
+                "app_password_created",
+                Notice::AppPasswordCreated { app: events::Sealed::legacy("Kalender {name} „Büro“") },
+            ),
             ("password_reset", Notice::PasswordReset),
             ("password_reset_link", Notice::PasswordResetLink { link }),
             ("reset_submitted", Notice::ResetSubmitted { id, due }),
@@ -334,10 +363,10 @@ mod tests {
                 "email_change_link",
                 Notice::EmailChangeLink { link: "https://portal.example/confirm-email?token=abc{name}".into() },
             ),
-            ("email_changed", Notice::EmailChanged { new: "erika.{name}@example.de".into() }),
+            ("email_changed", Notice::EmailChanged { new: events::Sealed::legacy("erika.{name}@example.de") }),
         ]
         .into_iter()
-        .map(|(label, notice)| (label, render(&notice, &a, &s)))
+        .map(|(label, notice)| (label, render(&notice, &a, None, &s).unwrap()))
         .collect()
     }
 
@@ -368,9 +397,11 @@ mod tests {
         without.brand = crate::brand::Brand::default();
         let a = account(Locale::En);
         let link = Notice::PasswordResetLink { link: "https://portal.example/#reset=x".into() };
-        assert!(render(&link, &a, &with).1.ends_with("support at hilfe@portal.example, +49 30 1234-567.\n"));
-        assert!(!render(&link, &a, &without).1.contains("Questions?"));
-        assert!(!render(&Notice::TotpActivated, &a, &with).1.contains("hilfe@portal.example"));
+        assert!(
+            render(&link, &a, None, &with).unwrap().1.ends_with("support at hilfe@portal.example, +49 30 1234-567.\n")
+        );
+        assert!(!render(&link, &a, None, &without).unwrap().1.contains("Questions?"));
+        assert!(!render(&Notice::TotpActivated, &a, None, &with).unwrap().1.contains("hilfe@portal.example"));
     }
 
     #[test]

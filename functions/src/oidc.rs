@@ -225,7 +225,7 @@ pub async fn token_response(
     if let Some(nonce) = &grant.nonce {
         id["nonce"] = json!(nonce);
     }
-    add_profile_claims(&mut id, grant, account);
+    add_profile_claims(app, &mut id, grant, account).await?;
     let access_token = jwt::encode(&*app.signer, Typ::AccessToken, &access).await?;
     let id_token = jwt::encode(&*app.signer, Typ::Jwt, &id).await?;
     let mut body = json!({
@@ -241,17 +241,30 @@ pub async fn token_response(
 /// `email`/`email_verified` with scope `email`, `name` with `profile`.
 /// The portal does not verify addresses at registration, so
 /// `email_verified` is false.
-pub fn add_profile_claims(claims: &mut Value, grant: &Grant, account: &Account) {
-    if grant.scope.iter().any(|s| s == "email") {
-        claims["email"] = json!(account.email);
+/// Opened from the account's sealed data (`personal_data`) only when a
+/// scope asks for them: a grant without them costs no read of the key.
+pub async fn add_profile_claims(
+    app: &App,
+    claims: &mut Value,
+    grant: &Grant,
+    account: &Account,
+) -> Result<(), ApiError> {
+    let (email, profile) = (grant.scope.iter().any(|s| s == "email"), grant.scope.iter().any(|s| s == "profile"));
+    if !email && !profile {
+        return Ok(());
+    }
+    let Some(person) = app.personal.person(account).await? else { return Ok(()) };
+    if email {
+        claims["email"] = json!(person.email);
         claims["email_verified"] = json!(false);
     }
-    if grant.scope.iter().any(|s| s == "profile") {
-        claims["name"] = json!(account.name);
+    if profile {
+        claims["name"] = json!(person.name);
         if let Some(username) = &account.username {
-            claims["preferred_username"] = json!(username);
+            claims["preferred_username"] = json!(app.personal.open_value(account.id, username).await?);
         }
     }
+    Ok(())
 }
 
 /// The JSON page-less answer for a request that must not be redirected

@@ -7,7 +7,7 @@
 //! takes the new one (`Claim::release`), so the old name is free for others
 //! at once and never signs in again.
 
-use events::account::{self, Account};
+use events::account;
 use events::username;
 use uuid::Uuid;
 
@@ -40,23 +40,23 @@ impl App {
     /// (said before any password is hashed); a race is settled by the
     /// append, which takes the claim atomically or fails (`taken()`).
     pub async fn new_username_claims(&self, account_id: Uuid, name: &str) -> Result<Vec<Claim>, ApiError> {
-        self.username_claims(&Account::default(), account_id, name).await
+        self.username_claims(None, account_id, name).await
     }
 
-    /// The claims for `account` (holding `before`'s name, if any) to hold
-    /// `name` (a checked name) instead: the new name's, unless the account
-    /// holds it already (a change of case), and the release of the old
-    /// one's when it is another name. 409 when another account holds the
-    /// new name.
+    /// The claims for the account `account_id` (holding the name `before`,
+    /// opened, if any) to hold `name` (a checked name) instead: the new
+    /// name's, unless the account holds it already (a change of case), and
+    /// the release of the old one's when it is another name. 409 when
+    /// another account holds the new name.
     pub async fn username_claims(
         &self,
-        before: &Account,
+        before: Option<&str>,
         account_id: Uuid,
         name: &str,
     ) -> Result<Vec<Claim>, ApiError> {
         let key = self.username_key(name).ok_or_else(|| ApiError::invalid_request("The user name is not valid."))?;
         let owner = account::stream_id(account_id);
-        let old = before.username.as_deref().and_then(|old| self.username_key(old));
+        let old = before.and_then(|old| self.username_key(old));
         if old.as_deref() == Some(key.as_str()) {
             return Ok(vec![]);
         }
@@ -68,10 +68,11 @@ impl App {
         Ok(claims)
     }
 
-    /// The release of `account`'s user name's claim, held by `owner` (its
-    /// stream), when it has a name: what its deletion gives back.
-    pub fn username_release(&self, account: &Account, owner: String) -> Option<Claim> {
-        let key = self.username_key(account.username.as_deref()?)?;
+    /// The release of an account's user name's claim (`username`, opened),
+    /// held by `owner` (its stream), when it has a name: what its deletion
+    /// gives back.
+    pub fn username_release(&self, username: Option<&str>, owner: String) -> Option<Claim> {
+        let key = self.username_key(username?)?;
         Some(Claim::release(key, owner))
     }
 

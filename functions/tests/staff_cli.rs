@@ -53,7 +53,8 @@ async fn staff_add_creates_a_support_account_on_the_embedded_backend() {
     .unwrap();
     let account = embedded.app.load_account(id).await.unwrap();
     assert!(account.has_role(Role::Support));
-    assert_eq!(account.email, "sam@portal.example");
+    let opened = embedded.app.personal.open_value(id, &account.email).await.unwrap();
+    assert_eq!(opened.as_deref(), Some("sam@portal.example"), "sealed under the account's key");
     assert!(!account.first_login_without_second_factor);
     assert_eq!(embedded.app.account_for_email("kim@portal.example").await.unwrap(), None);
     let _ = std::fs::remove_dir_all(&dir);

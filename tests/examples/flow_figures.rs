@@ -89,10 +89,46 @@ async fn main() {
             "kms_calls": last.calls.kms, "ses_calls": last.calls.ses, "sns_calls": last.calls.sns, "events": events,
         }));
     }
+    sealing_costs(&p).await;
     if let Some(path) = json_file {
         let doc = serde_json::json!({"backend": backend, "passes": passes, "requests": json});
         std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).expect("the json file");
     }
+}
+
+/// What sealing personal data costs (`functions::personal_data`), apart
+/// from the flows: sealing and opening one value under an open data key
+/// (AES-256-GCM, CPU only), and getting an account's data key (one
+/// consistent read of the state store and the KEK's unwrap; the KEK itself
+/// is opened once per process). Wall time in this one-threaded process.
+async fn sealing_costs(p: &TestPortal) {
+    const N: u32 = 2000;
+    const READS: u32 = 50;
+    let id = uuid::Uuid::new_v4();
+    let key = p.app.personal.create(id).await.expect("a data key");
+    let value = "anna.muster@example.de";
+    let started = std::time::Instant::now();
+    let mut sealed = events::Sealed::default();
+    for _ in 0..N {
+        sealed = key.seal(value).await.expect("sealed");
+    }
+    let seal = started.elapsed() / N;
+    let started = std::time::Instant::now();
+    for _ in 0..N {
+        assert_eq!(functions::personal_data::open(Some(&key), &sealed).unwrap().as_deref(), Some(value));
+    }
+    let open = started.elapsed() / N;
+    let started = std::time::Instant::now();
+    for _ in 0..READS {
+        p.app.personal.open(id).await.expect("read").expect("the key");
+    }
+    let read_key = started.elapsed() / READS;
+    println!("sealing personal data (wall time per operation):");
+    println!("  seal one value {:.4} ms, open one value {:.4} ms (AES-256-GCM)", ms(seal), ms(open));
+    println!(
+        "  get an account's data key {:.3} ms (one consistent read + the KEK's unwrap; no KMS call)",
+        ms(read_key)
+    );
 }
 
 fn num_cpus() -> usize {

@@ -168,6 +168,16 @@ pub async fn delete_expired(aws: &Aws, now: time::OffsetDateTime) -> usize {
     deleted
 }
 
+/// Every item of every table the portal has (events and state), as text:
+/// what a scan for plaintext reads.
+pub async fn all_tables_text(aws: &Aws) -> String {
+    let mut text = String::new();
+    for table in [&aws.resources.events_table, &aws.resources.state_table] {
+        text.extend(scan(table).await.iter().map(|i| format!("{i:?}\n")));
+    }
+    text
+}
+
 pub async fn views_text(aws: &Aws) -> String {
     scan(&aws.resources.state_table).await.iter().map(|i| format!("{i:?}\n")).collect()
 }

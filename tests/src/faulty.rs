@@ -68,6 +68,10 @@ impl EventStore for FaultyStore {
         self.inner.drop_snapshots(stream).await
     }
 
+    async fn redact(&self, stream: &str, version: u64, record: &events::EventRecord) -> Result<(), StoreError> {
+        self.inner.redact(stream, version, record).await
+    }
+
     async fn append_all(
         &self,
         appends: &[StreamAppend<'_>],

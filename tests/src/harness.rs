@@ -180,6 +180,7 @@ impl TestPortal {
             passwords,
             settings: old.settings.clone(),
             outbox: old.outbox.clone(),
+            personal: old.personal.clone(),
         };
         let app = Arc::new(app);
         let backend = match &self.backend {
@@ -462,6 +463,15 @@ impl TestPortal {
         text
     }
 
+    /// Every DynamoDB table's items as text (AWS only): the scan for
+    /// plaintext personal data.
+    pub async fn all_tables_text(&self) -> String {
+        match &self.backend {
+            Backend::Aws(aws) => aws_tables::all_tables_text(aws).await,
+            Backend::Embedded(_) => panic!("the embedded backend is scanned as its file"),
+        }
+    }
+
     /// A support staff member with an authenticator, signed in: (session,
     /// account id). Made the way `portal staff add` makes one (the role
     /// in the registration), then the forced setup of the first login.
@@ -479,10 +489,11 @@ impl TestPortal {
         use events::account::{self, Locale, Registration};
         use functions::ports::store::{Claim, Meta};
         let id = uuid::Uuid::new_v4();
+        let key = self.app.personal.create(id).await.unwrap();
         let registered = account::register(Registration {
             account_id: id,
-            email: email.to_owned(),
-            name: name.to_owned(),
+            email: key.seal(email).await.unwrap(),
+            name: key.seal(name).await.unwrap(),
             password_hash: self.app.passwords.hash(PASSWORD),
             roles,
             locale: Locale::En,

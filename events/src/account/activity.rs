@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::event::{AccountEvent, AppPasswordsRevokedReason, Method, SessionEndReason};
 use super::state::{Account, AccountPolicy};
 use crate::codec::Recorded;
+use crate::sealed::Sealed;
 
 /// What a lock held back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,21 +70,22 @@ pub enum Activity {
     RecoveryCodesIssued,
     PasswordResetRequested,
     PasswordReset,
+    /// Names are sealed (`crate::sealed`): the handler opens them.
     AppPasswordCreated {
         app_password_id: Uuid,
-        name: String,
+        name: Sealed,
     },
     /// The last recorded use of an app password (kept beside the log, at
     /// most every few minutes: see `ports::state`).
     AppPasswordUsed {
         app_password_id: Uuid,
-        name: String,
+        name: Sealed,
     },
     AppPasswordRevoked {
         app_password_id: Uuid,
         /// `None` when its creation is no longer on record.
         #[serde(skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
+        name: Option<Sealed>,
     },
     AppPasswordsRevoked {
         reason: AppPasswordsRevokedReason,
@@ -93,9 +95,10 @@ pub enum Activity {
     /// Support approved it: every second factor was removed.
     ResetApproved,
     ResetRejected,
-    /// A user name was chosen (or changed) to sign in with.
+    /// A user name was chosen (or changed) to sign in with. Sealed: the
+    /// handler opens it.
     UsernameChosen {
-        username: String,
+        username: Sealed,
     },
     /// The password was changed in the settings (with the current one).
     PasswordChanged,

@@ -74,7 +74,11 @@ pub fn validate_name(name: &str) -> Result<String, Refusal> {
 pub struct NewAppPassword<'a> {
     pub session_id: Uuid,
     pub id: Uuid,
+    /// As typed (checked here).
     pub name: &'a str,
+    /// The checked name (`validate_name`) sealed by the caller under the
+    /// account's data key: what the event keeps.
+    pub sealed_name: crate::Sealed,
     pub hash: String,
 }
 
@@ -82,7 +86,7 @@ pub struct NewAppPassword<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppPassword {
     pub id: Uuid,
-    pub name: String,
+    pub name: crate::Sealed,
     /// Keyed hash (HMAC-SHA256, hex) of the normalised password.
     pub hash: String,
     pub created_at: OffsetDateTime,
@@ -103,7 +107,7 @@ impl Account {
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> Decision<String> {
-        let NewAppPassword { session_id, id, name, hash } = new;
+        let NewAppPassword { session_id, id, name, sealed_name, hash } = new;
         if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
         }
@@ -120,7 +124,7 @@ impl Account {
             Ok(accepted) => Vec::from_iter(accepted),
             Err(decision) => return decision,
         };
-        events.push(AccountEvent::AppPasswordCreated { app_password_id: id, name: name.clone(), hash });
+        events.push(AccountEvent::AppPasswordCreated { app_password_id: id, name: sealed_name, hash });
         Decision { events, outcome: Ok(name) }
     }
 

@@ -135,8 +135,9 @@ impl NewRecoveryCodes {
 
 pub struct Registration {
     pub account_id: Uuid,
-    pub email: String,
-    pub name: String,
+    /// Sealed by the caller under the new account's data key.
+    pub email: crate::Sealed,
+    pub name: crate::Sealed,
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub locale: Locale,
@@ -562,12 +563,20 @@ impl Account {
     /// `username::check`; its claim (one account per name, whatever its
     /// case) is the store's, written in the same append by the caller. The
     /// very name again (same case) changes nothing; a change of case alone
-    /// is a new choice under the same claim.
-    pub fn choose_username(&self, session_id: Uuid, username: String, now: OffsetDateTime) -> Decision<()> {
+    /// is a new choice under the same claim. `username` is sealed by the
+    /// caller, who opened the current one to tell whether it is the same
+    /// (`unchanged`).
+    pub fn choose_username(
+        &self,
+        session_id: Uuid,
+        username: crate::Sealed,
+        unchanged: bool,
+        now: OffsetDateTime,
+    ) -> Decision<()> {
         if let Err(refusal) = self.authorize(&Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
         }
-        if self.username.as_deref() == Some(username.as_str()) {
+        if unchanged {
             return Decision::ok(vec![], ());
         }
         Decision::ok(vec![AccountEvent::UsernameChosen { username }], ())

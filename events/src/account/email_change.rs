@@ -23,20 +23,23 @@ use crate::Refusal;
 /// The contract of the link, as the password-reset link's: one hour.
 pub const LINK_TTL: Duration = Duration::HOUR;
 
-/// A new link for the new address (normalised): its id and the keyed hash
-/// of the token the caller made and will email.
+/// A new link for the new address (normalised, sealed by the caller): its
+/// id and the keyed hash of the token the caller made and will email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailLink {
-    pub new_email: String,
+    pub new_email: crate::Sealed,
+    /// The caller opened the account's address: the new one is the same.
+    pub is_current: bool,
     pub token_id: Uuid,
     pub token_hash: String,
 }
 
-/// The address change that the link carried out.
+/// The address change that the link carried out (sealed: the caller
+/// opens them to move the claims).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailMoved {
-    pub old: String,
-    pub new: String,
+    pub old: crate::Sealed,
+    pub new: crate::Sealed,
 }
 
 impl Account {
@@ -55,7 +58,7 @@ impl Account {
         if let Err(refusal) = self.authorize(&super::Auth::Session { session_id }, now) {
             return Decision::refuse(refusal);
         }
-        if link.new_email == self.email {
+        if link.is_current {
             return Decision::refuse(Refusal::InvalidRequest("This is already the account's email address.".into()));
         }
         let mut events = match self.credential_step_up(session_id, proof, now, policy) {

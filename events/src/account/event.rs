@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::codec::{CodecError, EventCodec};
 use crate::retention::Retention;
+use crate::sealed::{Sealed, upcast_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,10 +108,13 @@ pub enum SmsPurpose {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum AccountEvent {
+    /// Schema 2: email and name sealed under the account's data key
+    /// (`crate::sealed`); schema 1 held them in plaintext.
     Registered {
         account_id: Uuid,
-        email: String,
-        name: String,
+        /// Normalised.
+        email: Sealed,
+        name: Sealed,
         /// argon2id PHC string.
         password_hash: String,
         roles: Vec<Role>,
@@ -128,12 +132,15 @@ pub enum AccountEvent {
     /// the old system's format, verified once and rehashed to argon2id at
     /// the first sign-in (`PasswordRehashed`). Sends no mail: the people
     /// did nothing, and the operator tells them in their own words.
+    ///
+    /// Schema 2: email, name and user name sealed under the account's data
+    /// key; schema 1 held them in plaintext.
     Imported {
         account_id: Uuid,
-        email: String,
-        name: String,
+        email: Sealed,
+        name: Sealed,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        username: Option<String>,
+        username: Option<Sealed>,
         /// bcrypt, PBKDF2-SHA256 (Django, Werkzeug), Werkzeug's scrypt or
         /// an argon2 PHC string (`import::LegacyHash`).
         password_hash: String,
@@ -242,10 +249,11 @@ pub enum AccountEvent {
         masked_phone: String,
     },
     /// An app password for a CalDAV/CardDAV client; the password itself
-    /// was shown once and is kept only as a keyed hash.
+    /// was shown once and is kept only as a keyed hash. Schema 2: the name
+    /// the person typed is sealed under the account's data key.
     AppPasswordCreated {
         app_password_id: Uuid,
-        name: String,
+        name: Sealed,
         /// Keyed hash (HMAC-SHA256) of the normalised password, hex.
         hash: String,
     },
@@ -310,8 +318,10 @@ pub enum AccountEvent {
     /// in with besides the email; it replaces any earlier one. Its claim
     /// (`App::username_claim`, of `username::normalize`) is taken in the same
     /// append, and the earlier name's released.
+    ///
+    /// Schema 2: the name sealed under the account's data key.
     UsernameChosen {
-        username: String,
+        username: Sealed,
     },
     /// The owner switched the page's language while signed in: later mails
     /// and SMS are in this one (`Registered::locale` was only the first).
@@ -332,17 +342,19 @@ pub enum AccountEvent {
         /// Keyed hash (HMAC-SHA256) of the token, hex; the token itself is
         /// only in the email.
         token_hash: String,
-        /// Normalised, stored as `Registered` stores the address.
-        new_email: String,
+        /// Normalised, sealed as `Registered` seals the address (schema 2;
+        /// plaintext in schema 1).
+        new_email: Sealed,
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     /// The link of `token_id` was followed: the account's address is
     /// `email` now. Appended with the new address's claim taken and the
     /// old one's released, in one atomic write.
+    /// Schema 2: the address sealed (plaintext in schema 1).
     EmailChanged {
         token_id: Uuid,
-        email: String,
+        email: Sealed,
     },
     /// The account is deleted for good (`deletion`): by its owner
     /// (`staff_id: None`) or by support. Every session, pending login, app
@@ -360,11 +372,22 @@ pub enum AccountEvent {
     },
 }
 
+/// The fields of schema 1 events that held personal data in plaintext.
+pub const PERSONAL_FIELDS: [&str; 4] = ["email", "name", "username", "new_email"];
+/// The event types whose schema 1 held personal data in plaintext and
+/// whose schema 2 seals it (the same fields, `PERSONAL_FIELDS`).
+pub const SEALED_FROM_SCHEMA_2: [&str; 6] =
+    ["registered", "imported", "app_password_created", "username_chosen", "email_change_requested", "email_changed"];
+
 impl EventCodec for AccountEvent {
     fn schema_version(event_type: &str) -> u32 {
         match event_type {
             // 2: carries the sealed secret (December 2026).
             "totp_activated" => 2,
+            // 2: personal data sealed under the account's data key
+            // (December 2026, crypto-shredding).
+            "registered" | "imported" | "app_password_created" => 2,
+            "username_chosen" | "email_change_requested" | "email_changed" => 2,
             _ => 1,
         }
     }
@@ -379,6 +402,24 @@ impl EventCodec for AccountEvent {
                     return Err(CodecError::Shape(format!("totp_activated of schema 1: {payload}")));
                 };
                 fields.insert("sealed_secret".into(), Value::Null);
+                Ok(payload)
+            }
+            // Plaintext of before sealing: kept readable, marked legacy.
+            (
+                "registered"
+                | "imported"
+                | "app_password_created"
+                | "username_chosen"
+                | "email_change_requested"
+                | "email_changed",
+                1,
+            ) => {
+                if !payload.is_object() {
+                    return Err(CodecError::Shape(format!("{event_type} of schema 1: not an object")));
+                }
+                for field in PERSONAL_FIELDS {
+                    upcast_field(&mut payload, field);
+                }
                 Ok(payload)
             }
             _ => Err(CodecError::UnknownVersion { event_type: event_type.to_owned(), version }),

@@ -13,6 +13,7 @@ use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
 use crate::lockout::{Failures, LockoutPolicy};
+use crate::sealed::Sealed;
 
 /// Lifetimes and limits the decisions apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,7 @@ pub struct PendingPasswordReset {
 pub struct PendingEmailChange {
     pub token_id: Uuid,
     pub token_hash: String,
-    pub new_email: String,
+    pub new_email: Sealed,
     pub expires_at: OffsetDateTime,
 }
 
@@ -134,8 +135,9 @@ pub struct Account {
     /// Version of the last applied event; 0 = no such account.
     pub version: u64,
     pub id: Uuid,
-    pub email: String,
-    pub name: String,
+    /// Sealed (`crate::sealed`): sign-in never needs them.
+    pub email: Sealed,
+    pub name: Sealed,
     pub roles: Vec<Role>,
     pub locale: Locale,
     pub created_at: Option<OffsetDateTime>,
@@ -177,7 +179,7 @@ pub struct Account {
     /// The user name the account signs in with besides its email, as chosen
     /// (`crate::username`); `None` until one is chosen.
     #[serde(default)]
-    pub username: Option<String>,
+    pub username: Option<Sealed>,
     /// The address change waiting for its link to be followed (`email_change`).
     #[serde(default)]
     pub pending_email_change: Option<PendingEmailChange>,
@@ -561,8 +563,9 @@ impl crate::Aggregate for Account {
     /// 2: the secret from `TotpActivated`, an earlier setup remembered 30
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
     /// 4: user names (an imported account's from its `Imported`).
-    /// 5: deleted accounts.
-    const FOLD_VERSION: u32 = 5;
+    /// 5: deleted accounts. 6: email, name, user name and app-password
+    /// names sealed (`crate::sealed`).
+    const FOLD_VERSION: u32 = 6;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

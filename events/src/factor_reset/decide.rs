@@ -98,24 +98,33 @@ pub struct Submitted {
 /// name must begin the account's name and the last name end it (the
 /// account has one `name` field). `phone` and `email` must already be
 /// normalised (`phone::Phone::e164`, `email::normalize`);
-/// `account_phone` is the SMS factor's number, opened by the caller.
+/// `on_file` is what the account holds, opened by the caller.
 pub fn match_flags(
     first_name: &str,
     last_name: &str,
     phone_e164: Option<&str>,
     email: Option<&str>,
-    account: &Account,
-    account_phone: Option<&str>,
+    on_file: &OnFile<'_>,
 ) -> MatchFlags {
     let words = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
-    let name = words(&account.name);
+    let name = words(on_file.name);
     let (first, last) = (words(first_name), words(last_name));
     MatchFlags {
         first_name: !first.is_empty() && name.starts_with(&first),
         last_name: !last.is_empty() && name.ends_with(&last),
-        phone: account_phone.map(|on_file| phone_e164 == Some(on_file)),
-        email: email.is_some_and(|e| crate::email::normalize(&account.email).as_deref() == Some(e)),
+        phone: on_file.phone.map(|on_file| phone_e164 == Some(on_file)),
+        email: email.is_some_and(|e| crate::email::normalize(on_file.email).as_deref() == Some(e)),
     }
+}
+
+/// What the account holds of its owner, opened by the caller (the account
+/// keeps it sealed, `crate::sealed`): what the form is compared against.
+#[derive(Debug, Clone, Copy)]
+pub struct OnFile<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    /// The SMS factor's number, if any.
+    pub phone: Option<&'a str>,
 }
 
 /// The owner, holding the mfa token of a login stuck at the second step,

@@ -19,7 +19,9 @@ pub mod number;
 pub mod queue;
 pub mod state;
 
-pub use decide::{Approval, JointDecision, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags};
+pub use decide::{
+    Approval, JointDecision, OnFile, ResetPolicy, SettingError, Staff, Submission, Submitted, match_flags,
+};
 pub use event::{MatchFlags, ResetEvent};
 pub use number::RequestNumber;
 pub use queue::QueueStatus;

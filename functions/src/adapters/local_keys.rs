@@ -28,6 +28,22 @@ impl LocalKeyRing {
     pub fn new(key: &[u8; 32]) -> Self {
         LocalKeyRing { cipher: Aes256Gcm::new(key.into()) }
     }
+
+    /// `KeyRing::open` without the `async`: it is CPU work of microseconds,
+    /// and callers inside a synchronous step (claims of a decision) need it.
+    pub fn open_now(&self, sealed: &str, context: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let raw = sealed.strip_prefix(PREFIX).ok_or(KeyError::Invalid)?;
+        let raw = B64.decode(raw).map_err(|_| KeyError::Invalid)?;
+        if raw.len() < 12 {
+            return Err(KeyError::Invalid);
+        }
+        let (nonce, ciphertext) = raw.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyError::Invalid)?;
+        self.cipher
+            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::Invalid)
+    }
 }
 
 #[async_trait]
@@ -45,17 +61,7 @@ impl KeyRing for LocalKeyRing {
     }
 
     async fn open(&self, sealed: &str, context: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        let raw = sealed.strip_prefix(PREFIX).ok_or(KeyError::Invalid)?;
-        let raw = B64.decode(raw).map_err(|_| KeyError::Invalid)?;
-        if raw.len() < 12 {
-            return Err(KeyError::Invalid);
-        }
-        let (nonce, ciphertext) = raw.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyError::Invalid)?;
-        self.cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
-            .map(Zeroizing::new)
-            .map_err(|_| KeyError::Invalid)
+        self.open_now(sealed, context)
     }
 }
 

@@ -308,12 +308,17 @@ impl Aws {
             ),
             from: resources.mail_from.clone(),
         });
+        let keys: Arc<dyn crate::ports::keys::KeyRing> =
+            Arc::new(KmsKeyRing { client: kms_client(&sdk), key_id: resources.kms_key.clone() });
+        // The KEK is opened by KMS at the first use, then kept for the
+        // warm function's life (`personal_data`).
+        let personal = Arc::new(crate::personal_data::PersonalKeys::new(store.clone(), keys.clone()));
         let app = App {
             store: store.clone(),
             state: store.clone(),
             mailer: mailer.clone(),
             sms: Arc::new(SnsSms { client: sns_client(&sdk) }),
-            keys: Arc::new(KmsKeyRing { client: kms_client(&sdk), key_id: resources.kms_key.clone() }),
+            keys,
             secret,
             // Reads its keys at the first token or JWKS, not here: the
             // functions that never sign make no KMS call at a cold start.
@@ -322,8 +327,10 @@ impl Aws {
             passwords,
             settings: settings.clone(),
             outbox: None,
+            personal: personal.clone(),
         };
-        let projector = Projector { store: store.clone(), state: store, mailer, keys: app.keys.clone(), settings };
+        let projector =
+            Projector { store: store.clone(), state: store, mailer, keys: app.keys.clone(), settings, personal };
         Ok(Aws {
             app: Arc::new(app),
             projector,

@@ -80,21 +80,30 @@ impl Embedded {
         passwords: Passwords,
     ) -> Self {
         let store = Arc::new(db.clone());
+        let keys: Arc<dyn crate::ports::keys::KeyRing> = Arc::new(LocalKeyRing::new(data_key));
+        let personal = Arc::new(crate::personal_data::PersonalKeys::new(store.clone(), keys.clone()));
         let app = App {
             store: store.clone(),
             state: store.clone(),
             mailer: store.clone(),
             sms: store.clone(),
-            keys: Arc::new(LocalKeyRing::new(data_key)),
+            keys,
             secret: ServerSecret::from_master(server_key),
             signer,
             clock,
             passwords,
             settings: settings.clone(),
             outbox: Some(Arc::new(db.clone())),
+            personal: personal.clone(),
         };
-        let projector =
-            Projector { store: store.clone(), state: store.clone(), mailer: store, keys: app.keys.clone(), settings };
+        let projector = Projector {
+            store: store.clone(),
+            state: store.clone(),
+            mailer: store,
+            keys: app.keys.clone(),
+            settings,
+            personal,
+        };
         Embedded { app: Arc::new(app), db, projector, lock: None }
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use events::Aggregate;
+use events::Sealed;
 use events::account::activity::{self, Activity, Entry};
 use events::account::{Account, AccountEvent};
 use events::codec::Recorded;
@@ -22,6 +23,7 @@ use crate::client;
 use crate::dav;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, response};
+use crate::personal_data::{AccountKey, open_or_empty};
 use crate::ports::store::{StoredEvent, decode};
 use crate::routes;
 use crate::time_fmt::rfc3339;
@@ -45,7 +47,7 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let recorded = decode::<AccountEvent>(&stored)?;
     Account::from_events(&recorded).authorize(&who.auth, ctx.now)?;
 
-    let mut shown = entries_shown(app, &stored, &recorded, ctx.now).await?;
+    let mut shown = entries_shown(app, who.account_id, &stored, &recorded, ctx.now).await?;
     let more = shown.len() > MAX_ENTRIES;
     shown.truncate(MAX_ENTRIES);
     let kept_days = app.settings.retention.sign_in_activity.map(|d| d.whole_days());
@@ -57,6 +59,7 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
 /// carries.
 pub(crate) async fn entries_shown(
     app: &App,
+    account_id: Uuid,
     stored: &[StoredEvent],
     recorded: &[Recorded<AccountEvent>],
     now: OffsetDateTime,
@@ -75,11 +78,28 @@ pub(crate) async fn entries_shown(
         created.iter().zip(last_used).filter_map(|(id, used)| used.map(|at| (*id, at))).collect();
     let entries = activity::with_app_password_uses(entries, &uses);
     let by_version: HashMap<u64, &StoredEvent> = stored.iter().map(|e| (e.version, e)).collect();
+    // App-password names are sealed: the key is read once, and only if a
+    // shown entry has one.
+    let key = if entries.iter().any(|e| sealed_field(&e.activity).is_some_and(|(_, v)| !v.is_legacy())) {
+        app.personal.open(account_id).await?
+    } else {
+        None
+    };
     entries
         .iter()
         .filter(|e| !expired(e, &by_version, now))
-        .map(|e| entry_body(e, e.version.and_then(|v| by_version.get(&v).copied())))
+        .map(|e| entry_body(e, e.version.and_then(|v| by_version.get(&v).copied()), key.as_ref()))
         .collect()
+}
+
+/// The sealed field an entry carries, if any, and its name in the JSON.
+fn sealed_field(activity: &Activity) -> Option<(&'static str, &Sealed)> {
+    match activity {
+        Activity::AppPasswordCreated { name, .. } | Activity::AppPasswordUsed { name, .. } => Some(("name", name)),
+        Activity::AppPasswordRevoked { name, .. } => name.as_ref().map(|n| ("name", n)),
+        Activity::UsernameChosen { username } => Some(("username", username)),
+        _ => None,
+    }
 }
 /// Whether an entry's event is past its expiry but not deleted yet (the
 /// stores delete some time after): shown or not, the answer would
@@ -94,9 +114,12 @@ fn expired(entry: &Entry, by_version: &HashMap<u64, &StoredEvent>, now: OffsetDa
 
 /// `{"at", "kind", ..., "client", "network"}`: the activity's own fields,
 /// then where it came from as far as the event's metadata says.
-fn entry_body(entry: &Entry, stored: Option<&StoredEvent>) -> Result<Value, ApiError> {
+fn entry_body(entry: &Entry, stored: Option<&StoredEvent>, key: Option<&AccountKey>) -> Result<Value, ApiError> {
     let mut body = serde_json::to_value(&entry.activity).map_err(|_| ApiError::internal())?;
     let Value::Object(fields) = &mut body else { return Err(ApiError::internal()) };
+    if let Some((field, value)) = sealed_field(&entry.activity) {
+        fields.insert(field.into(), json!(open_or_empty(key, value)?));
+    }
     fields.insert("at".into(), json!(rfc3339(entry.at)));
     if let Some(meta) = stored.map(|e| &e.meta) {
         if let Some(client) = &meta.client {

@@ -15,6 +15,7 @@ use crate::crypto::random_bytes;
 use crate::dav;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::personal_data;
 use crate::routes;
 use crate::time_fmt::rfc3339;
 
@@ -59,11 +60,19 @@ pub async fn create(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let (name, verification) = (body.name.as_str(), body.verification.as_ref());
     let (name, email) = app
         .decide(account_id, &ctx.meta, |account: Account| {
-            let new = NewAppPassword { session_id, id, name, hash: hash.clone() };
+            let hash = hash.clone();
             async move {
+                // The name is sealed under the account's data key; one the
+                // decision refuses is never sealed.
+                let key = app.personal.for_sealing(&account).await?;
+                let sealed_name = match app_password::validate_name(name) {
+                    Ok(checked) => key.seal(&checked).await?,
+                    Err(_) => events::Sealed::default(),
+                };
+                let new = NewAppPassword { session_id, id, name, sealed_name, hash };
                 let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
                 let step_up = prepared.as_ref().map(|p| p.proof());
-                let email = account.email.clone();
+                let email = personal_data::open_or_empty(Some(&key), &account.email)?;
                 Ok(account.create_app_password(new, step_up, ctx.now, &policy).map(|name| (name, email)))
             }
         })
@@ -88,20 +97,19 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     account.authorize(&Auth::Session { session_id }, ctx.now)?;
     let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
     let last_used = app.state.last_touched(&keys).await?;
-    let items: Vec<_> = account
-        .app_passwords
-        .iter()
-        .zip(last_used)
-        .map(|(p, used)| {
-            json!({
-                "id": p.id,
-                "name": p.name,
-                "created_at": rfc3339(p.created_at),
-                "last_used_at": used.map(rfc3339),
-            })
-        })
-        .collect();
-    Ok(response::json(200, &json!({ "items": items, "dav_url": app.settings.dav_url, "username": account.email })))
+    let sealed = account.app_passwords.iter().map(|p| &p.name).chain([&account.email]);
+    let key = app.personal.key_if_needed(&account, sealed).await?;
+    let mut items = Vec::with_capacity(account.app_passwords.len());
+    for (p, used) in account.app_passwords.iter().zip(last_used) {
+        items.push(json!({
+            "id": p.id,
+            "name": personal_data::open_or_empty(key.as_ref(), &p.name)?,
+            "created_at": rfc3339(p.created_at),
+            "last_used_at": used.map(rfc3339),
+        }));
+    }
+    let username = personal_data::open_or_empty(key.as_ref(), &account.email)?;
+    Ok(response::json(200, &json!({ "items": items, "dav_url": app.settings.dav_url, "username": username })))
 }
 
 pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

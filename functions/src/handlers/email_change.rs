@@ -12,7 +12,7 @@
 //! another device, and the token alone proves the mailbox.
 
 use events::Aggregate;
-use events::account::email_change::EmailLink;
+use events::account::email_change::{EmailLink, EmailMoved};
 use events::account::{self, Account, Auth};
 use events::{Refusal, email};
 use serde::Deserialize;
@@ -25,6 +25,7 @@ use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::link_token;
 use crate::mail_text;
+use crate::personal_data::{self, AccountKey};
 use crate::ports::mail::Mail;
 use crate::ports::store::Claim;
 use crate::routes;
@@ -69,19 +70,28 @@ pub async fn request_change(app: &App, req: Request) -> Result<Response<Body>, A
     let (text, token) = link_token::new(app, HASH_PURPOSE, who.account_id);
     let policy = app.settings.policy;
     let verification = body.verification.as_ref();
-    let (new_email, token) = (&new_email, &token);
+    // The new address is sealed under the account's data key like the
+    // current one; the current one is opened to tell them apart.
+    let key = app.personal.for_sealing(&loaded).await?;
+    let sealed_new = key.seal(&new_email).await?;
+    let (new_email, token, key, sealed_new) = (&new_email, &token, &key, &sealed_new);
     let (expires_at, account) = app
         .decide_from(Some(loaded), who.account_id, &ctx.meta, |account: Account| async move {
             let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
-            let link =
-                EmailLink { new_email: new_email.clone(), token_id: token.token_id, token_hash: token.hash.clone() };
+            let is_current = personal_data::open(Some(key), &account.email)?.as_deref() == Some(new_email.as_str());
+            let link = EmailLink {
+                new_email: sealed_new.clone(),
+                is_current,
+                token_id: token.token_id,
+                token_hash: token.hash.clone(),
+            };
             let decision =
                 account.request_email_change(session_id, link, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy);
             Ok(decision.map(|expires_at| (expires_at, account)))
         })
         .await?;
     let link = link_token::link(app, "/confirm-email", &text);
-    let (subject, body) = mail_text::email_change_link(&account, &link, &app.settings);
+    let (subject, body) = mail_text::email_change_link(&account, Some(key), &link, &app.settings)?;
     if let Err(e) = app.mailer.send(&Mail { to: new_email.clone(), subject, body }).await {
         // The link is recorded but did not go out: the owner asks again
         // (a new link voids this one).
@@ -105,8 +115,9 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
     if !current.exists() {
         return Err(Refusal::InvalidToken.into());
     }
-    app.email_owner(&current.email).await?;
-    let token = &token;
+    let key = app.personal.open(token.account_id).await?;
+    app.email_owner(&personal_data::open_or_empty(key.as_ref(), &current.email)?).await?;
+    let (token, key) = (&token, key.as_ref());
     let moved = app
         .decide_claiming(
             token.account_id,
@@ -117,16 +128,24 @@ pub async fn confirm(app: &App, req: Request) -> Result<Response<Body>, ApiError
                 // The new address taken as registration takes it (and free under
                 // its old plaintext key too), the old one released: one append.
                 let claims = match &decision.outcome {
-                    Ok(moved) => {
-                        let mut claims = app.new_email_claims(&moved.new, &stream).to_vec();
-                        claims.push(Claim::release(app.email_claim(&moved.old), stream.clone()));
-                        claims
-                    }
-                    Err(_) => Vec::new(),
+                    Ok(moved) => moved_claims(app, key, &stream, moved),
+                    Err(_) => Ok(Vec::new()),
                 };
-                async move { Ok((decision, claims)) }
+                async move { Ok((decision, claims?)) }
             },
         )
         .await?;
-    Ok(response::json(200, &json!({ "email": moved.new })))
+    Ok(response::json(200, &json!({ "email": personal_data::open_or_empty(key, &moved.new)? })))
+}
+
+/// The new address's claims taken as registration takes them (and free
+/// under its old plaintext key too), the old one's released; both opened
+/// with the account's data key (the claims' keys are keyed hashes).
+fn moved_claims(app: &App, key: Option<&AccountKey>, stream: &str, moved: &EmailMoved) -> Result<Vec<Claim>, ApiError> {
+    let (Some(old), Some(new)) = (personal_data::open(key, &moved.old)?, personal_data::open(key, &moved.new)?) else {
+        return Err(Refusal::InvalidToken.into());
+    };
+    let mut claims = app.new_email_claims(&new, stream).to_vec();
+    claims.push(Claim::release(app.email_claim(&old), stream.to_owned()));
+    Ok(claims)
 }

@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::dav;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::personal_data::open_or_empty;
 use crate::ports::store::decode;
 use crate::routes;
 use crate::time_fmt::rfc3339;
@@ -49,7 +50,7 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let stored = app.store.load(&events::account::stream_id(who.account_id)).await?;
     let recorded = decode::<AccountEvent>(&stored)?;
     let account = Account::from_events(&recorded);
-    let activity = entries_shown(app, &stored, &recorded, ctx.now).await?;
+    let activity = entries_shown(app, who.account_id, &stored, &recorded, ctx.now).await?;
     let dates = factor_dates(&recorded);
     let mut factors = Vec::new();
     if account.totp.is_some() {
@@ -65,14 +66,16 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     }
     let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
     let last_used = app.state.last_touched(&keys).await?;
-    let app_passwords: Vec<Value> = account
-        .app_passwords
-        .iter()
-        .zip(last_used)
-        .map(|(p, used)| {
-            json!({"id": p.id, "name": p.name, "created_at": rfc3339(p.created_at), "last_used_at": used.map(rfc3339)})
-        })
-        .collect();
+    // Everything sealed opens with the one data key, read once.
+    let key = app.personal.open(account.id).await?;
+    let key = key.as_ref();
+    let mut app_passwords: Vec<Value> = Vec::with_capacity(keys.len());
+    for (p, used) in account.app_passwords.iter().zip(last_used) {
+        let name = open_or_empty(key, &p.name)?;
+        app_passwords.push(
+            json!({"id": p.id, "name": name, "created_at": rfc3339(p.created_at), "last_used_at": used.map(rfc3339)}),
+        );
+    }
     let reset_requests = reset_requests(app, &recorded).await?;
     Ok(response::json(
         200,
@@ -80,8 +83,8 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
             "exported_at": rfc3339(ctx.now),
             "profile": {
                 "user_id": account.id,
-                "email": account.email,
-                "name": account.name,
+                "email": open_or_empty(key, &account.email)?,
+                "name": open_or_empty(key, &account.name)?,
                 "locale": account.locale,
                 "roles": account.roles,
                 "created_at": account.created_at.map(rfc3339),

@@ -48,7 +48,7 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response<Body>, ApiErro
     }
     let Some(account) = grant_stands(app, &ctx, &grant, None).await? else { return Ok(invalid_token()) };
     let mut claims = json!({ "sub": account.id });
-    add_profile_claims(&mut claims, &grant, &account);
+    add_profile_claims(app, &mut claims, &grant, &account).await?;
     Ok(response::json(200, &claims))
 }
 

@@ -46,7 +46,8 @@ pub async fn change(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let loaded = app.load_account(who.account_id).await?;
     loaded.authorize(&who.auth, ctx.now)?;
     // Registration's policy, with its `reason`, before any argon2 work.
-    password_policy::check(&new, &loaded.email)?;
+    let email = app.personal.open_value(loaded.id, &loaded.email).await?.unwrap_or_default();
+    password_policy::check(&new, &email)?;
     let new_hash = app.hash_password(&new).await?;
     let fresh = Uuid::new_v4();
     let policy = app.settings.policy;

@@ -26,6 +26,7 @@ use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
 use crate::link_token::{self, Token};
 use crate::mail_text;
+use crate::personal_data;
 use crate::ports::mail::Mail;
 use crate::routes;
 
@@ -103,8 +104,11 @@ async fn send_link(app: &App, req: &Request, raw_email: &str) -> Result<Response
         Err(e) => return Err(e),
     };
     if let ResetLink::Send { .. } = link {
-        let (subject, body) = mail_text::password_reset_link(&account, &reset_link(app, &text), &app.settings);
-        let mail = Mail { to: account.email.clone(), subject, body };
+        let key = app.personal.key_if_needed(&account, [&account.email]).await?;
+        let to = personal_data::open_or_empty(key.as_ref(), &account.email)?;
+        let (subject, body) =
+            mail_text::password_reset_link(&account, key.as_ref(), &reset_link(app, &text), &app.settings)?;
+        let mail = Mail { to, subject, body };
         if let Err(e) = app.mailer.send(&mail).await {
             // Answered like every other case; the user may ask again (the
             // unsent link counts toward the hourly limit, which is the safe side).
@@ -131,7 +135,10 @@ async fn unknown(app: &App, now: time::OffsetDateTime, raw_email: &str) -> Resul
     let key = format!("password-reset#{}", app.secret.keyed_hash("unknown-email-reset", &normalized));
     let limit = [Window::new(time::Duration::HOUR, app.settings.policy.password_reset.per_hour)];
     if app.state.take_slot(&key, &limit, now).await?.is_ok() {
-        let (subject, body) = mail_text::password_reset_link(&account, &reset_link(app, &text), &app.settings);
+        // The known path's read of the data key, for the same time.
+        let data_key = app.personal.open(token.account_id).await?;
+        let (subject, body) =
+            mail_text::password_reset_link(&account, data_key.as_ref(), &reset_link(app, &text), &app.settings)?;
         // In the place of the mail's delivery (the outbox's write when
         // embedded): a write of the same size, the last ask for this
         // address, kept the hour the limit looks back.
@@ -154,7 +161,10 @@ pub async fn reset(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     }
     // A dead link is said so before the password is judged or hashed.
     account.reset_password(token.token_id, &token.hash, String::new(), ctx.now).outcome?;
-    password_policy::check(&new_password, &account.email)?;
+    // The policy refuses a password that holds the address: opened here,
+    // on a credential change, never at sign-in.
+    let email = app.personal.open_value(account.id, &account.email).await?.unwrap_or_default();
+    password_policy::check(&new_password, &email)?;
     let password_hash = app.hash_password(&new_password).await?;
     app.decide_from(Some(account), token.account_id, &ctx.meta, |account: Account| {
         let decision = account.reset_password(token.token_id, &token.hash, password_hash.clone(), ctx.now);

@@ -100,9 +100,21 @@ pub async fn create(app: &App, signup: Signup<'_>, meta: &Meta) -> Result<Uuid, 
         claims.extend(app.new_username_claims(account_id, username).await?);
     }
     let password_hash = app.hash_password(password).await?;
-    let mut events =
-        account::register(Registration { account_id, email: email.clone(), name, password_hash, roles, locale });
-    events.extend(username.map(|username| AccountEvent::UsernameChosen { username }));
+    // The new account's own data key, stored before the first event, seals
+    // its email, name and user name (`personal_data`).
+    let key = app.personal.create(account_id).await?;
+    let (sealed_email, sealed_name) = (key.seal(&email).await?, key.seal(&name).await?);
+    let mut events = account::register(Registration {
+        account_id,
+        email: sealed_email,
+        name: sealed_name,
+        password_hash,
+        roles,
+        locale,
+    });
+    if let Some(username) = username {
+        events.push(AccountEvent::UsernameChosen { username: key.seal(&username).await? });
+    }
     match app.append_account(account_id, 0, &events, meta, &claims).await {
         Ok(_) => Ok(account_id),
         Err(StoreError::ClaimTaken(key)) if key.starts_with("username#") => Err(usernames::taken()),

@@ -7,7 +7,7 @@
 //! request's own data key before anything is stored.
 
 use events::account::Account;
-use events::factor_reset::{self, MatchFlags, RequestNumber, Submission};
+use events::factor_reset::{self, MatchFlags, OnFile, RequestNumber, Submission};
 use events::{altcha, email, phone::Phone};
 use serde::Deserialize;
 use serde_json::json;
@@ -116,22 +116,18 @@ fn checked_form(body: &FormBody) -> Result<Form, ApiError> {
 /// account's SMS number is opened only for this comparison.
 async fn matches(app: &App, form: &Form, account: &Account) -> Result<MatchFlags, ApiError> {
     let account_phone = match &account.sms {
-        Some(factor) => Some(
-            String::from_utf8_lossy(
-                &app.keys.open(&factor.sealed_phone, &events::account::stream_id(account.id)).await?,
-            )
-            .into_owned(),
-        ),
+        Some(factor) => app.personal.open_phone(account.id, &factor.sealed_phone).await?,
         None => None,
     };
-    Ok(factor_reset::match_flags(
-        &form.first_name,
-        &form.last_name,
-        Some(&form.phone),
-        Some(&form.email),
-        account,
-        account_phone.as_deref(),
-    ))
+    // Opened for the comparison only; an account without its key (deleted
+    // meanwhile) matches nothing.
+    let person = app.personal.person(account).await?;
+    let on_file = OnFile {
+        name: person.as_ref().map_or("", |p| p.name.as_str()),
+        email: person.as_ref().map_or("", |p| p.email.as_str()),
+        phone: account_phone.as_deref(),
+    };
+    Ok(factor_reset::match_flags(&form.first_name, &form.last_name, Some(&form.phone), Some(&form.email), &on_file))
 }
 
 /// Single use: of two posts of one solution, one gets here first.

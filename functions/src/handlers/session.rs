@@ -10,6 +10,7 @@ use super::auth::{Accepts, caller, session_body};
 use crate::app::App;
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::personal_data::{self, open_or_empty};
 use crate::routes;
 use crate::usernames;
 
@@ -44,8 +45,17 @@ pub async fn choose_username(app: &App, req: Request) -> Result<Response<Body>, 
     app.decide_claiming(who.account_id, &ctx.meta, usernames::taken, |account: Account| {
         let chosen = chosen.clone();
         async move {
-            let claims = app.username_claims(&account, who.account_id, &chosen).await?;
-            Ok((account.choose_username(session_id, chosen, ctx.now), claims))
+            // Sealed under the account's data key; the current name opened
+            // for its claim's release and to tell whether it is the same.
+            let key = app.personal.for_sealing(&account).await?;
+            let before = match &account.username {
+                Some(sealed) => personal_data::open(Some(&key), sealed)?,
+                None => None,
+            };
+            let claims = app.username_claims(before.as_deref(), who.account_id, &chosen).await?;
+            let unchanged = before.as_deref() == Some(chosen.as_str());
+            let sealed = key.seal(&chosen).await?;
+            Ok((account.choose_username(session_id, sealed, unchanged, ctx.now), claims))
         }
     })
     .await?;
@@ -84,15 +94,31 @@ pub async fn account(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let who = caller(app, &req, Accepts::Session, ctx.now)?;
     let account = app.load_account(who.account_id).await?;
     account.authorize(&who.auth, ctx.now)?;
-    Ok(response::json(200, &account_body(&account)))
+    Ok(response::json(200, &account_body(app, &account).await?))
 }
 
-fn account_body(account: &Account) -> serde_json::Value {
-    json!({
+/// The profile, its sealed values opened (`personal_data`).
+async fn account_body(app: &App, account: &Account) -> Result<serde_json::Value, ApiError> {
+    let sealed =
+        account.app_passwords.iter().map(|p| &p.name).chain([&account.email, &account.name]).chain(&account.username);
+    let key = app.personal.key_if_needed(account, sealed).await?;
+    let key = key.as_ref();
+    let mut app_passwords = Vec::with_capacity(account.app_passwords.len());
+    for p in &account.app_passwords {
+        app_passwords.push(json!({
+            "id": p.id,
+            "name": open_or_empty(key, &p.name)?,
+            "created_at": crate::time_fmt::rfc3339(p.created_at),
+        }));
+    }
+    Ok(json!({
         "user_id": account.id,
-        "email": account.email,
-        "name": account.name,
-        "username": account.username,
+        "email": open_or_empty(key, &account.email)?,
+        "name": open_or_empty(key, &account.name)?,
+        "username": match &account.username {
+            Some(username) => Some(open_or_empty(key, username)?),
+            None => None,
+        },
         "roles": account.roles,
         "locale": account.locale,
         "created_at": account.created_at.map(crate::time_fmt::rfc3339),
@@ -104,10 +130,6 @@ fn account_body(account: &Account) -> serde_json::Value {
             // (`Account::methods`), so the page does not work it out again.
             "methods": account.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         },
-        "app_passwords": account.app_passwords.iter().map(|p| json!({
-            "id": p.id,
-            "name": p.name,
-            "created_at": crate::time_fmt::rfc3339(p.created_at),
-        })).collect::<Vec<_>>(),
-    })
+        "app_passwords": app_passwords,
+    }))
 }

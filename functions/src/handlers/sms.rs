@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use events::Aggregate;
 use events::OffsetDateTime;
 use events::account::sms::{NewNumber, NewSmsCode, SmsCodeSent};
 use events::account::{self, Account};
@@ -92,14 +93,18 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     let who = caller(app, &req, Accepts::MfaOrSession, ctx.now)?;
     let phone = Phone::parse(&body.phone, &app.settings.sms_countries)
         .map_err(|e| ApiError::invalid_request(format!("phone: {e}")))?;
-    let stream = account::stream_id(who.account_id);
+    // Sealed under the account's data key, so a deletion shreds it.
+    let account = app.load_account(who.account_id).await?;
+    if !account.exists() {
+        return Err(ApiError::unauthorized());
+    }
     let number = NewNumber {
-        sealed_phone: app.keys.seal(phone.e164().as_bytes(), &stream).await?,
+        sealed_phone: app.personal.seal_phone(&account, phone.e164()).await?,
         masked_phone: phone.masked(),
     };
     let (code, new) = new_code(app);
     let verification = body.verification.as_ref();
-    let sent = send(app, &ctx, &who, None, Outgoing { to: phone.e164(), code: &code }, |account: Account| {
+    let sent = send(app, &ctx, &who, Some(account), Outgoing { to: phone.e164(), code: &code }, |account: Account| {
         let (number, new) = (&number, new.clone());
         async move {
             let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
@@ -123,13 +128,8 @@ pub async fn send_code(app: &App, req: Request) -> Result<Response<Body>, ApiErr
     let Some(factor) = &account.sms else {
         return Err(ApiError::invalid_request("SMS is not set up for this account"));
     };
-    let stream = account::stream_id(who.account_id);
-    let e164 = Zeroizing::new(
-        String::from_utf8(app.keys.open(&factor.sealed_phone, &stream).await?.to_vec()).map_err(|_| {
-            tracing::error!(%stream, "sealed phone number is not text");
-            ApiError::internal()
-        })?,
-    );
+    let opened = app.personal.open_phone(who.account_id, &factor.sealed_phone).await?;
+    let e164 = Zeroizing::new(opened.ok_or_else(ApiError::unauthorized)?);
     let (code, new) = new_code(app);
     let sent = send(app, &ctx, &who, Some(account), Outgoing { to: &e164, code: &code }, |account: Account| {
         let new = new.clone();

@@ -19,6 +19,7 @@ use super::auth::{Accepts, caller};
 use crate::app::{App, Ctx};
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
+use crate::personal_data::Person;
 use crate::projector::support_queue::{QUEUE, status_of_row};
 use crate::routes;
 use crate::time_fmt::rfc3339;
@@ -118,7 +119,8 @@ pub(super) async fn names(app: &App, ids: Vec<Uuid>) -> Result<HashMap<Uuid, Str
     let mut names = HashMap::new();
     for id in ids {
         if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
-            slot.insert(app.load_account(id).await?.name);
+            let name = app.load_account(id).await?.name;
+            slot.insert(app.personal.open_value(id, &name).await?.unwrap_or_default());
         }
     }
     Ok(names)
@@ -147,7 +149,7 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
         "anonymised": request.anonymised,
         "form": form,
         "matches": request.matches,
-        "account": account_facts(&account, ctx.now, &app.settings.retention),
+        "account": account_facts(&account, app.personal.person(&account).await?.as_ref(), ctx.now, &app.settings.retention),
         "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
         "taken_by": request.taken_by.map(|id| by(&id)),
         "history": entries,
@@ -187,12 +189,18 @@ fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value
 /// Facts about the owner's account that help decide: never a secret or a
 /// hash. Sign-in history reaches back to the retention horizon only (older
 /// activity may be deleted already), failures count the current streak.
-pub(super) fn account_facts(account: &Account, now: OffsetDateTime, retention: &RetentionPolicy) -> Value {
+/// `person`: the account's email and name, opened (`None` once deleted).
+pub(super) fn account_facts(
+    account: &Account,
+    person: Option<&Person>,
+    now: OffsetDateTime,
+    retention: &RetentionPolicy,
+) -> Value {
     let horizon = retention.horizon(now);
     json!({
         "user_id": account.id,
-        "email": account.email,
-        "name": account.name,
+        "email": person.map(|p| &p.email),
+        "name": person.map(|p| &p.name),
         "created_at": account.created_at.map(rfc3339),
         "last_login_at": account.last_login_at.filter(|at| horizon.is_none_or(|h| *at >= h)).map(rfc3339),
         "failed_password_attempts": account.password_failures.current(now).count,

@@ -90,7 +90,10 @@ async fn account_view(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError>
             _ => unreachable!("filtered above"),
         })
         .collect();
-    Ok(json!({ "account": account_facts(&account, ctx.now, &app.settings.retention), "history": history }))
+    let person = app.personal.person(&account).await?;
+    Ok(
+        json!({ "account": account_facts(&account, person.as_ref(), ctx.now, &app.settings.retention), "history": history }),
+    )
 }
 
 pub async fn lookup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -135,20 +138,23 @@ pub async fn delete(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     if !events::Aggregate::exists(&account) {
         return Err(ApiError::not_found());
     }
+    let key = app.personal.open(account.id).await?;
     // A claim of before keyed claims moves first, for the release to find.
-    app.email_owner(&account.email).await?;
+    app.email_owner(&crate::personal_data::open_or_empty(key.as_ref(), &account.email)?).await?;
+    let key = key.as_ref();
+    let recipients = deletion::recipients(app, &account, key).await?;
     let approvals = app.settings.reset_policy.approvals_required;
     let done = app
         .decide_claiming(id, &ctx.meta, deletion::claims_not_held, |account: Account| {
             let decision = account.delete_by_staff(&staff, approvals);
-            let claims = deletion::released_claims(app, &account, &decision.events);
-            std::future::ready(Ok((decision, claims)))
+            let claims = deletion::released_claims(app, key, &account, &decision.events);
+            std::future::ready(claims.map(|claims| (decision, claims)))
         })
         .await
         .map_err(not_found_for_missing)?;
     let status = match done {
         StaffDeletion::Deleted => {
-            deletion::forget_reset_requests(app, id).await?;
+            deletion::forget_person(app, id, &recipients).await?;
             "deleted"
         }
         StaffDeletion::AwaitingSecondApproval => "approval_needed",

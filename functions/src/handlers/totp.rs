@@ -64,6 +64,8 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     } else {
         app.keys.open(&setup.sealed_secret, &stream).await?
     };
+    // The label the app shows; empty if the account was deleted meanwhile.
+    let email = app.personal.open_value(who.account_id, &email).await?.unwrap_or_default();
     let uri = totp::otpauth_uri(&app.settings.issuer, &email, &shown);
     Ok(response::json(
         200,

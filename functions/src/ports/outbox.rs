@@ -22,4 +22,10 @@ pub struct OutboxItem {
 pub trait Outbox: Send + Sync {
     /// Everything sent, oldest first.
     async fn items(&self) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// Drops every message to these recipients (a deleted account's address
+    /// and number), so the local outbox keeps no plaintext of the person;
+    /// the freed bytes are overwritten and the WAL emptied, so the file
+    /// keeps none either.
+    async fn forget(&self, recipients: &[String]) -> Result<(), StoreError>;
 }

@@ -15,7 +15,7 @@
 //! | `quota#` | `take_slot` | `sms-number#<keyed hash of the number>`, `sms-global` (the hourly SMS ceiling) |
 //! | `marker#` | `mark_once`, `unmark` | `altcha#<replay key>` (a solved challenge), `mail#<stream>#<version>` (a notification sent) |
 //! | `used#` | `touch`, `last_touched` | `app-password#<id>` (last use, at most every five minutes) |
-//! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key) |
+//! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key), `account-data-key` (an account's data key, sealed by the KEK) and `key-encryption-key` (the KEK, sealed by the key ring; `personal_data`) |
 //! | `claim#` (events store) | `EventStore::append` and `write_claims` claims | `email#<keyed hash of the normalised email>` (`App::email_claim`), `username#<keyed hash>` (`App::username_claim`), owned by `account#<id>`; before December 2026 `email#<normalised email>` (`events::account::legacy_email_claim`, moved at lookup) |
 //!
 //! Event streams are `account#<id>` and `reset#<id>` (the lost-factor

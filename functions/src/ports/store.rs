@@ -168,6 +168,13 @@ pub trait EventStore: Send + Sync {
     /// appends that cross a multiple of `SNAPSHOT_EVERY` write new ones).
     async fn drop_snapshots(&self, stream: &str) -> Result<(), StoreError>;
 
+    /// Replaces the payload and schema version of the stored event
+    /// `version` of `stream`, in place: only to redact an event written
+    /// before personal data was sealed, when its account is deleted
+    /// (`personal_data::redact_legacy`). Type, metadata and order stay;
+    /// no projection sees it as a new event.
+    async fn redact(&self, stream: &str, version: u64, record: &EventRecord) -> Result<(), StoreError>;
+
     /// Appends `events` as versions `expected_version + 1 ..`, together with
     /// `claims`, all or nothing. Returns the new version.
     async fn append(

@@ -34,6 +34,8 @@ pub struct Projector {
     /// Opens reset forms for the support queue (names of the requester).
     pub keys: Arc<dyn KeyRing>,
     pub settings: Settings,
+    /// Opens the personal data the mails and the queue show.
+    pub personal: Arc<crate::personal_data::PersonalKeys>,
 }
 
 impl Projector {

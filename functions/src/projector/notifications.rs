@@ -8,11 +8,12 @@ use events::EventCodec;
 use events::account::{Account, AccountEvent};
 use events::factor_reset::{ResetEvent, ResetRequest};
 use events::notice::{
-    Addressee, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event,
+    Addressee, Notice, Recipient, notice_for_account_event, notice_for_reset_event, recipient_of_reset_event,
 };
 
 use super::{ProjectionError, Projector};
 use crate::mail_text;
+use crate::personal_data::{self, AccountKey};
 use crate::ports::mail::Mail;
 use crate::ports::store::StoredEvent;
 use crate::ports::store::decode;
@@ -35,12 +36,30 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     // the number of codes left then, not now).
     let history = decode(&p.store.load(&stored.stream).await?)?;
     let account = Account::from_events(history.iter().take_while(|e| e.version <= stored.version));
+    // The address and names open with the account's data key; once it is
+    // destroyed (the account deleted) no mail goes out.
+    let key = p.personal.open(account.id).await?;
+    if key.is_none() && !account.email.is_legacy() {
+        return Ok(());
+    }
     let to = match notice.addressee() {
         Addressee::Current => account.email.clone(),
         // An address change tells the address it leaves: the one before.
         Addressee::Previous => Account::from_events(history.iter().take_while(|e| e.version < stored.version)).email,
     };
-    let (subject, body) = mail_text::render(&notice, &account, &p.settings);
+    send_opened(p, stored, &notice, &account, &to, key.as_ref()).await
+}
+
+async fn send_opened(
+    p: &Projector,
+    stored: &StoredEvent,
+    notice: &Notice,
+    account: &Account,
+    to: &events::Sealed,
+    key: Option<&AccountKey>,
+) -> Result<(), ProjectionError> {
+    let Some(to) = personal_data::open(key, to)? else { return Ok(()) };
+    let (subject, body) = mail_text::render(notice, account, key, &p.settings)?;
     deliver_once(p, stored, Mail { to, subject, body }).await
 }
 
@@ -59,14 +78,19 @@ async fn on_reset_event(p: &Projector, stored: &StoredEvent) -> Result<(), Proje
         return Ok(());
     };
     let owner = p.account(request.account_id).await?;
+    let key = p.personal.key_if_needed(&owner, [&owner.email]).await?;
     let to = match recipient {
-        Recipient::Owner => owner.email.clone(),
+        // Nothing to the owner of a deleted account (its key is gone).
+        Recipient::Owner => match personal_data::open(key.as_ref(), &owner.email)? {
+            Some(email) => email,
+            None => return Ok(()),
+        },
         Recipient::Support => match &p.settings.support_email {
             Some(support) => support.clone(),
             None => return Ok(()),
         },
     };
-    let (subject, body) = mail_text::render(&notice, &owner, &p.settings);
+    let (subject, body) = mail_text::render(&notice, &owner, key.as_ref(), &p.settings)?;
     deliver_once(p, stored, Mail { to, subject, body }).await
 }
 

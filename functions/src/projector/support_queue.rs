@@ -38,6 +38,15 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     }
     let id = request.request_id.to_string();
     let at = stored.meta.at;
+    let owner = p.account(request.account_id).await?;
+    if !owner.exists() {
+        // A deleted account's requests leave the queue, also when the
+        // queue is rebuilt from the log: nothing shows the person again.
+        for collection in [QUEUE, DECIDED] {
+            p.state.delete_doc(collection, &id).await?;
+        }
+        return Ok(());
+    }
     let base = json!({
         "request_id": request.request_id,
         "account_id": request.account_id,
@@ -46,10 +55,13 @@ pub async fn on_event(p: &Projector, stored: &StoredEvent) -> Result<(), Project
     });
     // Only `taken` is kept: whether it is overdue depends on when the row is read.
     if let Some(status) = request.queue_status(at) {
-        let email = p.account(request.account_id).await?.email;
+        let email = p.personal.open_value(owner.id, &owner.email).await?;
         let form = open_form(&*p.state, &*p.keys, &request, at).await?;
         let taken_by = match request.taken_by {
-            Some(staff) => Some(json!({ "id": staff, "name": p.account(staff).await?.name })),
+            Some(staff) => {
+                let name = p.personal.open_value(staff, &p.account(staff).await?.name).await?;
+                Some(json!({ "id": staff, "name": name }))
+            }
             None => None,
         };
         let mut row = base;

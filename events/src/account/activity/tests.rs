@@ -15,8 +15,8 @@ fn recorded(events: Vec<(OffsetDateTime, AccountEvent)>) -> Vec<Recorded<Account
 fn registered() -> AccountEvent {
     AccountEvent::Registered {
         account_id: Uuid::from_u128(1),
-        email: "anna@example.de".into(),
-        name: "Anna".into(),
+        email: crate::Sealed::from_ciphertext("anna@example.de".into()),
+        name: crate::Sealed::from_ciphertext("Anna".into()),
         password_hash: "$argon2id$...".into(),
         roles: Vec::new(),
         locale: Locale::De,
@@ -70,7 +70,11 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
         },
         AccountEvent::SmsCodeAccepted { code_id },
         AccountEvent::SmsRemoved { masked_phone: "+49 151 ••••5678".into() },
-        AccountEvent::AppPasswordCreated { app_password_id: APP, name: "Thunderbird".into(), hash: "hash".into() },
+        AccountEvent::AppPasswordCreated {
+            app_password_id: APP,
+            name: crate::Sealed::from_ciphertext("Thunderbird".into()),
+            hash: "hash".into(),
+        },
         AccountEvent::AppPasswordRevoked { app_password_id: APP },
         AccountEvent::AppPasswordsRevoked { reason: AppPasswordsRevokedReason::PasswordChanged },
         AccountEvent::ResetRequested { request_id },
@@ -81,7 +85,7 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
         AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse },
         started(Some(Uuid::from_u128(11)), Some(Method::RecoveryCode)),
         AccountEvent::LoginCancelled { login_id: Uuid::from_u128(12) },
-        AccountEvent::UsernameChosen { username: "Anna.M".into() },
+        AccountEvent::UsernameChosen { username: crate::Sealed::from_ciphertext("Anna.M".into()) },
     ];
     events.into_iter().zip(0..).map(|(e, i)| (at(i), e)).collect()
 }
@@ -90,7 +94,7 @@ fn every_kind() -> Vec<(OffsetDateTime, AccountEvent)> {
 fn every_event_kind_maps_to_its_entry_or_to_none_newest_first() {
     let entries = entries(&recorded(every_kind()), &AccountPolicy::default());
     let expected = vec![
-        Activity::UsernameChosen { username: "Anna.M".into() },
+        Activity::UsernameChosen { username: crate::Sealed::from_ciphertext("Anna.M".into()) },
         Activity::SignedIn { method: Some(Method::RecoveryCode) },
         Activity::SignedOutEverywhereElse,
         Activity::PasswordReset,
@@ -99,8 +103,14 @@ fn every_event_kind_maps_to_its_entry_or_to_none_newest_first() {
         Activity::ResetRejected,
         Activity::ResetRequested,
         Activity::AppPasswordsRevoked { reason: AppPasswordsRevokedReason::PasswordChanged },
-        Activity::AppPasswordRevoked { app_password_id: APP, name: Some("Thunderbird".into()) },
-        Activity::AppPasswordCreated { app_password_id: APP, name: "Thunderbird".into() },
+        Activity::AppPasswordRevoked {
+            app_password_id: APP,
+            name: Some(crate::Sealed::from_ciphertext("Thunderbird".into())),
+        },
+        Activity::AppPasswordCreated {
+            app_password_id: APP,
+            name: crate::Sealed::from_ciphertext("Thunderbird".into()),
+        },
         Activity::SmsRemoved { masked_phone: "+49 151 ••••5678".into() },
         Activity::SmsActivated { masked_phone: "+49 151 ••••5678".into(), replaced_masked_phone: None },
         Activity::SecondFactorFailed { method: Method::Sms },
@@ -171,7 +181,14 @@ fn a_success_ends_the_streak_so_nine_more_failures_start_no_lock() {
 fn an_app_passwords_last_use_is_an_entry_in_time_order_named_by_its_creation() {
     let events = vec![
         (T0, registered()),
-        (at(1), AccountEvent::AppPasswordCreated { app_password_id: APP, name: "DAVx5".into(), hash: "h".into() }),
+        (
+            at(1),
+            AccountEvent::AppPasswordCreated {
+                app_password_id: APP,
+                name: crate::Sealed::from_ciphertext("DAVx5".into()),
+                hash: "h".into(),
+            },
+        ),
         (at(3), AccountEvent::PasswordFailed {}),
     ];
     let unknown = Uuid::from_u128(99);
@@ -183,8 +200,11 @@ fn an_app_passwords_last_use_is_an_entry_in_time_order_named_by_its_creation() {
         kinds(&all),
         [
             &Activity::PasswordFailed,
-            &Activity::AppPasswordUsed { app_password_id: APP, name: "DAVx5".into() },
-            &Activity::AppPasswordCreated { app_password_id: APP, name: "DAVx5".into() },
+            &Activity::AppPasswordUsed { app_password_id: APP, name: crate::Sealed::from_ciphertext("DAVx5".into()) },
+            &Activity::AppPasswordCreated {
+                app_password_id: APP,
+                name: crate::Sealed::from_ciphertext("DAVx5".into())
+            },
             &Activity::AccountCreated,
         ],
         "a use of an app password nobody can name is left out"
@@ -202,8 +222,8 @@ fn an_app_passwords_last_use_is_an_entry_in_time_order_named_by_its_creation() {
 fn an_import_and_supports_disabling_show_without_the_staff_members_reason() {
     let imported = AccountEvent::Imported {
         account_id: Uuid::from_u128(1),
-        email: "anna@example.de".into(),
-        name: "Anna".into(),
+        email: crate::Sealed::from_ciphertext("anna@example.de".into()),
+        name: crate::Sealed::from_ciphertext("Anna".into()),
         username: None,
         password_hash: "$2b$12$abcdefghijklmnopqrstuu5mPzLkUwHh8pXx0bJyGqS7Lk1c2d3e4".into(),
         locale: crate::account::Locale::De,

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
+use events::EventRecord;
 use time::OffsetDateTime;
 
 use super::item::{
@@ -239,6 +240,27 @@ impl EventStore for Dynamo {
                 .await
                 .map_err(|e| unavailable(&e))?;
         }
+        Ok(())
+    }
+
+    async fn redact(&self, stream: &str, version: u64, record: &EventRecord) -> Result<(), StoreError> {
+        let payload =
+            serde_dynamo::to_attribute_value(&record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.events_table)
+            .key("stream", s(stream))
+            .key("version", n(version))
+            .update_expression("SET #v = :v, #p = :p")
+            .condition_expression("attribute_exists(#s)")
+            .expression_attribute_names("#v", "schema_version")
+            .expression_attribute_names("#p", "payload")
+            .expression_attribute_names("#s", "stream")
+            .expression_attribute_values(":v", n(u64::from(record.schema_version)))
+            .expression_attribute_values(":p", payload)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(())
     }
 

@@ -43,6 +43,10 @@ impl Sqlite {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         conn.pragma_update(None, "busy_timeout", 5000).map_err(unavailable)?;
+        // Deleted rows (a destroyed data key, a deleted account's outbox
+        // mails) are overwritten with zeros, not left in free pages
+        // (crypto-shredding must not leave the wrapped key in the file).
+        conn.pragma_update(None, "secure_delete", "ON").map_err(unavailable)?;
         schema::migrate(&mut conn)?;
         Ok(Sqlite { conn: Arc::new(Mutex::new(conn)), appended: Arc::new(Notify::new()), page_size: 500 })
     }

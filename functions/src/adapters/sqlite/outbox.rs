@@ -48,6 +48,19 @@ impl Outbox for Sqlite {
         })
         .await
     }
+
+    async fn forget(&self, recipients: &[String]) -> Result<(), StoreError> {
+        let recipients = recipients.to_vec();
+        self.with_conn(move |conn| {
+            for recipient in &recipients {
+                conn.execute("DELETE FROM outbox WHERE recipient = ?1", params![recipient]).map_err(unavailable)?;
+            }
+            // `secure_delete` zeroed the rows in the pages; the WAL still
+            // holds the pages as they were until it is checkpointed and cut.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(unavailable)
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -214,6 +214,19 @@ impl EventStore for Sqlite {
         .await
     }
 
+    async fn redact(&self, stream: &str, version: u64, record: &EventRecord) -> Result<(), StoreError> {
+        let (stream, schema, payload) = (stream.to_owned(), record.schema_version, record.payload.to_string());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE events SET schema_version = ?1, payload = ?2 WHERE stream = ?3 AND version = ?4",
+                params![schema, payload, stream, version],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
     async fn append_all(
         &self,
         appends: &[StreamAppend<'_>],
