@@ -290,8 +290,9 @@ async fn write_batch(
                 match owner {
                     Some(owner) if owner == stream => Outcome::Imported { account_id: *account_id },
                     Some(owner) => classify(app, owner).await?,
-                    // Taken and gone again (cannot happen today: claims are never
-                    // released); refusing is safe, a re-run tries again.
+                    // Taken and released again in between (the other account
+                    // was deleted or changed its address); refusing is safe,
+                    // a re-run tries again.
                     None => Outcome::Refused(Refused::EmailTaken),
                 }
             }
