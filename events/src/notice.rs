@@ -69,6 +69,12 @@ pub enum Notice {
     EmailChanged {
         new: String,
     },
+    PasskeyAdded {
+        name: String,
+    },
+    PasskeyRemoved {
+        name: String,
+    },
 }
 
 /// Which of the account's addresses an account event's notice goes to.
@@ -107,6 +113,8 @@ pub enum NoticeKind {
     PasswordChanged,
     EmailChangeLink,
     EmailChanged,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Notice {
@@ -127,6 +135,8 @@ impl Notice {
             Notice::PasswordChanged => NoticeKind::PasswordChanged,
             Notice::EmailChangeLink { .. } => NoticeKind::EmailChangeLink,
             Notice::EmailChanged { .. } => NoticeKind::EmailChanged,
+            Notice::PasskeyAdded { .. } => NoticeKind::PasskeyAdded,
+            Notice::PasskeyRemoved { .. } => NoticeKind::PasskeyRemoved,
         }
     }
 }
@@ -194,6 +204,11 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         | E::EmailChangeRequested { .. } => None,
         E::PasswordChanged { .. } => Some(Notice::PasswordChanged),
         E::EmailChanged { email, .. } => Some(Notice::EmailChanged { new: email.clone() }),
+        E::PasskeyAdded { name, .. } => Some(Notice::PasskeyAdded { name: name.clone() }),
+        E::PasskeyRemoved { name, .. } => Some(Notice::PasskeyRemoved { name: name.clone() }),
+        // A use is a sign-in like any other; a refused counter is in the
+        // activity and counts toward the lockout.
+        E::PasskeyUsed { .. } | E::PasskeyCounterRegressed { .. } => None,
     }
 }
 

@@ -108,7 +108,11 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::LanguageChanged { .. }
         | AccountEvent::PasswordChanged { .. }
         | AccountEvent::EmailChangeRequested { .. }
-        | AccountEvent::EmailChanged { .. } => 34,
+        | AccountEvent::EmailChanged { .. }
+        | AccountEvent::PasskeyAdded { .. }
+        | AccountEvent::PasskeyUsed { .. }
+        | AccountEvent::PasskeyRemoved { .. }
+        | AccountEvent::PasskeyCounterRegressed { .. } => 38,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

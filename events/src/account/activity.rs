@@ -103,6 +103,19 @@ pub enum Activity {
     EmailChangeRequested,
     /// The link was followed: the account has a new email address.
     EmailChanged,
+    PasskeyAdded {
+        name: String,
+    },
+    PasskeyRemoved {
+        name: String,
+    },
+    /// A passkey's signature counter went backwards: the assertion was
+    /// refused (a copy of the key may exist). `None` when the passkey is
+    /// no longer on record.
+    PasskeyCounterRegressed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -209,6 +222,13 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         // A preference, not a change to how the account signs in.
         | E::LanguageChanged { .. } => return None,
         E::UsernameChosen { username } => Activity::UsernameChosen { username: username.clone() },
+        E::PasskeyAdded { name, .. } => Activity::PasskeyAdded { name: name.clone() },
+        E::PasskeyRemoved { name, .. } => Activity::PasskeyRemoved { name: name.clone() },
+        E::PasskeyCounterRegressed { credential_id, .. } => {
+            Activity::PasskeyCounterRegressed { name: before.passkey(credential_id).map(|p| p.name.clone()) }
+        }
+        // The session it started says it (`SignedIn` with `passkey`).
+        E::PasskeyUsed { .. } => return None,
     })
 }
 
@@ -218,7 +238,7 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
 fn locked(after: &Account, event: &AccountEvent, policy: &AccountPolicy) -> Option<Activity> {
     let (failures, lockout, locked) = match event {
         AccountEvent::PasswordFailed {} => (&after.password_failures, &policy.password_lockout, Locked::Password),
-        AccountEvent::SecondFactorFailed { .. } => {
+        AccountEvent::SecondFactorFailed { .. } | AccountEvent::PasskeyCounterRegressed { .. } => {
             (&after.second_factor_failures, &policy.second_factor_lockout, Locked::SecondFactor)
         }
         _ => return None,

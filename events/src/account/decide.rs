@@ -22,7 +22,7 @@ pub struct Activation<'a> {
 }
 
 /// Why `Account::accept` did not take a proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Rejected {
     /// Not a code of this factor: a failure, counted toward the lockout.
     Wrong,
@@ -32,6 +32,9 @@ pub(super) enum Rejected {
     /// present it, and it can never be accepted again, so the answer helps
     /// nobody; counting it would lock the owner out after a good sign-in.
     Used,
+    /// A passkey's signature counter that did not go forward: refused and
+    /// recorded (a cloned authenticator?), and counted toward the lockout.
+    CounterRegressed { credential_id: String, stored: u32, presented: u32 },
 }
 
 impl Rejected {
@@ -43,6 +46,10 @@ impl Rejected {
                 Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
             }
             Rejected::Used => Decision::refuse(Refusal::CodeUsed),
+            Rejected::CounterRegressed { credential_id, stored, presented } => Decision::record_and_refuse(
+                AccountEvent::PasskeyCounterRegressed { credential_id, stored, presented },
+                Refusal::InvalidCode,
+            ),
         }
     }
 }
@@ -91,6 +98,9 @@ pub enum SecondFactorProof<'a> {
     /// The keyed hash of the typed code under the pending SMS code's id,
     /// `None` when no code is pending or the input was not six digits.
     Sms { hash: Option<&'a str> },
+    /// An assertion the relying-party library verified against one of the
+    /// account's passkeys (`passkey`), `None` when it did not verify.
+    Passkey { assertion: Option<&'a super::passkey::PasskeyAssertion> },
 }
 
 impl SecondFactorProof<'_> {
@@ -99,6 +109,7 @@ impl SecondFactorProof<'_> {
             SecondFactorProof::Totp { .. } => Method::Totp,
             SecondFactorProof::RecoveryCode { .. } => Method::RecoveryCode,
             SecondFactorProof::Sms { .. } => Method::Sms,
+            SecondFactorProof::Passkey { .. } => Method::Passkey,
         }
     }
 }
@@ -475,6 +486,7 @@ impl Account {
                     .then_some(AccountEvent::SmsCodeAccepted { code_id: pending.code_id })
                     .ok_or(Rejected::Wrong)
             }
+            SecondFactorProof::Passkey { assertion } => self.accept_passkey(assertion),
         }
     }
 

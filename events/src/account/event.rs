@@ -12,6 +12,8 @@ use serde_json::Value;
 use crate::codec::{CodecError, EventCodec};
 use crate::retention::Retention;
 
+pub use super::passkey::Attachment;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -45,6 +47,9 @@ pub enum Method {
     Totp,
     Sms,
     RecoveryCode,
+    /// A passkey (WebAuthn): after the password, or alone with user
+    /// verification (`passkey`).
+    Passkey,
 }
 
 impl Method {
@@ -53,6 +58,7 @@ impl Method {
             Method::Totp => "totp",
             Method::Sms => "sms",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey => "passkey",
         }
     }
 }
@@ -344,6 +350,42 @@ pub enum AccountEvent {
         token_id: Uuid,
         email: String,
     },
+    /// A passkey (WebAuthn credential) was registered, after a step-up, with
+    /// what its attestation (`none`) said. The public key is not a secret.
+    /// Its time (the event's) is when it was created.
+    PasskeyAdded {
+        /// base64url, no padding.
+        credential_id: String,
+        name: String,
+        /// The public key and static properties as the relying-party
+        /// library encodes them, base64url.
+        public_key: String,
+        counter: u32,
+        backup_eligible: bool,
+        backed_up: bool,
+        user_verified: bool,
+        attachment: Option<Attachment>,
+    },
+    /// An assertion of this passkey was accepted (second step, passkey
+    /// sign-in): its counter moves on and its challenge is spent.
+    PasskeyUsed {
+        credential_id: String,
+        counter: u32,
+        backed_up: bool,
+    },
+    /// Removed by its owner (with a step-up); `name` so the mail and the
+    /// activity can say which.
+    PasskeyRemoved {
+        credential_id: String,
+        name: String,
+    },
+    /// An assertion whose signature counter did not go forward: refused,
+    /// kept on record (a cloned authenticator?) and counted as a failure.
+    PasskeyCounterRegressed {
+        credential_id: String,
+        stored: u32,
+        presented: u32,
+    },
 }
 
 impl EventCodec for AccountEvent {
@@ -387,7 +429,11 @@ impl EventCodec for AccountEvent {
             | E::SmsCodeAccepted { .. }
             | E::PasswordResetRequested { .. }
             | E::LoginCancelled { .. }
-            | E::EmailChangeRequested { .. } => Retention::SignInActivity,
+            | E::EmailChangeRequested { .. }
+            // The counter it carries only detects clones; a replay is
+            // stopped by the single-use challenge, so after it expires the
+            // fold's older counter is no false alarm.
+            | E::PasskeyUsed { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {
@@ -415,7 +461,10 @@ impl EventCodec for AccountEvent {
             | E::UsernameChosen { .. }
             | E::LanguageChanged { .. }
             | E::PasswordChanged { .. }
-            | E::EmailChanged { .. } => Retention::Kept,
+            | E::EmailChanged { .. }
+            | E::PasskeyAdded { .. }
+            | E::PasskeyRemoved { .. }
+            | E::PasskeyCounterRegressed { .. } => Retention::Kept,
         }
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::app_password::AppPassword;
 use super::disablement::Disablement;
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
+use super::passkey::Passkey;
 use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
@@ -181,6 +182,9 @@ pub struct Account {
     /// The address change waiting for its link to be followed (`email_change`).
     #[serde(default)]
     pub pending_email_change: Option<PendingEmailChange>,
+    /// Registered passkeys, oldest first (`passkey`).
+    #[serde(default)]
+    pub passkeys: Vec<Passkey>,
 }
 
 impl Account {
@@ -242,6 +246,10 @@ impl Account {
                 self.email.clone_from(email);
                 self.pending_email_change.take_if(|p| p.token_id == *token_id);
             }
+            E::PasskeyAdded { .. }
+            | E::PasskeyUsed { .. }
+            | E::PasskeyRemoved { .. }
+            | E::PasskeyCounterRegressed { .. } => self.apply_passkeys(event, at),
         }
     }
 
@@ -428,6 +436,9 @@ impl Account {
                 self.sms = None;
                 self.pending_sms = None;
                 self.recovery = None;
+                // Passkeys are second factors too: a reset means the
+                // owner lost them, or someone else has them.
+                self.passkeys.clear();
                 self.second_factor_failures.reset();
                 self.end_all_sessions(at);
                 self.open_reset_request.take_if(|id| id == request_id);
@@ -449,6 +460,47 @@ impl Account {
                 self.password_failures.reset();
                 self.pending_password_reset.take_if(|p| p.token_id == *token_id);
             }
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    fn apply_passkeys(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
+            AccountEvent::PasskeyAdded {
+                credential_id,
+                name,
+                public_key,
+                counter,
+                backup_eligible,
+                backed_up,
+                user_verified,
+                attachment,
+            } => self.passkeys.push(Passkey {
+                credential_id: credential_id.clone(),
+                name: name.clone(),
+                public_key: public_key.clone(),
+                counter: *counter,
+                backup_eligible: *backup_eligible,
+                backed_up: *backed_up,
+                user_verified: *user_verified,
+                attachment: *attachment,
+                created_at: at,
+                last_used_at: None,
+            }),
+            AccountEvent::PasskeyUsed { credential_id, counter, backed_up } => {
+                if let Some(p) = self.passkeys.iter_mut().find(|p| p.credential_id == *credential_id) {
+                    p.counter = *counter;
+                    p.backed_up = *backed_up;
+                    p.last_used_at = Some(at);
+                }
+            }
+            AccountEvent::PasskeyRemoved { credential_id, .. } => {
+                self.passkeys.retain(|p| p.credential_id != *credential_id)
+            }
+            // Counted as a failed second factor: a clone must not get
+            // unlimited tries either.
+            AccountEvent::PasskeyCounterRegressed { .. } => self.second_factor_failures.record(at),
             // Applied by the other `apply_*` (see `apply`).
             _ => {}
         }
@@ -483,7 +535,7 @@ impl Account {
     }
 
     pub fn has_second_factor(&self) -> bool {
-        self.totp.is_some() || self.sms.is_some()
+        self.totp.is_some() || self.sms.is_some() || !self.passkeys.is_empty()
     }
 
     /// The methods a login may use, in the contract's words.
@@ -497,6 +549,9 @@ impl Account {
         }
         if self.recovery_codes_remaining() > 0 {
             methods.push(Method::RecoveryCode);
+        }
+        if !self.passkeys.is_empty() {
+            methods.push(Method::Passkey);
         }
         methods
     }

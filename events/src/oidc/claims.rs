@@ -15,6 +15,9 @@ pub fn amr(second_factor: Option<Method>) -> Vec<&'static str> {
         Some(Method::Totp) => vec!["pwd", "mfa", "otp"],
         Some(Method::Sms) => vec!["pwd", "mfa", "sms"],
         Some(Method::RecoveryCode) => vec!["pwd", "mfa"],
+        // After the password; which kind of key (`hwk`, `swk`) is not
+        // recorded on the session yet, so no key value is claimed.
+        Some(Method::Passkey) => vec!["pwd", "mfa"],
     }
 }
 
