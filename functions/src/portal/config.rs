@@ -109,6 +109,14 @@ fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Se
         .transpose()?;
     settings.retention = retention(get("PORTAL_SIGN_IN_ACTIVITY_DAYS").as_deref())?;
     settings.brand = crate::brand::Brand::from_lookup(&get)?;
+    if let Some(list) = get("PORTAL_WEBAUTHN_ORIGINS") {
+        settings.webauthn_origins = list
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| http_url("PORTAL_WEBAUTHN_ORIGINS", o.to_owned()))
+            .collect::<Result<_, _>>()?;
+    }
     Ok(settings)
 }
 
