@@ -89,6 +89,14 @@ async fn a_passkey_is_added_after_a_step_up_listed_and_mailed_about() {
     assert_eq!((items[0]["name"].as_str(), items[0]["synced"].as_bool()), (Some("iPhone"), Some(true)));
     assert!(items[0]["created_at"].is_string() && items[0]["last_used_at"].is_null());
     assert_eq!(count_of(&p, "passkey_added").await, 1);
+    // The support console lists it among the factors, by name only.
+    let (staff, _) = p.staff("desk@example.de", "Dana Desk").await;
+    let body = json!({"email": "anna@example.de"});
+    let (status, found) = p.call("POST", "/api/support/accounts/lookup", Some(&staff), Some(body)).await;
+    assert_eq!(status, 200, "{found}");
+    let listed = &found["account"]["factors"]["passkeys"];
+    assert_eq!((listed[0]["name"].as_str(), listed.as_array().map(Vec::len)), (Some("iPhone"), Some(1)), "{found}");
+    assert!(listed[0].get("public_key").is_none() && listed[0].get("id").is_none());
     let mails = p.outbox().await;
     assert!(
         mails.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("iPhone"))),
@@ -112,6 +120,9 @@ async fn password_then_passkey_signs_in_and_the_login_offers_it() {
     let (status, list) = p.call("GET", "/api/passkeys", Some(session), None).await;
     assert_eq!(status, 200);
     assert!(list["items"][0]["last_used_at"].is_string(), "{list}");
+    // The step-up takes codes only: the account's methods leave passkeys out.
+    let (_, account) = p.call("GET", "/api/account", Some(session), None).await;
+    assert_eq!(account["mfa"]["methods"], json!(["totp", "recovery_code"]), "{account}");
 }
 
 #[tokio::test]

@@ -26,10 +26,10 @@ use webauthn_rp::request::auth::{
     NonDiscoverableCredentialRequestOptions, SignatureCounterEnforcement,
 };
 use webauthn_rp::request::register::{
-    Nickname, PublicKeyCredentialCreationOptions, PublicKeyCredentialUserEntity, RegistrationVerificationOptions,
-    UserHandle, Username,
+    CredProtect, Nickname, PublicKeyCredentialCreationOptions, PublicKeyCredentialUserEntity,
+    RegistrationVerificationOptions, UserHandle, Username,
 };
-use webauthn_rp::request::{AsciiDomain, Credentials, PublicKeyCredentialDescriptor, RpId};
+use webauthn_rp::request::{AsciiDomain, Credentials, ExtensionInfo, PublicKeyCredentialDescriptor, RpId};
 use webauthn_rp::response::register::{CompressedPubKey, DynamicState, StaticState};
 use webauthn_rp::response::{AuthTransports, AuthenticatorAttachment, Backup, CredentialId, SentChallenge};
 use webauthn_rp::{
@@ -132,9 +132,14 @@ impl RelyingParty {
             display_name: Nickname::try_from(account.name.as_str()).ok(),
         };
         let exclude = account.passkeys.iter().filter_map(descriptor).collect();
-        let (server, client) = PublicKeyCredentialCreationOptions::passkey(&self.rp_id, user, exclude)
-            .start_ceremony()
-            .map_err(|e| internal(&format!("passkey options: {e}")))?;
+        let mut options = PublicKeyCredentialCreationOptions::passkey(&self.rp_id, user, exclude);
+        // The library asks authenticators to *enforce* credProtect (user
+        // verification for every use); many (platform authenticators among
+        // them, and Chromium's virtual one) do not know the extension and
+        // then refuse to make the key at all. Asked for, not demanded: the
+        // sign-in demands user verification itself.
+        options.extensions.cred_protect = CredProtect::UserVerificationRequired(ExtensionInfo::AllowDontEnforceValue);
+        let (server, client) = options.start_ceremony().map_err(|e| internal(&format!("passkey options: {e}")))?;
         let challenge = key(*std::borrow::Borrow::<SentChallenge>::borrow(&server));
         let state = server.encode().map_err(|e| internal(&format!("passkey state: {e}")))?;
         let json = serde_json::to_value(&client).map_err(|e| internal(&e.to_string()))?;

@@ -13,6 +13,7 @@ import { activitySection } from './activity.js';
 import { appPasswordsSection } from './app-passwords.js';
 import { exportSection } from './export.js';
 import { emailSection } from './email-change.js';
+import { passkeysSection } from './passkeys.js';
 import { passwordSection } from './password-change.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
@@ -27,7 +28,7 @@ import { usernameSection } from './username.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection];
+const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, passkeysSection, appPasswordsSection, activitySection, exportSection];
 
 export async function settingsView() {
   const account = await api.account();

@@ -202,6 +202,13 @@ pub(super) fn account_facts(account: &Account, now: OffsetDateTime, retention: &
             "totp": account.totp.is_some(),
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
             "recovery_codes_remaining": account.recovery_codes_remaining(),
+            // Names and dates only: enough to tell the owner on the phone
+            // which devices sign in, nothing of the keys.
+            "passkeys": account.passkeys.iter().map(|p| json!({
+                "name": p.name,
+                "created_at": rfc3339(p.created_at),
+                "last_used_at": p.last_used_at.map(rfc3339),
+            })).collect::<Vec<_>>(),
         },
     })
 }
