@@ -81,12 +81,15 @@ pub enum Refused {
     /// No such ceremony waiting (never made, expired, or taken already).
     Unknown,
     Failed(String),
+    /// The store could not be asked: nobody's fault, nothing counted (503).
+    Store(crate::ports::store::StoreError),
 }
 
 impl From<Refused> for ApiError {
     fn from(r: Refused) -> ApiError {
         match r {
             Refused::Malformed(why) => ApiError::invalid_request(format!("credential: {why}")),
+            Refused::Store(e) => ApiError::from(e),
             Refused::Unknown | Refused::Failed(_) => ApiError::from(events::Refusal::InvalidCode),
         }
     }
@@ -466,12 +469,7 @@ async fn store(app: &App, key: &str, purpose: Purpose, state: &[u8], now: Offset
 }
 
 async fn take(app: &App, key: &str, now: OffsetDateTime) -> Result<(Purpose, Vec<u8>), Refused> {
-    let doc = app
-        .state
-        .take_doc(CEREMONIES, key, now)
-        .await
-        .map_err(|e| Refused::Failed(format!("store: {e}")))?
-        .ok_or(Refused::Unknown)?;
+    let doc = app.state.take_doc(CEREMONIES, key, now).await.map_err(Refused::Store)?.ok_or(Refused::Unknown)?;
     let waiting: Waiting = serde_json::from_value(doc).map_err(|_| Refused::Unknown)?;
     let state = BASE64URL_NOPAD.decode(waiting.state.as_bytes()).map_err(|_| Refused::Unknown)?;
     Ok((waiting.purpose, state))

@@ -66,7 +66,7 @@ pub async fn second_step(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let rp = RelyingParty::of(&app.settings)?;
     let account = app.load_account(account_id).await?;
     let assertion = match rp.take_second_step(app, &body.credential, ctx.now).await {
-        Err(Refused::Malformed(why)) => return Err(Refused::Malformed(why).into()),
+        Err(refused @ (Refused::Malformed(_) | Refused::Store(_))) => return Err(refused.into()),
         Err(Refused::Unknown | Refused::Failed(_)) => None,
         Ok((purpose, answer)) => {
             let ours = purpose == Purpose::SecondStep { account_id, login_id };

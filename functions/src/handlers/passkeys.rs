@@ -78,7 +78,7 @@ pub async fn add(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let not_verified = || ApiError::invalid_request("credential: the passkey could not be verified; please try again");
     let (purpose, new) = match rp.finish_registration(app, &body.credential, &body.name, ctx.now).await {
         Ok(done) => done,
-        Err(Refused::Malformed(why)) => return Err(Refused::Malformed(why).into()),
+        Err(refused @ (Refused::Malformed(_) | Refused::Store(_))) => return Err(refused.into()),
         Err(Refused::Unknown | Refused::Failed(_)) => return Err(not_verified()),
     };
     if purpose != (Purpose::Register { account_id, session_id }) {
