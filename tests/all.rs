@@ -18,6 +18,7 @@ mod infra;
 mod kms_signing;
 mod oidc;
 mod old_accounts;
+mod passkeys;
 mod password_reset;
 mod projector_lambda;
 mod reset_requests;

@@ -1,5 +1,5 @@
 //! Personal data at rest (crypto-shredding, issue 16): a person's email,
-//! name, phone number and app-password name are never stored in plaintext,
+//! name, phone number, app-password and passkey names are never stored in plaintext,
 //! neither while the account lives nor after its deletion. The scan reads
 //! what the stores hold: the SQLite file and its WAL byte for byte
 //! (embedded), every DynamoDB table by Scan (with
@@ -11,6 +11,7 @@
 //! table but that one; the deletion drops the person's outbox messages, and
 //! the scan after it reads the raw file and WAL as they are.
 
+use acceptance::authenticator::Authenticator;
 use acceptance::harness::{PASSWORD, TestPortal, cheap_passwords, settings};
 use serde_json::{Value, json};
 
@@ -20,6 +21,7 @@ struct Person {
     name: String,
     phone: String,
     app: String,
+    passkey: String,
 }
 
 impl Person {
@@ -31,11 +33,12 @@ impl Person {
             name: format!("Zelda Quokkasson{tag}"),
             phone: format!("+49151{tag}"),
             app: format!("Kalender Quokkasson{tag}"),
+            passkey: format!("Schlüssel Quokkasson{tag}"),
         }
     }
 
-    fn needles(&self) -> [&str; 4] {
-        [&self.email, &self.name, &self.phone, &self.app]
+    fn needles(&self) -> [&str; 5] {
+        [&self.email, &self.name, &self.phone, &self.app, &self.passkey]
     }
 }
 
@@ -126,18 +129,38 @@ async fn personal_data_is_never_stored_in_plaintext_before_or_after_the_deletion
     let step_up = p.sms_code(&who.phone).await;
     let body = json!({"name": who.app, "verification": {"method": "sms", "code": step_up}});
     call(&p, "POST", "/api/app-passwords", &session, Some(body)).await;
+    // And a passkey with a name of its own.
+    call(&p, "POST", "/api/mfa/sms/send", &session, None).await;
+    let step_up = p.sms_code(&who.phone).await;
+    let body = json!({"verification": {"method": "sms", "code": step_up}});
+    let options = call(&p, "POST", "/api/passkeys/options", &session, Some(body)).await;
+    let mut authenticator = Authenticator::new(9, "http://portal.test");
+    let credential = authenticator.register(&options["options"]);
+    let body = json!({"name": who.passkey, "credential": credential});
+    call(&p, "POST", "/api/passkeys", &session, Some(body)).await;
     p.project().await;
 
     // The output paths open it all.
     let me = call(&p, "GET", "/api/account", &session, None).await;
     assert_eq!((me["email"].as_str(), me["name"].as_str()), (Some(who.email.as_str()), Some(who.name.as_str())));
     assert_eq!(me["app_passwords"][0]["name"].as_str(), Some(who.app.as_str()));
+    let passkeys = call(&p, "GET", "/api/passkeys", &session, None).await;
+    assert_eq!(passkeys["items"][0]["name"].as_str(), Some(who.passkey.as_str()));
+    let mails = p.outbox().await;
+    assert!(
+        mails.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains(&who.passkey))),
+        "the mail about the passkey opens its name: {mails:?}"
+    );
     let mails = p.outbox().await;
     assert!(mails.iter().any(|m| m["to"] == who.email.as_str()), "mails go to the opened address: {mails:?}");
 
     // Sealed from the start: nothing in plaintext anywhere but the outbox.
     let before = stored(&p, dir, true).await;
-    assert_eq!(found_in(&before, &["registered", "sms_activated"]).len(), 2, "the scan reads the account's events");
+    assert_eq!(
+        found_in(&before, &["registered", "sms_activated", "passkey_added"]).len(),
+        3,
+        "the scan reads the account's events"
+    );
     assert_eq!(found_in(&before, &who.needles()), Vec::<String>::new(), "in plaintext while the account lives");
     if let Some(dir) = dir {
         // The outbox itself does hold them: the scan would see plaintext.

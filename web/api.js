@@ -292,6 +292,59 @@ export const revokeAppPassword = (id) =>
   request('DELETE', `/api/app-passwords/${encodeURIComponent(id)}`, { auth: 'session' });
 
 /**
+ * @typedef {{ id: string, name: string, created_at: string, last_used_at: string | null, synced: boolean }} PasskeyItem
+ */
+
+/** @returns {Promise<{ items: PasskeyItem[] }>} */
+export const passkeys = () => request('GET', '/api/passkeys', { auth: 'session' });
+
+/**
+ * The options for adding a passkey, after the step-up.
+ * @param {Presented} [verification]
+ * @returns {Promise<{ options: unknown }>}
+ */
+export const passkeyOptions = (verification) =>
+  request('POST', '/api/passkeys/options', { auth: 'session', body: verification ? { verification } : {} });
+
+/**
+ * @param {string} name
+ * @param {unknown} credential the browser's `toJSON()` of the new credential
+ * @returns {Promise<{ id: string, name: string }>}
+ */
+export const addPasskey = (name, credential) =>
+  request('POST', '/api/passkeys', { auth: 'session', body: { name, credential } });
+
+/**
+ * @param {string} id
+ * @param {Presented} [verification]
+ * @returns {Promise<null>}
+ */
+export const removePasskey = (id, verification) =>
+  request('DELETE', `/api/passkeys/${encodeURIComponent(id)}`, {
+    auth: 'session',
+    body: verification ? { verification } : {},
+  });
+
+/** @returns {Promise<{ options: unknown }>} the second step's passkey options */
+export const mfaPasskeyOptions = () => request('POST', '/api/mfa/passkey/options', { auth: 'mfa' });
+
+/**
+ * @param {unknown} credential the assertion
+ * @returns {Promise<{ session_token: string }>}
+ */
+export const mfaPasskeyVerify = (credential) =>
+  request('POST', '/api/mfa/passkey/verify', { auth: 'mfa', body: { credential } });
+
+/** @returns {Promise<{ options: unknown }>} options of a sign-in with a passkey alone */
+export const passkeySignInOptions = () => request('POST', '/api/passkey/options');
+
+/**
+ * @param {unknown} credential the assertion
+ * @returns {Promise<{ session_token: string }>}
+ */
+export const passkeySignIn = (credential) => request('POST', '/api/passkey/sign-in', { body: { credential } });
+
+/**
  * One entry of the recent activity: `kind` says what happened, the other
  * fields are its details (which kinds have which: README, "Recent activity").
  * `client` and `network` say where it came from, as far as it was recorded.
@@ -361,7 +414,8 @@ export const createResetRequest = (body) => request('POST', '/api/reset-requests
  * @typedef {{ first_name: boolean, last_name: boolean, phone: boolean | null, email: boolean }} RequestMatches
  * @typedef {{ user_id: string, email: string, name: string, created_at: string, last_login_at: string | null,
  *   failed_password_attempts: number, failed_second_factor_attempts: number,
- *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number },
+ *   factors: { totp: boolean, sms: string | null, recovery_codes_remaining: number,
+ *     passkeys?: Array<{ name: string, created_at: string, last_used_at: string | null }> },
  *   disabled?: { at: string, reason: string, by: string } | null }} RequestAccount
  * @typedef {{ at: string, what: 'disabled' | 'enabled' | 'deletion_approved' | 'deleted', by: StaffRef, reason?: string }} AccountChange
  * @typedef {{ account: RequestAccount, history: AccountChange[] }} StaffAccountView

@@ -71,6 +71,13 @@ pub enum Notice {
         /// Sealed (`crate::sealed`): the mail's sender opens it.
         new: crate::Sealed,
     },
+    /// The passkey's name, sealed: the mail's sender opens it.
+    PasskeyAdded {
+        name: crate::Sealed,
+    },
+    PasskeyRemoved {
+        name: crate::Sealed,
+    },
 }
 
 /// Which of the account's addresses an account event's notice goes to.
@@ -109,6 +116,8 @@ pub enum NoticeKind {
     PasswordChanged,
     EmailChangeLink,
     EmailChanged,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Notice {
@@ -129,6 +138,8 @@ impl Notice {
             Notice::PasswordChanged => NoticeKind::PasswordChanged,
             Notice::EmailChangeLink { .. } => NoticeKind::EmailChangeLink,
             Notice::EmailChanged { .. } => NoticeKind::EmailChanged,
+            Notice::PasskeyAdded { .. } => NoticeKind::PasskeyAdded,
+            Notice::PasskeyRemoved { .. } => NoticeKind::PasskeyRemoved,
         }
     }
 }
@@ -200,6 +211,11 @@ pub fn notice_for_account_event(event: &AccountEvent) -> Option<Notice> {
         // the owner as its process says. A mail now would need the address
         // the deletion is there to forget.
         E::AccountDeleted { .. } | E::DeletionApproved { .. } => None,
+        E::PasskeyAdded { name, .. } => Some(Notice::PasskeyAdded { name: name.clone() }),
+        E::PasskeyRemoved { name, .. } => Some(Notice::PasskeyRemoved { name: name.clone() }),
+        // A use is a sign-in like any other; a refused counter is in the
+        // activity and counts toward the lockout.
+        E::PasskeyUsed { .. } | E::PasskeyCounterRegressed { .. } => None,
     }
 }
 
@@ -329,7 +345,13 @@ mod tests {
             AccountEvent::PasswordRehashed { password_hash: "p".into() },
             AccountEvent::PasswordFailed {},
             AccountEvent::PasswordPassed { login_id: ID, owed: Owed::Verify, expires_at: T },
-            AccountEvent::SessionStarted { session_id: ID, login_id: None, expires_at: T, second_factor: None },
+            AccountEvent::SessionStarted {
+                session_id: ID,
+                login_id: None,
+                expires_at: T,
+                second_factor: None,
+                passkey: None,
+            },
             AccountEvent::SessionEnded { session_id: ID },
             AccountEvent::SessionsEnded { reason: SessionEndReason::PasswordChanged },
             AccountEvent::TotpSetupStarted { setup_id: ID, sealed_secret: "s".into(), expires_at: T },

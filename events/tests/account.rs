@@ -609,6 +609,7 @@ fn an_ended_session_is_told_apart_from_an_expired_one() {
                 login_id: None,
                 expires_at: later + Duration::hours(8),
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
         ],
     );
@@ -1174,6 +1175,7 @@ mod disabling {
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
         );
     }
@@ -1361,6 +1363,7 @@ mod deletion {
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
         );
         g.push(
@@ -1442,6 +1445,7 @@ mod deletion {
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
         );
         let staff = Staff::authorize(&s.state(), Uuid::from_u128(77), T0).unwrap();
@@ -1468,6 +1472,7 @@ mod deletion {
                     login_id: None,
                     expires_at,
                     second_factor: Some(Method::Totp),
+                    passkey: None,
                 },
             );
             // Each staff member an account of their own.

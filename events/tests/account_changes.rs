@@ -55,12 +55,14 @@ impl Given {
                 login_id: None,
                 expires_at,
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
             AccountEvent::SessionStarted {
                 session_id: OTHER_SESSION,
                 login_id: None,
                 expires_at,
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
             AccountEvent::PasswordPassed {
                 login_id: PENDING_LOGIN,

@@ -78,6 +78,7 @@ fn owner_events() -> Vec<(OffsetDateTime, AccountEvent)> {
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
                 second_factor: None,
+                passkey: None,
             },
         ),
         (
@@ -121,6 +122,7 @@ fn staff(id: Uuid, roles: Vec<Role>) -> Staff {
                 login_id: None,
                 expires_at: T0 + Duration::hours(8),
                 second_factor: None,
+                passkey: None,
             },
         ),
     ]));

@@ -138,6 +138,33 @@ fn plaintext_personal_data_of_schema_1_is_upcast_as_legacy_and_written_again_sea
 }
 
 #[test]
+fn passkey_names_are_sealed_from_the_first_schema_and_a_passkey_session_says_how() {
+    use events::account::passkey::{KeyKind, PasskeySignIn};
+    use events::sealed::Content;
+    let today = golden(ACCOUNT_TODAY);
+    let named: Vec<_> =
+        today.iter().filter(|r| ["passkey_added", "passkey_removed"].contains(&r.event_type.as_str())).collect();
+    assert_eq!(named.len(), 2);
+    for record in named {
+        assert_eq!(record.schema_version, 1, "passkeys came after sealing: no plaintext schema to upcast");
+        let (AccountEvent::PasskeyAdded { name, .. } | AccountEvent::PasskeyRemoved { name, .. }) =
+            AccountEvent::decode(record).unwrap()
+        else {
+            panic!("{}", record.event_type)
+        };
+        assert!(matches!(name.content(), Content::Sealed(c) if c.starts_with("aesgcm1:")), "{}", record.event_type);
+    }
+    let passkey_session = today
+        .iter()
+        .filter(|r| r.event_type == "session_started")
+        .find_map(|r| match AccountEvent::decode(r).unwrap() {
+            AccountEvent::SessionStarted { passkey: Some(how), .. } => Some(how),
+            _ => None,
+        });
+    assert_eq!(passkey_session, Some(PasskeySignIn { key: KeyKind::Swk, user_verified: true, alone: true }));
+}
+
+#[test]
 fn the_golden_file_covers_every_account_event_type() {
     let covered: BTreeSet<String> = golden(ACCOUNT_TODAY).into_iter().map(|r| r.event_type).collect();
     // Every variant's tag, listed by the compiler: adding a variant without
@@ -178,7 +205,11 @@ fn the_golden_file_covers_every_account_event_type() {
         | AccountEvent::EmailChangeRequested { .. }
         | AccountEvent::EmailChanged { .. }
         | AccountEvent::AccountDeleted { .. }
-        | AccountEvent::DeletionApproved { .. } => 36,
+        | AccountEvent::DeletionApproved { .. }
+        | AccountEvent::PasskeyAdded { .. }
+        | AccountEvent::PasskeyUsed { .. }
+        | AccountEvent::PasskeyRemoved { .. }
+        | AccountEvent::PasskeyCounterRegressed { .. } => 40,
     };
     let record = golden(ACCOUNT_TODAY).remove(0);
     assert_eq!(covered.len(), all(&AccountEvent::decode(&record).unwrap()));

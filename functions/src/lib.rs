@@ -24,6 +24,7 @@ pub mod mail_text;
 pub mod metrics;
 pub mod oidc;
 pub mod oidc_clients;
+pub mod passkeys;
 pub mod password;
 pub mod personal_data;
 pub mod portal;

@@ -26,7 +26,7 @@ const TO_SUPPORT_OVERDUE: (&str, &str) = (
     "Reset request {id} was due by {due} and is still open. Please decide on it in the support console: {url}/support\n",
 );
 
-const TEMPLATES: [Template; 15] = [
+const TEMPLATES: [Template; 17] = [
     Template {
         kind: K::RecoveryCodeUsed,
         de: (
@@ -182,6 +182,28 @@ const TEMPLATES: [Template; 15] = [
             "Hello {name},\n\nthe email address of your {issuer} account is now {new}. This address gets no more mail of the account, and it no longer signs in.\n\nIf this was not you, please contact support at once.\n",
         ),
     },
+    Template {
+        kind: K::PasskeyAdded,
+        de: (
+            "{issuer}: Neuer Passkey „{passkey}“",
+            "Hallo {name},\n\nfür Ihr Konto bei {issuer} wurde der Passkey „{passkey}“ hinzugefügt. Mit ihm kann man sich anmelden. Waren Sie das nicht, entfernen Sie ihn unter Einstellungen > Sicherheit ({url}) und ändern Sie Ihr Passwort.\n",
+        ),
+        en: (
+            "{issuer}: New passkey \"{passkey}\"",
+            "Hello {name},\n\nthe passkey \"{passkey}\" was added to your {issuer} account. It can sign in. If this was not you, remove it under Settings > Security ({url}) and change your password.\n",
+        ),
+    },
+    Template {
+        kind: K::PasskeyRemoved,
+        de: (
+            "{issuer}: Passkey „{passkey}“ entfernt",
+            "Hallo {name},\n\nder Passkey „{passkey}“ wurde aus Ihrem Konto bei {issuer} entfernt; er meldet nicht mehr an. Waren Sie das nicht, ändern Sie Ihr Passwort und wenden Sie sich bitte sofort an den Support.\n",
+        ),
+        en: (
+            "{issuer}: Passkey \"{passkey}\" removed",
+            "Hello {name},\n\nthe passkey \"{passkey}\" was removed from your {issuer} account; it no longer signs in. If this was not you, change your password and please contact support at once.\n",
+        ),
+    },
 ];
 
 /// Subject and body of `notice` to `account`, in its language. `key`: the
@@ -269,6 +291,9 @@ fn values(
         Notice::ResetRejected { id, reason } => values.extend([("id", number(id)), ("reason", reason.clone())]),
         Notice::TotpActivated | Notice::PasswordReset | Notice::PasswordChanged => {}
         Notice::EmailChanged { new } => values.push(("new", open_or_empty(key, new)?)),
+        Notice::PasskeyAdded { name } | Notice::PasskeyRemoved { name } => {
+            values.push(("passkey", open_or_empty(key, name)?))
+        }
     }
     Ok(values)
 }
@@ -364,6 +389,8 @@ mod tests {
                 Notice::EmailChangeLink { link: "https://portal.example/confirm-email?token=abc{name}".into() },
             ),
             ("email_changed", Notice::EmailChanged { new: events::Sealed::legacy("erika.{name}@example.de") }),
+            ("passkey_added", Notice::PasskeyAdded { name: events::Sealed::legacy("iPhone {url}") }),
+            ("passkey_removed", Notice::PasskeyRemoved { name: events::Sealed::legacy("YubiKey „5C“") }),
         ]
         .into_iter()
         .map(|(label, notice)| (label, render(&notice, &a, None, &s).unwrap()))

@@ -81,6 +81,7 @@ pub async fn issue_code(
             code_hash: app.secret.keyed_hash(CODE_HASH, &code),
             auth_time: session.started_at,
             second_factor: session.second_factor,
+            passkey: session.passkey,
         },
         ctx.now,
         &policy(),
@@ -208,7 +209,7 @@ pub async fn token_response(
     let iat = now.unix_timestamp();
     let client_id = grant.client_id.to_string();
     let auth_time = grant.auth_time.map(OffsetDateTime::unix_timestamp);
-    let amr = oidc::amr(grant.second_factor);
+    let amr = oidc::amr(grant.second_factor, grant.passkey);
     let acr = oidc::acr(grant.second_factor);
     let scope = grant.scope.join(" ");
     let access = json!({

@@ -33,6 +33,11 @@ pub struct Settings {
     /// Logo, colour, support contacts, imprint and privacy links
     /// (`PORTAL_LOGO_URL` and the settings after it).
     pub brand: crate::brand::Brand,
+    /// Origins besides `public_url`'s whose passkey ceremonies are accepted
+    /// (`PORTAL_WEBAUTHN_ORIGINS`), e.g. the portal under a second name of
+    /// the same registrable domain. The relying party ID is always the host
+    /// of `public_url`.
+    pub webauthn_origins: Vec<String>,
 }
 
 impl Settings {
@@ -48,6 +53,7 @@ impl Settings {
             support_email: None,
             retention: events::retention::RetentionPolicy::default(),
             brand: crate::brand::Brand::default(),
+            webauthn_origins: Vec::new(),
         }
     }
 }

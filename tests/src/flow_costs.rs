@@ -154,6 +154,31 @@ pub async fn flows<'p>(p: &'p TestPortal, tag: &str) -> Pass<'p> {
     pass.measure("dav auth (first use)", dav()).await;
     pass.measure("dav auth (again)", dav()).await;
 
+    // Passkeys: added after a step-up, then the second step and a sign-in
+    // with one alone (the software authenticator signs: its CPU is the
+    // harness's, counted here like the client's JSON work).
+    let mut authenticator = crate::authenticator::Authenticator::new(21, "http://portal.test");
+    let step_up = json!({"verification": p.step_up(&secret)});
+    let options = pass
+        .measure("passkey options (add)", p.call("POST", "/api/passkeys/options", Some(&session), Some(step_up)))
+        .await;
+    let credential = authenticator.register(&options["options"]);
+    let add = json!({"name": "Laptop", "credential": credential});
+    pass.measure("passkey add (registration)", p.call("POST", "/api/passkeys", Some(&session), Some(add))).await;
+    let token = token_of(&p.call("POST", "/api/login", None, login_body(&email)).await.1, "mfa_token");
+    let options = pass
+        .measure("passkey options (second step)", p.call("POST", "/api/mfa/passkey/options", Some(&token), None))
+        .await;
+    let assertion = json!({"credential": authenticator.assert(&options["options"])});
+    pass.measure(
+        "verify (passkey assertion)",
+        p.call("POST", "/api/mfa/passkey/verify", Some(&token), Some(assertion)),
+    )
+    .await;
+    let options = pass.measure("passkey options (sign-in)", p.call("POST", "/api/passkey/options", None, None)).await;
+    let assertion = json!({"credential": authenticator.assert(&options["options"])});
+    pass.measure("passkey sign-in (assertion)", p.call("POST", "/api/passkey/sign-in", None, Some(assertion))).await;
+
     pass.measure("password forgot", p.call("POST", "/api/password/forgot", None, Some(json!({"email": email})))).await;
 
     // The reset form, after a password step that owes a code.

@@ -550,6 +550,7 @@ impl TestPortal {
                             login_id: Some(login_id),
                             expires_at: now + Duration::hours(8),
                             second_factor: Some(Method::Totp),
+                            passkey: None,
                         },
                         AccountEvent::SessionEnded { session_id },
                     ]

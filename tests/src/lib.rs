@@ -2,6 +2,7 @@
 //! through its real router, and the event-store conformance suite that
 //! every adapter must pass.
 
+pub mod authenticator;
 pub mod aws_tables;
 pub mod conformance;
 pub mod faulty;

@@ -14,6 +14,7 @@ import { appPasswordsSection } from './app-passwords.js';
 import { deleteAccountSection } from './delete-account.js';
 import { exportSection } from './export.js';
 import { emailSection } from './email-change.js';
+import { passkeysSection } from './passkeys.js';
 import { passwordSection } from './password-change.js';
 import { appSetupSteps } from './setup-app.js';
 import { smsEnrolment } from './setup-sms.js';
@@ -28,7 +29,7 @@ import { usernameSection } from './username.js';
  * The parts of the security settings, in order.
  * @type {SecuritySection[]}
  */
-const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
+const SECURITY_SECTIONS = [passwordSection, emailSection, usernameSection, appSection, phoneSection, recoveryCodesSection, passkeysSection, appPasswordsSection, activitySection, exportSection, deleteAccountSection];
 
 export async function settingsView() {
   const account = await api.account();

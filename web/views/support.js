@@ -338,6 +338,12 @@ export function accountSection(a) {
       ...row('support.account.app', h('span', { class: a.factors.totp ? 'badge badge--on' : 'badge badge--off', text: a.factors.totp ? 'support.account.active' : 'support.account.inactive' })),
       ...row('support.account.sms', a.factors.sms ? a.factors.sms : h('span', { class: 'muted', text: 'support.account.noSms' })),
       ...row('support.account.recoveryCodes', String(a.factors.recovery_codes_remaining)),
+      ...row(
+        'support.account.passkeys',
+        a.factors.passkeys?.length
+          ? a.factors.passkeys.map((p) => p.name).join(', ')
+          : h('span', { class: 'muted', text: 'support.account.noPasskeys' }),
+      ),
       ...row('support.account.status', disabledBadge(a)),
     ),
   );

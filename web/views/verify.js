@@ -1,14 +1,16 @@
-// The second step of signing in: a code from the authenticator app, a code
-// by SMS ("Send code" first), or a recovery code instead.
+// The second step of signing in: a passkey, a code from the authenticator
+// app, a code by SMS ("Send code" first), or a recovery code instead.
 
 import * as api from '../api.js';
 import { cancelSignInLink } from '../auth.js';
-import { button, h, heading, para } from '../dom.js';
+import { announce, button, h, heading, liveRegion, para } from '../dom.js';
+import { errorMessage } from '../errors.js';
 import { field, form, sixDigitField } from '../forms.js';
 import { giveRecoveryRemaining } from '../handover.js';
 import { resendButton } from '../resend.js';
 import { navigate } from '../router.js';
 import { afterSignInPath, mfaMethods, startSession } from '../session.js';
+import { cancelled, getPasskey, passkeysSupported } from '../passkey.js';
 import { receiveSmsCode } from '../webotp.js';
 
 /** @typedef {import('../session.js').Method} Method */
@@ -58,7 +60,11 @@ const MODES = {
 export function verifyView() {
   const offered = mfaMethods().filter(/** @returns {m is Supported} */ (m) => m in MODES);
   const primary = offered.find((m) => m !== 'recovery_code') || offered[0] || 'totp';
+  // A passkey first where there is one: phishing cannot relay it.
+  const passkey = /** @type {string[]} */ (mfaMethods()).includes('passkey') && passkeysSupported();
   const slot = h('div', {});
+  /** @param {boolean} focus */
+  const showPasskey = (focus) => passkeyPanel(slot, offered, show, focus);
   /** @type {import('../resend.js').Resend | null} */
   let sender = null;
   /** @type {import('../forms.js').Field | null} */
@@ -104,13 +110,15 @@ export function verifyView() {
     slot.replaceChildren(
       para(mode.intro),
       el,
+      ...(passkey ? [h('p', { class: 'aside' }, button('verify.usePasskey', () => showPasskey(true), { variant: 'link' }))] : []),
       ...others.map((m) =>
         h('p', { class: 'aside' }, button(MODES[m].other, () => show(m, true), { variant: 'link' })),
       ),
     );
     if (focus) (send ? send.button : code.input).focus();
   };
-  show(primary, false);
+  if (passkey) showPasskey(false);
+  else show(primary, false);
 
   return h(
     'section',
@@ -122,4 +130,44 @@ export function verifyView() {
     h('p', { class: 'aside' }, h('a', { text: 'help.link', attrs: { href: '/help' } })),
     cancelSignInLink(),
   );
+}
+
+/**
+ * The second step with a passkey, and links to the other ways offered.
+ * @param {HTMLElement} slot
+ * @param {Supported[]} offered
+ * @param {(m: Supported, focus: boolean) => void} show
+ * @param {boolean} focus
+ */
+function passkeyPanel(slot, offered, show, focus) {
+  const status = liveRegion('alert', 'form__alert');
+  const use = button('verify.passkey.use', () => void usePasskey(status), { variant: 'primary' });
+  slot.replaceChildren(
+    para('verify.passkey.intro'),
+    status,
+    h('div', { class: 'button-row' }, use),
+    ...offered.map((m) => h('p', { class: 'aside' }, button(MODES[m].other, () => show(m, true), { variant: 'link' }))),
+  );
+  if (focus) use.focus();
+}
+
+/**
+ * The passkey ceremony of the second step; what went wrong is said in
+ * `status` (cancelled, not accepted, locked).
+ * @param {HTMLElement} status
+ */
+async function usePasskey(status) {
+  announce(status, null);
+  try {
+    const { options } = await api.mfaPasskeyOptions();
+    const credential = await getPasskey(options);
+    const res = await api.mfaPasskeyVerify(credential);
+    startSession(res.session_token);
+    navigate(afterSignInPath(), { replace: true });
+  } catch (err) {
+    if (err instanceof api.ApiError && err.handled) return;
+    if (cancelled(err)) announce(status, { key: 'verify.passkey.cancelled' });
+    else if (err instanceof api.ApiError && err.code === 'invalid_code') announce(status, { key: 'verify.passkey.invalid' });
+    else announce(status, errorMessage(err));
+  }
 }

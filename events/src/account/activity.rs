@@ -106,6 +106,20 @@ pub enum Activity {
     EmailChangeRequested,
     /// The link was followed: the account has a new email address.
     EmailChanged,
+    /// Passkey names are sealed too: the handler opens them.
+    PasskeyAdded {
+        name: Sealed,
+    },
+    PasskeyRemoved {
+        name: Sealed,
+    },
+    /// A passkey's signature counter went backwards: the assertion was
+    /// refused (a copy of the key may exist). `None` when the passkey is
+    /// no longer on record.
+    PasskeyCounterRegressed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<Sealed>,
+    },
 }
 
 /// An entry: when, what, and the event it came from (`None` for what is
@@ -216,6 +230,13 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
         E::AccountDeleted { .. }
         // Staff's business until it is done.
         | E::DeletionApproved { .. } => return None,
+        E::PasskeyAdded { name, .. } => Activity::PasskeyAdded { name: name.clone() },
+        E::PasskeyRemoved { name, .. } => Activity::PasskeyRemoved { name: name.clone() },
+        E::PasskeyCounterRegressed { credential_id, .. } => {
+            Activity::PasskeyCounterRegressed { name: before.passkey(credential_id).map(|p| p.name.clone()) }
+        }
+        // The session it started says it (`SignedIn` with `passkey`).
+        E::PasskeyUsed { .. } => return None,
     })
 }
 
@@ -225,7 +246,7 @@ fn described(before: &Account, event: &AccountEvent) -> Option<Activity> {
 fn locked(after: &Account, event: &AccountEvent, policy: &AccountPolicy) -> Option<Activity> {
     let (failures, lockout, locked) = match event {
         AccountEvent::PasswordFailed {} => (&after.password_failures, &policy.password_lockout, Locked::Password),
-        AccountEvent::SecondFactorFailed { .. } => {
+        AccountEvent::SecondFactorFailed { .. } | AccountEvent::PasskeyCounterRegressed { .. } => {
             (&after.second_factor_failures, &policy.second_factor_lockout, Locked::SecondFactor)
         }
         _ => return None,

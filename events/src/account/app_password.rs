@@ -53,11 +53,15 @@ pub fn normalize(input: &str) -> Option<String> {
 /// A name as the user typed it, trimmed; refused when empty, too long or
 /// holding control characters (it is shown in the page and in emails).
 pub fn validate_name(name: &str) -> Result<String, Refusal> {
+    checked_name(name, "give the app password a name, e.g. \"Thunderbird calendar\"")
+}
+
+/// The rule for every name a person gives a credential (app passwords,
+/// passkeys); `hint` is what an empty one is told.
+pub(super) fn checked_name(name: &str, hint: &str) -> Result<String, Refusal> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Refusal::InvalidRequest(
-            "name: give the app password a name, e.g. \"Thunderbird calendar\"".into(),
-        ));
+        return Err(Refusal::InvalidRequest(format!("name: {hint}")));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(Refusal::InvalidRequest(format!("name: at most {MAX_NAME_CHARS} characters")));

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SessionEndReason, SmsPurpose};
+use super::passkey::PasskeySignIn;
 use super::state::{Account, AccountPolicy};
 pub use crate::aggregate::Decision;
 use crate::{Refusal, totp};
@@ -22,7 +23,7 @@ pub struct Activation<'a> {
 }
 
 /// Why `Account::accept` did not take a proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Rejected {
     /// Not a code of this factor: a failure, counted toward the lockout.
     Wrong,
@@ -32,6 +33,9 @@ pub(super) enum Rejected {
     /// present it, and it can never be accepted again, so the answer helps
     /// nobody; counting it would lock the owner out after a good sign-in.
     Used,
+    /// A passkey's signature counter that did not go forward: refused and
+    /// recorded (a cloned authenticator?), and counted toward the lockout.
+    CounterRegressed { credential_id: String, stored: u32, presented: u32 },
 }
 
 impl Rejected {
@@ -43,6 +47,10 @@ impl Rejected {
                 Decision::record_and_refuse(AccountEvent::SecondFactorFailed { method }, Refusal::InvalidCode)
             }
             Rejected::Used => Decision::refuse(Refusal::CodeUsed),
+            Rejected::CounterRegressed { credential_id, stored, presented } => Decision::record_and_refuse(
+                AccountEvent::PasskeyCounterRegressed { credential_id, stored, presented },
+                Refusal::InvalidCode,
+            ),
         }
     }
 }
@@ -91,6 +99,9 @@ pub enum SecondFactorProof<'a> {
     /// The keyed hash of the typed code under the pending SMS code's id,
     /// `None` when no code is pending or the input was not six digits.
     Sms { hash: Option<&'a str> },
+    /// An assertion the relying-party library verified against one of the
+    /// account's passkeys (`passkey`), `None` when it did not verify.
+    Passkey { assertion: Option<&'a super::passkey::PasskeyAssertion> },
 }
 
 impl SecondFactorProof<'_> {
@@ -99,6 +110,7 @@ impl SecondFactorProof<'_> {
             SecondFactorProof::Totp { .. } => Method::Totp,
             SecondFactorProof::RecoveryCode { .. } => Method::RecoveryCode,
             SecondFactorProof::Sms { .. } => Method::Sms,
+            SecondFactorProof::Passkey { .. } => Method::Passkey,
         }
     }
 }
@@ -164,12 +176,13 @@ impl Account {
         session_id: Uuid,
         login_id: Option<Uuid>,
         second_factor: Option<Method>,
+        passkey: Option<PasskeySignIn>,
         now: OffsetDateTime,
         policy: &AccountPolicy,
     ) -> (AccountEvent, SessionGrant) {
         let expires_at = now + policy.session_ttl;
         (
-            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor },
+            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor, passkey },
             SessionGrant { session_id, expires_at },
         )
     }
@@ -215,7 +228,7 @@ impl Account {
         events.push(AccountEvent::PasswordPassed { login_id, owed, expires_at });
         let outcome = match owed {
             Owed::Nothing => {
-                let (started, session) = self.start_session(session_id, Some(login_id), None, now, policy);
+                let (started, session) = self.start_session(session_id, Some(login_id), None, None, now, policy);
                 events.push(started);
                 LoginOutcome::Authenticated { session, mfa_setup_due: true }
             }
@@ -403,7 +416,7 @@ impl Account {
             AccountEvent::SmsActivated { .. } => Method::Sms,
             _ => Method::Totp,
         };
-        let (started, session) = self.start_session(activation.session_id, login_id, Some(method), now, policy);
+        let (started, session) = self.start_session(activation.session_id, login_id, Some(method), None, now, policy);
         Decision::ok(
             vec![
                 activated,
@@ -432,12 +445,18 @@ impl Account {
             return Decision::refuse(locked);
         }
         let method = proof.method();
+        // After the password: the passkey's kind and user verification go
+        // on the session for the apps' `amr`.
+        let passkey = match proof {
+            SecondFactorProof::Passkey { assertion: Some(a) } => self.passkey_sign_in(a, false),
+            _ => None,
+        };
         let accepted = match self.accept(proof, &SmsPurpose::Login { login_id }, now) {
             Ok(accepted) => accepted,
             Err(rejected) => return rejected.decision(method),
         };
         let remaining = (method == Method::RecoveryCode).then(|| self.recovery_codes_remaining().saturating_sub(1));
-        let (started, session) = self.start_session(session_id, Some(login_id), Some(method), now, policy);
+        let (started, session) = self.start_session(session_id, Some(login_id), Some(method), passkey, now, policy);
         Decision {
             events: vec![accepted, started],
             outcome: Ok(Verified { session, recovery_codes_remaining: remaining }),
@@ -476,6 +495,7 @@ impl Account {
                     .then_some(AccountEvent::SmsCodeAccepted { code_id: pending.code_id })
                     .ok_or(Rejected::Wrong)
             }
+            SecondFactorProof::Passkey { assertion } => self.accept_passkey(assertion),
         }
     }
 
@@ -597,7 +617,7 @@ impl Account {
         policy: &AccountPolicy,
     ) -> Decision<SessionGrant> {
         let Some(current) = self.session(session_id, now) else { return Decision::refuse(Refusal::Unauthorized) };
-        let (started, grant) = self.start_session(new_session_id, None, current.second_factor, now, policy);
+        let (started, grant) = self.start_session(new_session_id, None, current.second_factor, current.passkey, now, policy);
         Decision::ok(
             vec![AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse }, started],
             grant,

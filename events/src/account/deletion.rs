@@ -91,6 +91,9 @@ impl Account {
         self.deletion_approved_by = None;
         self.end_all_sessions(at);
         self.app_passwords.clear();
+        // A deleted account's passkey must sign in no more: its sign-in is
+        // refused as an unknown key's is (and its name no longer opens).
+        self.passkeys.clear();
         self.pending_password_reset = None;
         self.pending_sms = None;
         self.pending_totp = None;

@@ -13,6 +13,8 @@ use crate::codec::{CodecError, EventCodec};
 use crate::retention::Retention;
 use crate::sealed::{Sealed, upcast_field};
 
+pub use super::passkey::{Attachment, PasskeySignIn};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -46,6 +48,9 @@ pub enum Method {
     Totp,
     Sms,
     RecoveryCode,
+    /// A passkey (WebAuthn): after the password, or alone with user
+    /// verification (`passkey`).
+    Passkey,
 }
 
 impl Method {
@@ -54,6 +59,7 @@ impl Method {
             Method::Totp => "totp",
             Method::Sms => "sms",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey => "passkey",
         }
     }
 }
@@ -179,6 +185,12 @@ pub enum AccountEvent {
         /// `amr` says.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         second_factor: Option<Method>,
+        /// When a passkey made it: its kind, whether it verified the user,
+        /// and whether it was alone (no password). `None` otherwise, and in
+        /// sessions stored before it was recorded (their `amr` claims no
+        /// key, as it did then).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passkey: Option<PasskeySignIn>,
     },
     /// One session ended (logout).
     SessionEnded {
@@ -370,6 +382,44 @@ pub enum AccountEvent {
     DeletionApproved {
         staff_id: Uuid,
     },
+    /// A passkey (WebAuthn credential) was registered, after a step-up, with
+    /// what its attestation (`none`) said. The public key is not a secret.
+    /// Its time (the event's) is when it was created.
+    PasskeyAdded {
+        /// base64url, no padding.
+        credential_id: String,
+        /// As the person typed it, so sealed under the account's data key
+        /// (`crate::sealed`) from the first schema on.
+        name: Sealed,
+        /// The public key and static properties as the relying-party
+        /// library encodes them, base64url.
+        public_key: String,
+        counter: u32,
+        backup_eligible: bool,
+        backed_up: bool,
+        user_verified: bool,
+        attachment: Option<Attachment>,
+    },
+    /// An assertion of this passkey was accepted (second step, passkey
+    /// sign-in): its counter moves on and its challenge is spent.
+    PasskeyUsed {
+        credential_id: String,
+        counter: u32,
+        backed_up: bool,
+    },
+    /// Removed by its owner (with a step-up); `name` (sealed, as in its
+    /// `PasskeyAdded`) so the mail and the activity can say which.
+    PasskeyRemoved {
+        credential_id: String,
+        name: Sealed,
+    },
+    /// An assertion whose signature counter did not go forward: refused,
+    /// kept on record (a cloned authenticator?) and counted as a failure.
+    PasskeyCounterRegressed {
+        credential_id: String,
+        stored: u32,
+        presented: u32,
+    },
 }
 
 /// The fields of schema 1 events that held personal data in plaintext.
@@ -442,7 +492,11 @@ impl EventCodec for AccountEvent {
             | E::SmsCodeAccepted { .. }
             | E::PasswordResetRequested { .. }
             | E::LoginCancelled { .. }
-            | E::EmailChangeRequested { .. } => Retention::SignInActivity,
+            | E::EmailChangeRequested { .. }
+            // The counter it carries only detects clones; a replay is
+            // stopped by the single-use challenge, so after it expires the
+            // fold's older counter is no false alarm.
+            | E::PasskeyUsed { .. } => Retention::SignInActivity,
             // A setup code holds the number its confirmation makes the
             // factor; login and step-up codes are spent in minutes.
             E::SmsCodeIssued { purpose, .. } => match purpose {
@@ -472,7 +526,10 @@ impl EventCodec for AccountEvent {
             | E::PasswordChanged { .. }
             | E::EmailChanged { .. }
             | E::AccountDeleted { .. }
-            | E::DeletionApproved { .. } => Retention::Kept,
+            | E::DeletionApproved { .. }
+            | E::PasskeyAdded { .. }
+            | E::PasskeyRemoved { .. }
+            | E::PasskeyCounterRegressed { .. } => Retention::Kept,
         }
     }
 }

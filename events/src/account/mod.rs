@@ -14,6 +14,7 @@ pub mod email_change;
 pub mod event;
 pub mod export;
 pub mod language;
+pub mod passkey;
 pub mod password_change;
 pub mod password_reset;
 pub mod recovery;

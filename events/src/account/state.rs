@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::app_password::AppPassword;
 use super::disablement::Disablement;
 use super::event::{AccountEvent, Locale, Method, Owed, Role, SmsPurpose};
+use super::passkey::{Passkey, PasskeySignIn};
 use super::password_reset::PasswordResetPolicy;
 use super::sms::SmsPolicy;
 use crate::codec::Recorded;
@@ -111,6 +112,9 @@ pub struct Session {
     pub started_at: OffsetDateTime,
     /// The second factor it was made with (`None`: the password alone).
     pub second_factor: Option<Method>,
+    /// How a passkey made it, if one did (`amr`).
+    #[serde(default)]
+    pub passkey: Option<PasskeySignIn>,
 }
 
 /// How long the account remembers that a session was ended (rather than
@@ -190,6 +194,9 @@ pub struct Account {
     /// second one (four eyes).
     #[serde(default)]
     pub deletion_approved_by: Option<Uuid>,
+    /// Registered passkeys, oldest first (`passkey`).
+    #[serde(default)]
+    pub passkeys: Vec<Passkey>,
 }
 
 impl Account {
@@ -253,6 +260,10 @@ impl Account {
             }
             E::AccountDeleted { .. } => self.apply_deletion(at),
             E::DeletionApproved { staff_id } => self.deletion_approved_by = Some(*staff_id),
+            E::PasskeyAdded { .. }
+            | E::PasskeyUsed { .. }
+            | E::PasskeyRemoved { .. }
+            | E::PasskeyCounterRegressed { .. } => self.apply_passkeys(event, at),
         }
     }
 
@@ -311,11 +322,16 @@ impl Account {
                 self.logins.retain(|_, l| l.expires_at > at);
                 self.logins.insert(*login_id, PendingLogin { owed: *owed, expires_at: *expires_at, completed: false });
             }
-            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor } => {
+            AccountEvent::SessionStarted { session_id, login_id, expires_at, second_factor, passkey } => {
                 self.sessions.retain(|_, s| s.expires_at > at);
                 self.sessions.insert(
                     *session_id,
-                    Session { expires_at: *expires_at, started_at: at, second_factor: *second_factor },
+                    Session {
+                        expires_at: *expires_at,
+                        started_at: at,
+                        second_factor: *second_factor,
+                        passkey: *passkey,
+                    },
                 );
                 if let Some(login) = login_id.and_then(|id| self.logins.get_mut(&id)) {
                     login.completed = true;
@@ -439,6 +455,9 @@ impl Account {
                 self.sms = None;
                 self.pending_sms = None;
                 self.recovery = None;
+                // Passkeys are second factors too: a reset means the
+                // owner lost them, or someone else has them.
+                self.passkeys.clear();
                 self.second_factor_failures.reset();
                 self.end_all_sessions(at);
                 self.open_reset_request.take_if(|id| id == request_id);
@@ -460,6 +479,47 @@ impl Account {
                 self.password_failures.reset();
                 self.pending_password_reset.take_if(|p| p.token_id == *token_id);
             }
+            // Applied by the other `apply_*` (see `apply`).
+            _ => {}
+        }
+    }
+
+    fn apply_passkeys(&mut self, event: &AccountEvent, at: OffsetDateTime) {
+        match event {
+            AccountEvent::PasskeyAdded {
+                credential_id,
+                name,
+                public_key,
+                counter,
+                backup_eligible,
+                backed_up,
+                user_verified,
+                attachment,
+            } => self.passkeys.push(Passkey {
+                credential_id: credential_id.clone(),
+                name: name.clone(),
+                public_key: public_key.clone(),
+                counter: *counter,
+                backup_eligible: *backup_eligible,
+                backed_up: *backed_up,
+                user_verified: *user_verified,
+                attachment: *attachment,
+                created_at: at,
+                last_used_at: None,
+            }),
+            AccountEvent::PasskeyUsed { credential_id, counter, backed_up } => {
+                if let Some(p) = self.passkeys.iter_mut().find(|p| p.credential_id == *credential_id) {
+                    p.counter = *counter;
+                    p.backed_up = *backed_up;
+                    p.last_used_at = Some(at);
+                }
+            }
+            AccountEvent::PasskeyRemoved { credential_id, .. } => {
+                self.passkeys.retain(|p| p.credential_id != *credential_id)
+            }
+            // Counted as a failed second factor: a clone must not get
+            // unlimited tries either.
+            AccountEvent::PasskeyCounterRegressed { .. } => self.second_factor_failures.record(at),
             // Applied by the other `apply_*` (see `apply`).
             _ => {}
         }
@@ -494,7 +554,7 @@ impl Account {
     }
 
     pub fn has_second_factor(&self) -> bool {
-        self.totp.is_some() || self.sms.is_some()
+        self.totp.is_some() || self.sms.is_some() || !self.passkeys.is_empty()
     }
 
     /// The methods a login may use, in the contract's words.
@@ -508,6 +568,9 @@ impl Account {
         }
         if self.recovery_codes_remaining() > 0 {
             methods.push(Method::RecoveryCode);
+        }
+        if !self.passkeys.is_empty() {
+            methods.push(Method::Passkey);
         }
         methods
     }
@@ -564,8 +627,9 @@ impl crate::Aggregate for Account {
     /// days, a failure streak forgotten after a day. 3: disabled accounts.
     /// 4: user names (an imported account's from its `Imported`).
     /// 5: deleted accounts. 6: email, name, user name and app-password
-    /// names sealed (`crate::sealed`).
-    const FOLD_VERSION: u32 = 6;
+    /// names sealed (`crate::sealed`). 7: passkeys (their names sealed;
+    /// a deletion removes them).
+    const FOLD_VERSION: u32 = 7;
 
     const MISSING: crate::Refusal = crate::Refusal::Unauthorized;
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::OidcPolicy;
 use super::request::pkce_s256_matches;
 use crate::account::Method;
+use crate::account::passkey::PasskeySignIn;
 use crate::codec::{EventCodec, Recorded};
 use crate::{Decision, Refusal};
 
@@ -56,6 +57,10 @@ pub enum GrantEvent {
         #[serde(with = "time::serde::rfc3339")]
         auth_time: OffsetDateTime,
         second_factor: Option<Method>,
+        /// How a passkey made the session, if one did (the session's own,
+        /// `SessionStarted`): the `amr` beyond `mfa`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passkey: Option<PasskeySignIn>,
     },
     /// The code was exchanged for tokens.
     CodeExchanged {
@@ -99,6 +104,8 @@ pub struct Grant {
     pub code_expires_at: Option<OffsetDateTime>,
     pub auth_time: Option<OffsetDateTime>,
     pub second_factor: Option<Method>,
+    #[serde(default)]
+    pub passkey: Option<PasskeySignIn>,
     pub code_used: bool,
     /// The live refresh token's hash and expiry.
     pub refresh: Option<(String, OffsetDateTime)>,
@@ -124,6 +131,7 @@ pub struct NewGrant {
     pub code_hash: String,
     pub auth_time: OffsetDateTime,
     pub second_factor: Option<Method>,
+    pub passkey: Option<PasskeySignIn>,
 }
 
 pub fn grant(new: NewGrant, now: OffsetDateTime, policy: &OidcPolicy) -> GrantEvent {
@@ -140,6 +148,7 @@ pub fn grant(new: NewGrant, now: OffsetDateTime, policy: &OidcPolicy) -> GrantEv
         code_expires_at: now + policy.code_ttl,
         auth_time: new.auth_time,
         second_factor: new.second_factor,
+        passkey: new.passkey,
     }
 }
 
@@ -180,6 +189,7 @@ impl Grant {
                 code_expires_at,
                 auth_time,
                 second_factor,
+                passkey,
             } => {
                 self.id = *grant_id;
                 self.client_id = *client_id;
@@ -193,6 +203,7 @@ impl Grant {
                 self.code_expires_at = Some(*code_expires_at);
                 self.auth_time = Some(*auth_time);
                 self.second_factor = *second_factor;
+                self.passkey = *passkey;
             }
             GrantEvent::CodeExchanged { refresh_hash, refresh_expires_at } => {
                 self.code_used = true;
@@ -344,6 +355,7 @@ mod tests {
                 code_hash: "code".into(),
                 auth_time: T0,
                 second_factor: Some(Method::Totp),
+                passkey: None,
             },
             T0,
             &OidcPolicy::default(),

@@ -98,6 +98,8 @@ fn sealed_field(activity: &Activity) -> Option<(&'static str, &Sealed)> {
         Activity::AppPasswordCreated { name, .. } | Activity::AppPasswordUsed { name, .. } => Some(("name", name)),
         Activity::AppPasswordRevoked { name, .. } => name.as_ref().map(|n| ("name", n)),
         Activity::UsernameChosen { username } => Some(("username", username)),
+        Activity::PasskeyAdded { name } | Activity::PasskeyRemoved { name } => Some(("name", name)),
+        Activity::PasskeyCounterRegressed { name } => name.as_ref().map(|n| ("name", n)),
         _ => None,
     }
 }

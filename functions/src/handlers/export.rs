@@ -64,11 +64,17 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
         codes["remaining"] = json!(account.recovery_codes_remaining());
         factors.push(codes);
     }
-    let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
-    let last_used = app.state.last_touched(&keys).await?;
     // Everything sealed opens with the one data key, read once.
     let key = app.personal.open(account.id).await?;
     let key = key.as_ref();
+    // Each passkey by its name and dates: nothing of the key itself.
+    for p in &account.passkeys {
+        let name = open_or_empty(key, &p.name)?;
+        let dates = Dates { created_at: Some(p.created_at), last_used_at: p.last_used_at };
+        factors.push(factor("passkey", Some(&name), Some(dates)));
+    }
+    let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
+    let last_used = app.state.last_touched(&keys).await?;
     let mut app_passwords: Vec<Value> = Vec::with_capacity(keys.len());
     for (p, used) in account.app_passwords.iter().zip(last_used) {
         let name = open_or_empty(key, &p.name)?;

@@ -18,6 +18,8 @@ pub mod oidc_authorize;
 pub mod oidc_discovery;
 pub mod oidc_session;
 pub mod oidc_token;
+pub mod passkey_sign_in;
+pub mod passkeys;
 pub mod password_change;
 pub mod password_reset;
 pub mod proof;
@@ -61,4 +63,6 @@ pub const ALL: &[Routes] = &[
     language::ROUTES,
     password_change::ROUTES,
     email_change::ROUTES,
+    passkeys::ROUTES,
+    passkey_sign_in::ROUTES,
 ];

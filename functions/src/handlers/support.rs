@@ -19,7 +19,7 @@ use super::auth::{Accepts, caller};
 use crate::app::{App, Ctx};
 use crate::http::routes::Routes;
 use crate::http::{ApiError, Body, Request, Response, request, response};
-use crate::personal_data::Person;
+use crate::personal_data::{Person, open_or_empty};
 use crate::projector::support_queue::{QUEUE, status_of_row};
 use crate::routes;
 use crate::time_fmt::rfc3339;
@@ -149,7 +149,7 @@ async fn detail_body(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError> 
         "anonymised": request.anonymised,
         "form": form,
         "matches": request.matches,
-        "account": account_facts(&account, app.personal.person(&account).await?.as_ref(), ctx.now, &app.settings.retention),
+        "account": account_facts(app, &account, ctx.now).await?,
         "approvals": { "given": request.approvers().len(), "required": app.settings.reset_policy.approvals_required.max(1) },
         "taken_by": request.taken_by.map(|id| by(&id)),
         "history": entries,
@@ -189,10 +189,29 @@ fn history_entry(r: &Recorded<ResetEvent>, by: impl Fn(&Uuid) -> Value) -> Value
 /// Facts about the owner's account that help decide: never a secret or a
 /// hash. Sign-in history reaches back to the retention horizon only (older
 /// activity may be deleted already), failures count the current streak.
-/// `person`: the account's email and name, opened (`None` once deleted).
-pub(super) fn account_facts(
+/// The account's email and name and its passkeys' names are opened here
+/// (`null` and empty once it is deleted).
+pub(super) async fn account_facts(app: &App, account: &Account, now: OffsetDateTime) -> Result<Value, ApiError> {
+    let person = app.personal.person(account).await?;
+    // Read the data key again only for an account with passkeys.
+    let key = app.personal.key_if_needed(account, account.passkeys.iter().map(|p| &p.name)).await?;
+    let mut passkeys = Vec::with_capacity(account.passkeys.len());
+    for p in &account.passkeys {
+        // Names and dates only: enough to tell the owner on the phone
+        // which devices sign in, nothing of the keys.
+        passkeys.push(json!({
+            "name": open_or_empty(key.as_ref(), &p.name)?,
+            "created_at": rfc3339(p.created_at),
+            "last_used_at": p.last_used_at.map(rfc3339),
+        }));
+    }
+    Ok(facts(account, person.as_ref(), passkeys, now, &app.settings.retention))
+}
+
+fn facts(
     account: &Account,
     person: Option<&Person>,
+    passkeys: Vec<Value>,
     now: OffsetDateTime,
     retention: &RetentionPolicy,
 ) -> Value {
@@ -210,6 +229,7 @@ pub(super) fn account_facts(
             "totp": account.totp.is_some(),
             "sms": account.sms.as_ref().map(|f| f.masked_phone.clone()),
             "recovery_codes_remaining": account.recovery_codes_remaining(),
+            "passkeys": passkeys,
         },
     })
 }

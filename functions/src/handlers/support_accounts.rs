@@ -90,10 +90,7 @@ async fn account_view(app: &App, ctx: &Ctx, id: Uuid) -> Result<Value, ApiError>
             _ => unreachable!("filtered above"),
         })
         .collect();
-    let person = app.personal.person(&account).await?;
-    Ok(
-        json!({ "account": account_facts(&account, person.as_ref(), ctx.now, &app.settings.retention), "history": history }),
-    )
+    Ok(json!({ "account": account_facts(app, &account, ctx.now).await?, "history": history }))
 }
 
 pub async fn lookup(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

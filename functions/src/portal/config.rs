@@ -109,6 +109,14 @@ fn settings(get: impl Fn(&str) -> Option<String>, public_url: &str) -> Result<Se
         .transpose()?;
     settings.retention = retention(get("PORTAL_SIGN_IN_ACTIVITY_DAYS").as_deref())?;
     settings.brand = crate::brand::Brand::from_lookup(&get)?;
+    if let Some(list) = get("PORTAL_WEBAUTHN_ORIGINS") {
+        settings.webauthn_origins = list
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| http_url("PORTAL_WEBAUTHN_ORIGINS", o.to_owned()))
+            .collect::<Result<_, _>>()?;
+    }
     Ok(settings)
 }
 
@@ -203,6 +211,16 @@ mod tests {
     }
 
     #[test]
+    fn extra_passkey_origins_are_a_list_of_urls() {
+        let c = config(&[("PORTAL_WEBAUTHN_ORIGINS", "https://login.portal.example/, https://portal.example:8443")]);
+        assert_eq!(
+            c.unwrap().settings.webauthn_origins,
+            ["https://login.portal.example", "https://portal.example:8443"]
+        );
+        assert!(config(&[]).unwrap().settings.webauthn_origins.is_empty());
+    }
+
+    #[test]
     fn reads_every_setting() {
         let c = config(&[
             ("PORTAL_ADDR", "0.0.0.0:9000"),
@@ -248,6 +266,9 @@ mod tests {
         assert!(config(&[("PORTAL_BACKEND", "mongo")]).unwrap_err().contains("PORTAL_BACKEND"));
         assert!(config(&[("PORTAL_PUBLIC_URL", "portal.example")]).unwrap_err().contains("PORTAL_PUBLIC_URL"));
         assert!(config(&[("PORTAL_DAV_URL", "dav.example")]).unwrap_err().contains("PORTAL_DAV_URL"));
+        assert!(
+            config(&[("PORTAL_WEBAUTHN_ORIGINS", "login.example")]).unwrap_err().contains("PORTAL_WEBAUTHN_ORIGINS")
+        );
         assert!(config(&[("PORTAL_RESET_APPROVALS", "zwei")]).unwrap_err().contains("PORTAL_RESET_APPROVALS"));
         assert!(config(&[("PORTAL_TIME_ZONE", "Mars/Olympus")]).unwrap_err().contains("PORTAL_TIME_ZONE"));
         assert!(config(&[("PORTAL_HOLIDAYS", "2026-13-01")]).unwrap_err().contains("PORTAL_HOLIDAYS"));

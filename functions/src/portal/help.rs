@@ -52,6 +52,7 @@ settings (environment variables):
   PORTAL_SUPPORT_EMAIL      where overdue reset requests are reported (none)
   PORTAL_SIGN_IN_ACTIVITY_DAYS  days sign-in activity is kept, at least 31, or forever (90)
   PORTAL_DAV_URL            the DAV server app passwords are for (none)
+  PORTAL_WEBAUTHN_ORIGINS   origins besides PORTAL_PUBLIC_URL's that passkeys work on, comma-separated (none)
   PORTAL_DEV_OUTBOX         on (default) or off: serve /dev/outbox to this machine
   PORTAL_READ_TIMEOUT_SECS  seconds a client has to send a request (10)
   PORTAL_MAX_CONNECTIONS    open connections at most (512)

@@ -15,7 +15,7 @@
 //! | `quota#` | `take_slot` | `sms-number#<keyed hash of the number>`, `sms-global` (the hourly SMS ceiling) |
 //! | `marker#` | `mark_once`, `unmark` | `altcha#<replay key>` (a solved challenge), `mail#<stream>#<version>` (a notification sent) |
 //! | `used#` | `touch`, `last_touched` | `app-password#<id>` (last use, at most every five minutes) |
-//! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key), `account-data-key` (an account's data key, sealed by the KEK) and `key-encryption-key` (the KEK, sealed by the key ring; `personal_data`) |
+//! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc`, `take_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key), `account-data-key` (an account's data key, sealed by the KEK) and `key-encryption-key` (the KEK, sealed by the key ring; `personal_data`), `passkey-challenge` (a WebAuthn ceremony's server state, taken once) |
 //! | `claim#` (events store) | `EventStore::append` and `write_claims` claims | `email#<keyed hash of the normalised email>` (`App::email_claim`), `username#<keyed hash>` (`App::username_claim`), owned by `account#<id>`; before December 2026 `email#<normalised email>` (`events::account::legacy_email_claim`, moved at lookup) |
 //!
 //! Event streams are `account#<id>` and `reset#<id>` (the lost-factor
@@ -93,6 +93,16 @@ pub trait StateStore: Send + Sync {
 
     /// Removes a document for good (e.g. a data key, for crypto-shredding).
     async fn delete_doc(&self, collection: &str, id: &str) -> Result<(), StoreError>;
+
+    /// Removes a document and answers it, unless expired at `now`, in one
+    /// atomic step: of racing callers for one document exactly one gets it
+    /// (single-use things, e.g. a passkey ceremony's challenge).
+    async fn take_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
 
     /// Takes one use under `key` at `now` if it fits every window
     /// (`events::quota::admit`), atomically across processes: of racing

@@ -6,7 +6,7 @@
 //! its app passwords (`/api/app-passwords`) and the language of its mails
 //! (`PUT /api/account/language`).
 
-use functions::handlers::{activity, app_passwords, export, language, session};
+use functions::handlers::{activity, app_passwords, export, language, passkeys, session};
 
 #[tokio::main]
 async fn main() -> Result<(), functions::lambda::Error> {
@@ -16,6 +16,7 @@ async fn main() -> Result<(), functions::lambda::Error> {
         export::ROUTES,
         app_passwords::ROUTES,
         language::ROUTES,
+        passkeys::ROUTES,
     ])
     .await
 }

@@ -25,7 +25,13 @@ fn registered() -> AccountEvent {
 }
 
 fn started(login_id: Option<Uuid>, second_factor: Option<Method>) -> AccountEvent {
-    AccountEvent::SessionStarted { session_id: Uuid::new_v4(), login_id, expires_at: T0 + Duration::DAY, second_factor }
+    AccountEvent::SessionStarted {
+        session_id: Uuid::new_v4(),
+        login_id,
+        expires_at: T0 + Duration::DAY,
+        second_factor,
+        passkey: None,
+    }
 }
 
 fn kinds(entries: &[Entry]) -> Vec<&Activity> {

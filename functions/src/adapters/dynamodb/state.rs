@@ -189,6 +189,26 @@ impl StateStore for Dynamo {
         self.delete_view(key(format!("doc#{collection}"), id)).await
     }
 
+    async fn take_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        // DeleteItem answers the item it removed; of two deletes of one
+        // item only the first removes anything, so only it gets the item.
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.state_table)
+            .set_key(Some(key(format!("doc#{collection}"), id)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        out.attributes().map(|item| doc_of(item, now)).transpose().map(Option::flatten)
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let mut item = key(format!("marker#{marker}"), "marker");
         item.insert("at".into(), epoch(at));

@@ -180,6 +180,30 @@ impl StateStore for Sqlite {
         .await
     }
 
+    async fn take_doc(
+        &self,
+        collection: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let (collection, id, now) = (collection.to_owned(), id.to_owned(), rfc3339(now));
+        // One statement: of racing callers only the one whose DELETE
+        // removed the row gets it back.
+        let text: Option<(String, Option<String>)> = self
+            .with_conn(move |conn| {
+                conn.query_row(
+                    "DELETE FROM docs WHERE collection = ?1 AND id = ?2 RETURNING doc, expires_at",
+                    params![collection, id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
+        let live = text.filter(|(_, expires_at)| expires_at.as_ref().is_none_or(|e| *e > now)).map(|(doc, _)| doc);
+        live.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+
     async fn mark_once(&self, marker: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
         let marker = marker.to_owned();
         let at = rfc3339(at);
