@@ -71,7 +71,7 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     for p in &account.passkeys {
         let name = open_or_empty(key, &p.name)?;
         let dates = Dates { created_at: Some(p.created_at), last_used_at: p.last_used_at };
-        factors.push(factor("passkey", Some(&name), Some(dates)));
+        factors.push(factor("passkey", Some(name.as_str()), Some(dates)));
     }
     let keys: Vec<String> = account.app_passwords.iter().map(|p| dav::last_used_key(p.id)).collect();
     let last_used = app.state.last_touched(&keys).await?;
