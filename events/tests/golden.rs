@@ -154,13 +154,12 @@ fn passkey_names_are_sealed_from_the_first_schema_and_a_passkey_session_says_how
         };
         assert!(matches!(name.content(), Content::Sealed(c) if c.starts_with("aesgcm1:")), "{}", record.event_type);
     }
-    let passkey_session = today
-        .iter()
-        .filter(|r| r.event_type == "session_started")
-        .find_map(|r| match AccountEvent::decode(r).unwrap() {
+    let passkey_session = today.iter().filter(|r| r.event_type == "session_started").find_map(|r| {
+        match AccountEvent::decode(r).unwrap() {
             AccountEvent::SessionStarted { passkey: Some(how), .. } => Some(how),
             _ => None,
-        });
+        }
+    });
     assert_eq!(passkey_session, Some(PasskeySignIn { key: KeyKind::Swk, user_verified: true, alone: true }));
 }
 

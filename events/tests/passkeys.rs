@@ -3,7 +3,6 @@
 //! Given events, when a command, then new events or a refusal; no I/O.
 
 use events::Aggregate;
-use events::{Refusal, Sealed};
 use events::account::activity::{self, Activity};
 use events::account::passkey::{
     Attachment, KeyKind, NewPasskey, PasskeyAssertion, PasskeySignIn, counter_went_forward,
@@ -12,6 +11,7 @@ use events::account::{Account, AccountEvent, AccountPolicy, Locale, Method, Owed
 use events::codec::Recorded;
 use events::notice::{Notice, notice_for_account_event};
 use events::totp::{self, DIGITS};
+use events::{Refusal, Sealed};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

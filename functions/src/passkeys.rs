@@ -136,11 +136,8 @@ impl RelyingParty {
         let name = Username::try_from(name.as_str())
             .or_else(|_| Username::try_from(account.id.to_string()))
             .map_err(|_| internal("no user name for the passkey"))?;
-        let user = PublicKeyCredentialUserEntity {
-            name,
-            id: &handle,
-            display_name: Nickname::try_from(person.as_str()).ok(),
-        };
+        let user =
+            PublicKeyCredentialUserEntity { name, id: &handle, display_name: Nickname::try_from(person.as_str()).ok() };
         let exclude = account.passkeys.iter().filter_map(descriptor).collect();
         let mut options = PublicKeyCredentialCreationOptions::passkey(&self.rp_id, user, exclude);
         // The library asks authenticators to *enforce* credProtect (user

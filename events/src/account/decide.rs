@@ -617,7 +617,8 @@ impl Account {
         policy: &AccountPolicy,
     ) -> Decision<SessionGrant> {
         let Some(current) = self.session(session_id, now) else { return Decision::refuse(Refusal::Unauthorized) };
-        let (started, grant) = self.start_session(new_session_id, None, current.second_factor, current.passkey, now, policy);
+        let (started, grant) =
+            self.start_session(new_session_id, None, current.second_factor, current.passkey, now, policy);
         Decision::ok(
             vec![AccountEvent::SessionsEnded { reason: SessionEndReason::SignedOutEverywhereElse }, started],
             grant,

@@ -57,7 +57,8 @@ impl Account {
             Ok(accepted) => Vec::from_iter(accepted),
             Err(decision) => return decision,
         };
-        let (started, grant) = self.start_session(new.session_id, None, current.second_factor, current.passkey, now, policy);
+        let (started, grant) =
+            self.start_session(new.session_id, None, current.second_factor, current.passkey, now, policy);
         events.extend([
             AccountEvent::PasswordChanged { password_hash: new.hash },
             AccountEvent::SessionsEnded { reason: SessionEndReason::PasswordChanged },
