@@ -130,9 +130,9 @@ impl RelyingParty {
         // the sign-in name and the person's name, opened for this answer
         // to the owner's own browser (an output path).
         let sign_in_name = account.username.as_ref().unwrap_or(&account.email);
-        let key = app.personal.key_if_needed(account, [sign_in_name, &account.name]).await?;
-        let name = open_or_empty(key.as_ref(), sign_in_name)?;
-        let person = open_or_empty(key.as_ref(), &account.name)?;
+        let data_key = app.personal.key_if_needed(account, [sign_in_name, &account.name]).await?;
+        let name = open_or_empty(data_key.as_ref(), sign_in_name)?;
+        let person = open_or_empty(data_key.as_ref(), &account.name)?;
         let name = Username::try_from(name.as_str())
             .or_else(|_| Username::try_from(account.id.to_string()))
             .map_err(|_| internal("no user name for the passkey"))?;
