@@ -204,6 +204,43 @@ export function form(spec) {
   return { form: el, alert, submitButton, showError };
 }
 
+/** The server's minimum length (`events::password_policy::MIN_CHARS`), checked here first. */
+const MIN_PASSWORD_LENGTH = 8;
+
+/**
+ * A new password's field, with the policy's length check and hint: the same
+ * at registration, a forgotten password's link and a change in Settings.
+ * @param {string} label
+ * @param {string} [name]
+ * @returns {Field}
+ */
+export function newPasswordField(label, name = 'new-password') {
+  return field({
+    label,
+    name,
+    type: 'password',
+    autocomplete: 'new-password',
+    minlength: MIN_PASSWORD_LENGTH,
+    hint: 'register.passwordHint',
+    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
+  });
+}
+
+/**
+ * The field that repeats `first`, so a typo is caught before it is sent.
+ * @param {Field} first
+ * @returns {Field}
+ */
+export function repeatedPasswordField(first) {
+  return field({
+    label: 'newPassword.repeat',
+    name: 'repeat-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    validate: (v) => (v === first.value() ? null : { key: 'newPassword.mismatch' }),
+  });
+}
+
 /**
  * What the page says at the field for each reason the server gives for
  * refusing a new password (`reason` beside `invalid_request`).

@@ -1187,8 +1187,9 @@ mod disabling {
         Staff::authorize(&g.state(), Uuid::from_u128(77), T0).unwrap()
     }
 
-    /// A customer with an authenticator, a live session and an app password.
-    fn customer() -> (Given, Uuid) {
+    /// A customer with an authenticator, a live session (from T0 for eight
+    /// hours) and an app password; the deletion tests start from it too.
+    pub(super) fn customer() -> (Given, Uuid) {
         let mut g = Given::with_totp();
         let session_id = Uuid::from_u128(55);
         signed_in(&mut g, session_id);
@@ -1351,31 +1352,7 @@ mod deletion {
     use events::account::deletion::StaffDeletion;
     use events::staff::Staff;
 
-    /// A customer with an authenticator, a live session (from T0 for eight
-    /// hours) and an app password.
-    fn customer() -> (Given, Uuid) {
-        let mut g = Given::with_totp();
-        let session_id = Uuid::from_u128(55);
-        g.push(
-            T0,
-            AccountEvent::SessionStarted {
-                session_id,
-                login_id: None,
-                expires_at: T0 + Duration::hours(8),
-                second_factor: Some(Method::Totp),
-                passkey: None,
-            },
-        );
-        g.push(
-            T0,
-            AccountEvent::AppPasswordCreated {
-                app_password_id: Uuid::from_u128(56),
-                name: events::Sealed::from_ciphertext("Cal".into()),
-                hash: "ap".into(),
-            },
-        );
-        (g, session_id)
-    }
+    use super::disabling::customer;
 
     fn code(at: OffsetDateTime) -> String {
         totp::code_at_step(SECRET, totp::step_at(at), DIGITS)

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import {
+  browserStory,
   customerOwingSetup,
   dict,
   horizontalOverflow,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import {
   PORTAL_URL,
+  browserStory,
   customerOwingSetup,
   customerWithApp,
   dict,

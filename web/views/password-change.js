@@ -4,10 +4,9 @@
 
 import * as api from '../api.js';
 import { button, h, para } from '../dom.js';
-import { field, form, showPasswordProblem } from '../forms.js';
+import { field, form, newPasswordField, repeatedPasswordField, showPasswordProblem } from '../forms.js';
 import { flash, navigate } from '../router.js';
 import { startSession } from '../session.js';
-import { MIN_PASSWORD_LENGTH } from './register.js';
 import { changePanel, subsection } from './settings.js';
 import { currentFactorProof } from './step-up.js';
 
@@ -28,22 +27,8 @@ export function passwordSection(account) {
 function openForm(account, { panel, actions, close }) {
   actions.hidden = true;
   const current = field({ label: 'settings.password.current', name: 'current-password', type: 'password', autocomplete: 'current-password' });
-  const next = field({
-    label: 'settings.password.new',
-    name: 'new-password',
-    type: 'password',
-    autocomplete: 'new-password',
-    minlength: MIN_PASSWORD_LENGTH,
-    hint: 'register.passwordHint',
-    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
-  });
-  const repeat = field({
-    label: 'newPassword.repeat',
-    name: 'repeat-password',
-    type: 'password',
-    autocomplete: 'new-password',
-    validate: (v) => (v === next.value() ? null : { key: 'newPassword.mismatch' }),
-  });
+  const next = newPasswordField('settings.password.new');
+  const repeat = repeatedPasswordField(next);
   // Without a second factor (the first session) there is nothing to prove.
   const proof = account.mfa.totp || account.mfa.sms !== null ? currentFactorProof(account)() : null;
   const { form: el } = form({

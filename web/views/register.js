@@ -2,27 +2,17 @@
 
 import * as api from '../api.js';
 import { h, heading } from '../dom.js';
-import { emailField, field, form, showPasswordProblem, usernameField } from '../forms.js';
+import { emailField, field, form, newPasswordField, showPasswordProblem, usernameField } from '../forms.js';
 import { giveSignInEmail } from '../handover.js';
 import { lang } from '../i18n.js';
 import { flash, navigate } from '../router.js';
 import { signInPath } from '../session.js';
 
-export const MIN_PASSWORD_LENGTH = 8;
-
 export function registerView() {
   const name = field({ label: 'register.name', name: 'name', autocomplete: 'name' });
   const email = emailField('register.email', 'email');
   const username = usernameField('register.username', false);
-  const password = field({
-    label: 'register.password',
-    name: 'password',
-    type: 'password',
-    autocomplete: 'new-password',
-    minlength: MIN_PASSWORD_LENGTH,
-    hint: 'register.passwordHint',
-    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
-  });
+  const password = newPasswordField('register.password', 'password');
 
   const { form: el } = form({
     fields: [name, email, username, password],

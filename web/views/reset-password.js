@@ -6,9 +6,8 @@
 import * as api from '../api.js';
 import { ApiError } from '../api.js';
 import { h, heading, notice, para } from '../dom.js';
-import { field, form, showPasswordProblem } from '../forms.js';
+import { form, newPasswordField, repeatedPasswordField, showPasswordProblem } from '../forms.js';
 import { clearAll } from '../session.js';
-import { MIN_PASSWORD_LENGTH } from './register.js';
 
 /** The card shown when the link cannot be used (any more). */
 function invalidLink() {
@@ -43,22 +42,8 @@ export async function resetPasswordView(query) {
     return card;
   }
 
-  const password = field({
-    label: 'newPassword.password',
-    name: 'new-password',
-    type: 'password',
-    autocomplete: 'new-password',
-    minlength: MIN_PASSWORD_LENGTH,
-    hint: 'register.passwordHint',
-    validate: (v) => ([...v].length >= MIN_PASSWORD_LENGTH ? null : { key: 'validation.passwordLength' }),
-  });
-  const repeat = field({
-    label: 'newPassword.repeat',
-    name: 'repeat-password',
-    type: 'password',
-    autocomplete: 'new-password',
-    validate: (v) => (v === password.value() ? null : { key: 'newPassword.mismatch' }),
-  });
+  const password = newPasswordField('newPassword.password');
+  const repeat = repeatedPasswordField(password);
 
   const { form: el } = form({
     fields: [password, repeat],
