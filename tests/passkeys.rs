@@ -121,9 +121,9 @@ async fn password_then_passkey_signs_in_and_the_login_offers_it() {
     let (status, list) = p.call("GET", "/api/passkeys", Some(session), None).await;
     assert_eq!(status, 200);
     assert!(list["items"][0]["last_used_at"].is_string(), "{list}");
-    // The step-up takes codes only: the account's methods leave passkeys out.
+    // A step-up may be proven with it too.
     let (_, account) = p.call("GET", "/api/account", Some(session), None).await;
-    assert_eq!(account["mfa"]["methods"], json!(["totp", "recovery_code"]), "{account}");
+    assert_eq!(account["mfa"]["methods"], json!(["totp", "recovery_code", "passkey"]), "{account}");
 }
 
 #[tokio::test]
@@ -373,4 +373,121 @@ async fn a_deleted_accounts_passkey_is_refused_as_an_unknown_one_is() {
     assert_eq!((status, &refused), (unknown_status, &unknown), "the same answer as for an unknown key");
     assert_eq!(status, 401, "{refused}");
     assert_eq!(p.event_count().await, before, "nothing recorded on the deleted account");
+}
+
+/// A step-up proven with `authenticator`'s passkey: a ceremony bound to
+/// `session`, answered as the change's `verification`.
+async fn passkey_proof(p: &TestPortal, session: &str, authenticator: &mut Authenticator) -> Value {
+    let (status, body) = p.call("POST", "/api/passkeys/verification/options", Some(session), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["options"]["allowCredentials"][0]["id"], authenticator.id(), "{body}");
+    json!({"method": "passkey", "credential": authenticator.assert(&body["options"])})
+}
+
+async fn new_app_password(p: &TestPortal, session: &str, verification: Option<Value>) -> (u16, Value) {
+    let body = json!({"name": "Calendar", "verification": verification});
+    p.call("POST", "/api/app-passwords", Some(session), Some(body)).await
+}
+
+#[tokio::test]
+async fn a_passkey_confirms_a_change_of_a_credential_once() {
+    let p = TestPortal::new().await;
+    let mut phone = Authenticator::new(20, ORIGIN);
+    let e = with_passkey(&p, "anna@example.de", &mut phone).await;
+    let (status, body) = new_app_password(&p, &e.session, None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("verification_required")), "{body}");
+    let proof = passkey_proof(&p, &e.session, &mut phone).await;
+    let (status, body) = new_app_password(&p, &e.session, Some(proof.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(count_of(&p, "passkey_used").await, 1);
+    // The same answer again: its ceremony is used up, so it counts as a wrong code.
+    let (status, body) = new_app_password(&p, &e.session, Some(proof)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")), "{body}");
+    assert_eq!(count_of(&p, "second_factor_failed").await, 1);
+    assert_eq!(count_of(&p, "app_password_created").await, 1);
+    // A factor's change takes it as well: the authenticator app replaced.
+    let proof = passkey_proof(&p, &e.session, &mut phone).await;
+    let (status, body) =
+        p.call("POST", "/api/mfa/totp/setup", Some(&e.session), Some(json!({"verification": proof}))).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_step_up_takes_only_a_ceremony_made_for_it_in_the_same_session() {
+    let p = TestPortal::new().await;
+    let mut phone = Authenticator::new(21, ORIGIN);
+    let e = with_passkey(&p, "anna@example.de", &mut phone).await;
+    // A second session of the same account, signed in with the passkey.
+    let (token, options) = second_step(&p, "anna@example.de").await;
+    let (status, other) = verify(&p, &token, phone.assert(&options)).await;
+    assert_eq!(status, 200, "{other}");
+    let other = other["session_token"].as_str().unwrap();
+    let of_other_session = passkey_proof(&p, other, &mut phone).await;
+    // A login's second-step ceremony is no step-up either.
+    let (_, login_options) = second_step(&p, "anna@example.de").await;
+    let of_a_login = json!({"method": "passkey", "credential": phone.assert(&login_options)});
+    for (what, proof) in [("another session's", of_other_session), ("a login's", of_a_login)] {
+        let (status, body) = new_app_password(&p, &e.session, Some(proof)).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_code")), "{what} ceremony: {body}");
+    }
+    assert_eq!(count_of(&p, "second_factor_failed").await, 2);
+    // Half a proof, or a code with a credential, is malformed: 400, nothing written.
+    let before = p.event_count().await;
+    for proof in [
+        json!({"method": "passkey"}),
+        json!({"method": "passkey", "code": "123456"}),
+        json!({"method": "totp", "code": "123456", "credential": {}}),
+        json!({"method": "passkey", "credential": {"id": 1}}),
+    ] {
+        let (status, body) = new_app_password(&p, &e.session, Some(proof.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{proof}: {body}");
+    }
+    assert_eq!(p.event_count().await, before, "nothing written");
+    // A passkey answers the login's second step at its own route only.
+    let token = p.mfa_token("anna@example.de").await;
+    let before = p.event_count().await;
+    let answer = json!({"method": "passkey", "credential": {}});
+    assert_eq!(p.call("POST", "/api/mfa/verify", Some(&token), Some(answer)).await.0, 400);
+    assert_eq!(p.event_count().await, before, "nothing written");
+    // The right ceremony still works, in the session it was made for.
+    let proof = passkey_proof(&p, &e.session, &mut phone).await;
+    assert_eq!(new_app_password(&p, &e.session, Some(proof)).await.0, 201);
+}
+
+#[tokio::test]
+async fn a_passkey_step_up_survives_a_decision_retried_after_a_concurrent_write() {
+    let base = TestPortal::new().await;
+    let mut phone = Authenticator::new(22, ORIGIN);
+    let e = with_passkey(&base, "anna@example.de", &mut phone).await;
+    let raced = std::sync::Arc::new(acceptance::faulty::RacedStore::new(base.app.store.clone()));
+    let p = base.with_store(raced.clone());
+    let proof = passkey_proof(&p, &e.session, &mut phone).await;
+    raced.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = new_app_password(&p, &e.session, Some(proof)).await;
+    assert_eq!(status, 201, "the ceremony was verified once, not taken again by the retry: {body}");
+    assert_eq!(raced.raced.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let types = event_types(&p).await;
+    let tail: Vec<&str> = types.iter().rev().take(3).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["language_changed", "passkey_used", "app_password_created"], "{types:?}");
+    assert_eq!(count_of(&p, "second_factor_failed").await, 0);
+}
+
+#[tokio::test]
+async fn one_network_starts_a_bounded_number_of_passkey_sign_ins_a_minute() {
+    let p = TestPortal::new().await;
+    let office = acceptance::harness::Device { ip: Some("203.0.113.7"), ..Default::default() };
+    let colleague = acceptance::harness::Device { ip: Some("203.0.113.200"), ..Default::default() };
+    let elsewhere = acceptance::harness::Device { ip: Some("198.51.100.7"), ..Default::default() };
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        statuses.push(p.call_from(&office, "POST", "/api/passkey/options", None, None).await.0);
+    }
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // The same /24 network shares the limit; another network has its own.
+    let (status, body) = p.call_from(&colleague, "POST", "/api/passkey/options", None, None).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("too_many_attempts")), "{body}");
+    assert_eq!(p.call_from(&elsewhere, "POST", "/api/passkey/options", None, None).await.0, 200);
+    // A minute later the network may start again.
+    p.clock.advance(time::Duration::minutes(1));
+    assert_eq!(p.call_from(&office, "POST", "/api/passkey/options", None, None).await.0, 200);
 }

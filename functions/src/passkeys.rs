@@ -62,6 +62,9 @@ pub enum Purpose {
     Register { account_id: Uuid, session_id: Uuid },
     /// The second step of this login.
     SecondStep { account_id: Uuid, login_id: Uuid },
+    /// A step-up in this session: the proof of a current factor that a
+    /// change of a credential asks for.
+    StepUp { account_id: Uuid, session_id: Uuid },
     /// A sign-in with a passkey alone: whoever it turns out to be.
     SignIn,
 }
@@ -198,14 +201,15 @@ impl RelyingParty {
         Ok((purpose, new))
     }
 
-    /// The options for the second step of `login_id`: any of the account's
+    /// The options for an assertion by one of `account`'s passkeys, for
+    /// `purpose` (the second step of a login, or a step-up): any of its
     /// passkeys, user verification not asked (the password was the other
     /// factor). `None` when the account has none.
-    pub async fn start_second_step(
+    pub async fn start_for_account(
         &self,
         app: &App,
         account: &Account,
-        login_id: Uuid,
+        purpose: Purpose,
         now: OffsetDateTime,
     ) -> Result<Option<serde_json::Value>, ApiError> {
         let mut allowed = AllowedCredentials::new();
@@ -219,7 +223,7 @@ impl RelyingParty {
         let challenge = key(*std::borrow::Borrow::<SentChallenge>::borrow(&server));
         let state = server.encode().map_err(|e| internal(&format!("passkey state: {e}")))?;
         let json = serde_json::to_value(&client).map_err(|e| internal(&e.to_string()))?;
-        store(app, &challenge, Purpose::SecondStep { account_id: account.id, login_id }, &state, now).await?;
+        store(app, &challenge, purpose, &state, now).await?;
         Ok(Some(json))
     }
 
@@ -237,21 +241,36 @@ impl RelyingParty {
         Ok(json)
     }
 
-    /// A parsed second-step answer, and its ceremony taken (used up).
-    pub async fn take_second_step(
+    /// Checks an answer to a `start_for_account` ceremony made for
+    /// `expected`: the ceremony is taken (used up), and the signature
+    /// verified with `account`'s passkey of the credential it names.
+    /// `Ok(None)`: it does not verify (no such ceremony, another purpose's,
+    /// not a passkey of this account, a bad signature, origin or RP ID),
+    /// which counts like a wrong code. A malformed answer is an error (400)
+    /// and takes nothing.
+    pub async fn check_for_account(
         &self,
         app: &App,
         answer: &serde_json::Value,
+        expected: Purpose,
+        account: &Account,
         now: OffsetDateTime,
-    ) -> Result<(Purpose, SecondStepAnswer), Refused> {
+    ) -> Result<Option<PasskeyAssertion>, ApiError> {
         let answer: NonDiscoverableAuthentication<HANDLE_LEN> =
             serde_json::from_value(answer.clone()).map_err(|e| Refused::Malformed(e.to_string()))?;
         well_formed(answer.response().authenticator_data())?;
         let challenge = answer.challenge().map_err(|e| Refused::Malformed(e.to_string()))?;
-        let (purpose, state) = take(app, &key(challenge), now).await?;
-        let server = NonDiscoverableAuthenticationServerState::decode(state.as_slice())
-            .map_err(|_| Refused::Failed("unreadable ceremony".into()))?;
-        Ok((purpose, SecondStepAnswer { answer, server }))
+        let (purpose, state) = match take(app, &key(challenge), now).await {
+            Ok(taken) => taken,
+            Err(Refused::Store(e)) => return Err(e.into()),
+            Err(_) => return Ok(None),
+        };
+        let Ok(server) = NonDiscoverableAuthenticationServerState::decode(state.as_slice()) else { return Ok(None) };
+        let credential_id = BASE64URL_NOPAD.encode(answer.raw_id().as_ref());
+        let Some(passkey) = account.passkey(&credential_id).filter(|_| purpose == expected) else { return Ok(None) };
+        Ok(verified(self, account.id, passkey, answer.response().authenticator_data(), |rp_id, credential, options| {
+            server.verify(rp_id, &answer, credential, options)
+        }))
     }
 
     /// A parsed sign-in answer, the account its user handle names, and its
@@ -291,28 +310,6 @@ impl RelyingParty {
     }
 }
 
-/// A second-step answer waiting to be checked against a stored passkey.
-pub struct SecondStepAnswer {
-    answer: NonDiscoverableAuthentication<HANDLE_LEN>,
-    server: NonDiscoverableAuthenticationServerState,
-}
-
-impl SecondStepAnswer {
-    /// The credential the answer names, base64url.
-    pub fn credential_id(&self) -> String {
-        BASE64URL_NOPAD.encode(self.answer.raw_id().as_ref())
-    }
-
-    /// Verifies the signature with `passkey` (the account's passkey of
-    /// that id); `None` when it does not verify. Consumes the ceremony.
-    pub fn verify(self, rp: &RelyingParty, account_id: Uuid, passkey: &Passkey) -> Option<PasskeyAssertion> {
-        let SecondStepAnswer { answer, server } = self;
-        verified(rp, account_id, passkey, answer.response().authenticator_data(), |rp_id, credential, options| {
-            server.verify(rp_id, &answer, credential, options)
-        })
-    }
-}
-
 /// A sign-in answer waiting to be checked against a stored passkey.
 pub struct SignInAnswer {
     answer: DiscoverableAuthentication<HANDLE_LEN>,
@@ -324,7 +321,8 @@ impl SignInAnswer {
         BASE64URL_NOPAD.encode(self.answer.raw_id().as_ref())
     }
 
-    /// As `SecondStepAnswer::verify`; the options required user
+    /// Verifies the signature with `passkey` (the account's passkey of
+    /// that id); `None` when it does not verify. The options required user
     /// verification, so an assertion without it does not verify.
     pub fn verify(self, rp: &RelyingParty, account_id: Uuid, passkey: &Passkey) -> Option<PasskeyAssertion> {
         let SignInAnswer { answer, server } = self;

@@ -70,7 +70,9 @@ pub async fn create(app: &App, req: Request) -> Result<Response<Body>, ApiError>
                     Err(_) => events::Sealed::default(),
                 };
                 let new = NewAppPassword { session_id, id, name, sealed_name, hash };
-                let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+                let prepared =
+                    proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now)
+                        .await?;
                 let step_up = prepared.as_ref().map(|p| p.proof());
                 let email = personal_data::open_or_empty(Some(&key), &account.email)?;
                 Ok(account.create_app_password(new, step_up, ctx.now, &policy).map(|name| (name, email)))

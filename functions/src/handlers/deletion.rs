@@ -73,7 +73,8 @@ pub async fn delete_own(app: &App, req: Request) -> Result<Response<Body>, ApiEr
                 correct
             }
         };
-        let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+        let prepared =
+            proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
         let decision =
             account.delete_by_owner(session_id, correct, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy);
         let claims = released_claims(app, key, &account, &decision.events)?;

@@ -77,7 +77,8 @@ pub async fn request_change(app: &App, req: Request) -> Result<Response<Body>, A
     let (new_email, token, key, sealed_new) = (&new_email, &token, &key, &sealed_new);
     let (expires_at, account) = app
         .decide_from(Some(loaded), who.account_id, &ctx.meta, |account: Account| async move {
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let prepared =
+                proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
             let is_current = personal_data::open(Some(key), &account.email)?.as_deref() == Some(new_email.as_str());
             let link = EmailLink {
                 new_email: sealed_new.clone(),

@@ -42,7 +42,8 @@ pub async fn export(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let policy = app.settings.policy;
     let verification = body.verification.as_ref();
     app.decide(who.account_id, &ctx.meta, |account: Account| async move {
-        let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+        let prepared =
+            proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
         Ok(account.prove_for_export(session_id, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy))
     })
     .await?;

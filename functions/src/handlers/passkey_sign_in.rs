@@ -10,6 +10,7 @@
 //! the account's and its counter went forward.
 
 use events::account::{Account, Auth, SecondFactorProof};
+use events::quota::Window;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -50,7 +51,7 @@ pub async fn second_step_options(app: &App, req: Request) -> Result<Response<Bod
     account.authorize(&Auth::Mfa { login_id }, ctx.now)?;
     let rp = RelyingParty::of(&app.settings)?;
     let options = rp
-        .start_second_step(app, &account, login_id, ctx.now)
+        .start_for_account(app, &account, Purpose::SecondStep { account_id, login_id }, ctx.now)
         .await?
         .ok_or_else(|| ApiError::invalid_request("this account has no passkey"))?;
     Ok(response::json(200, &json!({ "options": options })))
@@ -65,15 +66,8 @@ pub async fn second_step(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let (account_id, login_id) = login_of(app, &req, ctx.now)?;
     let rp = RelyingParty::of(&app.settings)?;
     let account = app.load_account(account_id).await?;
-    let assertion = match rp.take_second_step(app, &body.credential, ctx.now).await {
-        Err(refused @ (Refused::Malformed(_) | Refused::Store(_))) => return Err(refused.into()),
-        Err(Refused::Unknown | Refused::Failed(_)) => None,
-        Ok((purpose, answer)) => {
-            let ours = purpose == Purpose::SecondStep { account_id, login_id };
-            let passkey = account.passkey(&answer.credential_id()).filter(|_| ours);
-            passkey.and_then(|p| answer.verify(&rp, account_id, p))
-        }
-    };
+    let purpose = Purpose::SecondStep { account_id, login_id };
+    let assertion = rp.check_for_account(app, &body.credential, purpose, &account, ctx.now).await?;
     let policy = app.settings.policy;
     let assertion = assertion.as_ref();
     let verified = app
@@ -85,9 +79,26 @@ pub async fn second_step(app: &App, req: Request) -> Result<Response<Body>, ApiE
     Ok(response::json(200, &session_body(app, account_id, &verified.session, ctx.now)))
 }
 
-/// → `{"options"}` for a passkey sign-in (also the browser's autofill).
+/// How many passkey sign-ins one network may start a minute. The route is
+/// open to anyone and every call writes a ceremony that waits five
+/// minutes, so this bounds what one source can make the state store hold
+/// (and pay for). A sign-in page asks once per visit (its autofill), so
+/// the limit leaves room for an office or a carrier's shared address.
+const SIGN_IN_OPTIONS_LIMIT: [Window; 1] = [Window::new(time::Duration::MINUTE, 60)];
+
+/// → `{"options"}` for a passkey sign-in (also the browser's autofill);
+/// 429 `too_many_attempts` past the network's limit.
 pub async fn sign_in_options(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);
+    // The network (`App::ctx` keeps no more of the address), keyed so the
+    // state store collects no list of addresses. Without an address (only
+    // in-process callers; API Gateway and the portal always give one) all
+    // such callers share one limit.
+    let network = ctx.meta.source_ip.as_deref().unwrap_or("none");
+    let key = format!("passkey-options#{}", app.secret.keyed_hash("passkey-options-network", network));
+    if let Err(retry_after) = app.state.take_slot(&key, &SIGN_IN_OPTIONS_LIMIT, ctx.now).await? {
+        return Err(events::Refusal::TooManyAttempts { retry_after }.into());
+    }
     let rp = RelyingParty::of(&app.settings)?;
     let options = rp.start_sign_in(app, ctx.now).await?;
     Ok(response::json(200, &json!({ "options": options })))

@@ -1,8 +1,10 @@
 //! Passkeys under Settings > Security: `POST /api/passkeys/options` (with
 //! a step-up: the registration's options), `POST /api/passkeys` (the
 //! browser's answer: the passkey is added), `GET /api/passkeys`,
-//! `DELETE /api/passkeys/{id}` (with a step-up). Signing in with one is
-//! `passkey_sign_in`.
+//! `DELETE /api/passkeys/{id}` (with a step-up), and
+//! `POST /api/passkeys/verification/options`: a ceremony whose answer is a
+//! step-up's proof (`"verification": {"method": "passkey", "credential"}`,
+//! `proof::Presented`). Signing in with one is `passkey_sign_in`.
 
 use events::account::passkey::{self, NewPasskey};
 use events::account::{Account, Auth};
@@ -22,6 +24,7 @@ use crate::time_fmt::rfc3339;
 
 pub const ROUTES: Routes = routes![
     POST "/api/passkeys/options" => options;
+    POST "/api/passkeys/verification/options" => verification_options;
     POST "/api/passkeys" => add;
     GET "/api/passkeys" => list;
     DELETE "/api/passkeys/{id}" => remove;
@@ -59,12 +62,29 @@ pub async fn options(app: &App, req: Request) -> Result<Response<Body>, ApiError
     let verification = body.verification.as_ref();
     let account = app
         .decide(account_id, &ctx.meta, |account: Account| async move {
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let prepared =
+                proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
             let step_up = prepared.as_ref().map(|p| p.proof());
             Ok(account.begin_passkey_registration(session_id, step_up, ctx.now, &policy).map(|()| account.clone()))
         })
         .await?;
     let options = rp.start_registration(app, &account, session_id, ctx.now).await?;
+    Ok(response::json(200, &json!({ "options": options })))
+}
+
+/// → `{"options"}` for proving a step-up with a passkey: an assertion by
+/// any of the account's passkeys, answered within five minutes in this
+/// session's next change of a credential. 400 when the account has none.
+pub async fn verification_options(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let ctx = app.ctx(&req);
+    let (account_id, session_id) = session_of(app, &req, ctx.now)?;
+    let account = app.load_account(account_id).await?;
+    account.authorize(&Auth::Session { session_id }, ctx.now)?;
+    let rp = RelyingParty::of(&app.settings)?;
+    let options = rp
+        .start_for_account(app, &account, Purpose::StepUp { account_id, session_id }, ctx.now)
+        .await?
+        .ok_or_else(|| ApiError::invalid_request("this account has no passkey"))?;
     Ok(response::json(200, &json!({ "options": options })))
 }
 
@@ -131,7 +151,8 @@ pub async fn remove(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let policy = app.settings.policy;
     let (id, verification) = (id.as_str(), body.verification.as_ref());
     app.decide(account_id, &ctx.meta, |account: Account| async move {
-        let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+        let prepared =
+            proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
         let step_up = prepared.as_ref().map(|p| p.proof());
         Ok(account.remove_passkey(session_id, id, step_up, ctx.now, &policy))
     })

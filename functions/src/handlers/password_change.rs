@@ -74,7 +74,8 @@ pub async fn change(app: &App, req: Request) -> Result<Response<Body>, ApiError>
                     check
                 }
             };
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let prepared =
+                proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
             let new = NewPassword { check, hash: new_hash.clone(), session_id: fresh };
             Ok(account.change_password(session_id, new, prepared.as_ref().map(|p| p.proof()), ctx.now, &policy))
         })

@@ -69,7 +69,8 @@ pub async fn regenerate(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let verification = body.verification.as_ref();
     let codes = app
         .decide(who.account_id, &ctx.meta, |account: Account| async move {
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let prepared =
+                proof::prepare_optional(verification, app, &account, &Auth::Session { session_id }, ctx.now).await?;
             let step_up = prepared.as_ref().map(|p| p.proof());
             let (plain, hashed) = generate(app);
             Ok(account.regenerate_recovery_codes(session_id, step_up, hashed, ctx.now, &policy).map(|()| plain))

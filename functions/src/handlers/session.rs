@@ -128,15 +128,9 @@ async fn account_body(app: &App, account: &Account) -> Result<serde_json::Value,
             "recovery_codes_remaining": account.recovery_codes_remaining(),
             // What a step-up may be proven with: the rule the server applies
             // (`Account::methods`), so the page does not work it out again.
-            // A passkey is not (yet) a step-up proof (`proof::Presented`
-            // takes codes), so it is left out here; it is listed at the
-            // login, whose second step takes it.
-            "methods": account
-                .methods()
-                .iter()
-                .filter(|m| **m != events::account::Method::Passkey)
-                .map(|m| m.as_str())
-                .collect::<Vec<_>>(),
+            // A passkey proves a step-up through its own ceremony
+            // (`POST /api/passkeys/verification/options`).
+            "methods": account.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         },
         "app_passwords": app_passwords,
     }))

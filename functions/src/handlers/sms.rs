@@ -107,7 +107,7 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
     let sent = send(app, &ctx, &who, Some(account), Outgoing { to: phone.e164(), code: &code }, |account: Account| {
         let (number, new) = (&number, new.clone());
         async move {
-            let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+            let prepared = proof::prepare_optional(verification, app, &account, &who.auth, ctx.now).await?;
             let step_up = prepared.as_ref().map(|p| p.proof());
             Ok(account.send_sms_setup_code(&who.auth, number, step_up, new, ctx.now, &app.settings.policy))
         }

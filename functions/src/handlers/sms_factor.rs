@@ -48,7 +48,8 @@ pub async fn remove(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let policy = app.settings.policy;
     let presented = presented.as_ref();
     app.decide(who.account_id, &ctx.meta, |account: Account| async move {
-        let prepared = proof::prepare_optional(presented, app, &account, ctx.now).await?;
+        let prepared =
+            proof::prepare_optional(presented, app, &account, &Auth::Session { session_id }, ctx.now).await?;
         let step_up = prepared.as_ref().map(|p| p.proof());
         Ok(account.remove_sms(session_id, step_up, ctx.now, &policy))
     })
@@ -72,7 +73,7 @@ impl RemoveBody {
     fn proof(self) -> Result<Option<Presented>, ApiError> {
         match (self.verification, self.method, self.code) {
             (verification, None, None) => Ok(verification),
-            (None, Some(method), Some(code)) => Ok(Some(Presented { method, code })),
+            (None, Some(method), Some(code)) => Ok(Some(Presented::code(method, code))),
             _ => Err(ApiError::invalid_request("send the proof as \"verification\": {\"method\", \"code\"}")),
         }
     }

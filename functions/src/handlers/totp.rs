@@ -50,7 +50,7 @@ pub async fn setup(app: &App, req: Request) -> Result<Response<Body>, ApiError> 
         .decide(who.account_id, &ctx.meta, |account: Account| {
             let sealed = sealed.clone();
             async move {
-                let prepared = proof::prepare_optional(verification, app, &account, ctx.now).await?;
+                let prepared = proof::prepare_optional(verification, app, &account, &who.auth, ctx.now).await?;
                 let step_up = prepared.as_ref().map(|p| p.proof());
                 let email = account.email.clone();
                 Ok(account

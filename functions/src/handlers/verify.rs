@@ -17,6 +17,9 @@ pub const ROUTES: Routes = routes![
 
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let presented: Presented = request::json(&req)?;
+    if presented.is_passkey() {
+        return Err(ApiError::invalid_request("a passkey answers at /api/mfa/passkey/verify"));
+    }
     let ctx = app.ctx(&req);
     let who = caller(app, &req, Accepts::Mfa, ctx.now)?;
     let Auth::Mfa { login_id } = who.auth else { return Err(ApiError::unauthorized()) };
@@ -24,7 +27,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, ApiError>
     let presented = &presented;
     let verified = app
         .decide(who.account_id, &ctx.meta, |account: Account| async move {
-            let prepared = presented.prepare(app, &account, ctx.now).await?;
+            let prepared = presented.prepare(app, &account, &who.auth, ctx.now).await?;
             Ok(account.verify(login_id, prepared.proof(), uuid::Uuid::new_v4(), ctx.now, &policy))
         })
         .await?;

@@ -12,7 +12,7 @@
 //! | kind (`pk` prefix) | method | callers' keys |
 //! | --- | --- | --- |
 //! | `counter#` | `record_failure`, `failures`, `clear_failures` | `login-failures#<keyed hash of an unknown email>` (login), `dav-failures#<account id or keyed hash>` (DAV), `password-reset#<keyed hash>` (forgot-password limit for unknown emails) |
-//! | `quota#` | `take_slot` | `sms-number#<keyed hash of the number>`, `sms-global` (the hourly SMS ceiling) |
+//! | `quota#` | `take_slot` | `sms-number#<keyed hash of the number>`, `sms-global` (the hourly SMS ceiling), `passkey-options#<keyed hash of the network>` (passkey sign-ins started) |
 //! | `marker#` | `mark_once`, `unmark` | `altcha#<replay key>` (a solved challenge), `mail#<stream>#<version>` (a notification sent) |
 //! | `used#` | `touch`, `last_touched` | `app-password#<id>` (last use, at most every five minutes) |
 //! | `doc#<collection>` (`sk`: id) | `put_doc`, `doc`, `docs`, `delete_doc`, `take_doc` | `support-queue` and `reset-decided` (projections), `reset-data-key` (a request's sealed data key), `account-data-key` (an account's data key, sealed by the KEK) and `key-encryption-key` (the KEK, sealed by the key ring; `personal_data`), `passkey-challenge` (a WebAuthn ceremony's server state, taken once) |
