@@ -34,14 +34,15 @@ import { mfaToken, rememberRoles, sessionToken } from './session.js';
  * @typedef {{ expires_in: number, resend_after: number, masked_phone?: string }} SmsSent
  */
 /**
- * Proof of a current second factor, for changes a signed-in person makes.
- * @typedef {{ method: Method, code: string }} Presented
+ * Proof of a current second factor, for changes a signed-in person makes: a
+ * code, or a passkey's answer to `passkeyVerificationOptions`.
+ * @typedef {{ method: Method, code: string } | { method: 'passkey', credential: unknown }} Presented
  */
 /**
  * The signed-in account. `mfa.methods`: what a step-up may be proven with, by
- * the server's rule (the app, SMS, recovery codes while one is left), in that order.
+ * the server's rule (the app, SMS, recovery codes while one is left, passkeys), in that order.
  * @typedef {{ user_id: string, email: string, name: string, username: string | null, roles: string[],
- *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: Method[] },
+ *   mfa: { totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: Array<Method | 'passkey'> },
  *   app_passwords: unknown[] }} Account
  */
 
@@ -324,6 +325,10 @@ export const removePasskey = (id, verification) =>
     auth: 'session',
     body: verification ? { verification } : {},
   });
+
+/** @returns {Promise<{ options: unknown }>} options of a passkey's proof of a step-up, for this session */
+export const passkeyVerificationOptions = () =>
+  request('POST', '/api/passkeys/verification/options', { auth: 'session' });
 
 /** @returns {Promise<{ options: unknown }>} the second step's passkey options */
 export const mfaPasskeyOptions = () => request('POST', '/api/mfa/passkey/options', { auth: 'mfa' });

@@ -3,8 +3,8 @@
 // verification): add one in Settings after the step-up, sign in with the
 // passkey alone through the sign-in page's autofill (conditional UI) and its
 // button, with password + passkey, see a second authenticator
-// that was never registered refused, remove it; in English and German, axe
-// at every screenshot.
+// that was never registered refused, confirm a change (a new app password)
+// with it, remove it; in English and German, axe at every screenshot.
 //
 // WebAuthn refuses IP addresses as relying party IDs, so this test starts a
 // portal of its own (PORTAL_BIN, a fresh data dir, a free port) whose
@@ -140,7 +140,7 @@ for (const [locale, lang] of /** @type {const} */ ([
     const who = { name: 'Petra Passkey', email: uniqueEmail(`passkey-${lang}`), password: strongPassword() };
     let key = '';
 
-    it('adds a passkey, signs in with password + passkey and with the passkey alone, refuses another, removes it', async () => {
+    it('adds a passkey, signs in with password + passkey and with the passkey alone, refuses another, confirms a change, removes it', async () => {
       key = await customerWithApp(who, lang, usedSteps);
       const context = await browser.newContext({ locale });
       const page = await context.newPage();
@@ -209,10 +209,28 @@ for (const [locale, lang] of /** @type {const} */ ([
       assert.equal(new URL(strangerPage.url()).pathname, '/login');
       await stranger.close();
 
-      // Remove, with the step-up again.
+      // A change confirmed with the passkey: the step-up offers it first,
+      // and the authenticator answers when the form is sent.
       await page.goto(`${base}/settings`);
+      const appPasswords = page.getByRole('region', { name: d['settings.appPasswords.title'], exact: true });
+      await appPasswords.getByLabel(d['settings.appPasswords.name'], { exact: true }).fill('Calendar');
+      await appPasswords.getByRole('button', { name: d['settings.appPasswords.create'], exact: true }).click();
+      await dialog.getByText(d['stepUp.passkeyProof.intro'], { exact: true }).waitFor();
+      await dialog.getByRole('button', { name: d['stepUp.useApp'], exact: true }).waitFor();
+      await shot('step-up-with-passkey');
+      await dialog.getByRole('button', { name: d['settings.appPasswords.create'], exact: true }).click();
+      const created = page.getByRole('dialog', { name: d['settings.appPasswords.createdTitle'] });
+      await created.waitFor();
+      await created.getByRole('button', { name: d['settings.appPasswords.done'], exact: true }).click();
+      await appPasswords.getByText('Calendar', { exact: true }).waitFor();
+      // The activity names what happened with the passkey.
+      await page.getByText(fill(d['settings.activity.kind.passkey_added'], { name: 'Laptop' }), { exact: true }).waitFor();
+      await page.getByText(d['settings.activity.kind.signed_in.passkey'], { exact: true }).first().waitFor();
+
+      // Remove, with the step-up again, this time with the app's code.
       const list = page.getByRole('list', { name: d['settings.passkeys.listTitle'] });
       await list.getByRole('button', { name: d['settings.passkeys.remove'], exact: true }).click();
+      await dialog.getByRole('button', { name: d['stepUp.useApp'], exact: true }).click();
       await dialog.getByLabel(d['stepUp.totp.code'], { exact: true }).fill(await freshTotp(key, usedSteps));
       await dialog.getByRole('button', { name: d['settings.passkeys.remove'], exact: true }).click();
       await page.getByText(fill(d['settings.passkeys.removed'], { name: 'Laptop' }), { exact: true }).waitFor();

@@ -162,7 +162,11 @@ function describe(item) {
       return { key: kind, params: { phone: item.masked_phone || '' } };
     case 'app_password_created':
     case 'app_password_used':
+    case 'passkey_added':
+    case 'passkey_removed':
       return { key: kind, params: { name: item.name || '' } };
+    case 'passkey_counter_regressed':
+      return item.name ? { key: kind, params: { name: item.name } } : { key: `${kind}.unnamed` };
     case 'app_password_revoked':
       return item.name ? { key: kind, params: { name: item.name } } : { key: `${kind}.unnamed` };
     case 'app_passwords_revoked':

@@ -50,7 +50,7 @@ function openForm(account, { panel, actions, close }, status) {
     after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
     onSubmit: async () => {
       const to = address.value();
-      await api.requestEmailChange(to, proof ? proof.presented() : undefined);
+      await api.requestEmailChange(to, proof ? await proof.presented() : undefined);
       close();
       announce(status, { key: 'settings.email.sent', params: { email: to } });
     },

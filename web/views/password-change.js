@@ -42,7 +42,7 @@ function openForm(account, { panel, actions, close }) {
     after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
     onSubmit: async () => {
       try {
-        const res = await api.changePassword(current.value(), next.value(), proof ? proof.presented() : undefined);
+        const res = await api.changePassword(current.value(), next.value(), proof ? await proof.presented() : undefined);
         // Every other session ended; this browser goes on in the fresh one.
         startSession(res.session_token);
       } catch (err) {

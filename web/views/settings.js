@@ -96,7 +96,7 @@ function appSection(account) {
       focusOnError: proof.field,
       after: [cancel()],
       onSubmit: async () => {
-        const setup = await api.totpSetup(proof.presented());
+        const setup = await api.totpSetup(await proof.presented());
         const steps = appSetupSteps(setup, (res) => {
           // Confirming ends every session and starts this one; new recovery codes come with it.
           startSession(res.session_token);
@@ -259,7 +259,7 @@ function removePhone(account, { panel, actions, close }, errors) {
     focusOnError: proof.field,
     after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', close, { variant: 'link' }))],
     onSubmit: async () => {
-      await api.smsRemove(proof.presented());
+      await api.smsRemove(await proof.presented());
       flash('settings.sms.removed', 'success');
       navigate('/settings', { replace: true });
     },

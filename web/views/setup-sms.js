@@ -17,7 +17,7 @@ import { receiveSmsCode } from '../webotp.js';
 /** @typedef {import('../forms.js').Field} Field */
 /**
  * Proof of the current factor, shown above the new number.
- * @typedef {{ before: import('../dom.js').Child[], field: Field, presented: () => api.Presented }} Verification
+ * @typedef {{ before: import('../dom.js').Child[], field: Field, presented: () => Promise<api.Presented> }} Verification
  */
 /**
  * @typedef {{
@@ -53,7 +53,7 @@ export function smsEnrolment(spec) {
       focusOnError: phone,
       onSubmit: async () => {
         const number = phone.value();
-        const sent = await api.smsSetup(number, proof ? proof.presented() : undefined);
+        const sent = await api.smsSetup(number, proof ? await proof.presented() : undefined);
         askCode(number, sent);
       },
     });

@@ -1,16 +1,18 @@
 // Proof of the current second factor, asked before a signed-in person changes
-// a credential (a stolen session alone must not be enough): the app's code,
-// a code by SMS to the current number, or a recovery code. Inline in the
-// forms that move or remove a factor, and as one dialog (`withStepUp`) before
-// the changes that are a single button (new recovery codes, an app password).
+// a credential (a stolen session alone must not be enough): a passkey, the
+// app's code, a code by SMS to the current number, or a recovery code. Inline
+// in the forms that move or remove a factor, and as one dialog (`withStepUp`)
+// before the changes that are a single button (new recovery codes, an app
+// password).
 
 import * as api from '../api.js';
-import { append, button, h, heading, para } from '../dom.js';
+import { announce, append, button, h, heading, liveRegion, para } from '../dom.js';
 import { field, form, sixDigitField } from '../forms.js';
+import { cancelled, getPasskey, passkeysSupported } from '../passkey.js';
 import { resendButton } from '../resend.js';
 
 /** @typedef {import('../forms.js').Field} Field */
-/** @typedef {import('../session.js').Method} Method */
+/** @typedef {import('../session.js').Method | 'passkey'} Method */
 /** @typedef {import('./setup-sms.js').Verification} Verification */
 
 /**
@@ -25,25 +27,83 @@ function proofField(method) {
       return sixDigitField('stepUp.sms.code');
     case 'recovery_code':
       return field({ label: 'stepUp.recovery.code', name: 'recovery-code', hint: 'verify.recovery.hint', autocomplete: 'off', mono: true });
+    case 'passkey':
+      return passkeyField();
   }
 }
 
-/** @type {Record<Method, string>} */
-const INTRO = { totp: 'stepUp.totp.intro', sms: 'stepUp.sms.intro', recovery_code: 'stepUp.recovery.intro' };
+/**
+ * A passkey's place among the proofs: nothing to type (the browser asks for
+ * the passkey when the form is sent), only a place for what went wrong. Its
+ * input is hidden, so the forms' focus on an invalid field changes nothing;
+ * the message is announced instead.
+ * @returns {Field}
+ */
+function passkeyField() {
+  const status = liveRegion('alert', 'form__alert');
+  const input = h('input', { attrs: { type: 'hidden', name: 'passkey' } });
+  return {
+    wrap: /** @type {HTMLDivElement} */ (h('div', { class: 'field' }, status, input)),
+    input,
+    value: () => '',
+    // The only error a form routes to the proof is a refused one.
+    setError: (msg) => announce(status, msg ? { key: 'verify.passkey.invalid' } : null),
+    check: () => null,
+  };
+}
 
 /** @type {Record<Method, string>} */
-const SWITCH_TO = { totp: 'stepUp.useApp', sms: 'stepUp.useSms', recovery_code: 'stepUp.useRecovery' };
+const INTRO = {
+  totp: 'stepUp.totp.intro',
+  sms: 'stepUp.sms.intro',
+  recovery_code: 'stepUp.recovery.intro',
+  passkey: 'stepUp.passkeyProof.intro',
+};
+
+/** @type {Record<Method, string>} */
+const SWITCH_TO = {
+  totp: 'stepUp.useApp',
+  sms: 'stepUp.useSms',
+  recovery_code: 'stepUp.useRecovery',
+  passkey: 'stepUp.usePasskey',
+};
+
+/**
+ * The passkey's answer to a fresh step-up ceremony of this session. When
+ * the person cancels the browser's prompt, `field` says so and the error
+ * thrown is marked handled: the form stays as it is, ready to try again.
+ * @param {Field} field
+ * @returns {Promise<api.Presented>}
+ */
+async function passkeyProof(field) {
+  try {
+    const { options } = await api.passkeyVerificationOptions();
+    return { method: 'passkey', credential: await getPasskey(options) };
+  } catch (err) {
+    if (!cancelled(err)) throw err;
+    announce(/** @type {HTMLElement} */ (field.wrap.firstElementChild), { key: 'verify.passkey.cancelled' });
+    const handled = new api.ApiError(0, 'passkey_cancelled', '', {});
+    handled.handled = true;
+    throw handled;
+  }
+}
 
 /**
  * A fresh proof each time it is called: the methods the server accepts for
- * `account` (`mfa.methods`, the app first). The returned field stands for
+ * `account` (`mfa.methods`), a passkey first where the browser can use one
+ * (phishing cannot relay it), then the app. The returned field stands for
  * whichever method is shown.
  * @param {api.Account} account
  * @param {{ allowSms?: boolean }} [opts] allowSms false: not the number being removed
  * @returns {() => Verification}
  */
 export function currentFactorProof(account, opts = {}) {
-  const methods = account.mfa.methods.filter((m) => m !== 'sms' || opts.allowSms !== false);
+  /** @type {Method[]} */
+  const offered = account.mfa.methods.filter(
+    (m) => (m !== 'sms' || opts.allowSms !== false) && (m !== 'passkey' || passkeysSupported()),
+  );
+  /** @type {Method[]} */
+  const methods = offered.includes('passkey') ? ['passkey', ...offered.filter((m) => m !== 'passkey')] : offered;
 
   return () => {
     const box = h('div', { class: 'step-up' });
@@ -94,7 +154,7 @@ export function currentFactorProof(account, opts = {}) {
     return {
       before: [h('h4', { class: 'step-up__title', text: 'stepUp.title' })],
       field: proxy,
-      presented: () => ({ method, code: current.value() }),
+      presented: async () => (method === 'passkey' ? passkeyProof(current) : { method, code: current.value() }),
     };
   };
 }
@@ -130,10 +190,12 @@ export async function withStepUp(account, keys, change) {
     after: [h('div', { class: 'form__actions' }, button('setup.sms.cancel', () => dialog.close(), { variant: 'link' }))],
     onSubmit: async () => {
       try {
-        result = { done: await change(proof.presented()) };
+        result = { done: await change(await proof.presented()) };
       } catch (err) {
-        // A wrong code (or a lock) is answered here; anything else is the caller's.
-        if (err instanceof api.ApiError && (err.code === 'invalid_code' || err.code === 'too_many_attempts')) throw err;
+        // A wrong code, a passkey not used (or a lock) is answered here;
+        // anything else is the caller's.
+        const answered = ['invalid_code', 'too_many_attempts', 'passkey_cancelled'];
+        if (err instanceof api.ApiError && answered.includes(err.code)) throw err;
         failure = err;
       }
       dialog.close();
