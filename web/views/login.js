@@ -72,6 +72,9 @@ export function passkeySignIn() {
       navigate(afterSignInPath(), { replace: true });
     } catch (err) {
       if (controller.signal.aborted || (conditional && cancelled(err))) return;
+      // The network's limit of passkey sign-ins reached: the autofill just
+      // offers none; the button says why.
+      if (conditional && err instanceof api.ApiError && err.code === 'too_many_attempts') return;
       if (err instanceof api.ApiError && err.handled) return;
       if (cancelled(err)) announce(status, { key: 'login.passkey.cancelled' });
       else if (err instanceof api.ApiError && err.code === 'invalid_code') announce(status, { key: 'login.passkey.invalid' });
