@@ -5,11 +5,11 @@
 
 import * as api from '../api.js';
 import { copyText } from '../clipboard.js';
-import { timeEl } from '../dates.js';
 import { confirmDialog } from '../dialog.js';
 import { announce, button, h, heading, liveRegion, para, uid } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { field, form } from '../forms.js';
+import { credentialRow } from './credential-row.js';
 import { withStepUp } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
@@ -130,7 +130,7 @@ function showList(section) {
       : h(
           'ul',
           { class: 'app-passwords', attrs: { 'aria-labelledby': LIST_TITLE_ID } },
-          ...section.items.map((item) => itemRow(item, () => void revoke(section, item))),
+          ...section.items.map((item) => credentialRow(item, ROW_TEXTS, () => void revoke(section, item))),
         ),
   );
   const full = section.items.length >= MAX_APP_PASSWORDS;
@@ -263,27 +263,15 @@ function refreshWhenVisible(section, root) {
   document.addEventListener('visibilitychange', onVisible);
 }
 
-/**
- * @param {AppPasswordItem} item
- * @param {() => void} onRevoke
+/** How its rows name what they show.
+ * @type {import('./credential-row.js').RowTexts}
  */
-function itemRow(item, onRevoke) {
-  const nameId = uid('app-password-name');
-  return h(
-    'li',
-    { class: 'app-password' },
-    h(
-      'div',
-      { class: 'app-password__info' },
-      h('p', { class: 'app-password__name', attrs: { id: nameId } }, item.name),
-      h('p', { class: 'app-password__meta' }, h('span', { text: 'settings.appPasswords.created' }), ' ', timeEl(item.created_at)),
-      item.last_used_at
-        ? h('p', { class: 'app-password__meta' }, h('span', { text: 'settings.appPasswords.lastUsed' }), ' ', timeEl(item.last_used_at))
-        : h('p', { class: 'app-password__meta', text: 'settings.appPasswords.neverUsed' }),
-    ),
-    button('settings.appPasswords.revoke', onRevoke, { attrs: { 'aria-describedby': nameId } }),
-  );
-}
+const ROW_TEXTS = {
+  created: 'settings.appPasswords.created',
+  lastUsed: 'settings.appPasswords.lastUsed',
+  neverUsed: 'settings.appPasswords.neverUsed',
+  remove: 'settings.appPasswords.revoke',
+};
 
 /**
  * A modal showing the new password once, and what to type into the app.

@@ -4,11 +4,11 @@
 // and last used, removed after a proof again.
 
 import * as api from '../api.js';
-import { timeEl } from '../dates.js';
-import { announce, button, h, liveRegion, para, uid } from '../dom.js';
+import { announce, h, liveRegion, para } from '../dom.js';
 import { errorMessage } from '../errors.js';
 import { field, form } from '../forms.js';
 import { cancelled, createPasskey, passkeysSupported } from '../passkey.js';
+import { credentialRow } from './credential-row.js';
 import { withStepUp } from './step-up.js';
 
 /** @typedef {import('../api.js').Account} Account */
@@ -74,32 +74,20 @@ async function load(section) {
       : h(
           'ul',
           { class: 'app-passwords', attrs: { 'aria-labelledby': LIST_TITLE_ID } },
-          ...section.items.map((item) => itemRow(item, () => void remove(section, item))),
+          ...section.items.map((item) => credentialRow(item, ROW_TEXTS, () => void remove(section, item))),
         ),
   );
 }
 
-/**
- * @param {PasskeyItem} item
- * @param {() => void} onRemove
+/** How its rows name what they show.
+ * @type {import('./credential-row.js').RowTexts}
  */
-function itemRow(item, onRemove) {
-  const nameId = uid('passkey-name');
-  return h(
-    'li',
-    { class: 'app-password' },
-    h(
-      'div',
-      { class: 'app-password__info' },
-      h('p', { class: 'app-password__name', attrs: { id: nameId } }, item.name),
-      h('p', { class: 'app-password__meta' }, h('span', { text: 'settings.passkeys.created' }), ' ', timeEl(item.created_at)),
-      item.last_used_at
-        ? h('p', { class: 'app-password__meta' }, h('span', { text: 'settings.passkeys.lastUsed' }), ' ', timeEl(item.last_used_at))
-        : h('p', { class: 'app-password__meta', text: 'settings.passkeys.neverUsed' }),
-    ),
-    button('settings.passkeys.remove', onRemove, { attrs: { 'aria-describedby': nameId } }),
-  );
-}
+const ROW_TEXTS = {
+  created: 'settings.passkeys.created',
+  lastUsed: 'settings.passkeys.lastUsed',
+  neverUsed: 'settings.passkeys.neverUsed',
+  remove: 'settings.passkeys.remove',
+};
 
 /**
  * Names the passkey, proves the current factor, lets the browser make it.
