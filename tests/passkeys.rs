@@ -459,10 +459,10 @@ async fn a_passkey_step_up_survives_a_decision_retried_after_a_concurrent_write(
     let base = TestPortal::new().await;
     let mut phone = Authenticator::new(22, ORIGIN);
     let e = with_passkey(&base, "anna@example.de", &mut phone).await;
-    let raced = std::sync::Arc::new(acceptance::faulty::RacedStore::new(base.app.store.clone()));
+    let raced = std::sync::Arc::new(acceptance::faulty::FaultyStore::new(base.app.store.clone(), 1));
     let p = base.with_store(raced.clone());
     let proof = passkey_proof(&p, &e.session, &mut phone).await;
-    raced.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    raced.race_next.store(true, std::sync::atomic::Ordering::SeqCst);
     let (status, body) = new_app_password(&p, &e.session, Some(proof)).await;
     assert_eq!(status, 201, "the ceremony was verified once, not taken again by the retry: {body}");
     assert_eq!(raced.raced.load(std::sync::atomic::Ordering::SeqCst), 1);

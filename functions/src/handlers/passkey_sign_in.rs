@@ -47,11 +47,24 @@ fn login_of(app: &App, req: &Request, now: time::OffsetDateTime) -> Result<(Uuid
 pub async fn second_step_options(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);
     let (account_id, login_id) = login_of(app, &req, ctx.now)?;
+    let purpose = Purpose::SecondStep { account_id, login_id };
+    account_options(app, account_id, &Auth::Mfa { login_id }, purpose, ctx.now).await
+}
+
+/// `{"options"}` for an assertion by one of the account's passkeys, for
+/// `purpose`, once `auth` is still good; 400 when the account has none.
+/// The second step's and the step-up's options.
+pub(super) async fn account_options(
+    app: &App,
+    account_id: Uuid,
+    auth: &Auth,
+    purpose: Purpose,
+    now: time::OffsetDateTime,
+) -> Result<Response<Body>, ApiError> {
     let account = app.load_account(account_id).await?;
-    account.authorize(&Auth::Mfa { login_id }, ctx.now)?;
-    let rp = RelyingParty::of(&app.settings)?;
-    let options = rp
-        .start_for_account(app, &account, Purpose::SecondStep { account_id, login_id }, ctx.now)
+    account.authorize(auth, now)?;
+    let options = RelyingParty::of(&app.settings)?
+        .start_for_account(app, &account, purpose, now)
         .await?
         .ok_or_else(|| ApiError::invalid_request("this account has no passkey"))?;
     Ok(response::json(200, &json!({ "options": options })))

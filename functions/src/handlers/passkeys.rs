@@ -13,6 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{Accepts, caller};
+use super::passkey_sign_in::account_options;
 use super::proof::{self, Presented};
 use crate::app::App;
 use crate::http::routes::Routes;
@@ -78,14 +79,8 @@ pub async fn options(app: &App, req: Request) -> Result<Response<Body>, ApiError
 pub async fn verification_options(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let ctx = app.ctx(&req);
     let (account_id, session_id) = session_of(app, &req, ctx.now)?;
-    let account = app.load_account(account_id).await?;
-    account.authorize(&Auth::Session { session_id }, ctx.now)?;
-    let rp = RelyingParty::of(&app.settings)?;
-    let options = rp
-        .start_for_account(app, &account, Purpose::StepUp { account_id, session_id }, ctx.now)
-        .await?
-        .ok_or_else(|| ApiError::invalid_request("this account has no passkey"))?;
-    Ok(response::json(200, &json!({ "options": options })))
+    let purpose = Purpose::StepUp { account_id, session_id };
+    account_options(app, account_id, &Auth::Session { session_id }, purpose, ctx.now).await
 }
 
 /// `{"name", "credential"}` → 201 `{"id", "name"}`. A malformed answer is
