@@ -28,24 +28,36 @@ after(async () => {
   await browser?.close();
 });
 
+/** Each method's introduction, by which the test tells the one shown. */
+const INTRO = {
+  totp: en['stepUp.totp.intro'],
+  sms: en['stepUp.sms.intro'].replace('{phone}', '+49 151 ****12'),
+  recovery_code: en['stepUp.recovery.intro'],
+  passkey: en['stepUp.passkeyProof.intro'],
+};
+
 /**
- * The method a fresh proof shows first, and the other methods it offers.
+ * The method a fresh proof shows first (by its introduction, as a person
+ * reads it), and the other methods it offers.
  * @param {{ totp: boolean, sms: string | null, recovery_codes_remaining: number, methods: string[] }} mfa
  * @param {{ allowSms?: boolean }} [opts]
  */
 async function offered(mfa, opts) {
-  return page.evaluate(
+  const { intro, others } = await page.evaluate(
     async ({ mfa, opts }) => {
       const { currentFactorProof } = await import('/views/step-up.js');
       const account = { user_id: 'u', email: 'a@example.com', name: 'A', roles: [], mfa, app_passwords: [] };
       const proof = currentFactorProof(account, opts)();
       return {
-        shown: proof.presented().method,
+        intro: proof.field.wrap.querySelector('p')?.textContent,
         others: [...proof.field.wrap.querySelectorAll('.step-up__other button')].map((b) => b.textContent),
       };
     },
     { mfa, opts },
   );
+  const shown = Object.entries(INTRO).find(([, text]) => text === intro);
+  assert.ok(shown, `an introduction of no method: ${intro}`);
+  return { shown: shown[0], others };
 }
 
 const phone = '+49 151 ****12';
@@ -69,6 +81,17 @@ test('step-up: the methods the server names, not the page reading the factors ag
   // The server's list decides (it applies the rule): here it names only the app.
   const mfa = { totp: true, sms: phone, recovery_codes_remaining: 3, methods: ['totp'] };
   assert.deepEqual(await offered(mfa), { shown: 'totp', others: [] });
+});
+
+test('step-up: a passkey first where the browser can use one, and not offered where it cannot', async () => {
+  const mfa = { totp: true, sms: null, recovery_codes_remaining: 10, methods: ['totp', 'recovery_code', 'passkey'] };
+  assert.deepEqual(await offered(mfa), { shown: 'passkey', others: [en['stepUp.useApp'], en['stepUp.useRecovery']] });
+  await page.evaluate(() => {
+    /** @type {any} */ (window).PublicKeyCredential = undefined;
+  });
+  assert.deepEqual(await offered(mfa), { shown: 'totp', others: [en['stepUp.useRecovery']] });
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: en['login.title'], exact: true }).waitFor();
 });
 
 test('step-up: the proof on the page passes axe-core, as does the page it is built on', async () => {
