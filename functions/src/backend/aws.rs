@@ -185,8 +185,18 @@ fn permissions_of(input: &Input) -> Vec<(&'static str, String)> {
             .flatten()
             .collect();
     }
+    // The roles allow the TOTP key only with this encryption context: a
+    // call without it is recorded apart, so the audit names it.
+    let without_context = |context: Option<&std::collections::HashMap<String, String>>, key: String| {
+        let key_name = crate::adapters::kms_keys::CONTEXT_KEY;
+        if context.is_some_and(|c| c.contains_key(key_name)) {
+            key
+        } else {
+            format!("{key}, without the {key_name} encryption context the roles' condition asks")
+        }
+    };
     if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::encrypt::EncryptInput>() {
-        return vec![("kms:Encrypt", name(i.key_id()))];
+        return vec![("kms:Encrypt", without_context(i.encryption_context(), name(i.key_id())))];
     }
     if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::sign::SignInput>() {
         return vec![("kms:Sign", name(i.key_id()))];
@@ -197,8 +207,11 @@ fn permissions_of(input: &Input) -> Vec<(&'static str, String)> {
     if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::describe_key::DescribeKeyInput>() {
         return vec![("kms:DescribeKey", name(i.key_id()))];
     }
-    if input.downcast_ref::<aws_sdk_kms::operation::decrypt::DecryptInput>().is_some() {
-        return Vec::new();
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::decrypt::DecryptInput>() {
+        return match without_context(i.encryption_context(), String::new()) {
+            missing if !missing.is_empty() => vec![("kms:Decrypt", format!("the ciphertext's key{missing}"))],
+            _ => Vec::new(),
+        };
     }
     if let Some(i) = input.downcast_ref::<aws_sdk_ses::operation::send_email::SendEmailInput>() {
         return vec![("ses:SendEmail", name(i.source()))];
@@ -542,8 +555,20 @@ mod tests {
         let sign = aws_sdk_kms::operation::sign::SignInput::builder().key_id("arn:aws:kms:k").build().unwrap();
         assert_eq!(of(Input::erase(sign)), ["kms:Sign arn:aws:kms:k"]);
         // Decrypt: the key is named by the answer, not the request.
-        let decrypt = aws_sdk_kms::operation::decrypt::DecryptInput::builder().build().unwrap();
+        let decrypt = aws_sdk_kms::operation::decrypt::DecryptInput::builder()
+            .encryption_context("portal:stream", "account-1")
+            .build()
+            .unwrap();
         assert!(of(Input::erase(decrypt)).is_empty());
+        // Without the context the roles' condition asks: a resource no row names.
+        let bare = aws_sdk_kms::operation::decrypt::DecryptInput::builder().build().unwrap();
+        assert!(of(Input::erase(bare))[0].contains("without the portal:stream encryption context"));
+        let encrypt = aws_sdk_kms::operation::encrypt::EncryptInput::builder()
+            .key_id("alias/totp")
+            .encryption_context("portal:stream", "account-1")
+            .build()
+            .unwrap();
+        assert_eq!(of(Input::erase(encrypt)), ["kms:Encrypt alias/totp"]);
         let answer = aws_sdk_kms::operation::decrypt::DecryptOutput::builder().key_id("arn:aws:kms:totp").build();
         assert_eq!(decrypted_key(Ok(&Output::erase(answer))).as_deref(), Some("arn:aws:kms:totp"));
         // An operation nobody mapped is recorded as such, so the audit fails.
