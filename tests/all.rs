@@ -13,6 +13,7 @@ mod deletion;
 mod disabling;
 mod faults;
 mod flows;
+mod iam_audit;
 mod import;
 mod infra;
 mod kms_signing;

@@ -169,7 +169,7 @@ fn template() -> Template {
 /// Each Lambda binary of lambdas/src/bin with the routes of the lists it
 /// names in `run_http(&[group::ROUTES, ...])`: the one place that says
 /// which function serves what.
-fn binary_routes() -> BTreeMap<String, Vec<&'static Route>> {
+pub(crate) fn binary_routes() -> BTreeMap<String, Vec<&'static Route>> {
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(root().join("lambdas/src/bin")).unwrap() {
         let path = entry.unwrap().path();
@@ -292,7 +292,7 @@ fn every_function_gets_the_variables_the_code_reads_and_no_others() {
     }
 }
 
-fn iam_table() -> BTreeMap<String, BTreeSet<(String, String)>> {
+pub(crate) fn iam_table() -> BTreeMap<String, BTreeSet<(String, String)>> {
     let text = std::fs::read_to_string(root().join("infra/iam_actions.tsv")).unwrap();
     let mut table: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {

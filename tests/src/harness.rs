@@ -240,12 +240,16 @@ impl TestPortal {
             builder = builder.extension(functions::http::request::ClientIp(ip.to_owned()));
         }
         let body = if body.is_empty() { Body::Empty } else { Body::Binary(body) };
-        let response = functions::http::routes::serve(
-            self.app(),
-            functions::handlers::ALL,
-            builder.body(body).expect("valid request"),
-        )
-        .await;
+        // While the IAM audit runs, the function that serves the route
+        // answers, and its calls are written down against it.
+        let audited = crate::iam_audit::serving(&self.app, method, path);
+        let app = audited.as_ref().map_or(self.app(), |(_, app)| &**app);
+        let response =
+            functions::http::routes::serve(app, functions::handlers::ALL, builder.body(body).expect("valid request"))
+                .await;
+        if let Some((function, _)) = audited {
+            crate::iam_audit::served(function, method, path);
+        }
         // The brand is public and the same for everyone: the one answer a
         // browser may keep.
         let cache = match path {

@@ -8,4 +8,5 @@ pub mod conformance;
 pub mod faulty;
 pub mod flow_costs;
 pub mod harness;
+pub mod iam_audit;
 pub mod oidc_rp;

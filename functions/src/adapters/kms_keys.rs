@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 use crate::ports::keys::{KeyError, KeyRing};
 
 const PREFIX: &str = "kms1:";
-const CONTEXT_KEY: &str = "portal:stream";
+/// The encryption context's key: the roles allow the TOTP key only with it
+/// (`kms:EncryptionContext:portal:stream` in infra/template.yaml).
+pub const CONTEXT_KEY: &str = "portal:stream";
 
 pub struct KmsKeyRing {
     pub client: aws_sdk_kms::Client,

@@ -3,16 +3,18 @@
 //! means LocalStack). Every Lambda and `PORTAL_BACKEND=aws` build it once at
 //! start.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef, Error as OperationError, Input, Output,
 };
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
@@ -116,6 +118,132 @@ pub fn aws_calls() -> AwsCalls {
     }
 }
 
+/// An IAM permission a call needed: the action (`dynamodb:GetItem`) and
+/// the resource as the call named it (a table's name, a KMS key id, ARN or
+/// alias, the secret's id, the sender's address; `phone number` for an
+/// SMS). The IAM audit (`tests/iam_audit.rs`) maps the resources to the
+/// tokens of infra/iam_actions.tsv.
+pub type Permission = (String, String);
+
+/// Whether the interceptor records permissions: only a test switches it
+/// on, so a Lambda's calls pay one relaxed load for it.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+static NEEDED: Mutex<BTreeSet<Permission>> = Mutex::new(BTreeSet::new());
+
+/// Starts or stops recording the permissions of this process's calls.
+pub fn record_permissions(on: bool) {
+    RECORDING.store(on, Ordering::Relaxed);
+}
+
+/// The permissions recorded since the last take (and forgets them).
+pub fn take_permissions() -> BTreeSet<Permission> {
+    std::mem::take(&mut *NEEDED.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn needed(found: impl IntoIterator<Item = (&'static str, String)>) {
+    let mut set = NEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    set.extend(found.into_iter().map(|(action, resource)| (action.to_owned(), resource)));
+}
+
+/// The permissions one request needs, from its input. A transaction has
+/// no action of its own: each member needs its item action. KMS Decrypt
+/// names no key (the ciphertext does): it is read from the answer
+/// (`decrypted_key`).
+fn permissions_of(input: &Input) -> Vec<(&'static str, String)> {
+    use aws_sdk_dynamodb::operation as ddb;
+    let name = |n: Option<&str>| n.unwrap_or("(none)").to_owned();
+    if let Some(i) = input.downcast_ref::<ddb::get_item::GetItemInput>() {
+        return vec![("dynamodb:GetItem", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::query::QueryInput>() {
+        return vec![("dynamodb:Query", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::put_item::PutItemInput>() {
+        return vec![("dynamodb:PutItem", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::update_item::UpdateItemInput>() {
+        return vec![("dynamodb:UpdateItem", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::delete_item::DeleteItemInput>() {
+        return vec![("dynamodb:DeleteItem", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::scan::ScanInput>() {
+        return vec![("dynamodb:Scan", name(i.table_name()))];
+    }
+    if let Some(i) = input.downcast_ref::<ddb::transact_write_items::TransactWriteItemsInput>() {
+        return i
+            .transact_items()
+            .iter()
+            .flat_map(|item| {
+                [
+                    item.put().map(|m| ("dynamodb:PutItem", m.table_name().to_owned())),
+                    item.condition_check().map(|m| ("dynamodb:ConditionCheckItem", m.table_name().to_owned())),
+                    item.delete().map(|m| ("dynamodb:DeleteItem", m.table_name().to_owned())),
+                    item.update().map(|m| ("dynamodb:UpdateItem", m.table_name().to_owned())),
+                ]
+            })
+            .flatten()
+            .collect();
+    }
+    // The roles allow the TOTP key only with this encryption context: a
+    // call without it is recorded apart, so the audit names it.
+    let without_context = |context: Option<&std::collections::HashMap<String, String>>, key: String| {
+        let key_name = crate::adapters::kms_keys::CONTEXT_KEY;
+        if context.is_some_and(|c| c.contains_key(key_name)) {
+            key
+        } else {
+            format!("{key}, without the {key_name} encryption context the roles' condition asks")
+        }
+    };
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::encrypt::EncryptInput>() {
+        return vec![("kms:Encrypt", without_context(i.encryption_context(), name(i.key_id())))];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::sign::SignInput>() {
+        return vec![("kms:Sign", name(i.key_id()))];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::get_public_key::GetPublicKeyInput>() {
+        return vec![("kms:GetPublicKey", name(i.key_id()))];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::describe_key::DescribeKeyInput>() {
+        return vec![("kms:DescribeKey", name(i.key_id()))];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_kms::operation::decrypt::DecryptInput>() {
+        return match without_context(i.encryption_context(), String::new()) {
+            missing if !missing.is_empty() => vec![("kms:Decrypt", format!("the ciphertext's key{missing}"))],
+            _ => Vec::new(),
+        };
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_ses::operation::send_email::SendEmailInput>() {
+        return vec![("ses:SendEmail", name(i.source()))];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_sns::operation::publish::PublishInput>() {
+        let target = match (i.phone_number(), i.topic_arn().or(i.target_arn())) {
+            (Some(_), _) => "phone number".to_owned(),
+            (None, arn) => name(arn),
+        };
+        return vec![("sns:Publish", target)];
+    }
+    if let Some(i) = input.downcast_ref::<aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput>() {
+        return vec![("secretsmanager:GetSecretValue", name(i.secret_id()))];
+    }
+    // A call this list does not know yet: recorded as such, so the audit
+    // fails until it is mapped.
+    vec![("unknown operation", format!("{input:?}").chars().take(80).collect())]
+}
+
+/// The key a KMS Decrypt used: named by its answer (the key's ARN), or by
+/// nothing when it failed.
+fn decrypted_key(output: Result<&Output, &OrchestratorError<OperationError>>) -> Option<String> {
+    use aws_sdk_kms::operation::decrypt::{DecryptError, DecryptOutput};
+    match output {
+        Ok(out) => out.downcast_ref::<DecryptOutput>().map(|d| d.key_id().unwrap_or("(none)").to_owned()),
+        Err(e) => e
+            .as_operation_error()
+            .and_then(|e| e.downcast_ref::<DecryptError>())
+            .map(|_| "(a Decrypt that failed)".to_owned()),
+    }
+}
+
 #[derive(Debug)]
 struct CountCalls;
 
@@ -139,6 +267,17 @@ impl Intercept for CountCalls {
         "CountCalls"
     }
 
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if RECORDING.load(Ordering::Relaxed) {
+            needed(permissions_of(context.input()));
+        }
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
@@ -158,6 +297,11 @@ impl Intercept for CountCalls {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput};
+        if RECORDING.load(Ordering::Relaxed)
+            && let Some(key) = decrypted_key(context.output_or_error())
+        {
+            needed([("kms:Decrypt", key)]);
+        }
         let Ok(output) = context.output_or_error() else { return Ok(()) };
         let items = match (output.downcast_ref::<QueryOutput>(), output.downcast_ref::<GetItemOutput>()) {
             (Some(query), _) => query.scanned_count().max(0) as u64,
@@ -300,7 +444,11 @@ impl Aws {
     ) -> Result<Self, String> {
         let sdk = sdk_config().await;
         let dynamo = Dynamo::new(dynamodb_client(&sdk), &resources.events_table, &resources.state_table);
-        let secret = master_secret(&aws_sdk_secretsmanager::Client::new(&sdk), &resources.signing_secret).await?;
+        // Counted (as nothing) only so that the IAM audit sees its permission.
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&sdk).interceptor(CountCalls).build(),
+        );
+        let secret = master_secret(&secrets, &resources.signing_secret).await?;
         let store = Arc::new(dynamo.clone());
         let mailer = Arc::new(SesMailer {
             client: aws_sdk_ses::Client::from_conf(
@@ -374,6 +522,58 @@ mod tests {
         assert_eq!(of("SendEmail", "SES"), Some(3));
         assert_eq!(of("Publish", "SNS"), Some(4));
         assert_eq!(of("GetSecretValue", "Secrets Manager"), None);
+    }
+
+    #[test]
+    fn each_call_needs_its_iam_action_on_the_resource_it_names() {
+        use aws_sdk_dynamodb::operation::{get_item::GetItemInput, transact_write_items::TransactWriteItemsInput};
+        use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+        let of = |input: Input| permissions_of(&input).into_iter().map(|(a, r)| format!("{a} {r}")).collect::<Vec<_>>();
+        let get = GetItemInput::builder().table_name("state").build().unwrap();
+        assert_eq!(of(Input::erase(get)), ["dynamodb:GetItem state"]);
+        // A transaction has no action of its own: its members' item actions.
+        let put = Put::builder().table_name("events").set_item(Some(Default::default())).build().unwrap();
+        let check = ConditionCheck::builder()
+            .table_name("state")
+            .set_key(Some(Default::default()))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .unwrap();
+        let delete = Delete::builder().table_name("state").set_key(Some(Default::default())).build().unwrap();
+        let members = [
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().condition_check(check).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+        ];
+        let transaction = TransactWriteItemsInput::builder().set_transact_items(Some(members.into())).build().unwrap();
+        assert_eq!(
+            of(Input::erase(transaction)),
+            ["dynamodb:PutItem events", "dynamodb:ConditionCheckItem state", "dynamodb:DeleteItem state"]
+        );
+        let publish = aws_sdk_sns::operation::publish::PublishInput::builder().phone_number("+4915112345678").build();
+        assert_eq!(of(Input::erase(publish.unwrap())), ["sns:Publish phone number"], "never the number itself");
+        let sign = aws_sdk_kms::operation::sign::SignInput::builder().key_id("arn:aws:kms:k").build().unwrap();
+        assert_eq!(of(Input::erase(sign)), ["kms:Sign arn:aws:kms:k"]);
+        // Decrypt: the key is named by the answer, not the request.
+        let decrypt = aws_sdk_kms::operation::decrypt::DecryptInput::builder()
+            .encryption_context("portal:stream", "account-1")
+            .build()
+            .unwrap();
+        assert!(of(Input::erase(decrypt)).is_empty());
+        // Without the context the roles' condition asks: a resource no row names.
+        let bare = aws_sdk_kms::operation::decrypt::DecryptInput::builder().build().unwrap();
+        assert!(of(Input::erase(bare))[0].contains("without the portal:stream encryption context"));
+        let encrypt = aws_sdk_kms::operation::encrypt::EncryptInput::builder()
+            .key_id("alias/totp")
+            .encryption_context("portal:stream", "account-1")
+            .build()
+            .unwrap();
+        assert_eq!(of(Input::erase(encrypt)), ["kms:Encrypt alias/totp"]);
+        let answer = aws_sdk_kms::operation::decrypt::DecryptOutput::builder().key_id("arn:aws:kms:totp").build();
+        assert_eq!(decrypted_key(Ok(&Output::erase(answer))).as_deref(), Some("arn:aws:kms:totp"));
+        // An operation nobody mapped is recorded as such, so the audit fails.
+        let scan = aws_sdk_dynamodb::operation::describe_table::DescribeTableInput::builder().build().unwrap();
+        assert_eq!(of(Input::erase(scan))[0].split(' ').next(), Some("unknown"));
     }
 
     #[test]
