@@ -7,23 +7,21 @@
 // the second step naming the product; axe clean throughout.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import {
-  PORTAL_BIN,
   SHOT_DIR,
   axeViolations,
+  callAt,
   dict,
   fill,
   freshTotp,
   horizontalOverflow,
   launchBrowser,
+  ownPortal,
   screenshots,
-  sleep,
   storySteps,
   strongPassword,
   uniqueEmail,
@@ -42,38 +40,13 @@ const PRIVACY = 'https://stadtwerke.example/datenschutz';
 const LOGO_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"><rect width="64" height="32" fill="#8a1538"/></svg>';
 
-/** A port nobody listens on yet. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  await new Promise((resolve) => server.close(() => resolve(undefined)));
-  return port;
-}
-
-/**
- * A JSON call to the branded portal; fails on any error answer.
- * @param {string} base @param {string} method @param {string} apiPath @param {unknown} [body]
- */
-async function callAt(base, method, apiPath, body) {
-  const res = await fetch(`${base}${apiPath}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 describe('The operator\'s brand: name, logo, colour, footer, favicon, help page, authenticator entry', { concurrency: 1 }, () => {
-  /** @type {import('node:child_process').ChildProcess} */
+  /** @type {{ base: string, stop: () => void } | undefined} */
   let portal;
   /** @type {import('node:http').Server} */
   let logoServer;
   let base = '';
   let logoUrl = '';
-  let dataDir = '';
   /** @type {import('playwright-core').Browser} */
   let browser;
   /** @type {import('playwright-core').Page} */
@@ -103,14 +76,8 @@ describe('The operator\'s brand: name, logo, colour, footer, favicon, help page,
     const logoPort = /** @type {import('node:net').AddressInfo} */ (logoServer.address()).port;
     logoUrl = `http://127.0.0.1:${logoPort}/logo.svg`;
 
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'portal-brand-'));
-    portal = spawn(PORTAL_BIN, [], {
+    portal = await ownPortal('brand', {
       env: {
-        ...process.env,
-        PORTAL_DATA_DIR: dataDir,
-        PORTAL_ADDR: `127.0.0.1:${port}`,
         PORTAL_ISSUER: NAME,
         PORTAL_LOGO_URL: logoUrl,
         PORTAL_PRIMARY_COLOR: COLOR,
@@ -119,22 +86,15 @@ describe('The operator\'s brand: name, logo, colour, footer, favicon, help page,
         PORTAL_IMPRINT_URL: IMPRINT,
         PORTAL_PRIVACY_URL: PRIVACY,
       },
-      stdio: 'ignore',
     });
-    for (let i = 0; ; i += 1) {
-      const up = await fetch(`${base}/`).then((r) => r.ok, () => false);
-      if (up) break;
-      assert.ok(i < 100 && portal.exitCode === null, `the branded portal did not start (${PORTAL_BIN})`);
-      await sleep(100);
-    }
+    base = portal.base;
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    portal?.kill();
+    portal?.stop();
     logoServer?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** @param {'en-US' | 'de-DE'} locale */

@@ -12,54 +12,31 @@
 // web/ (PORTAL_WEB_DIR) as it is in the work tree.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  PORTAL_BIN,
-  WEB_DIR,
+  callAt,
   dict,
   fill,
   freshTotp,
   launchBrowser,
+  ownPortal,
   screenshots,
-  sleep,
   strongPassword,
   uniqueEmail,
+  WEB_DIR,
 } from './support.mjs';
 
-/** @type {import('node:child_process').ChildProcess | undefined} */
+/** @type {{ base: string, stop: () => void } | undefined} */
 let portal;
 let base = '';
-let dataDir = '';
 /** @type {import('playwright-core').Browser} */
 let browser;
-
-/** A port nobody listens on yet. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  await new Promise((resolve) => server.close(() => resolve(undefined)));
-  return port;
-}
 
 /**
  * A JSON call to this test's portal; fails on any error answer.
  * @param {string} method @param {string} apiPath @param {unknown} [body] @param {string} [token]
  */
-async function call(method, apiPath, body, token) {
-  /** @type {Record<string, string>} */
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const call = (method, apiPath, body, token) => callAt(base, method, apiPath, body, token);
 
 /**
  * A customer with the authenticator app, set up through the API.
@@ -102,32 +79,14 @@ async function virtualAuthenticator(page) {
 }
 
 before(async () => {
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'portal-passkeys-'));
-  portal = spawn(PORTAL_BIN, [], {
-    env: {
-      ...process.env,
-      PORTAL_DATA_DIR: dataDir,
-      PORTAL_ADDR: `127.0.0.1:${port}`,
-      PORTAL_PUBLIC_URL: base,
-      PORTAL_WEB_DIR: WEB_DIR,
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; ; i += 1) {
-    const up = await fetch(`${base}/`).then((r) => r.ok, () => false);
-    if (up) break;
-    assert.ok(i < 100 && portal.exitCode === null, `the portal did not start (${PORTAL_BIN})`);
-    await sleep(100);
-  }
+  portal = await ownPortal('passkeys', { host: 'localhost', env: { PORTAL_WEB_DIR: WEB_DIR } });
+  base = portal.base;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  portal?.kill();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  portal?.stop();
 });
 
 for (const [locale, lang] of /** @type {const} */ ([

@@ -2,9 +2,10 @@
 // screenshots, authenticator codes (oathtool) and the local outbox.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -153,22 +154,77 @@ export function portalCommand(args, input = '') {
 }
 
 /**
+ * A JSON call to the API of the portal at `base`; fails on any error answer.
+ * @param {string} base
+ * @param {string} method
+ * @param {string} apiPath
+ * @param {unknown} [body]
+ * @param {string} [token]
+ */
+export async function callAt(base, method, apiPath, body, token) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${base}${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
+  return data;
+}
+
+/**
  * A JSON call to the portal's API; fails on any error answer.
  * @param {string} method
  * @param {string} apiPath
  * @param {unknown} [body]
  * @param {string} [token]
  */
-export async function call(method, apiPath, body, token) {
-  /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${PORTAL_URL}${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
-  return data;
+export function call(method, apiPath, body, token) {
+  return callAt(PORTAL_URL, method, apiPath, body, token);
+}
+
+/**
+ * A portal of a test's own, for settings the shared one cannot have (a
+ * brand; `localhost` for passkeys, which refuse IP addresses): the binary
+ * under test on a free port with a fresh data directory and `env` besides.
+ * `stop` ends it and removes the data.
+ * @param {string} name names the data directory
+ * @param {{ host?: string, env?: Record<string, string> }} [opts] host: how the browser reaches it
+ * @returns {Promise<{ base: string, stop: () => void }>}
+ */
+export async function ownPortal(name, opts = {}) {
+  const port = await freePort();
+  const base = `http://${opts.host || '127.0.0.1'}:${port}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `portal-${name}-`));
+  const portal = spawn(PORTAL_BIN, [], {
+    // Its public URL is where the browser reaches it (links, the passkeys' relying party).
+    env: { ...process.env, PORTAL_DATA_DIR: dataDir, PORTAL_ADDR: `127.0.0.1:${port}`, PORTAL_PUBLIC_URL: base, ...opts.env },
+    stdio: 'ignore',
+  });
+  const stop = () => {
+    portal.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i += 1) {
+    const up = await fetch(`${base}/`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i >= 100 || portal.exitCode !== null) {
+      stop();
+      assert.fail(`the ${name} portal did not start (${PORTAL_BIN})`);
+    }
+    await sleep(100);
+  }
+  return { base, stop };
+}
+
+/** A port nobody listens on yet. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
+  return port;
 }
 
 /**
