@@ -81,21 +81,14 @@ impl Authenticator {
         ]);
         let mut spki = P256_SPKI_PREFIX.to_vec();
         spki.extend(point.as_bytes());
-        json!({
-            "id": self.id(),
-            "rawId": self.id(),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": B64.encode(&client_data),
-                "attestationObject": B64.encode(&attestation),
-                "authenticatorData": B64.encode(&auth_data),
-                "transports": ["internal"],
-                "publicKey": B64.encode(&spki),
-                "publicKeyAlgorithm": -7,
-            },
-        })
+        self.credential(json!({
+            "clientDataJSON": B64.encode(&client_data),
+            "attestationObject": B64.encode(&attestation),
+            "authenticatorData": B64.encode(&auth_data),
+            "transports": ["internal"],
+            "publicKey": B64.encode(&spki),
+            "publicKeyAlgorithm": -7,
+        }))
     }
 
     /// Answers `navigator.credentials.get` options (the counter moves on).
@@ -113,18 +106,23 @@ impl Authenticator {
         let mut signed = auth_data.clone();
         signed.extend(Sha256::digest(&client_data));
         let signature: Signature = self.key.sign(&signed);
+        self.credential(json!({
+            "clientDataJSON": B64.encode(&client_data),
+            "authenticatorData": B64.encode(&auth_data),
+            "signature": B64.encode(der(&signature)),
+            "userHandle": B64.encode(&self.user_handle),
+        }))
+    }
+
+    /// A `PublicKeyCredential.toJSON()` of this key around `response`.
+    fn credential(&self, response: Value) -> Value {
         json!({
             "id": self.id(),
             "rawId": self.id(),
             "type": "public-key",
             "authenticatorAttachment": "platform",
             "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": B64.encode(&client_data),
-                "authenticatorData": B64.encode(&auth_data),
-                "signature": B64.encode(der(&signature)),
-                "userHandle": B64.encode(&self.user_handle),
-            },
+            "response": response,
         })
     }
 
